@@ -1,0 +1,42 @@
+"""Kinerja 360: 360-degree performance feedback for Indonesian civil servants (ASN).
+
+The public API is listed in ``__all__``. Names are imported lazily so that a form kernel
+that only needs the store never pays for pandas or scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "open_db": "store",
+    "write_transaction": "store",
+    "predikat_kinerja": "predikat",
+    "check_distribution": "predikat",
+    "open_cycle": "cycle",
+    "get_cycle": "cycle",
+    "close_cycle": "cycle",
+    "load_instrument": "reference",
+    "load_competencies": "reference",
+    "load_method_defaults": "reference",
+    "score_responses": "scoring",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kinerja_lib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,12 @@
+"""The ``kinerja`` command-line tool: one group, commands registered from the modules beside it."""
+
+from __future__ import annotations
+
+
+from . import analysis, database, imports, organisation, serve
+from .common import main
+
+for _module in (database, imports, organisation, serve, analysis):
+    _module.register(main)
+
+__all__ = ["main"]

@@ -1,0 +1,59 @@
+"""Exceptions raised by the kit; input errors subclass ValueError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KinerjaError(Exception):
+    """Base class for every error the kit raises on purpose."""
+
+
+class ReferenceDataError(KinerjaError, ValueError):
+    """A reference data file (instrument, kuadran, rules) is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file: where it is and what is wrong (in Bahasa Indonesia)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", baris {self.row}"
+        if self.column:
+            where += f", kolom '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class ImportRejected(KinerjaError, ValueError):
+    """An import file had problems; nothing was written. ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"Impor dibatalkan, tidak ada data yang ditulis: {n} masalah ditemukan."
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class CycleError(KinerjaError, ValueError):
+    """A cycle does not exist, is closed, or its settings are invalid."""
+
+
+class AccessDenied(KinerjaError):
+    """A personal link is unknown, revoked, expired or belongs to a closed cycle.
+
+    The message never says which of these it was, so a guesser learns nothing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("Tautan tidak valid atau sudah tidak berlaku.")
+
+
+class FormError(KinerjaError, ValueError):
+    """A form action is not allowed (locked form, value out of range, incomplete submission)."""

@@ -1,0 +1,312 @@
+"""SQLite storage: opening connections, the schema and its migrations, write transactions, the audit log."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from . import config
+
+BUSY_TIMEOUT_MS = 15_000
+
+RELATIONS = ("diri", "atasan", "rekan", "bawahan", "lainnya")
+ASSIGNMENT_STATUS = ("belum", "draf", "terkirim")
+RATINGS = ("Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi")
+PREDIKAT_ORGANISASI = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
+DISIPLIN_LEVELS = ("ringan", "sedang", "berat")
+
+migrations = Migrations("kinerja")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run a multi-statement script inside the current transaction.
+
+    ``sqlite3.executescript`` would COMMIT first and break the migration's atomicity, so the
+    script is split into complete statements (triggers included) and run one by one.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
+@migrations(name="0001_wal", transactional=False)
+def _m0001_wal(db: Database) -> None:
+    # WAL lets form kernels read while another writes; it cannot be switched on inside a transaction.
+    if not db.memory:
+        db.enable_wal()
+
+
+@migrations(name="0002_core_schema")
+def _m0002_core_schema(db: Database) -> None:
+    _run_script(db, f"""
+    CREATE TABLE unit (
+        id TEXT PRIMARY KEY,                 -- path of names, e.g. 'Dinas Kesehatan / Bidang P2P'
+        nama TEXT NOT NULL,
+        induk_id TEXT REFERENCES unit(id),
+        jenis TEXT NOT NULL DEFAULT 'unit'   -- opd / bidang / seksi / unit
+    );
+    CREATE TABLE pegawai (
+        nip TEXT PRIMARY KEY CHECK (length(nip) = 18 AND nip NOT GLOB '*[^0-9]*'),
+        nama TEXT NOT NULL,
+        jenis_kelamin TEXT NOT NULL CHECK (jenis_kelamin IN ('L', 'P')),
+        unit_id TEXT NOT NULL REFERENCES unit(id),
+        jabatan TEXT NOT NULL,
+        jenis_jabatan TEXT NOT NULL,
+        jenjang TEXT,
+        tingkat INTEGER NOT NULL,            -- peer tier from data/referensi/jabatan.yaml
+        kepala_unit INTEGER NOT NULL DEFAULT 0 CHECK (kepala_unit IN (0, 1)),
+        golongan TEXT,
+        pangkat TEXT,
+        atasan_nip TEXT REFERENCES pegawai(nip) DEFERRABLE INITIALLY DEFERRED
+            CHECK (atasan_nip IS NULL OR atasan_nip <> nip),
+        tmt_cpns TEXT,                       -- ISO date
+        aktif INTEGER NOT NULL DEFAULT 1 CHECK (aktif IN (0, 1)),
+        diperbarui TEXT NOT NULL
+    );
+    CREATE INDEX pegawai_unit ON pegawai(unit_id);
+    CREATE INDEX pegawai_atasan ON pegawai(atasan_nip);
+
+    CREATE TABLE cycle (
+        id INTEGER PRIMARY KEY,
+        nama TEXT NOT NULL UNIQUE,
+        periode TEXT NOT NULL,
+        tahun INTEGER NOT NULL,
+        tanggal_mulai TEXT NOT NULL,
+        tanggal_selesai TEXT NOT NULL CHECK (tanggal_selesai >= tanggal_mulai),
+        status TEXT NOT NULL DEFAULT 'terbuka' CHECK (status IN ('terbuka', 'ditutup')),
+        instrumen_versi TEXT NOT NULL,
+        settings TEXT NOT NULL,              -- JSON: the method settings used by this cycle
+        dibuat TEXT NOT NULL,
+        ditutup TEXT
+    );
+
+    CREATE TABLE assignment (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        rater_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        ratee_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        relation TEXT NOT NULL CHECK (relation IN {_in(RELATIONS)}),
+        sumber TEXT NOT NULL DEFAULT 'otomatis' CHECK (sumber IN ('otomatis', 'manual')),
+        alasan TEXT,                         -- reason for a manual addition
+        aktif INTEGER NOT NULL DEFAULT 1 CHECK (aktif IN (0, 1)),
+        alasan_hapus TEXT,                   -- reason for a manual removal (rows are never deleted)
+        status TEXT NOT NULL DEFAULT 'belum' CHECK (status IN {_in(ASSIGNMENT_STATUS)}),
+        mulai TEXT,                          -- first answer saved
+        diperbarui TEXT,
+        terkirim TEXT,
+        UNIQUE (cycle_id, rater_nip, ratee_nip),
+        CHECK ((relation = 'diri') = (rater_nip = ratee_nip))
+    );
+    CREATE INDEX assignment_rater ON assignment(cycle_id, rater_nip);
+    CREATE INDEX assignment_ratee ON assignment(cycle_id, ratee_nip);
+
+    CREATE TABLE link (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        jenis TEXT NOT NULL DEFAULT 'penilai' CHECK (jenis IN ('penilai', 'admin')),
+        rater_nip TEXT REFERENCES pegawai(nip),
+        token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token; the token itself is never stored
+        diterbitkan TEXT NOT NULL,
+        kedaluwarsa TEXT,
+        dicabut TEXT,
+        terakhir_dipakai TEXT,
+        CHECK ((jenis = 'penilai') = (rater_nip IS NOT NULL))
+    );
+    CREATE INDEX link_rater ON link(cycle_id, rater_nip);
+
+    -- One row per assignment x item. score NULL = "tidak dapat menilai"; no row = not answered yet.
+    CREATE TABLE response (
+        assignment_id INTEGER NOT NULL REFERENCES assignment(id),
+        item TEXT NOT NULL,                  -- BerAKHLAK indicator (B1.1) or competency (K01)
+        score INTEGER CHECK (score IS NULL OR score BETWEEN 1 AND 5),
+        diperbarui TEXT NOT NULL,
+        PRIMARY KEY (assignment_id, item)
+    );
+
+    CREATE TABLE comment (
+        assignment_id INTEGER NOT NULL REFERENCES assignment(id),
+        jenis TEXT NOT NULL CHECK (jenis IN ('kekuatan', 'pengembangan')),
+        teks TEXT NOT NULL,                  -- stored exactly as typed; escaped wherever shown
+        diperbarui TEXT NOT NULL,
+        PRIMARY KEY (assignment_id, jenis)
+    );
+
+    CREATE TABLE rating_hasil_kerja (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        rating TEXT NOT NULL CHECK (rating IN {_in(RATINGS)}),
+        sumber TEXT NOT NULL,                -- 'impor' / 'formulir'
+        penilai_nip TEXT REFERENCES pegawai(nip),
+        diperbarui TEXT NOT NULL,
+        PRIMARY KEY (cycle_id, nip)
+    );
+
+    -- The Pejabat Penilai's decision; the 360 suggestion lives in the analysis results, never here.
+    CREATE TABLE rating_perilaku (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        rating TEXT NOT NULL CHECK (rating IN {_in(RATINGS)}),
+        sumber TEXT NOT NULL,
+        penilai_nip TEXT REFERENCES pegawai(nip),
+        diperbarui TEXT NOT NULL,
+        PRIMARY KEY (cycle_id, nip)
+    );
+
+    CREATE TABLE predikat_organisasi (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        unit_id TEXT NOT NULL REFERENCES unit(id),
+        predikat TEXT NOT NULL CHECK (predikat IN {_in(PREDIKAT_ORGANISASI)}),
+        PRIMARY KEY (cycle_id, unit_id)
+    );
+
+    CREATE TABLE ekspektasi_khusus (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        unit_id TEXT NOT NULL REFERENCES unit(id),
+        nilai TEXT NOT NULL,                 -- BerAKHLAK value code (B1..B7)
+        teks TEXT NOT NULL,
+        PRIMARY KEY (cycle_id, unit_id, nilai)
+    );
+
+    CREATE TABLE disiplin (
+        id INTEGER PRIMARY KEY,
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        tingkat TEXT NOT NULL CHECK (tingkat IN {_in(DISIPLIN_LEVELS)}),
+        jenis_hukuman TEXT NOT NULL,
+        tanggal_mulai TEXT NOT NULL,
+        tanggal_selesai TEXT CHECK (tanggal_selesai IS NULL OR tanggal_selesai >= tanggal_mulai),
+        keterangan TEXT,
+        UNIQUE (nip, tingkat, jenis_hukuman, tanggal_mulai)
+    );
+
+    -- Required competency level per jabatan (instansi's anjab); defaults come from jabatan.yaml.
+    CREATE TABLE standar_kompetensi (
+        jabatan TEXT NOT NULL,
+        kompetensi TEXT NOT NULL,
+        level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+        PRIMARY KEY (jabatan, kompetensi)
+    );
+
+    -- One row per analysis run: which computation, on which cycle, with which settings.
+    CREATE TABLE analysis_run (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        jenis TEXT NOT NULL,                 -- 'skor', 'kompetensi', 'penghargaan', ...
+        settings TEXT NOT NULL,
+        dihitung TEXT NOT NULL
+    );
+
+    -- Append-only record of who changed what.
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        waktu TEXT NOT NULL,
+        pelaku TEXT NOT NULL,                -- 'cli:<user>', 'admin', 'penilai:<nip>'
+        aksi TEXT NOT NULL,
+        entitas TEXT,
+        entitas_id TEXT,
+        detail TEXT                          -- JSON
+    );
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+    -- Planted truths of the synthetic demo organisation, kept so tests can check recovery.
+    CREATE TABLE demo_truth (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        aspek TEXT NOT NULL,                 -- 'perilaku', 'kelonggaran', 'inflasi_diri', 'kompetensi:K01', ...
+        nilai REAL NOT NULL,
+        PRIMARY KEY (cycle_id, nip, aspek)
+    );
+    """)
+
+
+def now() -> str:
+    """Return the current UTC time as an ISO-8601 string (seconds precision)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def connect(path: str | os.PathLike | None = None) -> Database:
+    """Return a Database with foreign keys on and a busy timeout, without migrating.
+
+    ``path=":memory:"`` gives an in-memory database.
+    """
+    target = str(config.db_path(path)) if path != ":memory:" else ":memory:"
+    if target != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    db = Database(conn)
+    db.memory = target == ":memory:"
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return db
+
+
+def open_db(path: str | os.PathLike | None = None, *, migrate: bool = True) -> Database:
+    """Return the kit's database (created and migrated when ``migrate``), foreign keys on, WAL mode.
+
+    The path defaults to ``$KINERJA_DB`` or ``data/kinerja.db``.
+
+    >>> db = open_db(":memory:")
+    >>> "pegawai" in db.table_names()
+    True
+    """
+    db = connect(path)
+    if migrate:
+        migrations.apply(db)
+    return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """Run a block as one ``BEGIN IMMEDIATE`` transaction: all of it commits or none of it.
+
+    Use it for every check-then-write: SQLite refuses to upgrade a deferred read lock under
+    concurrency (failing at once, ignoring the busy timeout), while IMMEDIATE waits its turn.
+    Nested use becomes a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def audit(db: Database, pelaku: str, aksi: str, entitas: str | None = None,
+          entitas_id: Any = None, **detail: Any) -> None:
+    """Append one row to the audit log (inside the caller's transaction when there is one)."""
+    db.execute(
+        "INSERT INTO audit_log (waktu, pelaku, aksi, entitas, entitas_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        [now(), pelaku, aksi, entitas, None if entitas_id is None else str(entitas_id),
+         json.dumps(detail, ensure_ascii=False, default=str) if detail else None],
+    )
+
+
+def schema_version(db: Database) -> list[str]:
+    """Return the names of the applied migrations, oldest first."""
+    return [m.name for m in migrations.applied(db)]

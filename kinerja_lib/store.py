@@ -238,6 +238,24 @@ def _m0002_core_schema(db: Database) -> None:
     """)
 
 
+@migrations(name="0003_potensi")
+def _m0003_potensi(db: Database) -> None:
+    # Potential assessment (uji kompetensi / assessment center) for the talent 9-box, imported from a file.
+    _run_script(db, """
+    CREATE TABLE potensi (
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        tanggal TEXT NOT NULL,
+        kategori TEXT NOT NULL CHECK (kategori IN ('rendah', 'menengah', 'tinggi')),
+        skor REAL,
+        sumber TEXT,
+        PRIMARY KEY (nip, tanggal)
+    );
+    """)
+
+
+# New migrations go above this line, one function each, named "00NN_<area>_<what>".
+
+
 def now() -> str:
     """Return the current UTC time as an ISO-8601 string (seconds precision)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

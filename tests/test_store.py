@@ -1,0 +1,110 @@
+"""The database: migrations, connection settings, constraints, transactions and the audit log."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from kinerja_lib.store import audit, open_db, schema_version, write_transaction
+
+
+def _org(db):
+    db.execute("INSERT INTO unit (id, nama, jenis) VALUES ('Dinas A', 'Dinas A', 'opd')")
+    for nip, nama in [("198501012010011001", "Ani"), ("198601012011012002", "Budi")]:
+        db.execute(
+            "INSERT INTO pegawai (nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, tingkat, diperbarui)"
+            " VALUES (?, ?, 'P', 'Dinas A', 'Analis', 'Pelaksana', 1, '2026-01-01')", [nip, nama])
+
+
+def test_file_database_uses_wal_and_foreign_keys(db_path):
+    """Every connection has foreign keys on; a file database runs in WAL mode."""
+    db = open_db(db_path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migrating_twice_changes_nothing(db_path):
+    """Opening an up-to-date database applies no migration again."""
+    first = schema_version(open_db(db_path))
+    again = open_db(db_path)
+    assert schema_version(again) == first
+    assert again.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(first)
+
+
+def test_foreign_key_violation_is_refused(db):
+    """A pegawai in an unknown unit cannot be stored."""
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO pegawai (nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, tingkat,"
+                   " diperbarui) VALUES ('198501012010011001', 'X', 'L', 'Tidak Ada', 'J', 'Pelaksana', 1, 'now')")
+
+
+@pytest.mark.parametrize("nip", ["19850101201001100", "1985010120100110012", "19850101201001100A"])
+def test_nip_must_be_18_digits(db, nip):
+    """The schema itself refuses a NIP that is not exactly 18 digits."""
+    db.execute("INSERT INTO unit (id, nama) VALUES ('U', 'U')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO pegawai (nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, tingkat,"
+                   " diperbarui) VALUES (?, 'X', 'L', 'U', 'J', 'Pelaksana', 1, 'now')", [nip])
+
+
+@pytest.mark.parametrize(
+    "rater, ratee, relation, allowed",
+    [
+        ("198501012010011001", "198501012010011001", "diri", True),
+        ("198501012010011001", "198501012010011001", "rekan", False),
+        ("198501012010011001", "198601012011012002", "diri", False),
+        ("198501012010011001", "198601012011012002", "rekan", True),
+    ],
+)
+def test_self_assignment_only_as_diri(open_cycle_db, rater, ratee, relation, allowed):
+    """A person rates themselves only under the relation 'diri', and 'diri' is only themselves."""
+    db = open_cycle_db
+    _org(db)
+    sql = "INSERT INTO assignment (cycle_id, rater_nip, ratee_nip, relation) VALUES (1, ?, ?, ?)"
+    if allowed:
+        db.execute(sql, [rater, ratee, relation])
+        assert db.execute("SELECT count(*) FROM assignment").fetchone()[0] == 1
+    else:
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(sql, [rater, ratee, relation])
+
+
+def test_duplicate_assignment_is_refused(open_cycle_db):
+    """The same rater cannot be assigned the same ratee twice in a cycle."""
+    db = open_cycle_db
+    _org(db)
+    sql = "INSERT INTO assignment (cycle_id, rater_nip, ratee_nip, relation) VALUES (1, ?, ?, ?)"
+    db.execute(sql, ["198501012010011001", "198601012011012002", "rekan"])
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(sql, ["198501012010011001", "198601012011012002", "atasan"])
+
+
+def test_write_transaction_rolls_back_everything_on_error(db):
+    """A failing block leaves no trace: all of it commits or none of it."""
+    with pytest.raises(RuntimeError):
+        with write_transaction(db):
+            db.execute("INSERT INTO unit (id, nama) VALUES ('A', 'A')")
+            audit(db, "test", "tambah_unit", "unit", "A")
+            raise RuntimeError("boom")
+    assert db.execute("SELECT count(*) FROM unit").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+
+
+def test_write_transaction_takes_the_write_lock_at_once(db_path):
+    """BEGIN IMMEDIATE: a second writer waits instead of failing later on a lock upgrade."""
+    first, second = open_db(db_path), open_db(db_path)
+    second.conn.execute("PRAGMA busy_timeout = 50")
+    with write_transaction(first):
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            second.conn.execute("BEGIN IMMEDIATE")
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET aksi = 'x'", "DELETE FROM audit_log"])
+def test_audit_log_is_append_only(db, statement):
+    """Audit rows can be added but never changed or removed."""
+    audit(db, "cli", "buka_siklus", "cycle", 1, nama="Tahunan 2026")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute(statement)
+    row = db.execute("SELECT pelaku, aksi, entitas, entitas_id, detail FROM audit_log").fetchone()
+    assert row == ("cli", "buka_siklus", "cycle", "1", '{"nama": "Tahunan 2026"}')

@@ -57,3 +57,7 @@ class AccessDenied(KinerjaError):
 
 class FormError(KinerjaError, ValueError):
     """A form action is not allowed (locked form, value out of range, incomplete submission)."""
+
+
+class LinkError(KinerjaError, ValueError):
+    """Links cannot be issued or revoked as asked (unknown rater, no assignments, closed cycle)."""

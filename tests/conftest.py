@@ -35,3 +35,74 @@ def open_cycle_db(db):
 
     open_cycle(db, "Tahunan 2026", "Tahunan", 2026, "2026-01-01", "2026-12-31")
     return db
+
+
+# --- a tiny organisation for the link, form and concurrency tests --------------------------------
+
+SMALL_ORG = {
+    "kepala": ("197501012000031001", "Rina Kartika", "Kepala Bidang Layanan", "Administrator", 4, 1, None),
+    "andi": ("198502022010011002", 'Andi <b>Pratama</b> & "Co"', "Pengelola Layanan", "Pelaksana", 1, 0, "kepala"),
+    "budi": ("199003032015022003", "Budi Santoso", "Pengelola Data", "Pelaksana", 1, 0, "kepala"),
+    "citra": ("199104042016031004", "Citra Lestari", "Pengadministrasi Umum", "Pelaksana", 1, 0, "kepala"),
+    "dewi": ("198806062012121005", "Dewi Anggraini", "Analis Kebijakan", "Pelaksana", 1, 0, None),
+}
+
+
+def build_small_org(database):
+    """Fill a database with 2 OPD, 5 pegawai, one open cycle and its assignments; return a namespace.
+
+    The kepala rates his three staff as atasan, they rate him as bawahan and each other as rekan,
+    everyone rates themselves; 'andi' has a name full of HTML to prove it is escaped.
+    """
+    from types import SimpleNamespace
+
+    from kinerja_lib.cycle import open_cycle
+    from kinerja_lib.store import now
+
+    stamp = now()
+    database["unit"].insert_all([
+        {"id": "Dinas Uji", "nama": "Dinas Uji", "induk_id": None, "jenis": "opd"},
+        {"id": "Dinas Uji / Bidang Layanan", "nama": "Bidang Layanan", "induk_id": "Dinas Uji", "jenis": "bidang"},
+        {"id": "Dinas Lain", "nama": "Dinas Lain", "induk_id": None, "jenis": "opd"},
+    ])
+    nips = {key: row[0] for key, row in SMALL_ORG.items()}
+    database["pegawai"].insert_all([
+        {"nip": nip, "nama": nama, "jenis_kelamin": "P" if key in ("kepala", "citra", "dewi") else "L",
+         "unit_id": "Dinas Lain" if key == "dewi" else "Dinas Uji / Bidang Layanan", "jabatan": jabatan,
+         "jenis_jabatan": jenis, "tingkat": tingkat, "kepala_unit": kepala,
+         "atasan_nip": nips[atasan] if atasan else None, "diperbarui": stamp}
+        for key, (nip, nama, jabatan, jenis, tingkat, kepala, atasan) in SMALL_ORG.items()
+    ])
+    cycle = open_cycle(database, "Tahunan 2026", "Tahunan", 2026, "2026-01-01", "2026-12-31")
+    staff = ("andi", "budi", "citra")
+    pairs = [(k, k, "diri") for k in SMALL_ORG]
+    pairs += [("kepala", s, "atasan") for s in staff]
+    pairs += [(s, "kepala", "bawahan") for s in staff]
+    pairs += [(r, t, "rekan") for r in staff for t in staff if r != t]
+    database["assignment"].insert_all([
+        {"cycle_id": cycle.id, "rater_nip": nips[r], "ratee_nip": nips[t], "relation": rel} for r, t, rel in pairs
+    ])
+    database["ekspektasi_khusus"].insert_all([
+        {"cycle_id": cycle.id, "unit_id": "Dinas Uji", "nilai": "B1", "teks": "Layani <warga> dengan senyum & cepat"},
+        {"cycle_id": cycle.id, "unit_id": "Dinas Uji", "nilai": "B2", "teks": "Laporan tepat waktu (OPD)"},
+        {"cycle_id": cycle.id, "unit_id": "Dinas Uji / Bidang Layanan", "nilai": "B2", "teks": "Arsip digital rapi"},
+    ])
+    ids = {(r, t): database.execute("SELECT id FROM assignment WHERE rater_nip = ? AND ratee_nip = ?",
+                                    [nips[r], nips[t]]).fetchone()[0] for r, t, _ in pairs}
+    return SimpleNamespace(db=database, cycle=cycle, nip=nips, assignment=ids)
+
+
+@pytest.fixture
+def small_org(db):
+    """The tiny organisation of build_small_org in a fresh in-memory database."""
+    return build_small_org(db)
+
+
+@pytest.fixture
+def small_org_path(tmp_path) -> Path:
+    """Path of a WAL database file holding the tiny organisation of build_small_org."""
+    path = tmp_path / "org.db"
+    database = open_db(path)
+    build_small_org(database)
+    database.close()
+    return path

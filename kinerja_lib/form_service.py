@@ -1,0 +1,585 @@
+"""What a personal link may see and every write it may make, each re-checked in one transaction.
+
+This is the data layer under the Voilà rater form and admin dashboard. It imports neither
+ipywidgets nor pandas: a form kernel stays light, and every rule here is testable without a browser.
+A crafted widget message can send any value, so nothing the form sends is trusted: each write
+re-checks the link, the assignment, the cycle and the value inside one ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .cycle import Cycle, get_cycle
+from .errors import AccessDenied, FormError
+from .links import LinkGrant, check_grant
+from .reference import Competency, Value, load_competencies, load_instrument, load_scale, load_vocabulary
+from .store import RATINGS, audit, now, write_transaction
+
+COMMENT_KINDS = ("kekuatan", "pengembangan")
+DECISION_KINDS = ("hasil_kerja", "perilaku")
+DECISION_LABELS = {"hasil_kerja": "Rating Hasil Kerja", "perilaku": "Rating Perilaku Kerja"}
+REOPEN_REASON_MAX = 500
+
+NOT_YOURS = "Penilaian ini tidak tersedia untuk tautan Anda."
+LOCKED = "Penilaian ini sudah dikirim dan terkunci; jawaban tidak dapat diubah lagi."
+
+
+# --------------------------------------------------------------------------- data shapes
+
+@dataclass(frozen=True)
+class Person:
+    """A pegawai as shown on a form."""
+
+    nip: str
+    nama: str
+    jabatan: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far one form is: answered items, "tidak dapat menilai" count, what is still missing."""
+
+    answered: int
+    total: int
+    tidak_dapat: int
+    missing: tuple[str, ...]
+    max_tidak_dapat: int  # how many "tidak dapat menilai" a submission may hold
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def submittable(self) -> bool:
+        return self.complete and self.tidak_dapat <= self.max_tidak_dapat
+
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    """One person the rater is asked to rate, with the state of that form."""
+
+    id: int
+    ratee: Person
+    relation: str
+    relation_label: str
+    status: str
+    status_label: str
+    progress: Progress
+    terkirim: str | None
+
+
+@dataclass(frozen=True)
+class RaterOverview:
+    """The rater's landing page: who they are, the cycle, and their list of people to rate."""
+
+    rater: Person
+    cycle: Cycle
+    assignments: tuple[AssignmentSummary, ...]
+
+    @property
+    def submitted(self) -> int:
+        return sum(a.status == "terkirim" for a in self.assignments)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A Pejabat Penilai decision the supervisor's form carries (or shows as already imported)."""
+
+    jenis: str                # 'hasil_kerja' / 'perilaku'
+    label: str
+    rating: str | None
+    sumber: str | None
+    saran: str | None         # the 360 suggestion (Rating Perilaku Kerja only)
+    editable: bool
+    note: str                 # Indonesian explanation shown under the choice
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """Everything the per-person form shows: items by section, stored answers, comments, decisions."""
+
+    assignment: AssignmentSummary
+    values: tuple[Value, ...]
+    ekspektasi: dict[str, str]            # value code -> Ekspektasi Khusus Pimpinan text
+    competencies: tuple[Competency, ...]
+    answers: dict[str, int | None]        # item -> score (None = tidak dapat menilai)
+    comments: dict[str, str]
+    decisions: tuple[Decision, ...]
+    comment_limit: int
+
+    @property
+    def locked(self) -> bool:
+        return self.assignment.status == "terkirim"
+
+    @property
+    def progress(self) -> Progress:
+        return self.assignment.progress
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    """Completion counts of one group (a unit or a relation) for the admin dashboard."""
+
+    kode: str
+    label: str
+    total: int
+    belum: int
+    draf: int
+    terkirim: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.terkirim / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class RaterStatus:
+    """One rater's counts, for the "not started" list and the reminder export."""
+
+    nip: str
+    nama: str
+    unit: str
+    total: int
+    belum: int
+    draf: int
+    terkirim: int
+
+
+@dataclass(frozen=True)
+class AdminForm:
+    """One assignment as the admin sees it when looking a rater up to reopen a form."""
+
+    id: int
+    rater: str
+    ratee: Person
+    relation_label: str
+    status: str
+    status_label: str
+    terkirim: str | None
+
+
+@dataclass(frozen=True)
+class AdminOverview:
+    """The dashboard figures of one cycle."""
+
+    cycle: Cycle
+    total: int
+    raters: int
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def item_codes_for(settings: dict[str, Any], relation: str) -> tuple[str, ...]:
+    """Return the item codes a form of this relation asks: 21 BerAKHLAK indicators + competencies.
+
+    >>> len(item_codes_for({"kompetensi_per_relasi": {"rekan": ["K01", "K02"]}}, "rekan"))
+    23
+    """
+    return load_instrument().item_codes + tuple(settings.get("kompetensi_per_relasi", {}).get(relation, ()))
+
+
+def _progress(codes: Sequence[str], answers: dict[str, int | None], settings: dict[str, Any]) -> Progress:
+    answered = [c for c in codes if c in answers]
+    tdm = sum(answers[c] is None for c in answered)
+    allowed = math.floor(float(settings["maks_tidak_dapat_menilai"]) * len(codes) + 1e-9)
+    return Progress(len(answered), len(codes), tdm, tuple(c for c in codes if c not in answers), allowed)
+
+
+def _labels(group: str) -> dict[str, str]:
+    return load_vocabulary()[group]
+
+
+def _answers(db: Database, assignment_ids: Sequence[int]) -> dict[int, dict[str, int | None]]:
+    out: dict[int, dict[str, int | None]] = defaultdict(dict)
+    ids = list(assignment_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in db.execute(f"SELECT assignment_id, item, score FROM response WHERE assignment_id IN ({marks})",
+                            chunk).fetchall():
+            out[r[0]][r[1]] = r[2]
+    return out
+
+
+_ASSIGNMENT_SQL = (
+    "SELECT a.id, a.cycle_id, a.rater_nip, a.ratee_nip, a.relation, a.aktif, a.status, a.terkirim, "
+    "p.nama, p.jabatan, p.unit_id, p.atasan_nip "
+    "FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip ")
+
+
+def _summary(row: dict, answers: dict[str, int | None], settings: dict[str, Any]) -> AssignmentSummary:
+    codes = item_codes_for(settings, row["relation"])
+    return AssignmentSummary(
+        row["id"], Person(row["ratee_nip"], row["nama"], row["jabatan"], row["unit_id"]),
+        row["relation"], _labels("relasi").get(row["relation"], row["relation"]),
+        row["status"], _labels("status_penilaian").get(row["status"], row["status"]),
+        _progress(codes, answers, settings), row["terkirim"])
+
+
+def _own_assignment(db: Database, grant: LinkGrant, assignment_id: Any) -> dict:
+    """Return the assignment row if it belongs to this rater's grant and is active; else FormError."""
+    if grant.jenis != "penilai":
+        raise AccessDenied()
+    try:
+        aid = int(assignment_id)
+    except (TypeError, ValueError):
+        raise FormError(NOT_YOURS) from None
+    rows = list(db.query(_ASSIGNMENT_SQL + "WHERE a.id = ?", [aid]))
+    if (not rows or rows[0]["cycle_id"] != grant.cycle_id or rows[0]["rater_nip"] != grant.rater_nip
+            or rows[0]["aktif"] != 1):
+        raise FormError(NOT_YOURS)
+    return rows[0]
+
+
+def _writable(db: Database, grant: LinkGrant, assignment_id: Any) -> tuple[dict, Cycle]:
+    """Inside a write transaction: the link, the assignment and the cycle allow a change to the form."""
+    check_grant(db, grant, "penilai")
+    row = _own_assignment(db, grant, assignment_id)
+    if row["status"] == "terkirim":
+        raise FormError(LOCKED)
+    return row, get_cycle(db, grant.cycle_id)
+
+
+def _touch(db: Database, assignment_id: int, stamp: str) -> None:
+    db.execute("UPDATE assignment SET status = 'draf', mulai = COALESCE(mulai, ?), diperbarui = ? "
+               "WHERE id = ?", [stamp, stamp, assignment_id])
+
+
+def _person(db: Database, nip: str) -> Person:
+    r = db.execute("SELECT nip, nama, jabatan, unit_id FROM pegawai WHERE nip = ?", [nip]).fetchone()
+    return Person(*r)
+
+
+# --------------------------------------------------------------------------- rater side
+
+def overview(db: Database, grant: LinkGrant) -> RaterOverview:
+    """Return the rater, the cycle and the rater's active assignments (self first, then by relation).
+
+    Raises AccessDenied when the link is no longer usable.
+    """
+    if grant.jenis != "penilai":
+        raise AccessDenied()
+    check_grant(db, grant, "penilai", touch=False)
+    cycle = get_cycle(db, grant.cycle_id)
+    rows = list(db.query(
+        _ASSIGNMENT_SQL + "WHERE a.cycle_id = ? AND a.rater_nip = ? AND a.aktif = 1 "
+        "ORDER BY CASE a.relation WHEN 'diri' THEN 0 WHEN 'atasan' THEN 1 WHEN 'rekan' THEN 2 "
+        "WHEN 'bawahan' THEN 3 ELSE 4 END, p.nama, a.id", [grant.cycle_id, grant.rater_nip]))
+    answers = _answers(db, [r["id"] for r in rows])
+    return RaterOverview(_person(db, grant.rater_nip), cycle,
+                         tuple(_summary(r, answers.get(r["id"], {}), cycle.settings) for r in rows))
+
+
+def _ekspektasi(db: Database, cycle_id: int, unit_id: str) -> dict[str, str]:
+    """Return the Ekspektasi Khusus Pimpinan of a unit; a value unset there is inherited from above."""
+    chain, seen, current = [], set(), unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        chain.append(current)
+        r = db.execute("SELECT induk_id FROM unit WHERE id = ?", [current]).fetchone()
+        current = r[0] if r else None
+    out: dict[str, str] = {}
+    for unit in reversed(chain):  # nearest unit last, so it wins
+        for nilai, teks in db.execute("SELECT nilai, teks FROM ekspektasi_khusus WHERE cycle_id = ? AND unit_id = ?",
+                                      [cycle_id, unit]).fetchall():
+            out[nilai] = teks
+    return out
+
+
+def _results_available(db: Database) -> bool:
+    return "hasil_skor" in db.table_names()
+
+
+def _decisions(db: Database, row: dict, rater_nip: str, cycle_id: int) -> tuple[Decision, ...]:
+    """Return the Pejabat Penilai decisions this form carries; empty unless the rater is the ratee's atasan."""
+    if row["relation"] != "atasan" or row["atasan_nip"] != rater_nip:
+        return ()
+    out = []
+    hk = db.execute("SELECT rating, sumber FROM rating_hasil_kerja WHERE cycle_id = ? AND nip = ?",
+                    [cycle_id, row["ratee_nip"]]).fetchone()
+    if hk and hk[1] != "formulir":
+        out.append(Decision("hasil_kerja", DECISION_LABELS["hasil_kerja"], hk[0], hk[1], None, False,
+                            "Sudah diimpor dari e-Kinerja; tidak diubah dari formulir ini."))
+    else:
+        out.append(Decision("hasil_kerja", DECISION_LABELS["hasil_kerja"], hk[0] if hk else None,
+                            hk[1] if hk else None, None, True,
+                            "Ditetapkan oleh Pejabat Penilai Kinerja atas capaian SKP (PermenPANRB 6/2022)."))
+    saran = None
+    if _results_available(db):
+        r = db.execute("SELECT rating_perilaku_saran FROM hasil_skor WHERE cycle_id = ? AND nip = ?",
+                       [cycle_id, row["ratee_nip"]]).fetchone()
+        saran = r[0] if r else None
+    rp = db.execute("SELECT rating, sumber FROM rating_perilaku WHERE cycle_id = ? AND nip = ?",
+                    [cycle_id, row["ratee_nip"]]).fetchone()
+    if saran is None:
+        out.append(Decision("perilaku", DECISION_LABELS["perilaku"], rp[0] if rp else None, rp[1] if rp else None,
+                            None, False, "Dapat ditetapkan setelah hasil umpan balik 360 dihitung."))
+    else:
+        out.append(Decision("perilaku", DECISION_LABELS["perilaku"], rp[0] if rp else None, rp[1] if rp else None,
+                            saran, True, f"Saran dari umpan balik 360: {saran}. Keputusan tetap pada "
+                            "Pejabat Penilai Kinerja."))
+    return tuple(out)
+
+
+def form(db: Database, grant: LinkGrant, assignment_id: int) -> FormSpec:
+    """Return the per-person form with its stored answers; raises AccessDenied or FormError."""
+    check_grant(db, grant, "penilai", touch=False)
+    row = _own_assignment(db, grant, assignment_id)
+    cycle = get_cycle(db, grant.cycle_id)
+    answers = _answers(db, [row["id"]]).get(row["id"], {})
+    comments = dict(db.execute("SELECT jenis, teks FROM comment WHERE assignment_id = ?", [row["id"]]).fetchall())
+    comp = load_competencies().by_code()
+    codes = cycle.settings.get("kompetensi_per_relasi", {}).get(row["relation"], [])
+    return FormSpec(
+        assignment=_summary(row, answers, cycle.settings),
+        values=load_instrument().values,
+        ekspektasi=_ekspektasi(db, cycle.id, row["unit_id"]),
+        competencies=tuple(comp[c] for c in codes),
+        answers=dict(answers),
+        comments=comments,
+        decisions=_decisions(db, row, grant.rater_nip, cycle.id),
+        comment_limit=int(cycle.settings["komentar_maks_karakter"]),
+    )
+
+
+def save_answer(db: Database, grant: LinkGrant, assignment_id: int, item: str, score: int | None) -> Progress:
+    """Save one answer (``None`` = tidak dapat menilai) as a draft and return the form's progress.
+
+    Idempotent. Raises AccessDenied for a dead link and FormError for someone else's or a
+    submitted form, a closed cycle, an item this relation is not asked, or a score out of range.
+    """
+    scale = load_scale()
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int)
+                              or not scale.min <= score <= scale.max):
+        raise FormError(f"Nilai harus {scale.min}-{scale.max} atau '{scale.tidak_dapat_menilai}'.")
+    with write_transaction(db):
+        row, cycle = _writable(db, grant, assignment_id)
+        codes = item_codes_for(cycle.settings, row["relation"])
+        if item not in codes:
+            raise FormError(f"Butir '{item}' tidak termasuk formulir ini.")
+        stamp = now()
+        db.execute("INSERT INTO response (assignment_id, item, score, diperbarui) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (assignment_id, item) DO UPDATE SET score = excluded.score, "
+                   "diperbarui = excluded.diperbarui", [row["id"], item, score, stamp])
+        _touch(db, row["id"], stamp)
+        answers = _answers(db, [row["id"]]).get(row["id"], {})
+    return _progress(codes, answers, cycle.settings)
+
+
+def save_comment(db: Database, grant: LinkGrant, assignment_id: int, jenis: str, teks: str) -> None:
+    """Save a comment exactly as typed (empty text removes it). Raises FormError when too long."""
+    if jenis not in COMMENT_KINDS:
+        raise FormError("Jenis komentar tidak dikenal.")
+    if not isinstance(teks, str):
+        raise FormError("Komentar harus berupa teks.")
+    with write_transaction(db):
+        row, cycle = _writable(db, grant, assignment_id)
+        limit = int(cycle.settings["komentar_maks_karakter"])
+        if len(teks) > limit:
+            raise FormError(f"Komentar terlalu panjang: {len(teks)} karakter, paling banyak {limit}.")
+        stamp = now()
+        if teks.strip():
+            db.execute("INSERT INTO comment (assignment_id, jenis, teks, diperbarui) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (assignment_id, jenis) DO UPDATE SET teks = excluded.teks, "
+                       "diperbarui = excluded.diperbarui", [row["id"], jenis, teks, stamp])
+        else:
+            db.execute("DELETE FROM comment WHERE assignment_id = ? AND jenis = ?", [row["id"], jenis])
+        _touch(db, row["id"], stamp)
+
+
+def submit(db: Database, grant: LinkGrant, assignment_id: int) -> str:
+    """Validate completeness, lock the form ('terkirim') and return the submission time.
+
+    Raises FormError naming the missing items, or when too many are "tidak dapat menilai".
+    """
+    with write_transaction(db):
+        row, cycle = _writable(db, grant, assignment_id)
+        codes = item_codes_for(cycle.settings, row["relation"])
+        progress = _progress(codes, _answers(db, [row["id"]]).get(row["id"], {}), cycle.settings)
+        if progress.missing:
+            raise FormError(f"Belum lengkap: {len(progress.missing)} butir belum diisi "
+                            f"({', '.join(progress.missing)}).")
+        if progress.tidak_dapat > progress.max_tidak_dapat:
+            raise FormError(f"Terlalu banyak '{load_scale().tidak_dapat_menilai}': {progress.tidak_dapat} dari "
+                            f"{progress.total} butir; paling banyak {progress.max_tidak_dapat}.")
+        stamp = now()
+        db.execute("UPDATE assignment SET status = 'terkirim', terkirim = ?, diperbarui = ? WHERE id = ?",
+                   [stamp, stamp, row["id"]])
+        audit(db, grant.pelaku, "kirim_penilaian", "assignment", row["id"], ratee=row["ratee_nip"],
+              relation=row["relation"])
+    return stamp
+
+
+def save_decision(db: Database, grant: LinkGrant, assignment_id: int, jenis: str, rating: str) -> None:
+    """Record a Pejabat Penilai decision (sumber 'formulir') for the ratee of a supervisor's form.
+
+    Raises FormError unless the rater is the ratee's Pejabat Penilai, the decision is open on this
+    form (Rating Hasil Kerja not imported; Rating Perilaku Kerja once results exist) and the rating is valid.
+    """
+    if jenis not in DECISION_KINDS:
+        raise FormError("Jenis keputusan tidak dikenal.")
+    if rating not in RATINGS:
+        raise FormError(f"Pilihan harus salah satu dari: {', '.join(RATINGS)}.")
+    with write_transaction(db):
+        check_grant(db, grant, "penilai")
+        row = _own_assignment(db, grant, assignment_id)
+        offered = {d.jenis: d for d in _decisions(db, row, grant.rater_nip, grant.cycle_id)}
+        if jenis not in offered:
+            raise FormError("Keputusan ini hanya dapat diisi oleh Pejabat Penilai Kinerja pegawai tersebut.")
+        if not offered[jenis].editable:
+            raise FormError(f"{DECISION_LABELS[jenis]} tidak dapat diisi dari formulir ini. {offered[jenis].note}")
+        table = "rating_hasil_kerja" if jenis == "hasil_kerja" else "rating_perilaku"
+        db.execute(f"INSERT INTO {table} (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
+                   "VALUES (?, ?, ?, 'formulir', ?, ?) ON CONFLICT (cycle_id, nip) DO UPDATE SET "
+                   "rating = excluded.rating, sumber = excluded.sumber, penilai_nip = excluded.penilai_nip, "
+                   "diperbarui = excluded.diperbarui",
+                   [grant.cycle_id, row["ratee_nip"], rating, grant.rater_nip, now()])
+        audit(db, grant.pelaku, f"keputusan_{table}", "pegawai", row["ratee_nip"], cycle_id=grant.cycle_id,
+              rating=rating, sebelumnya=offered[jenis].rating)
+
+
+# --------------------------------------------------------------------------- admin side
+
+def _admin(db: Database, grant: LinkGrant) -> Cycle:
+    if grant.jenis != "admin":
+        raise AccessDenied()
+    check_grant(db, grant, "admin", touch=False)
+    return get_cycle(db, grant.cycle_id)
+
+
+def admin_overview(db: Database, grant: LinkGrant) -> AdminOverview:
+    """Return the cycle's totals: assignments by status and the number of raters."""
+    cycle = _admin(db, grant)
+    by_status = dict(db.execute("SELECT status, COUNT(*) FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                                "GROUP BY status", [cycle.id]).fetchall())
+    raters = db.execute("SELECT COUNT(DISTINCT rater_nip) FROM assignment WHERE cycle_id = ? AND aktif = 1",
+                        [cycle.id]).fetchone()[0]
+    return AdminOverview(cycle, sum(by_status.values()), raters,
+                         {s: by_status.get(s, 0) for s in ("belum", "draf", "terkirim")})
+
+
+def _unit_roots(db: Database) -> dict[str, str]:
+    parent = dict(db.execute("SELECT id, induk_id FROM unit").fetchall())
+    roots: dict[str, str] = {}
+    for unit in parent:
+        current, seen = unit, set()
+        while parent.get(current) is not None and current not in seen:
+            seen.add(current)
+            current = parent[current]
+        roots[unit] = current
+    return roots
+
+
+def completion_by_unit(db: Database, grant: LinkGrant, level: str = "opd") -> list[CompletionRow]:
+    """Return completion per rater unit (``level='unit'``) or per perangkat daerah (``'opd'``), by name."""
+    cycle = _admin(db, grant)
+    counts: dict[str, Counter] = defaultdict(Counter)
+    roots = _unit_roots(db) if level == "opd" else {}
+    names = dict(db.execute("SELECT id, nama FROM unit").fetchall())
+    for unit, status, n in db.execute(
+            "SELECT p.unit_id, a.status, COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
+            "WHERE a.cycle_id = ? AND a.aktif = 1 GROUP BY p.unit_id, a.status", [cycle.id]).fetchall():
+        counts[roots.get(unit, unit)][status] += n
+    rows = [CompletionRow(u, names.get(u, u) if level == "opd" else u, sum(c.values()), c["belum"], c["draf"],
+                          c["terkirim"]) for u, c in counts.items()]
+    return sorted(rows, key=lambda r: r.label)
+
+
+def completion_by_relation(db: Database, grant: LinkGrant) -> list[CompletionRow]:
+    """Return completion per relation (diri, atasan, rekan, bawahan, lainnya), in that order."""
+    cycle = _admin(db, grant)
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for rel, status, n in db.execute("SELECT relation, status, COUNT(*) FROM assignment WHERE cycle_id = ? "
+                                     "AND aktif = 1 GROUP BY relation, status", [cycle.id]).fetchall():
+        counts[rel][status] += n
+    labels = _labels("relasi")
+    return [CompletionRow(rel, labels[rel], sum(counts[rel].values()), counts[rel]["belum"], counts[rel]["draf"],
+                          counts[rel]["terkirim"]) for rel in labels if rel in counts]
+
+
+def rater_status(db: Database, grant: LinkGrant, only: str = "belum_selesai") -> list[RaterStatus]:
+    """Return raters with their counts: ``only='belum_mulai'`` (nothing started) or ``'belum_selesai'``
+    (something not yet submitted), sorted by unit and name."""
+    cycle = _admin(db, grant)
+    having = {"belum_mulai": "SUM(a.status = 'belum') = COUNT(*)",
+              "belum_selesai": "SUM(a.status = 'terkirim') < COUNT(*)"}[only]
+    rows = db.execute(
+        "SELECT a.rater_nip, p.nama, p.unit_id, COUNT(*), SUM(a.status = 'belum'), SUM(a.status = 'draf'), "
+        "SUM(a.status = 'terkirim') FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
+        f"WHERE a.cycle_id = ? AND a.aktif = 1 GROUP BY a.rater_nip HAVING {having} "
+        "ORDER BY p.unit_id, p.nama, a.rater_nip", [cycle.id]).fetchall()
+    return [RaterStatus(*r) for r in rows]
+
+
+REMINDER_COLUMNS = ("NIP", "nama", "unit", "jumlah dinilai", "belum diisi", "draf", "terkirim")
+
+
+def reminder_csv(db: Database, grant: LinkGrant) -> str:
+    """Return the reminder list (raters with forms not yet submitted) as CSV text."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(REMINDER_COLUMNS)
+    for r in rater_status(db, grant, "belum_selesai"):
+        writer.writerow([r.nip, r.nama, r.unit, r.total, r.belum, r.draf, r.terkirim])
+    return buf.getvalue()
+
+
+def export_reminders(db: Database, grant: LinkGrant, path: str | Path) -> Path:
+    """Write the reminder list to a CSV file (UTF-8 with BOM, for spreadsheets) and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(reminder_csv(db, grant), encoding="utf-8-sig", newline="")
+    return path
+
+
+def rater_forms(db: Database, grant: LinkGrant, rater_nip: str) -> list[AdminForm]:
+    """Return a rater's assignments in the admin's cycle (to pick one to reopen)."""
+    cycle = _admin(db, grant)
+    labels, status = _labels("relasi"), _labels("status_penilaian")
+    rows = db.query(_ASSIGNMENT_SQL + "WHERE a.cycle_id = ? AND a.rater_nip = ? AND a.aktif = 1 ORDER BY p.nama",
+                    [cycle.id, str(rater_nip).strip()])
+    return [AdminForm(r["id"], r["rater_nip"], Person(r["ratee_nip"], r["nama"], r["jabatan"], r["unit_id"]),
+                      labels.get(r["relation"], r["relation"]), r["status"], status.get(r["status"], r["status"]),
+                      r["terkirim"]) for r in rows]
+
+
+def reopen(db: Database, grant: LinkGrant, assignment_id: int, alasan: str) -> None:
+    """Reopen a submitted form as a draft, with the reason written to the audit log.
+
+    Raises FormError without a reason, for a form not submitted, or one outside the admin's cycle.
+    """
+    if not isinstance(alasan, str) or not alasan.strip():
+        raise FormError("Alasan membuka kembali wajib diisi.")
+    if len(alasan) > REOPEN_REASON_MAX:
+        raise FormError(f"Alasan terlalu panjang; paling banyak {REOPEN_REASON_MAX} karakter.")
+    with write_transaction(db):
+        if grant.jenis != "admin":
+            raise AccessDenied()
+        check_grant(db, grant, "admin")
+        try:
+            aid = int(assignment_id)
+        except (TypeError, ValueError):
+            raise FormError("Formulir tidak ditemukan pada siklus ini.") from None
+        row = db.execute("SELECT cycle_id, status, aktif, rater_nip, ratee_nip FROM assignment WHERE id = ?",
+                         [aid]).fetchone()
+        if row is None or row[0] != grant.cycle_id or row[2] != 1:
+            raise FormError("Formulir tidak ditemukan pada siklus ini.")
+        if row[1] != "terkirim":
+            raise FormError("Hanya formulir yang sudah terkirim yang dapat dibuka kembali.")
+        db.execute("UPDATE assignment SET status = 'draf', terkirim = NULL, diperbarui = ? WHERE id = ?",
+                   [now(), aid])
+        audit(db, grant.pelaku, "buka_kembali_penilaian", "assignment", aid, alasan=alasan.strip(),
+              rater=row[3], ratee=row[4])
+

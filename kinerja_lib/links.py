@@ -1,0 +1,252 @@
+"""Personal links: issuing unguessable rater and admin tokens, resolving, revoking and exporting them.
+
+A token is ``secrets.token_urlsafe(32)`` (256 random bits). Only its SHA-256 hex digest is stored,
+so the database alone cannot rebuild a link: a token is shown once, when it is issued.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from sqlite_utils import Database
+
+from . import config
+from .cycle import get_cycle
+from .errors import AccessDenied, LinkError
+from .store import audit, now, write_transaction
+
+#: Notebooks served by Voilà (tree mode on ``forms/``) and the query parameter holding the token.
+RATER_NOTEBOOK = "penilaian.ipynb"
+ADMIN_NOTEBOOK = "admin.ipynb"
+TOKEN_PARAM = "t"
+TOKEN_BYTES = 32
+
+EXPORT_COLUMNS = ("nama", "NIP", "unit", "link", "jumlah dinilai")
+
+# token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet; anything else is refused
+# before the database is asked.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,128}")
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A freshly issued link: the only moment the token itself is known."""
+
+    nip: str | None          # None for the admin link
+    nama: str
+    unit: str
+    url: str
+    token: str
+    jumlah_dinilai: int
+
+
+@dataclass(frozen=True)
+class LinkGrant:
+    """What a valid token grants: a rater (or the admin) acting in one cycle."""
+
+    link_id: int
+    cycle_id: int
+    jenis: str               # 'penilai' or 'admin'
+    rater_nip: str | None
+
+    @property
+    def pelaku(self) -> str:
+        """Return the actor name written to the audit log."""
+        return f"penilai:{self.rater_nip}" if self.jenis == "penilai" else f"admin:tautan{self.link_id}"
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 hex digest stored in ``link.token_hash``.
+
+    >>> len(hash_token("abc"))
+    64
+    """
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def form_url(token: str, jenis: str = "penilai", base_url: str | None = None) -> str:
+    """Return the page address for a token: the rater form, or the admin dashboard.
+
+    >>> form_url("TOKEN", base_url="http://host:8866/")
+    'http://host:8866/voila/render/penilaian.ipynb?t=TOKEN'
+    """
+    base = (base_url if base_url is not None else config.base_url()).rstrip("/")
+    notebook = ADMIN_NOTEBOOK if jenis == "admin" else RATER_NOTEBOOK
+    return f"{base}/voila/render/{notebook}?{TOKEN_PARAM}={token}"
+
+
+def token_from_query(query_string: str | None) -> str:
+    """Return the token in a request's query string ('' when there is none).
+
+    >>> token_from_query("t=abc&x=1")
+    'abc'
+    """
+    values = parse_qs(query_string or "", keep_blank_values=False).get(TOKEN_PARAM, [])
+    return values[0] if len(values) == 1 else ""
+
+
+def _expiry(kedaluwarsa: datetime | None) -> str | None:
+    if kedaluwarsa is None:
+        return None
+    if kedaluwarsa.tzinfo is None:
+        kedaluwarsa = kedaluwarsa.replace(tzinfo=timezone.utc)
+    return kedaluwarsa.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
+                nips: Sequence[str] | None = None, kedaluwarsa: datetime | None = None,
+                pelaku: str = "cli") -> list[IssuedLink]:
+    """Issue one personal link per rater of the cycle (or per NIP in ``nips``) and return them.
+
+    A rater is anyone with at least one active assignment in the cycle. Re-issuing revokes the
+    rater's previous link. Raises LinkError for a closed cycle or a NIP that rates nobody in it.
+    """
+    cycle = get_cycle(db, cycle_id)
+    if not cycle.is_open:
+        raise LinkError(f"Siklus '{cycle.nama}' sudah ditutup; tautan tidak dapat diterbitkan")
+    raters = list(db.query(
+        "SELECT a.rater_nip AS nip, p.nama, p.unit_id AS unit, COUNT(*) AS jumlah "
+        "FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
+        "WHERE a.cycle_id = ? AND a.aktif = 1 AND p.aktif = 1 "
+        "GROUP BY a.rater_nip ORDER BY p.unit_id, p.nama, a.rater_nip", [cycle.id]))
+    if nips is not None:
+        wanted = list(dict.fromkeys(str(n).strip() for n in nips))
+        known = {r["nip"] for r in raters}
+        missing = [n for n in wanted if n not in known]
+        if missing:
+            raise LinkError("NIP berikut tidak mempunyai penugasan menilai yang aktif pada siklus "
+                            f"'{cycle.nama}': {', '.join(missing)}")
+        chosen = set(wanted)
+        raters = [r for r in raters if r["nip"] in chosen]
+    stamp, expiry = now(), _expiry(kedaluwarsa)
+    issued, rows = [], []
+    for r in raters:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        rows.append((cycle.id, r["nip"], hash_token(token), stamp, expiry))
+        issued.append(IssuedLink(r["nip"], r["nama"], r["unit"], form_url(token, "penilai", base_url),
+                                 token, r["jumlah"]))
+    with write_transaction(db):
+        db.conn.executemany(
+            "UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'penilai' AND rater_nip = ? "
+            "AND dicabut IS NULL", [(stamp, cycle.id, row[1]) for row in rows])
+        db.conn.executemany(
+            "INSERT INTO link (cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa) "
+            "VALUES (?, 'penilai', ?, ?, ?, ?)", rows)
+        audit(db, pelaku, "terbitkan_tautan", "cycle", cycle.id, jumlah=len(rows),
+              nip=None if nips is None else [row[1] for row in rows], kedaluwarsa=expiry)
+    return issued
+
+
+def issue_admin_link(db: Database, cycle_id: int | str, base_url: str | None = None,
+                     kedaluwarsa: datetime | None = None, pelaku: str = "cli") -> IssuedLink:
+    """Issue the admin dashboard link of a cycle (revoking the previous one) and return it."""
+    cycle = get_cycle(db, cycle_id)
+    if not cycle.is_open:
+        raise LinkError(f"Siklus '{cycle.nama}' sudah ditutup; tautan tidak dapat diterbitkan")
+    token, stamp = secrets.token_urlsafe(TOKEN_BYTES), now()
+    with write_transaction(db):
+        db.execute("UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'admin' AND dicabut IS NULL",
+                   [stamp, cycle.id])
+        db.execute("INSERT INTO link (cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa) "
+                   "VALUES (?, 'admin', NULL, ?, ?, ?)", [cycle.id, hash_token(token), stamp, _expiry(kedaluwarsa)])
+        audit(db, pelaku, "terbitkan_tautan_admin", "cycle", cycle.id)
+    return IssuedLink(None, "Admin", "", form_url(token, "admin", base_url), token, 0)
+
+
+_GRANT_SQL = (
+    "SELECT l.id, l.cycle_id, l.jenis, l.rater_nip, l.dicabut, l.kedaluwarsa, c.status, p.aktif "
+    "FROM link l JOIN cycle c ON c.id = l.cycle_id LEFT JOIN pegawai p ON p.nip = l.rater_nip ")
+
+
+def _usable(row: dict | None, at: str) -> bool:
+    return (row is not None and row["dicabut"] is None and row["status"] == "terbuka"
+            and (row["kedaluwarsa"] is None or row["kedaluwarsa"] > at)
+            and (row["jenis"] == "admin" or row["aktif"] == 1))
+
+
+def resolve(db: Database, token: str) -> LinkGrant:
+    """Return what a token grants and record its use; raises AccessDenied otherwise.
+
+    Unknown, malformed, revoked and expired tokens, a closed cycle and an inactive rater all
+    raise the same AccessDenied, so a guesser learns nothing.
+    """
+    if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
+        raise AccessDenied()
+    at = now()
+    rows = list(db.query(_GRANT_SQL + "WHERE l.token_hash = ?", [hash_token(token)]))
+    row = rows[0] if rows else None
+    if not _usable(row, at):
+        raise AccessDenied()
+    db.execute("UPDATE link SET terakhir_dipakai = ? WHERE id = ?", [at, row["id"]])
+    return LinkGrant(row["id"], row["cycle_id"], row["jenis"], row["rater_nip"])
+
+
+def check_grant(db: Database, grant: LinkGrant, jenis: str | None = None, touch: bool = True) -> None:
+    """Raise AccessDenied unless the grant's link is still usable (and of kind ``jenis`` if given).
+
+    Meant to run inside the caller's write transaction, so the check and the write are one;
+    ``touch`` records the use in ``link.terakhir_dipakai``.
+    """
+    at = now()
+    rows = list(db.query(_GRANT_SQL + "WHERE l.id = ?", [grant.link_id]))
+    row = rows[0] if rows else None
+    if (not _usable(row, at) or row["cycle_id"] != grant.cycle_id or row["jenis"] != grant.jenis
+            or row["rater_nip"] != grant.rater_nip or (jenis is not None and row["jenis"] != jenis)):
+        raise AccessDenied()
+    if touch:
+        db.execute("UPDATE link SET terakhir_dipakai = ? WHERE id = ?", [at, grant.link_id])
+
+
+def revoke(db: Database, cycle_id: int | str, nip: str, pelaku: str = "cli") -> int:
+    """Revoke a rater's live link(s) in a cycle; return how many were revoked.
+
+    Raises LinkError when the rater has no live link in that cycle.
+    """
+    cycle = get_cycle(db, cycle_id)
+    with write_transaction(db):
+        cur = db.execute("UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'penilai' "
+                         "AND rater_nip = ? AND dicabut IS NULL", [now(), cycle.id, str(nip)])
+        if cur.rowcount == 0:
+            raise LinkError(f"NIP {nip} tidak mempunyai tautan aktif pada siklus '{cycle.nama}'")
+        audit(db, pelaku, "cabut_tautan", "pegawai", nip, cycle_id=cycle.id)
+    return cur.rowcount
+
+
+def export_links(issued: Iterable[IssuedLink], path: str | Path) -> Path:
+    """Write the issued links to CSV or XLSX (chosen by extension) for distribution; return the path.
+
+    Columns: nama, NIP, unit, link, jumlah dinilai. Raises LinkError for another extension.
+    """
+    path = Path(path)
+    rows = [(i.nama, i.nip or "", i.unit, i.url, i.jumlah_dinilai) for i in issued]
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise LinkError(f"{path.name}: format keluaran harus .csv atau .xlsx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        # utf-8-sig so that spreadsheet programs read the names' accents correctly
+        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(EXPORT_COLUMNS)
+            writer.writerows(rows)
+        return path
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Tautan")
+    ws.append(list(EXPORT_COLUMNS))
+    for nama, nip, unit, url, jumlah in rows:
+        nip_cell = WriteOnlyCell(ws, value=nip)
+        nip_cell.number_format = "@"  # keep 18-digit NIPs as text, never as a rounded number
+        ws.append([nama, nip_cell, unit, url, jumlah])
+    wb.save(path)
+    return path

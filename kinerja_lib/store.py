@@ -253,6 +253,13 @@ def _m0003_potensi(db: Database) -> None:
     """)
 
 
+@migrations(name="0010_impor_dikirim_melalui")
+def _m0010_impor_dikirim_melalui(db: Database) -> None:
+    # How a submitted form arrived: NULL = the online form, 'impor' = answers imported from paper or
+    # another survey tool. Lets a re-import replace its own earlier import but never an online form.
+    db.execute("ALTER TABLE assignment ADD COLUMN dikirim_melalui TEXT")
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

@@ -24,6 +24,15 @@ _EXPORTS: dict[str, str] = {
     "load_competencies": "reference",
     "load_method_defaults": "reference",
     "score_responses": "scoring",
+    "read_table": "tabular",
+    "import_roster": "roster",
+    "import_hasil_kerja": "importers",
+    "import_disiplin": "importers",
+    "import_responses": "importers",
+    "import_predikat_organisasi": "importers",
+    "import_ekspektasi": "importers",
+    "import_standar_kompetensi": "importers",
+    "import_potensi": "importers",
 }
 
 __all__ = sorted(_EXPORTS)

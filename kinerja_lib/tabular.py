@@ -88,6 +88,7 @@ class Table:
     row_numbers: list[int] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # canonical -> preferred header, for absent columns
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -104,7 +105,7 @@ class Table:
         """Return the header as written in the file for a canonical column (or the canonical name)."""
         if column is None:
             return None
-        return self.headers.get(column, column)
+        return self.headers.get(column) or self.labels.get(column, column)
 
     def problem(self, row: int | None, column: str | None, message: str) -> Problem:
         """Record a problem at a row and canonical column and return it."""
@@ -152,16 +153,19 @@ class ImportSummary:
     inserted: int
     updated: int
     units_created: int = 0
-    extra: dict = field(default_factory=dict)
+    counted: str = ""  # what inserted/updated count when it is not rows, e.g. "formulir"
 
     def message(self) -> str:
-        """Return the one-line Indonesian summary printed by the CLI."""
+        """Return the one-line Indonesian summary printed by the CLI.
+
+        >>> ImportSummary("pegawai", "pegawai.csv", 14, 12, 2, 3).message()
+        'Impor pegawai dari pegawai.csv selesai: 14 baris, 12 ditambahkan, 2 diperbarui, 3 unit baru.'
+        """
+        what = f"{self.counted} " if self.counted else ""
         text = (f"Impor {self.kind} dari {self.source} selesai: {self.rows} baris, "
-                f"{self.inserted} ditambahkan, {self.updated} diperbarui")
+                f"{self.inserted} {what}ditambahkan, {self.updated} {what}diperbarui")
         if self.units_created:
             text += f", {self.units_created} unit baru"
-        for key, value in self.extra.items():
-            text += f", {value} {key}"
         return text + "."
 
 
@@ -183,7 +187,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
     ([{'nip': '198501012010011001', 'nama': 'Sri Lestari'}], [2], [])
     """
     path = Path(path)
-    table = Table(source=path.name)
+    table = Table(source=path.name, labels={c: next(iter(a), c) for c, a in columns.items()})
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -383,7 +387,9 @@ def _build(table: Table, grid: list[tuple[int, list[str]]], columns: Mapping[str
 
 
 def _clean(value: str) -> str:
-    return value.replace("\xa0", " ").strip()
+    # A lone dash is how spreadsheets say "nothing here".
+    text = value.replace("\xa0", " ").strip()
+    return "" if text in ("-", "\u2013", "\u2014") else text
 
 
 def _display_aliases(canonical: str, aliases: Iterable[str]) -> list[str]:

@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "load_competencies": "reference",
     "load_method_defaults": "reference",
     "score_responses": "scoring",
+    "analyse_competency": "competency",
+    "export_training_xlsx": "competency",
     "read_table": "tabular",
     "import_roster": "roster",
     "import_hasil_kerja": "importers",

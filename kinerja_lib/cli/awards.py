@@ -1,0 +1,68 @@
+"""CLI command ``kinerja penghargaan``: award shortlist, fairness, follow-up, Satyalancana and 9-box exports."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+
+from .common import with_db
+
+
+def _iso_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"tanggal '{value}' tidak valid (format TTTT-BB-HH)") from None
+
+
+def register(main: click.Group) -> None:
+    """Add this module's commands to the root group."""
+
+    @main.command("penghargaan")
+    @click.option("--cycle", "cycle", default=None, help="Siklus (id atau nama); bawaan: siklus terbuka terbaru.")
+    @click.option("--top", "k", type=click.IntRange(min=1), default=10, show_default=True,
+                  help="Jumlah calon dalam daftar pendek (k).")
+    @click.option("--penghargaan", "penghargaan", default="asn_berprestasi", show_default=True,
+                  help="Kode daftar penghargaan di data/referensi/penghargaan.yaml.")
+    @click.option("--kuota", "kuota", type=click.IntRange(min=1), default=None,
+                  help="Paling banyak sekian calon terpilih per perangkat daerah.")
+    @click.option("--tanggal-acuan", callback=_iso_date, default=None,
+                  help="Tanggal acuan hukuman disiplin dan masa kerja (bawaan: akhir siklus).")
+    @click.option("--satyalancana-sejak", callback=_iso_date, default=None,
+                  help="Hanya masa kerja 10/20/30 tahun yang genap sesudah tanggal ini.")
+    @click.option("--xlsx", "xlsx", required=True, type=click.Path(dir_okay=False),
+                  help="Berkas Excel keluaran (semua daftar dan pengaturan).")
+    @click.option("--pdf", "pdf", default=None, type=click.Path(dir_okay=False),
+                  help="Berkas PDF daftar pendek beserta alasan, siap cetak.")
+    @with_db
+    def penghargaan(db, cycle, k, penghargaan, kuota, tanggal_acuan, satyalancana_sejak, xlsx, pdf):
+        """Susun daftar pendek penghargaan beserta alasan, uji keadilan, daftar pembinaan, Satyalancana
+        Karya Satya dan kotak talenta; ekspor ke Excel (dan PDF)."""
+        from ..awards import award_report, export_pdf, export_xlsx
+        from ..store import audit, now, write_transaction
+
+        report = award_report(db, cycle, penghargaan=penghargaan, k=k, kuota_per_unit=kuota,
+                              tanggal_acuan=tanggal_acuan, satyalancana_sejak=satyalancana_sejak)
+        export_xlsx(report, xlsx)
+        if pdf:
+            export_pdf(report, pdf)
+        cycle_id = report.shortlist.settings["siklus_id"]
+        with write_transaction(db):
+            db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (?, 'penghargaan', ?, ?)",
+                       [cycle_id, json.dumps(report.settings, ensure_ascii=False, default=str), now()])
+            audit(db, "cli", "ekspor_penghargaan", "cycle", cycle_id, xlsx=str(xlsx), pdf=str(pdf) if pdf else None)
+        table = report.shortlist.table
+        chosen = int(table["terpilih"].astype(bool).sum())
+        click.echo(f"{report.settings['penghargaan']}: {chosen} calon terpilih dari "
+                   f"{report.settings['jumlah_layak']} yang layak ({report.settings['jumlah_dinilai']} dinilai).")
+        below = report.fairness[report.fairness["di_bawah_ambang"]]
+        if len(below):
+            click.echo(f"Perhatian keadilan: {len(below)} kelompok di bawah aturan 4/5 (lihat lembar 'Keadilan').")
+        click.echo(f"Tindak lanjut pembinaan: {len(report.follow_up)} pegawai; Satyalancana Karya Satya: "
+                   f"{int(report.satyalancana['layak'].sum())} layak; kelompok talenta: "
+                   f"{int(report.nine_box['kelompok_talenta'].sum())} pegawai.")
+        click.echo(f"Excel: {xlsx}" + (f"\nPDF: {pdf}" if pdf else ""))

@@ -1,0 +1,64 @@
+"""Fairness of a shortlist: selection rates, the 4/5ths ratio, Fisher's exact test and the shortfall."""
+
+from math import comb
+
+import pandas as pd
+import pytest
+from scipy.stats import fisher_exact
+
+from kinerja_lib import awards
+
+
+def _pool(groups):
+    """Return a pool frame from {group: (n, selected)} in column 'jenis_kelamin'."""
+    rows = []
+    for g, (n, s) in groups.items():
+        rows += [{"jenis_kelamin": g, "terpilih": i < s} for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def _fisher_two_sided(a, b, c, d):
+    """Two-sided Fisher p by summing hypergeometric tables no more likely than the observed one."""
+    row1, col1, n = a + b, a + c, a + b + c + d
+
+    def prob(x):
+        return comb(col1, x) * comb(n - col1, row1 - x) / comb(n, row1)
+
+    observed = prob(a)
+    lo, hi = max(0, row1 - (n - col1)), min(row1, col1)
+    return sum(prob(x) for x in range(lo, hi + 1) if prob(x) <= observed * (1 + 1e-7))
+
+
+def test_four_fifths_matches_the_hand_worked_example():
+    """Men 8/20 (0.40), women 6/30 (0.20): ratio 0.50 < 0.80, women need 4 more (0.32 x 30 = 9.6 -> 10)."""
+    out = awards.fairness(_pool({"L": (20, 8), "P": (30, 6)}), {"jenis_kelamin": "Jenis kelamin"})
+    got = out[["kelompok", "n", "terpilih", "laju", "rasio", "di_bawah_ambang", "kekurangan"]].values.tolist()
+    assert got == [["Laki-laki", 20, 8, 0.4, 1.0, False, 0], ["Perempuan", 30, 6, 0.2, 0.5, True, 4]]
+
+
+def test_fisher_p_matches_scipy_and_the_hypergeometric_sum():
+    """Women vs the rest is the 2x2 [[6, 24], [8, 12]]; p equals scipy's and an exact hypergeometric sum."""
+    out = awards.fairness(_pool({"L": (20, 8), "P": (30, 6)}), {"jenis_kelamin": "Jenis kelamin"})
+    p = out.set_index("kelompok").loc["Perempuan", "p_fisher"]
+    assert p == pytest.approx(fisher_exact([[6, 24], [8, 12]])[1], rel=1e-12)
+    assert p == pytest.approx(_fisher_two_sided(6, 24, 8, 12), rel=1e-9)
+
+
+@pytest.mark.parametrize("groups, kelompok, ratio, below, shortfall", [
+    ({"A": (10, 5), "B": (10, 4)}, "B", 0.8, False, 0),      # exactly 4/5: not below, nothing short
+    ({"A": (10, 5), "B": (20, 7)}, "B", 0.7, True, 1),       # needs 0.4 x 20 = 8 -> 1 more
+    ({"A": (3, 3), "B": (7, 0)}, "B", 0.0, True, 6),         # needs 0.8 x 7 = 5.6 -> 6
+    ({"A": (10, 0), "B": (10, 0)}, "B", None, False, 0),     # nobody chosen: ratio undefined
+])
+def test_ratio_and_shortfall_at_the_boundaries(groups, kelompok, ratio, below, shortfall):
+    """The threshold is compared in exact fractions: a ratio of exactly 0.8 is not adverse impact."""
+    out = awards.fairness(_pool(groups), {"jenis_kelamin": "Kelompok"}).set_index("kelompok").loc[kelompok]
+    assert (None if pd.isna(out["rasio"]) else round(out["rasio"], 12), bool(out["di_bawah_ambang"]),
+            int(out["kekurangan"])) == (ratio, below, shortfall)
+
+
+def test_golongan_is_grouped_by_its_roman_part():
+    """Golongan III/a and III/d form one group III; a missing golongan is its own group."""
+    pool = pd.DataFrame({"golongan": ["III/a", "III/d", "IV/a", None], "terpilih": [True, False, True, False]})
+    out = awards.fairness(pool, {"golongan_kelompok": "Golongan"})
+    assert out[["kelompok", "n", "terpilih"]].values.tolist() == [["III", 2, 1], ["IV", 1, 1], ["tidak tercatat", 1, 0]]

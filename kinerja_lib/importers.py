@@ -251,7 +251,12 @@ def import_responses(db: Database, path: str | Path, cycle: int | str | None = N
         per_form: dict[int, dict[str, int | None]] = defaultdict(dict)
         first_row: dict[int, int] = {}
         seen: dict = {}
+        # Completeness is only judged when every row reached its form cleanly; otherwise a row refused
+        # for another reason would also show up as a "missing" item, reporting one mistake twice.
+        unresolved = False
+        tainted: set[int] = set()
         for n, row in table.records():
+            before = len(table.problems)
             rater = table.nip(n, "nip_penilai", row["nip_penilai"])
             ratee = table.nip(n, "nip_dinilai", row["nip_dinilai"])
             relation = relation_names.get(fold(row["relasi"]))
@@ -269,11 +274,13 @@ def import_responses(db: Database, path: str | Path, cycle: int | str | None = N
             if not item:
                 table.problem(n, "kode_butir", "kode butir wajib diisi")
             if rater is None or ratee is None:
+                unresolved = True
                 continue
             a = assignments.get((rater, ratee))
             if a is None:
                 table.problem(n, "nip_penilai", f"penilai {rater} tidak ditugaskan menilai {ratee} pada siklus "
                               f"'{c.nama}'; jawaban dari penilai yang tidak ditugaskan ditolak")
+                unresolved = True
                 continue
             aid, _, _, assigned_relation, status, terkirim, via = a
             if relation is not None and relation != assigned_relation:
@@ -285,18 +292,19 @@ def import_responses(db: Database, path: str | Path, cycle: int | str | None = N
                     state = f"sudah dikirim daring pada {terkirim}" if status == "terkirim" else "sudah berisi draf daring"
                     table.problem(n, "nip_penilai", f"formulir {rater} untuk {ratee} {state}; gunakan --ganti "
                                   "bila jawaban dari berkas ini memang harus menimpanya")
-            if not item:
-                continue
             allowed = items_for_relation(c.settings, assigned_relation)
-            if item not in allowed:
+            if item and item not in allowed:
                 table.problem(n, "kode_butir", f"butir '{row['kode_butir']}' tidak ada pada formulir relasi "
                               f"'{assigned_relation}'; butir yang berlaku: {_describe_items(allowed)}")
-                continue
-            if _duplicate(table, seen, (aid, item), n, "kode_butir", f"jawaban butir {item} untuk pasangan ini"):
-                continue
-            per_form[aid][item] = score
+            elif item and not _duplicate(table, seen, (aid, item), n, "kode_butir",
+                                         f"jawaban butir {item} untuk pasangan ini"):
+                per_form[aid][item] = score
+            if len(table.problems) > before:
+                tainted.add(aid)
         by_id = {a[0]: a for a in assignments.values()}
         for aid, answers in per_form.items():
+            if unresolved or aid in tainted:
+                continue
             _, rater, ratee, relation, *_ = by_id[aid]
             codes = items_for_relation(c.settings, relation)
             missing = [code for code in codes if code not in answers]

@@ -161,10 +161,11 @@ def unit_path(unit_kerja: str, sub_unit: str) -> list[str] | None:
     >>> unit_path("Dinas Kesehatan", "Bidang P2P / Seksi Surveilans")
     ['Dinas Kesehatan', 'Bidang P2P', 'Seksi Surveilans']
     """
+    # Only a slash with spaces on both sides separates levels: "Menular/Tidak Menular" is one name.
     parts = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\s+/\s+", unit_kerja)]
     if sub_unit:
         parts += [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\s+/\s+", sub_unit)]
-    if any(not p for p in parts):
+    if any(not p or p.startswith("/") or p.endswith("/") for p in parts):
         return None
     return parts
 

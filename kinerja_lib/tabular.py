@@ -138,9 +138,9 @@ class Table:
         return nip
 
     def reject_if_problems(self) -> None:
-        """Raise ImportRejected with every problem recorded so far, if there is any."""
+        """Raise ImportRejected with every problem recorded so far, in file order, if there is any."""
         if self.problems:
-            raise ImportRejected(self.problems)
+            raise ImportRejected(sorted(self.problems, key=lambda p: (p.row is not None, p.row or 0)))
 
 
 @dataclass(frozen=True)

@@ -913,7 +913,7 @@ def plot_gap_heatmap(report: CompetencyReport, unit: str = "opd", ax=None):
     ax.set_yticks(range(len(table.index)), table.index)
     for (i, j), v in np.ndenumerate(table.to_numpy()):
         if not np.isnan(v):
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8)
+            ax.text(j, i, f"{round(v, 1) + 0.0:.1f}", ha="center", va="center", fontsize=8)
     ax.set_xlabel("Kompetensi")
     ax.set_ylabel("Perangkat daerah" if unit == "opd" else "Unit kerja")
     ax.set_title("Rerata kesenjangan kompetensi (standar − dinilai)")

@@ -669,6 +669,59 @@ def _select(units: np.ndarray, k: int, quota: int | None) -> np.ndarray:
     return chosen
 
 
+def _ranks_of_first(draws: np.ndarray, ascending: np.ndarray, m: int) -> np.ndarray:
+    """Return the rank (1 = best) of the first ``m`` columns in each row of ``draws``.
+
+    Rank = 1 + #(draws greater) + #(equal draws in earlier columns): ties go to the earlier candidate.
+    ``ascending`` is each row sorted ascending. Rows with ties among the first ``m`` fall back to a
+    stable argsort; continuous draws almost never tie.
+    """
+    n = draws.shape[1]
+    out = np.empty((draws.shape[0], m), dtype=np.int32)
+    for r in range(draws.shape[0]):
+        values = draws[r, :m]
+        right = np.searchsorted(ascending[r], values, side="right")
+        if np.any(right - np.searchsorted(ascending[r], values, side="left") > 1):
+            order = np.argsort(-draws[r], kind="stable")
+            ranks = np.empty(n, dtype=np.int64)
+            ranks[order] = np.arange(n)
+            out[r] = ranks[:m] + 1
+        else:
+            out[r] = n - right + 1
+    return out
+
+
+def _chosen_top_k(draws: np.ndarray, ascending: np.ndarray, k: int) -> np.ndarray:
+    """Return the mask of the ``k`` largest per row, equal values taken in column order."""
+    n = draws.shape[1]
+    if k >= n:
+        return np.ones(draws.shape, dtype=bool)
+    threshold = ascending[:, n - k][:, None]
+    above = draws > threshold
+    equal = draws == threshold
+    room = k - above.sum(axis=1, keepdims=True)
+    return above | (equal & (np.cumsum(equal, axis=1) <= room))
+
+
+def _chosen_with_quota(draws: np.ndarray, codes: np.ndarray, k: int, quota: int) -> np.ndarray:
+    """Return the mask chosen walking down each row's order (stable), at most ``quota`` per unit code."""
+    positions = np.arange(draws.shape[1])
+    order = np.argsort(-draws, axis=1, kind="stable")
+    u = codes[order]
+    by_unit = np.argsort(u, axis=1, kind="stable")
+    u_sorted = np.take_along_axis(u, by_unit, axis=1)
+    starts = np.ones(u_sorted.shape, dtype=bool)
+    starts[:, 1:] = u_sorted[:, 1:] != u_sorted[:, :-1]
+    first = np.maximum.accumulate(np.where(starts, positions, 0), axis=1)
+    count = np.empty_like(u_sorted)
+    np.put_along_axis(count, by_unit, positions - first, axis=1)   # picks of the same unit ranked earlier
+    allowed = count < quota
+    picked = allowed & (np.cumsum(allowed, axis=1) <= k)
+    chosen = np.empty_like(picked)
+    np.put_along_axis(chosen, order, picked, axis=1)
+    return chosen
+
+
 def simulate_ranks(mean: np.ndarray, sd: np.ndarray, k: int, *, units: np.ndarray | None = None,
                    quota: int | None = None, n_sim: int = 1000, seed: int = 0, track: int = 1000,
                    percentiles: tuple[float, float] = (5, 95)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -678,6 +731,7 @@ def simulate_ranks(mean: np.ndarray, sd: np.ndarray, k: int, *, units: np.ndarra
     tie rule decides them as it decides the deterministic list. With ``quota``, "chosen" means picked when
     walking down the drawn order and skipping people whose unit already has ``quota`` picks. Ranks
     (1 = best, ignoring quotas) are kept for the first ``track`` candidates only; the rest get NaN.
+    Draws come in chunks of about two million values, so memory stays flat at any size.
     """
     mean, sd = np.asarray(mean, float), np.asarray(sd, float)
     n = len(mean)
@@ -690,31 +744,16 @@ def simulate_ranks(mean: np.ndarray, sd: np.ndarray, k: int, *, units: np.ndarra
     rng = np.random.default_rng(seed)
     tracked = np.empty((n_sim, m), dtype=np.int32)
     chunk = max(1, min(n_sim, int(2_000_000 // n)))
-    positions = np.arange(n)
     for start in range(0, n_sim, chunk):
         c = min(chunk, n_sim - start)
         draws = mean + sd * rng.standard_normal((c, n))
-        order = np.argsort(-draws, axis=1, kind="stable")
-        ranks = np.empty_like(order)
-        np.put_along_axis(ranks, order, np.broadcast_to(positions, order.shape), axis=1)
+        ascending = np.sort(draws, axis=1)
         if quota is None:
-            chosen = ranks < k
+            chosen = _chosen_top_k(draws, ascending, k)
         else:
-            u = codes[order]
-            by_unit = np.argsort(u, axis=1, kind="stable")
-            u_sorted = np.take_along_axis(u, by_unit, axis=1)
-            starts = np.ones(u_sorted.shape, dtype=bool)
-            starts[:, 1:] = u_sorted[:, 1:] != u_sorted[:, :-1]
-            first = np.maximum.accumulate(np.where(starts, positions, 0), axis=1)
-            count_sorted = positions - first
-            count = np.empty_like(count_sorted)
-            np.put_along_axis(count, by_unit, count_sorted, axis=1)
-            allowed = count < quota
-            picked = allowed & (np.cumsum(allowed, axis=1) <= k)
-            chosen = np.empty_like(picked)
-            np.put_along_axis(chosen, order, picked, axis=1)
+            chosen = _chosen_with_quota(draws, codes, k, quota)
         p_sel += chosen.sum(axis=0)
-        tracked[start:start + c] = ranks[:, :m] + 1
+        tracked[start:start + c] = _ranks_of_first(draws, ascending, m)
     lo, hi = np.percentile(tracked, percentiles, axis=0, method="inverted_cdf")
     lower[:m], upper[:m] = lo, hi
     return p_sel / n_sim, lower, upper
@@ -900,12 +939,12 @@ def follow_up_list(results: pd.DataFrame, pegawai: pd.DataFrame, cycle, *,
     rules = rules or load_rules()
     base = _base_frame(results, pegawai)
     base = base[base["predikat"].isin(rules.tindak_lanjut)].copy()
+    base["_sementara"] = base["keputusan_perilaku"].eq(False) if "keputusan_perilaku" in base else False
     end = _to_date(cycle.tanggal_selesai)
     window = rules.masa_perbaikan
+    window_end = add_months(end, int(window["bulan"])).isoformat()
     rows = []
-    tentative = (base["keputusan_perilaku"].eq(False) if "keputusan_perilaku" in base
-                 else pd.Series(False, index=base.index))
-    for (_, r), tent in zip(base.iterrows(), tentative):
+    for r in base.to_dict("records"):
         rule = rules.tindak_lanjut[r["predikat"]]
         in_window = r["predikat"] in window["predikat"] and r.get("jenis_jabatan") in window["jenis_jabatan"]
         sources = [rule.sumber] + ([window["sumber"]] if in_window else [])
@@ -915,17 +954,17 @@ def follow_up_list(results: pd.DataFrame, pegawai: pd.DataFrame, cycle, *,
                         f"{window['sesudahnya']}")
         if rule.tinjauan_disiplin:
             note.append("perlu telaah dugaan pelanggaran disiplin (PP 94/2021)")
-        if tent:
+        if r["_sementara"]:
             note.append("predikat sementara: Rating Perilaku Kerja masih saran 360, belum keputusan Pejabat Penilai")
         rows.append({
             "nip": r["nip"], "nama": r.get("nama"), "unit_id": r.get("unit_id"), "opd": r.get("opd"),
             "jabatan": r.get("jabatan"), "jenis_jabatan": r.get("jenis_jabatan"), "predikat": r["predikat"],
-            "predikat_sementara": bool(tent), "tindakan": rule.tindakan,
+            "predikat_sementara": bool(r["_sementara"]), "tindakan": rule.tindakan,
             "tinjauan_disiplin": rule.tinjauan_disiplin,
             "tenggat_tindak_lanjut": add_months(end, rule.tenggat_bulan).isoformat(),
             "masa_perbaikan": in_window,
             "masa_perbaikan_mulai": end.isoformat() if in_window else None,
-            "masa_perbaikan_selesai": add_months(end, int(window["bulan"])).isoformat() if in_window else None,
+            "masa_perbaikan_selesai": window_end if in_window else None,
             "sesudah_masa_perbaikan": window["sesudahnya"] if in_window else None,
             "dasar": "; ".join(sources), "keterangan": "; ".join(note),
         })
@@ -964,37 +1003,40 @@ def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tang
     if "aktif" in peg:
         peg = peg[peg["aktif"].fillna(0).astype(int) == 1]
     peg["opd"] = _opd(peg)
-    years = completed_years(peg["tmt_cpns"], on)
+    years = completed_years(peg["tmt_cpns"], on).to_numpy()
+    before = completed_years(peg["tmt_cpns"], since).to_numpy() if since else np.full(len(peg), -np.inf)
+    tier = np.full(len(peg), np.nan)
+    for t in sorted(tiers):   # highest tier whose anniversary falls in (sejak, tanggal_acuan]
+        tier = np.where((years >= t) & (before < t), t, tier)
+    listed = ~np.isnan(tier) | np.isnan(years)
+    peg, years, tier = peg[listed], years[listed], tier[listed]
     d = disiplin if disiplin is not None and len(disiplin) else _empty_disiplin()
     bad = d[d["tingkat"].isin(cfg["tingkat_disiplin_menggugurkan"]) & (d["tanggal_mulai"] <= on.isoformat())]
     penalties: dict[str, list[str]] = {}
     for nip, t, j, a in zip(bad["nip"], bad["tingkat"], bad["jenis_hukuman"], bad["tanggal_mulai"]):
         penalties.setdefault(nip, []).append(f"hukuman disiplin {t} ({j}, mulai {a})")
     rows = []
-    for (_, r), y in zip(peg.iterrows(), years):
-        tmt = _to_date(r.get("tmt_cpns"))
+    for r, y, reached in zip(peg.to_dict("records"), years, tier):
         base = {"nip": r["nip"], "nama": r.get("nama"), "unit_id": r.get("unit_id"), "opd": r.get("opd"),
                 "jabatan": r.get("jabatan"), "tmt_cpns": r.get("tmt_cpns")}
-        if tmt is None:
+        if np.isnan(y):
             rows.append({**base, "masa_kerja_tahun": None, "tingkat": None, "tanggal_capai": None,
                          "tingkat_berikut": None, "tanggal_berikut": None, "layak": False,
                          "alasan": "TMT CPNS tidak tercatat; masa kerja tidak dapat dihitung"})
             continue
-        reached = [t for t in tiers if anniversary(tmt, t) <= on and (since is None or anniversary(tmt, t) > since)]
-        if not reached:
-            continue
-        tier = reached[0]
-        reached_on = anniversary(tmt, tier)
-        later = [t for t in sorted(tiers) if t > tier]
+        tmt, reached = _to_date(r["tmt_cpns"]), int(reached)
+        reached_on = anniversary(tmt, reached)
+        later = [t for t in sorted(tiers) if t > reached]
         nxt = later[0] if later else None
         found = penalties.get(r["nip"], [])
-        reason = (f"masa kerja {int(y)} tahun per {on.isoformat()}; genap {tier} tahun pada {reached_on.isoformat()} "
-                  f"sejak TMT CPNS {tmt.isoformat()} (dianggap tanpa putus: jeda masa kerja tidak tercatat)")
+        reason = (f"masa kerja {int(y)} tahun per {on.isoformat()}; genap {reached} tahun pada "
+                  f"{reached_on.isoformat()} sejak TMT CPNS {tmt.isoformat()} (dianggap tanpa putus: jeda masa "
+                  f"kerja tidak tercatat)")
         if found:
             reason = f"Tidak layak: pernah dijatuhi {'; '.join(found)} [{cfg['sumber']}]; {reason}"
         else:
             reason = f"Layak: {reason}; tidak pernah dijatuhi hukuman disiplin sedang/berat [{cfg['sumber']}]"
-        rows.append({**base, "masa_kerja_tahun": int(y), "tingkat": tier, "tanggal_capai": reached_on.isoformat(),
+        rows.append({**base, "masa_kerja_tahun": int(y), "tingkat": reached, "tanggal_capai": reached_on.isoformat(),
                      "tingkat_berikut": nxt,
                      "tanggal_berikut": anniversary(tmt, nxt).isoformat() if nxt else None,
                      "layak": not found, "alasan": reason})

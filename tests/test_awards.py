@@ -272,6 +272,24 @@ def test_probability_of_top_one_matches_the_normal_difference():
     assert (lower.tolist(), upper.tolist()) == ([1.0, 1.0], [2.0, 2.0])
 
 
+def _naive_ranks(mean, sd, k, n_sim, seed):
+    """Reference: one stable argsort per draw (ties to the earlier candidate), same random stream."""
+    draws = mean + sd * np.random.default_rng(seed).standard_normal((n_sim, len(mean)))
+    ranks = np.empty(draws.shape, dtype=int)
+    for r, row in enumerate(draws):
+        ranks[r, np.argsort(-row, kind="stable")] = np.arange(1, len(mean) + 1)
+    return (ranks <= k).mean(axis=0), np.percentile(ranks, [5, 95], axis=0, method="inverted_cdf")
+
+
+def test_fast_rank_simulation_equals_the_plain_argsort_reference():
+    """Sorting once and counting (with ties to the earlier candidate) gives exactly the argsort ranks."""
+    mean = np.array([4.0, 4.0, 3.9, 3.9, 3.9, 3.5, 3.8, 4.1])
+    sd = np.array([0.0, 0.0, 0.1, 0.0, 0.0, 0.3, 0.05, 0.2])   # zero SDs force exact ties
+    p, lower, upper = awards.simulate_ranks(mean, sd, 3, n_sim=300, seed=11)
+    p_ref, (lo_ref, hi_ref) = _naive_ranks(mean, sd, 3, 300, 11)
+    assert (p.tolist(), lower.tolist(), upper.tolist()) == (p_ref.tolist(), lo_ref.tolist(), hi_ref.tolist())
+
+
 def test_unit_quota_skips_units_already_full():
     """With a quota of 1 per unit the second-best of a full unit gives way to the next unit's best."""
     units = np.array(["A", "A", "B", "B"])

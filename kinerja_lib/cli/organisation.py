@@ -1,9 +1,143 @@
-"""CLI commands (placeholder until implemented)."""
+"""CLI commands for the organisation: ``demo`` (synthetic organisation) and ``assign`` (who rates whom)."""
 
 from __future__ import annotations
 
+import getpass
+import importlib.util
+from pathlib import Path
+
 import click
+
+from .. import config
+from ..assignments import AssignmentSummary, apply_manual_changes, generate_assignments
+from ..cycle import get_cycle
+from ..store import RELATIONS
+from .common import with_db
+
+#: How many rater links the demo prints (all of them go to the CSV file).
+SHOWN_LINKS = 5
+
+
+def _pelaku() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user entry in some containers
+        return "cli"
+
+
+def _relations_text(per_relation: dict[str, int]) -> str:
+    parts = [f"{rel} {per_relation[rel]}" for rel in RELATIONS if rel in per_relation]
+    return ", ".join(parts) if parts else "tidak ada"
+
+
+@click.command("demo")
+@click.option("--pegawai", "pegawai", type=click.IntRange(min=20), default=300, show_default=True,
+              help="Jumlah pegawai organisasi sintetis (20 sampai 1.000.000).")
+@click.option("--seed", "seed", type=int, default=2026, show_default=True,
+              help="Benih acak; benih yang sama menghasilkan basis data yang sama.")
+@click.option("--jawaban/--tanpa-jawaban", "answers", default=True, show_default=True,
+              help="Isi juga jawaban simulasi dengan kebenaran tertanam (untuk analisis).")
+@click.option("--ganti", "replace", is_flag=True,
+              help="Timpa basis data yang sudah berisi data (berkasnya dibuat ulang).")
+@click.option("--base-url", help="Alamat publik server formulir untuk tautan (bawaan: $KINERJA_BASE_URL).")
+@click.pass_context
+def demo(ctx: click.Context, pegawai: int, seed: int, answers: bool, replace: bool, base_url: str | None) -> None:
+    """Bangun basis data demo: organisasi mirip Pemkot Surakarta, siklus terbuka, penugasan,
+    jawaban simulasi, lalu cetak tautan penilai dan langkah berikutnya."""
+    from ..demo import build_demo_database
+
+    path = config.db_path(ctx.find_root().obj.get("db_path"))
+    click.echo(f"Membangun organisasi demo {pegawai} pegawai (benih {seed}) di {path} ...")
+    db, s = build_demo_database(path, pegawai, seed, answers=answers, replace=replace)
+    ctx.find_root().obj["db"] = db
+    click.echo(f"  {s.pegawai} pegawai di {s.opd} OPD ({s.units} unit: OPD, bidang, seksi).")
+    click.echo(f"  Siklus '{s.cycle_name}' (#{s.cycle_id}) terbuka; siklus riwayat "
+               f"#{s.previous_cycle_id} ditutup.")
+    load = "" if s.peer_load_min is None else f"; beban rekan per penilai {s.peer_load_min}-{s.peer_load_max}"
+    click.echo(f"  Penugasan: {s.assignments} ({_relations_text(s.per_relation)}){load}.")
+    if answers:
+        click.echo(f"  Jawaban simulasi: {s.submitted} terkirim, {s.drafts} draf, {s.not_started} belum diisi; "
+                   f"{s.responses} jawaban butir, {s.comments} komentar.")
+        click.echo(f"  Kebenaran tertanam (tabel demo_truth): {len(s.straightliners)} penilai 'straight-liner', "
+                   f"1 penilai pencilan, {len(s.lenient)} penilai longgar, {len(s.severe)} penilai ketat.")
+    _print_links(db, s.cycle_id, path, base_url)
+
+
+def _print_links(db, cycle_id: int, path: Path, base_url: str | None) -> None:
+    """Issue the demo cycle's links (when the links module is installed) and print what to open next."""
+    if importlib.util.find_spec("kinerja_lib.links") is None:
+        click.echo("Modul tautan belum terpasang; terbitkan tautan nanti dengan 'kinerja links'.")
+        return
+    from ..links import export_links, issue_admin_link, issue_links
+
+    issued = issue_links(db, cycle_id, base_url=base_url, pelaku="demo")
+    admin = issue_admin_link(db, cycle_id, base_url=base_url, pelaku="demo")
+    unfinished = {r for r, in db.execute(
+        "SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 AND status <> 'terkirim'",
+        [cycle_id])}
+    shown = [i for i in issued if i.nip in unfinished and i.jumlah_dinilai >= 3][:SHOWN_LINKS] or issued[:SHOWN_LINKS]
+    out = None
+    if path.name and str(path) != ":memory:":
+        out = export_links(issued, path.with_name(f"{path.stem}-tautan.csv"))
+    click.echo("")
+    click.echo(f"Tautan penilai ({len(shown)} dari {len(issued)}; yang masih punya formulir belum terkirim):")
+    for i in shown:
+        click.echo(f"  {i.nama} (NIP {i.nip}, {i.jumlah_dinilai} dinilai): {i.url}")
+    click.echo("Tautan dasbor admin (rahasiakan):")
+    click.echo(f"  {admin.url}")
+    if out is not None:
+        click.echo(f"Semua tautan penilai ditulis ke {out} (tautan hanya ditampilkan sekali; yang tersimpan "
+                   "hanya hash-nya).")
+    click.echo("")
+    click.echo("Langkah berikutnya:")
+    click.echo("  1. Jalankan server formulir: kinerja serve (atau 'make demo').")
+    click.echo("  2. Buka salah satu tautan penilai di atas di peramban, isi, simpan draf, lalu kirim.")
+    click.echo("  3. Pantau keterisian lewat tautan dasbor admin; analisis di notebooks/ ('make lab').")
+
+
+@click.command("assign")
+@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
+@click.option("--seed", "seed", type=int, help="Benih sampel rekan (bawaan: benih_acak pengaturan siklus).")
+@click.option("--manual", "manual", type=click.Path(dir_okay=False),
+              help="Berkas CSV/XLSX perubahan manual (kolom: aksi tambah/hapus, nip_penilai, nip_dinilai, "
+                   "relasi, alasan). Dengan opsi ini hanya perubahan manual yang diterapkan.")
+@with_db
+def assign(db, cycle: str | None, seed: int | None, manual: str | None) -> None:
+    """Buat penugasan siapa menilai siapa dari bagan organisasi (diri, atasan, rekan, bawahan),
+    atau terapkan perubahan manual. Aman dijalankan ulang: jawaban yang ada tidak pernah hilang."""
+    c = get_cycle(db, cycle)
+    if manual:
+        m = apply_manual_changes(db, c.id, manual, pelaku=_pelaku())
+        click.echo(f"Perubahan manual dari {Path(manual).name} pada siklus '{c.nama}': {m.added} ditambah, "
+                   f"{m.reactivated} diaktifkan lagi, {m.removed} dihapus (dinonaktifkan, alasan disimpan).")
+        counts = dict(db.execute("SELECT relation, COUNT(*) FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                                 "GROUP BY relation", [c.id]).fetchall())
+        click.echo(f"Penugasan aktif: {sum(counts.values())} ({_relations_text(counts)}).")
+        return
+    s = generate_assignments(db, c.id, seed=seed, pelaku=_pelaku())
+    _print_summary(c.nama, s, c.settings.get("rekan_per_pegawai"))
+
+
+def _print_summary(nama: str, s: AssignmentSummary, per_ratee: int | None) -> None:
+    click.echo(f"Penugasan siklus '{nama}' (benih {s.seed}): {s.added} ditambah, {s.kept} tetap, "
+               f"{s.reactivated} diaktifkan lagi, {s.relation_changed} relasinya diubah, "
+               f"{s.deactivated} dinonaktifkan.")
+    click.echo(f"Penugasan aktif: {s.total} ({_relations_text(s.per_relation)}).")
+    if s.peer_load_min is not None:
+        click.echo(f"Beban rekan per penilai: paling sedikit {s.peer_load_min}, paling banyak {s.peer_load_max} "
+                   f"(paling banyak {per_ratee} rekan menilai satu pegawai).")
+    if s.manual_removals_respected:
+        click.echo(f"{s.manual_removals_respected} penugasan yang dihapus manual tetap dihapus.")
+    if s.kept_with_answers:
+        click.echo(f"Perhatian: {len(s.kept_with_answers)} penugasan tidak lagi sesuai bagan organisasi tetapi "
+                   "sudah berisi jawaban, jadi dipertahankan (hapus manual bila perlu):")
+        for rater, ratee, relation in s.kept_with_answers[:20]:
+            click.echo(f"  {rater} menilai {ratee} ({relation})")
+        if len(s.kept_with_answers) > 20:
+            click.echo(f"  ... dan {len(s.kept_with_answers) - 20} lainnya")
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the root group."""
+    main.add_command(demo)
+    main.add_command(assign)

@@ -260,6 +260,64 @@ def _m0010_impor_dikirim_melalui(db: Database) -> None:
     db.execute("ALTER TABLE assignment ADD COLUMN dikirim_melalui TEXT")
 
 
+@migrations(name="0030_scoring_results")
+def _m0030_scoring_results(db: Database) -> None:
+    # Results of one scoring run per cycle (replaced on each run); rater identities are never stored here.
+    _run_script(db, f"""
+    CREATE TABLE hasil_skor (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        skor REAL,                           -- weighted mean of the shown non-self group means
+        skor_adj REAL,                       -- bias-adjusted score (crossed random effects)
+        skor_adj_se REAL,
+        kelompok_tampil TEXT NOT NULL DEFAULT '',   -- comma-separated codes of the groups shown
+        n_diri INTEGER NOT NULL DEFAULT 0,
+        n_atasan INTEGER NOT NULL DEFAULT 0,
+        n_rekan INTEGER NOT NULL DEFAULT 0,
+        n_bawahan INTEGER NOT NULL DEFAULT 0,
+        n_lainnya INTEGER NOT NULL DEFAULT 0,
+        rerata_diri REAL,                    -- NULL when the group is not shown
+        rerata_atasan REAL,
+        rerata_rekan REAL,
+        rerata_bawahan REAL,
+        rerata_lainnya REAL,
+        rating_perilaku_saran TEXT CHECK (rating_perilaku_saran IS NULL OR rating_perilaku_saran IN {_in(RATINGS)}),
+        rating_perilaku TEXT CHECK (rating_perilaku IS NULL OR rating_perilaku IN {_in(RATINGS)}),
+        sumber_rating_perilaku TEXT CHECK (sumber_rating_perilaku IS NULL
+                                           OR sumber_rating_perilaku IN ('keputusan', 'saran')),
+        rating_hasil_kerja TEXT CHECK (rating_hasil_kerja IS NULL OR rating_hasil_kerja IN {_in(RATINGS)}),
+        predikat TEXT,
+        kesepakatan_diri TEXT,
+        analysis_run_id INTEGER NOT NULL REFERENCES analysis_run(id),
+        PRIMARY KEY (cycle_id, nip)
+    );
+    -- Per BerAKHLAK value: one row per shown group, plus kelompok 'semua' (weighted, self excluded).
+    CREATE TABLE hasil_skor_nilai (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        nilai TEXT NOT NULL,
+        kelompok TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        rerata REAL NOT NULL,
+        analysis_run_id INTEGER NOT NULL REFERENCES analysis_run(id),
+        PRIMARY KEY (cycle_id, nip, nilai, kelompok)
+    );
+    -- Self-other agreement per value and overall (nilai 'semua').
+    CREATE TABLE hasil_kesepakatan_diri (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        nilai TEXT NOT NULL,
+        diri REAL NOT NULL,
+        lainnya REAL NOT NULL,
+        selisih REAL NOT NULL,
+        kategori TEXT,                       -- lebih_tinggi / selaras / lebih_rendah
+        titik TEXT NOT NULL DEFAULT '',      -- titik_buta / kekuatan_tersembunyi / ''
+        analysis_run_id INTEGER NOT NULL REFERENCES analysis_run(id),
+        PRIMARY KEY (cycle_id, nip, nilai)
+    );
+    """)
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

@@ -1,9 +1,64 @@
-"""CLI commands (placeholder until implemented)."""
+"""CLI command for scoring a cycle: ``kinerja score [--cycle C] [--xlsx FILE]``."""
 
 from __future__ import annotations
 
+import getpass
+
 import click
+
+from .common import with_db
+
+
+def _pelaku() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@click.command("score")
+@click.option("--cycle", "cycle", default=None, help="Id atau nama siklus (bawaan: siklus terbuka terbaru).")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), help="Ekspor hasil ke berkas XLSX ini.")
+@with_db
+def score(db, cycle, xlsx) -> None:
+    """Hitung skor 360, skor disesuaikan, saran Rating Perilaku Kerja, predikat dan cek distribusi.
+
+    Hasil disimpan ke tabel hasil_skor (menggantikan hasil sebelumnya untuk siklus ini) beserta
+    pengaturan metode yang dipakai.
+    """
+    from ..scoring import export_results_xlsx, run_scoring
+
+    report = run_scoring(db, cycle, pelaku=_pelaku())
+    res = report.results
+    scored = int(res["skor"].notna().sum())
+    click.echo(f"Siklus #{report.cycle.id} '{report.cycle.nama}': {scored} dari {len(res)} pegawai mendapat skor 360 "
+               f"(analysis_run #{report.run_id}).")
+    hidden = {g: int(((res[f"n_{g}"] > 0) & ~res["kelompok_tampil"].str.split(",").map(lambda s: g in s)).sum())
+              for g in ("rekan", "bawahan", "lainnya")}
+    if any(hidden.values()):
+        parts = ", ".join(f"{g} pada {n} pegawai" for g, n in hidden.items() if n)
+        click.echo(f"Disembunyikan karena penilai kurang dari minimal (anonimitas): {parts}.")
+    if report.fit is not None:
+        s = report.fit.summary()
+        click.echo(f"Model bias penilai: {s['share_ratee']:.0%} varians dari pegawai yang dinilai, "
+                   f"{s['share_rater']:.0%} dari kelonggaran/keketatan penilai.")
+    predikat = res["predikat"].value_counts()
+    if len(predikat):
+        click.echo("Predikat Kinerja: " + ", ".join(f"{k} {v}" for k, v in predikat.items()) + ".")
+    click.echo(f"Penilai yang ditandai (kualitas jawaban): {len(report.flagged)}.")
+    if report.warnings.empty:
+        click.echo("Distribusi predikat sesuai pola SE MenPANRB 3/2023 di semua unit yang punya predikat organisasi.")
+    else:
+        click.echo(f"Peringatan distribusi predikat ({len(report.warnings)}), sebagai pertimbangan pimpinan:")
+        for row in report.warnings.itertuples():
+            click.echo(f"  - {row.unit}: {row.pesan}")
+    for note in report.notes:
+        click.echo(f"Catatan: {note}")
+    if xlsx:
+        path = export_results_xlsx(db, report.cycle.id, xlsx)
+        click.echo(f"Hasil diekspor ke {path}")
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the root group."""
+    main.add_command(score)

@@ -1,0 +1,849 @@
+"""360-degree scores: group means under the anonymity rule, the weighted and bias-adjusted score, per-value
+results, self-other agreement, the Rating Perilaku suggestion, predikat and the unit distribution check.
+
+The pure part works on a long table with columns ``ratee, rater, relation, item, score`` (NaN =
+"tidak dapat menilai"), so forms collected by Voilà, imported paper forms or any other multi-rater data
+are scored by the same code. The database part (``load_*``, ``run_scoring``, ``save_results``,
+``export_results_xlsx``) reads a cycle and writes ``hasil_skor`` and its companion tables.
+
+Rules (DOMAIN.md, "360° method"):
+
+* A group's count is the number of distinct raters with at least one non-missing score; its mean is the
+  mean of those raters' own means, so every rater weighs the same whatever they left unanswered.
+* A group under its minimum (``minimal_penilai``) is dropped entirely: no mean, no part in the score,
+  the bias-adjusted score or any per-value figure, and its comments are withheld. It is never folded
+  into an "others" figure. Counts stay visible to the researcher.
+* The score is the weighted mean of the shown groups' means, self excluded, weights (``bobot``)
+  re-normalised over the groups shown for that person.
+* The bias-adjusted score is the reference level (the ``bobot``-weighted mean of the group effects)
+  plus the person's effect in a crossed random-effects model of ratee and rater (kinerja_lib.bias),
+  fitted on the shown non-self rater means; its standard error is the effect's prediction error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from . import reliability
+from .bias import BiasFit, fit_crossed
+from .cycle import Cycle, get_cycle, merge_settings
+from .errors import CycleError
+from .predikat import check_distribution, predikat_kinerja
+from .rater_quality import flagged_raters, pair_codes, rater_quality
+from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
+from .store import RATINGS, RELATIONS, audit, now, write_transaction
+
+COLUMNS = ("ratee", "rater", "relation", "item", "score")
+SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
+DIRI = "diri"
+ATAS, SESUAI, BAWAH = RATINGS
+
+# Published single-rater reliabilities (Conway & Huffcutt 1997), shown beside ours for context.
+RELIABILITAS_PUBLIKASI = {"atasan": 0.50, "rekan": 0.37, "bawahan": 0.30}
+
+KESEPAKATAN = {
+    "lebih_tinggi": "Menilai diri lebih tinggi dari penilai lain",
+    "selaras": "Selaras dengan penilai lain",
+    "lebih_rendah": "Menilai diri lebih rendah dari penilai lain",
+}
+TITIK = {"titik_buta": "Titik buta", "kekuatan_tersembunyi": "Kekuatan tersembunyi"}
+
+# Rater leniency counts as marked when its estimate is this many standard errors from zero.
+AMBANG_Z_KELONGGARAN = 2.0
+
+
+# ----------------------------------------------------------------------------------------------------
+# Coding the long table
+
+
+def _factor(values, what: str) -> tuple[np.ndarray, pd.Index]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, labels = np.asarray(values.cat.codes, dtype=np.int64), pd.Index(values.cat.categories)
+    else:
+        codes, labels = pd.factorize(values, sort=False)
+        codes, labels = codes.astype(np.int64), pd.Index(labels)
+    if codes.size and codes.min() < 0:
+        raise ValueError(f"kolom '{what}' berisi nilai kosong")
+    return codes, labels
+
+
+@dataclass
+class _Long:
+    """The long table as integer codes, plus the pair (rater x ratee) level it implies."""
+
+    ratee: np.ndarray
+    ratees: pd.Index
+    rater: np.ndarray
+    raters: pd.Index
+    group: np.ndarray
+    groups: list[str]
+    item: np.ndarray
+    items: pd.Index
+    y: np.ndarray
+    ok: np.ndarray
+    # pair level
+    row_pair: np.ndarray = None
+    p_ratee: np.ndarray = None
+    p_rater: np.ndarray = None
+    p_group: np.ndarray = None
+    p_n: np.ndarray = None
+    p_mean: np.ndarray = None
+
+    @property
+    def n_ratee(self) -> int:
+        return len(self.ratees)
+
+
+def _code(responses: pd.DataFrame, groups: list[str]) -> _Long:
+    missing = [c for c in COLUMNS if c not in responses.columns]
+    if missing:
+        raise ValueError(f"kolom wajib tidak ada: {', '.join(missing)}")
+    ratee, ratees = _factor(responses["ratee"], "ratee")
+    rater, raters = _factor(responses["rater"], "rater")
+    item, items = _factor(responses["item"], "item")
+    rel, rel_labels = _factor(responses["relation"], "relation")
+    to_group = pd.Index(groups).get_indexer(rel_labels)
+    used = np.bincount(rel, minlength=len(rel_labels)) > 0
+    unknown = [str(x) for x, g, u in zip(rel_labels, to_group, used) if g < 0 and u]
+    if unknown:
+        raise ValueError(f"relasi tidak dikenal: {', '.join(sorted(unknown))}; pilihan: {', '.join(groups)}")
+    try:
+        y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
+    data = _Long(ratee, ratees, rater, raters, to_group[rel].astype(np.int64), list(groups), item, items, y,
+                 ~np.isnan(y))
+    nr = len(raters)
+    pair, key = pair_codes(ratee * nr + rater)
+    npair = len(key)
+    p_group = np.empty(npair, dtype=np.int64)
+    p_group[pair] = data.group
+    rows = np.bincount(pair, minlength=npair)
+    if not np.array_equal(np.bincount(pair, data.group, npair), p_group * rows.astype(float)):
+        raise ValueError("seorang penilai punya lebih dari satu relasi terhadap pegawai yang sama")
+    data.row_pair = pair
+    data.p_ratee, data.p_rater, data.p_group = key // nr, key % nr, p_group
+    data.p_n = np.bincount(pair, data.ok, npair)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data.p_mean = np.bincount(pair, np.where(data.ok, y, 0.0), npair) / data.p_n
+    return data
+
+
+def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    return merge_settings(dict(settings) if settings else None)
+
+
+def _minimums(settings, groups) -> np.ndarray:
+    return np.array([int(settings["minimal_penilai"].get(g, 1)) for g in groups])
+
+
+def _weights(settings, groups) -> np.ndarray:
+    return np.array([0.0 if g == DIRI else float(settings["bobot"].get(g, 0.0)) for g in groups])
+
+
+def _group_means(key: np.ndarray, mean: np.ndarray, has: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    n = np.bincount(key[has], minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.bincount(key[has], mean[has], size) / n
+    return n, m
+
+
+def _weighted(mean: np.ndarray, shown: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted mean over the last axis of the shown cells, weights re-normalised per row."""
+    ww = np.where(shown, w, 0.0)
+    total = ww.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (np.where(shown, mean, 0.0) * ww).sum(axis=-1) / total
+    return np.where(total > 0, out, np.nan)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Aggregation and the bias model
+
+
+@dataclass
+class _Scored:
+    data: _Long
+    settings: dict[str, Any]
+    n: np.ndarray        # ratee x group: raters with at least one score
+    mean: np.ndarray     # ratee x group: mean of rater means (NaN when not shown)
+    shown: np.ndarray    # ratee x group
+    score: np.ndarray
+    adj: np.ndarray
+    adj_se: np.ndarray
+    fit: BiasFit | None
+    notes: list[str]
+
+    def frame(self) -> pd.DataFrame:
+        d = self.data
+        present = np.bincount(d.ratee, minlength=d.n_ratee) > 0
+        cols: dict[str, Any] = {"ratee": d.ratees}
+        for k, g in enumerate(d.groups):
+            cols[f"n_{g}"] = self.n[:, k]
+        for k, g in enumerate(d.groups):
+            cols[f"mean_{g}"] = self.mean[:, k]
+        names = np.array(d.groups, dtype=object)
+        cols["shown_groups"] = [",".join(names[row]) for row in self.shown]
+        cols["score"] = self.score
+        cols["score_adj"] = self.adj
+        cols["score_adj_se"] = self.adj_se
+        out = pd.DataFrame(cols)
+        order = np.argsort(_label_rank(d.ratees), kind="stable")
+        return out.iloc[order[present[order]]].reset_index(drop=True)
+
+
+def _score(data: _Long, settings: dict[str, Any]) -> _Scored:
+    groups, nt, ng = data.groups, data.n_ratee, len(data.groups)
+    has = data.p_n > 0
+    n, mean = _group_means(data.p_ratee * ng + data.p_group, data.p_mean, has, nt * ng)
+    n, mean = n.reshape(nt, ng), mean.reshape(nt, ng)
+    shown = (n >= _minimums(settings, groups)) & (n > 0)
+    mean = np.where(shown, mean, np.nan)
+    w = _weights(settings, groups)
+    score = _weighted(mean, shown, w)
+
+    notes: list[str] = []
+    adj, adj_se, fit = np.full(nt, np.nan), np.full(nt, np.nan), None
+    diri = groups.index(DIRI) if DIRI in groups else -1
+    sel = has & (data.p_group != diri) & shown[data.p_ratee, data.p_group]
+    if sel.sum() >= 3 and len(np.unique(data.p_ratee[sel])) >= 2:
+        names = np.array(groups, dtype=object)
+        try:
+            fit = fit_crossed(data.p_mean[sel], data.p_ratee[sel], data.p_rater[sel], names[data.p_group[sel]],
+                              groups=[g for g in groups if g != DIRI])
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            notes.append(f"model bias penilai tidak dapat dihitung: {exc}")
+        else:
+            ref = fit.reference_level({g: settings["bobot"].get(g, 0.0) for g in groups if g != DIRI})
+            idx = fit.ratee.index.to_numpy(dtype=np.int64)
+            adj[idx] = ref + fit.ratee["effect"].to_numpy()
+            adj_se[idx] = fit.ratee["se"].to_numpy()
+            adj = np.where(np.isnan(score), np.nan, adj)
+            adj_se = np.where(np.isnan(score), np.nan, adj_se)
+            # The model ran on integer codes; give its tables the real identifiers back.
+            fit = replace(fit, ratee=fit.ratee.set_axis(pd.Index(data.ratees[idx], name="ratee")),
+                          rater=fit.rater.set_axis(pd.Index(data.raters[fit.rater.index.to_numpy(dtype=np.int64)],
+                                                            name="rater")))
+    else:
+        notes.append("data terlalu sedikit untuk model bias penilai")
+    return _Scored(data, settings, n, mean, shown, score, adj, adj_se, fit, notes)
+
+
+def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return one row per ratee: counts and means per rater group, the groups shown, the 360 score,
+    the bias-adjusted score and its standard error.
+
+    ``responses`` has columns ``ratee, rater, relation, item, score``; ``score`` NaN means "tidak dapat
+    menilai" and counts as missing, never as a score. ``settings`` are the cycle's method settings
+    (missing keys take the documented defaults of data/referensi/metode.yaml). Columns of the result:
+    ``ratee``, ``n_<group>`` and ``mean_<group>`` for every group in ``settings['kelompok']``,
+    ``shown_groups`` (comma-separated codes), ``score``, ``score_adj``, ``score_adj_se``.
+    Raises ValueError for missing columns, unknown relations, non-numeric scores, or a rater holding
+    two relations to one ratee.
+
+    >>> df = pd.DataFrame({"ratee": ["A"] * 4, "rater": ["s", "p1", "p2", "A"],
+    ...                    "relation": ["atasan", "rekan", "rekan", "diri"], "item": "B1.1",
+    ...                    "score": [4, 5, 5, 3]})
+    >>> row = score_responses(df).iloc[0]
+    >>> (row["shown_groups"], row["n_rekan"], row["score"])
+    ('diri,atasan', 2, 4.0)
+    """
+    settings = _settings(settings)
+    return _score(_code(responses, settings["kelompok"]), settings).frame()
+
+
+def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | None = None,
+                   settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return per-value results in long form: ``ratee, value, group, n, mean``.
+
+    ``item_values`` maps each item to its value (default: the BerAKHLAK instrument, B1.1 -> B1); items
+    it does not name are ignored. One row per ratee, value and shown group (a group under its minimum
+    for that value is left out, like everywhere else), plus a row with group ``semua``: the weighted
+    mean of the shown non-self groups, ``n`` being the raters behind it.
+    """
+    settings = _settings(settings)
+    return _by_value(_code(responses, settings["kelompok"]), settings, item_values)
+
+
+def _by_value(data: _Long, settings: dict[str, Any], item_values: Mapping[str, str] | None) -> pd.DataFrame:
+    mapping = dict(item_values) if item_values is not None else load_instrument().value_of()
+    value_order = list(dict.fromkeys(mapping.values()))
+    values = pd.Index(value_order)
+    item_to_value = values.get_indexer([mapping.get(i) for i in data.items])
+    v = item_to_value[data.item]
+    keep = data.ok & (v >= 0)
+    nv, ng, nt = len(values), len(data.groups), data.n_ratee
+    npair = data.p_ratee.size
+    pv = data.row_pair[keep] * nv + v[keep]
+    cnt = np.bincount(pv, minlength=npair * nv)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pmean = np.bincount(pv, data.y[keep], npair * nv) / cnt
+    has = cnt > 0
+    key = (((data.p_ratee * ng + data.p_group) * nv)[:, None] + np.arange(nv)).ravel()
+    n, mean = _group_means(key, pmean, has, nt * ng * nv)
+    n, mean = n.reshape(nt, ng, nv).transpose(0, 2, 1), mean.reshape(nt, ng, nv).transpose(0, 2, 1)
+    shown = (n >= _minimums(settings, data.groups)) & (n > 0)
+    w = _weights(settings, data.groups)
+    overall = _weighted(mean, shown, w)
+    n_overall = np.where(shown & (w > 0), n, 0).sum(axis=-1)
+
+    # Rows in the order ratee (by label), value, group (self first, "semua" last), built from codes.
+    ti, vi, gi = np.nonzero(shown)
+    n_rows, mean_rows = n[ti, vi, gi], mean[ti, vi, gi]
+    tj, vj = np.nonzero(~np.isnan(overall))
+    ti, vi = np.concatenate([ti, tj]), np.concatenate([vi, vj])
+    gi = np.concatenate([gi, np.full(tj.size, ng)])
+    order = np.lexsort((gi, vi, _label_rank(data.ratees)[ti]))
+    ti, vi, gi = ti[order], vi[order], gi[order]
+    return pd.DataFrame({"ratee": data.ratees[ti], "value": values[vi],
+                         "group": np.array([*data.groups, SEMUA], dtype=object)[gi],
+                         "n": np.concatenate([n_rows, n_overall[tj, vj]])[order],
+                         "mean": np.concatenate([mean_rows, overall[tj, vj]])[order]})
+
+
+def _label_rank(labels: pd.Index) -> np.ndarray:
+    """Return each label's position in sorted order (first-seen order when labels do not sort)."""
+    try:
+        order = np.argsort(labels.to_numpy(), kind="stable")
+    except TypeError:
+        return np.arange(len(labels))
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    return rank
+
+
+def rater_bias(fit: BiasFit | None, z: float = AMBANG_Z_KELONGGARAN) -> pd.DataFrame:
+    """Return one row per rater of the bias model: ``rater, n_dinilai, kelonggaran, se, z, kategori``.
+
+    ``n_dinilai`` counts the people the rater rated within the model, i.e. in groups shown to them
+    (ratings into a hidden group stay out, like everywhere else). ``kelonggaran`` is the rater's
+    leniency (+) or severity (-) in scale points, NaN when ``n_dinilai`` < 2; ``kategori`` is
+    ``longgar`` / ``ketat`` when |z| >= ``z``, ``wajar`` otherwise, ``tidak_dapat_diperkirakan`` when
+    it is not estimable. For researchers only.
+    """
+    if fit is None:
+        return pd.DataFrame(columns=["rater", "n_dinilai", "kelonggaran", "se", "z", "kategori"])
+    r = fit.rater
+    kategori = np.where(r["effect"].isna(), "tidak_dapat_diperkirakan",
+                        np.where(r["z"] >= z, "longgar", np.where(r["z"] <= -z, "ketat", "wajar")))
+    return pd.DataFrame({"rater": r.index, "n_dinilai": r["n"].to_numpy(), "kelonggaran": r["effect"].to_numpy(),
+                         "se": r["se"].to_numpy(), "z": r["z"].to_numpy(), "kategori": kategori})
+
+
+# ----------------------------------------------------------------------------------------------------
+# Self-other agreement, Rating Perilaku suggestion, predikat, distribution
+
+
+def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = None,
+                         settings: Mapping[str, Any] | None = None,
+                         ambang_setuju: float | None = None) -> pd.DataFrame:
+    """Return ``ratee, value, self, others, diff, kategori, titik`` per ratee and value.
+
+    ``self`` is the self-rating and ``others`` the weighted non-self figure (group ``semua`` of
+    score_by_value); with ``scores`` (score_responses) an overall row (value ``semua``) compares
+    ``mean_diri`` with ``score``. Only pairs where both exist appear.
+    ``kategori``: ``lebih_tinggi`` (over-estimator) when diff > the agreement band, ``lebih_rendah``
+    (under-estimator) when diff < -band, else ``selaras``. The band defaults to half the standard
+    deviation of the differences for that value across ratees (Atwater & Yammarino 1992); pass
+    ``ambang_setuju`` in scale points to fix it. ``titik``: ``titik_buta`` (blind spot) when
+    self - others > ``titik_buta_proporsi_rentang`` x scale range, ``kekuatan_tersembunyi`` (hidden
+    strength) when others - self exceeds it, else empty.
+    """
+    settings = _settings(settings)
+    wide = by_value[by_value["group"].isin([DIRI, SEMUA])].pivot_table(
+        index=["ratee", "value"], columns="group", values="mean", aggfunc="first", observed=True)
+    wide = wide.reindex(columns=[DIRI, SEMUA]).dropna().reset_index()
+    wide.columns = ["ratee", "value", "self", "others"]
+    if scores is not None and "mean_diri" in scores:
+        overall = scores[["ratee", "mean_diri", "score"]].dropna()
+        overall = pd.DataFrame({"ratee": overall["ratee"], "value": SEMUA, "self": overall["mean_diri"],
+                                "others": overall["score"]})
+        wide = pd.concat([wide, overall], ignore_index=True)
+    wide["diff"] = wide["self"] - wide["others"]
+    if ambang_setuju is None:
+        band = 0.5 * wide.groupby("value", sort=False)["diff"].transform("std")
+    else:
+        band = pd.Series(float(ambang_setuju), index=wide.index)
+    d = wide["diff"]
+    kategori = np.where(d > band, "lebih_tinggi", np.where(d < -band, "lebih_rendah", "selaras"))
+    wide["kategori"] = np.where(band.isna(), None, kategori)
+    limit = float(settings["titik_buta_proporsi_rentang"]) * load_scale().range
+    wide["titik"] = np.where(d > limit, "titik_buta", np.where(d < -limit, "kekuatan_tersembunyi", ""))
+    return wide.reset_index(drop=True)
+
+
+def suggest_rating_perilaku(score, settings: Mapping[str, Any] | None = None) -> pd.Series:
+    """Return the suggested Rating Perilaku Kerja for each 360 score (None where there is no score).
+
+    score >= ``ambang_rating_perilaku.di_atas`` -> Di Atas Ekspektasi; score < ``di_bawah`` -> Di Bawah
+    Ekspektasi; otherwise Sesuai Ekspektasi. A suggestion only: the decision is the Pejabat Penilai's.
+
+    >>> list(suggest_rating_perilaku([4.2, 3.0, 2.5, float("nan")]))
+    ['Di Atas Ekspektasi', 'Sesuai Ekspektasi', 'Di Bawah Ekspektasi', None]
+    """
+    cut = _settings(settings)["ambang_rating_perilaku"]
+    s = pd.Series(score, dtype=float) if not isinstance(score, pd.Series) else score.astype(float)
+    label = np.where(s >= cut["di_atas"], ATAS, np.where(s < cut["di_bawah"], BAWAH, SESUAI)).astype(object)
+    label[s.isna().to_numpy()] = None
+    return pd.Series(label, index=s.index, dtype=object)
+
+
+def predikat_series(rating_hasil_kerja: pd.Series, rating_perilaku: pd.Series) -> pd.Series:
+    """Return the Predikat Kinerja per element from the two ratings (None when either is missing).
+
+    Each distinct pair goes through kinerja_lib.predikat.predikat_kinerja, so unknown labels raise
+    its ValueError.
+    """
+    hasil, perilaku = rating_hasil_kerja.astype(object), rating_perilaku.astype(object)
+    both = (hasil.notna() & perilaku.notna()).to_numpy()
+    out = np.full(len(hasil), None, dtype=object)
+    if both.any():
+        pairs = list(zip(hasil[both], perilaku[both]))
+        table = {p: predikat_kinerja(*p) for p in set(pairs)}
+        out[both] = [table[p] for p in pairs]
+    return pd.Series(out, index=hasil.index, dtype=object)
+
+
+def distribution_by_unit(pegawai: pd.DataFrame, predikat_organisasi: Mapping[str, str]
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check each unit's predikat against the SE MenPANRB 3/2023 guide; return ``(shares, warnings)``.
+
+    ``pegawai`` has columns ``unit`` and ``predikat`` (None = no predikat yet, not counted).
+    ``shares``: one row per unit with ``predikat_organisasi``, ``n_pegawai`` (with a predikat),
+    ``n_tanpa_predikat`` and the share of each predikat label. ``warnings``: one row per broken rule
+    with ``unit, predikat_organisasi, aturan, proporsi_aktual, jumlah, total, pesan``; units without a
+    Predikat Kinerja Organisasi are not checked. Warnings advise; nothing is blocked.
+    """
+    labels = list(load_kuadran().predikat)
+    rows, warns = [], []
+    for unit, grp in pegawai.groupby("unit", sort=True):
+        known = grp["predikat"].dropna()
+        counts = known.value_counts()
+        org = predikat_organisasi.get(unit)
+        row = {"unit": unit, "predikat_organisasi": org, "n_pegawai": int(known.size),
+               "n_tanpa_predikat": int(grp["predikat"].isna().sum())}
+        for lab in labels:
+            row[lab] = counts.get(lab, 0) / known.size if known.size else np.nan
+        rows.append(row)
+        if org and known.size:
+            for v in check_distribution(org, known.tolist()):
+                warns.append({"unit": unit, "predikat_organisasi": org, "aturan": v.rule,
+                              "proporsi_aktual": v.actual_share, "jumlah": v.actual_count, "total": v.total,
+                              "pesan": v.message()})
+    shares = pd.DataFrame(rows, columns=["unit", "predikat_organisasi", "n_pegawai", "n_tanpa_predikat", *labels])
+    warnings = pd.DataFrame(warns, columns=["unit", "predikat_organisasi", "aturan", "proporsi_aktual", "jumlah",
+                                            "total", "pesan"])
+    return shares, warnings
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reliability by rater group
+
+
+def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
+    """ICC(1), ICC(1,k), median rwg(j) and ordinal Krippendorff's alpha per non-self group and overall.
+
+    Computed on all submitted data (a city-wide statistic names nobody and reveals no one's score).
+    """
+    rows = []
+    groups = [g for g in data.groups if g != DIRI]
+    y_ok = data.y[data.ok]
+    integer = bool(np.all(np.mod(y_ok, 1) == 0))
+    lo = int(y_ok.min()) if integer and y_ok.size else 1
+    ni, nt = len(data.items), data.n_ratee
+    has = data.p_n > 0
+    for name in [*groups, SEMUA]:
+        codes = [data.groups.index(g) for g in (groups if name == SEMUA else [name])]
+        p_sel = np.isin(data.p_group, codes) & has
+        per_ratee = np.bincount(data.p_ratee[p_sel], minlength=nt)
+        row: dict[str, Any] = {"kelompok": name, "n_pegawai": int((per_ratee > 0).sum()),
+                               "n_penilaian": int(p_sel.sum()), "icc1": np.nan, "icc1k": np.nan, "k0": np.nan,
+                               "rwg_j_median": np.nan, "alpha_ordinal": np.nan,
+                               "icc1_publikasi": RELIABILITAS_PUBLIKASI.get(name, np.nan)}
+        rows.append(row)
+        if not (per_ratee >= 2).any():
+            continue  # nobody has two raters in this group: agreement is undefined
+        try:
+            icc = reliability.icc1_arrays(data.p_ratee[p_sel], data.p_mean[p_sel])
+            row.update(icc1=icc.icc1, icc1k=icc.icc1k, k0=icc.k0)
+        except ValueError:
+            pass
+        r_sel = np.isin(data.group, codes) & data.ok
+        t, i, y = data.ratee[r_sel], data.item[r_sel], data.y[r_sel]
+        n, _, _, value = reliability.rwg_arrays(t, nt, i, ni, y, scale_points)
+        value = value[(n >= 2) & ~np.isnan(value)]
+        row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
+        if integer and y.size:
+            pos = (y - lo).astype(np.int64)
+            nv = int(pos.max()) + 1
+            counts = np.bincount((t * ni + i) * nv + pos, minlength=nt * ni * nv).reshape(nt * ni, nv)
+            counts = counts[counts.sum(axis=1) >= 2]
+            keep = counts.sum(axis=0) > 0
+            try:
+                row["alpha_ordinal"] = reliability.alpha_from_counts(
+                    counts[:, keep].astype(float), "ordinal", np.arange(lo, lo + nv)[keep])
+            except ValueError:
+                pass
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The whole analysis of one cycle (pure), and its database wrapper
+
+
+@dataclass
+class ScoringReport:
+    """Everything one scoring run produces. Ratee-facing tables name no rater; ``rater_bias``,
+    ``quality`` and ``flagged`` are for researchers only."""
+
+    settings: dict[str, Any]
+    scores: pd.DataFrame          # score_responses
+    by_value: pd.DataFrame        # score_by_value
+    agreement: pd.DataFrame       # self_other_agreement
+    results: pd.DataFrame         # one row per pegawai as stored in hasil_skor
+    reliability: pd.DataFrame
+    rater_bias: pd.DataFrame
+    quality: pd.DataFrame
+    flagged: pd.DataFrame
+    distribution: pd.DataFrame
+    warnings: pd.DataFrame
+    fit: BiasFit | None
+    notes: list[str] = field(default_factory=list)
+    cycle: Cycle | None = None
+    run_id: int | None = None
+
+    def method(self) -> dict[str, Any]:
+        """Return the settings and method choices stamped on the stored results."""
+        return {"metode": self.settings,
+                "skor": {"rerata_kelompok": "rerata dari rerata tiap penilai",
+                         "dasar_saran_rating_perilaku": "skor",
+                         "model_bias": "efek acak silang pegawai x penilai; komponen varians metode momen "
+                                       "(Gao & Owen 2017); BLUP dari persamaan model campuran Henderson",
+                         "kesepakatan_diri": "pita 0,5 SD selisih (Atwater & Yammarino 1992)",
+                         "instrumen_versi": load_instrument().versi, "skala_versi": load_scale().versi},
+                "model": self.fit.summary() if self.fit else None,
+                "catatan": self.notes}
+
+
+def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, *,
+            population=None, hasil_kerja: Mapping[str, str] | pd.Series | None = None,
+            keputusan: Mapping[str, str] | pd.Series | None = None, unit: Mapping[str, str] | pd.Series | None = None,
+            predikat_organisasi: Mapping[str, str] | None = None, item_values: Mapping[str, str] | None = None,
+            timings: pd.DataFrame | None = None) -> ScoringReport:
+    """Score a cycle's responses end to end, without a database, and return a ScoringReport.
+
+    ``population`` lists the ratees to report (default: those in ``responses``); ``hasil_kerja`` and
+    ``keputusan`` map ratee -> Rating Hasil Kerja and the Pejabat Penilai's Rating Perilaku Kerja;
+    ``unit`` maps ratee -> the unit whose Predikat Kinerja Organisasi (``predikat_organisasi``,
+    unit -> label) bounds them. The final Rating Perilaku is the decision when recorded, else the
+    suggestion; the predikat comes from the kuadran when the Rating Hasil Kerja is known.
+    """
+    settings = _settings(settings)
+    data = _code(responses, settings["kelompok"])
+    scored = _score(data, settings)
+    scores = scored.frame()
+    by_value = _by_value(data, settings, item_values)
+    agreement = self_other_agreement(by_value, scores, settings)
+    scale = load_scale()
+
+    pop = pd.Index(population if population is not None else scores["ratee"], name="nip").unique()
+    res = scores.set_index("ratee").reindex(pop)
+    results = pd.DataFrame(index=pop)
+    results["skor"] = res["score"]
+    results["skor_adj"] = res["score_adj"]
+    results["skor_adj_se"] = res["score_adj_se"]
+    results["kelompok_tampil"] = res["shown_groups"].fillna("")
+    for g in RELATIONS:
+        col = f"n_{g}"
+        results[col] = res[col].fillna(0).astype(int) if col in res else 0
+    for g in RELATIONS:
+        col = f"mean_{g}"
+        results[f"rerata_{g}"] = res[col] if col in res else np.nan
+    results["rating_perilaku_saran"] = suggest_rating_perilaku(results["skor"], settings)
+    decided = pd.Series(keputusan if keputusan is not None else {}, dtype=object).reindex(pop)
+    results["rating_perilaku"] = decided.where(decided.notna(), results["rating_perilaku_saran"])
+    results["sumber_rating_perilaku"] = np.where(decided.notna(), "keputusan",
+                                                 np.where(results["rating_perilaku_saran"].notna(), "saran", None))
+    results["rating_hasil_kerja"] = pd.Series(hasil_kerja if hasil_kerja is not None else {}, dtype=object
+                                              ).reindex(pop)
+    results["predikat"] = predikat_series(results["rating_hasil_kerja"], results["rating_perilaku"])
+    overall = agreement[agreement["value"] == SEMUA].set_index("ratee")["kategori"]
+    results["kesepakatan_diri"] = overall.reindex(pop)
+    results = results.reset_index()
+
+    units = pd.Series(unit if unit is not None else {}, dtype=object).reindex(results["nip"])
+    distribution, warnings = distribution_by_unit(
+        pd.DataFrame({"unit": units.to_numpy(), "predikat": results["predikat"].to_numpy()}).dropna(subset=["unit"]),
+        dict(predikat_organisasi or {}))
+
+    quality = rater_quality(responses, timings)
+    return ScoringReport(settings, scores, by_value, agreement, results, _reliability(data, len(scale.points)),
+                         rater_bias(scored.fit), quality, flagged_raters(quality), distribution, warnings,
+                         scored.fit, scored.notes)
+
+
+def load_responses(db: Database, cycle_id: int, items: str = "berakhlak") -> pd.DataFrame:
+    """Return the submitted answers of a cycle as the long table ``ratee, rater, relation, item, score``.
+
+    Only active assignments with status 'terkirim' count; ``items`` is ``berakhlak`` (the 21 behaviour
+    items) or ``kompetensi`` (K01..K09). Identifier columns are categorical. Rater NIPs are for the
+    analysis only: nothing shown to a ratee may carry them.
+    """
+    if items == "berakhlak":
+        codes = list(load_instrument().item_codes)
+    elif items == "kompetensi":
+        codes = list(load_competencies().by_code())
+    else:
+        raise ValueError("items harus 'berakhlak' atau 'kompetensi'")
+    marks = ", ".join("?" * len(codes))
+    df = pd.read_sql_query(
+        "SELECT a.ratee_nip AS ratee, a.rater_nip AS rater, a.relation, r.item, r.score "
+        "FROM response r JOIN assignment a ON a.id = r.assignment_id "
+        f"WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' AND r.item IN ({marks}) "
+        "ORDER BY a.id, r.item", db.conn, params=[int(cycle_id), *codes])
+    for col in ("ratee", "rater", "relation", "item"):
+        df[col] = df[col].astype("category")
+    df["score"] = df["score"].astype(float)
+    return df
+
+
+def load_timings(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return ``rater, ratee, mulai, terkirim`` of the cycle's submitted active assignments."""
+    return pd.read_sql_query(
+        "SELECT rater_nip AS rater, ratee_nip AS ratee, mulai, terkirim FROM assignment "
+        "WHERE cycle_id = ? AND aktif = 1 AND status = 'terkirim'", db.conn, params=[int(cycle_id)])
+
+
+def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return the comments a ratee may see: ``ratee, kelompok, jenis, teks``, never the rater.
+
+    A comment is kept only when its rater group is shown for that ratee (the same count as the scores:
+    raters with at least one BerAKHLAK score in a submitted form). Rows are sorted by ratee, group,
+    kind and text, so their order reveals nothing about who wrote them.
+    """
+    if settings is None:
+        settings = get_cycle(db, cycle_id).settings
+    settings = _settings(settings)
+    scores = score_responses(load_responses(db, cycle_id), settings) if _has_responses(db, cycle_id) else None
+    comments = pd.read_sql_query(
+        "SELECT a.ratee_nip AS ratee, a.relation AS kelompok, c.jenis, c.teks FROM comment c "
+        "JOIN assignment a ON a.id = c.assignment_id "
+        "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim'", db.conn, params=[int(cycle_id)])
+    if scores is None or comments.empty:
+        return comments.iloc[0:0]
+    shown = {(r, g) for r, groups in zip(scores["ratee"], scores["shown_groups"]) for g in groups.split(",") if g}
+    keep = [(r, g) in shown for r, g in zip(comments["ratee"], comments["kelompok"])]
+    out = comments[keep].copy()
+    order = {g: k for k, g in enumerate(settings["kelompok"])}
+    out["_g"] = out["kelompok"].map(order)
+    return out.sort_values(["ratee", "_g", "jenis", "teks"]).drop(columns="_g").reset_index(drop=True)
+
+
+def _has_responses(db: Database, cycle_id: int) -> bool:
+    return db.execute("SELECT 1 FROM response r JOIN assignment a ON a.id = r.assignment_id "
+                      "WHERE a.cycle_id = ? AND a.status = 'terkirim' AND a.aktif = 1 LIMIT 1",
+                      [int(cycle_id)]).fetchone() is not None
+
+
+def unit_for_distribution(db: Database, cycle_id: int) -> pd.Series:
+    """Return unit_id -> the unit whose Predikat Kinerja Organisasi applies to it.
+
+    That is the nearest ancestor (itself included) with a predikat_organisasi row for the cycle, else
+    the top of its tree (an OPD without a recorded predikat, reported but not checked).
+    """
+    parent = dict(db.execute("SELECT id, induk_id FROM unit").fetchall())
+    rated = {r[0] for r in db.execute("SELECT unit_id FROM predikat_organisasi WHERE cycle_id = ?", [int(cycle_id)])}
+    out = {}
+    for unit in parent:
+        node, seen = unit, set()
+        while node not in rated and parent.get(node) and node not in seen:
+            seen.add(node)
+            node = parent[node]
+        out[unit] = node
+    return pd.Series(out, dtype=object, name="opd")
+
+
+def response_rates(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return form completion per OPD of the rater and relation: ``opd, relation, ditugaskan, terkirim,
+    draf, belum, proporsi_terkirim`` over the cycle's active assignments."""
+    df = pd.read_sql_query(
+        "SELECT p.unit_id, a.relation, a.status, count(*) AS n FROM assignment a "
+        "JOIN pegawai p ON p.nip = a.rater_nip WHERE a.cycle_id = ? AND a.aktif = 1 "
+        "GROUP BY p.unit_id, a.relation, a.status", db.conn, params=[int(cycle_id)])
+    df["opd"] = df["unit_id"].map(unit_for_distribution(db, cycle_id))
+    wide = df.pivot_table(index=["opd", "relation"], columns="status", values="n", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=["terkirim", "draf", "belum"], fill_value=0)
+    wide.insert(0, "ditugaskan", wide.sum(axis=1))
+    wide["proporsi_terkirim"] = wide["terkirim"] / wide["ditugaskan"]
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool = True,
+                pelaku: str = "cli") -> ScoringReport:
+    """Score a cycle from the database (newest open cycle by default) and, with ``persist``, store it.
+
+    Raises CycleError when the cycle does not exist or has no submitted forms.
+    """
+    c = get_cycle(db, cycle)
+    responses = load_responses(db, c.id)
+    if responses.empty:
+        raise CycleError(f"Siklus '{c.nama}' belum punya formulir terkirim untuk dinilai")
+    population = [r[0] for r in db.execute(
+        "SELECT DISTINCT ratee_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 ORDER BY ratee_nip", [c.id])]
+    hasil = dict(db.execute("SELECT nip, rating FROM rating_hasil_kerja WHERE cycle_id = ?", [c.id]).fetchall())
+    decided = dict(db.execute("SELECT nip, rating FROM rating_perilaku WHERE cycle_id = ?", [c.id]).fetchall())
+    unit_of = dict(db.execute("SELECT nip, unit_id FROM pegawai").fetchall())
+    opd = unit_for_distribution(db, c.id)
+    org = dict(db.execute("SELECT unit_id, predikat FROM predikat_organisasi WHERE cycle_id = ?", [c.id]).fetchall())
+    report = analyse(responses, c.settings, population=population, hasil_kerja=hasil, keputusan=decided,
+                     unit={nip: opd.get(u) for nip, u in unit_of.items()}, predikat_organisasi=org,
+                     timings=load_timings(db, c.id))
+    report.cycle = c
+    if persist:
+        report.run_id = save_results(db, c.id, report, pelaku=pelaku)
+    return report
+
+
+# ----------------------------------------------------------------------------------------------------
+# Storage and export
+
+_RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
+                   *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
+                   "rating_perilaku_saran", "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
+                   "predikat", "kesepakatan_diri"]
+
+
+def _records(df: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    clean = df[columns].astype(object).where(df[columns].notna(), None)
+    return [tuple(row) for row in clean.itertuples(index=False, name=None)]
+
+
+def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:
+    """Replace the cycle's stored results with the report's, in one transaction; return the analysis_run id.
+
+    Writes one analysis_run row (jenis 'skor') carrying the settings and method, then hasil_skor,
+    hasil_skor_nilai and hasil_kesepakatan_diri, and an audit entry.
+    """
+    method = json.dumps(report.method(), ensure_ascii=False, default=float)
+    with write_transaction(db):
+        run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (?, 'skor', ?, ?)",
+                            [int(cycle_id), method, now()]).lastrowid
+        for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
+            db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [int(cycle_id)])
+        cols = _RESULT_COLUMNS
+        db.conn.executemany(
+            f"INSERT INTO hasil_skor (cycle_id, {', '.join(cols)}, analysis_run_id) "
+            f"VALUES (?, {', '.join('?' * len(cols))}, ?)",
+            [(int(cycle_id), *row, run_id) for row in _records(report.results, cols)])
+        bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
+        db.conn.executemany(
+            "INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, kelompok, n, rerata, analysis_run_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(int(cycle_id), *row, run_id) for row in _records(bv, ["nip", "nilai", "kelompok", "n", "rerata"])])
+        ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri", "others": "lainnya",
+                                              "diff": "selisih"})
+        db.conn.executemany(
+            "INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, lainnya, selisih, kategori, titik, "
+            "analysis_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(int(cycle_id), *row, run_id) for row in
+             _records(ag, ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"])])
+        audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(report.results),
+              peringatan_distribusi=len(report.warnings))
+    return int(run_id)
+
+
+def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the stored hasil_skor rows of a cycle with each pegawai's nama and unit_id (empty if none)."""
+    return pd.read_sql_query(
+        "SELECT h.*, p.nama, p.unit_id FROM hasil_skor h JOIN pegawai p ON p.nip = h.nip "
+        "WHERE h.cycle_id = ? ORDER BY h.nip", db.conn, params=[int(cycle_id)])
+
+
+def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the stored per-value results (hasil_skor_nilai) of a cycle."""
+    return pd.read_sql_query("SELECT * FROM hasil_skor_nilai WHERE cycle_id = ? ORDER BY nip, nilai, kelompok",
+                             db.conn, params=[int(cycle_id)])
+
+
+def load_agreement(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the stored self-other agreement rows (hasil_kesepakatan_diri) of a cycle."""
+    return pd.read_sql_query("SELECT * FROM hasil_kesepakatan_diri WHERE cycle_id = ? ORDER BY nip, nilai",
+                             db.conn, params=[int(cycle_id)])
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out.append((prefix, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value))
+
+
+def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
+    """Write the cycle's stored results to an XLSX workbook with Indonesian headers; return the path.
+
+    Sheets: Skor 360, Skor per Nilai, Kesepakatan Diri, Distribusi Unit, Peringatan Distribusi and
+    Pengaturan (the settings and method of the analysis run). Raises CycleError when nothing is stored.
+    """
+    results = load_results(db, cycle_id)
+    if results.empty:
+        raise CycleError("Belum ada hasil skor untuk siklus ini; jalankan 'kinerja score' lebih dulu")
+    run = db.execute("SELECT id, settings, dihitung FROM analysis_run WHERE id = ?",
+                     [int(results["analysis_run_id"].iloc[0])]).fetchone()
+    vocab = load_vocabulary()
+    rel = vocab["relasi"]
+    names = load_instrument().value_names()
+    scores = results[["nip", "nama", "unit_id", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
+                      *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
+                      "rating_perilaku_saran", "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
+                      "predikat", "kesepakatan_diri"]].copy()
+    scores["kelompok_tampil"] = scores["kelompok_tampil"].map(
+        lambda s: ", ".join(rel.get(g, g) for g in s.split(",") if g))
+    scores["kesepakatan_diri"] = scores["kesepakatan_diri"].map(KESEPAKATAN).where(scores["kesepakatan_diri"].notna())
+    scores.columns = ["NIP", "Nama", "Unit", "Skor 360", "Skor Disesuaikan", "Galat Baku Skor Disesuaikan",
+                      "Kelompok Ditampilkan", *[f"Jumlah Penilai {rel[g]}" for g in RELATIONS],
+                      *[f"Rerata {rel[g]}" for g in RELATIONS], "Saran Rating Perilaku Kerja",
+                      "Rating Perilaku Kerja", "Sumber Rating Perilaku Kerja", "Rating Hasil Kerja",
+                      "Predikat Kinerja", "Kesepakatan Diri"]
+    nama = results.set_index("nip")["nama"]
+    value = load_value_results(db, cycle_id)
+    value = pd.DataFrame({"NIP": value["nip"], "Nama": value["nip"].map(nama),
+                          "Nilai": value["nilai"].map(lambda v: names.get(v, v)),
+                          "Kelompok": value["kelompok"].map(lambda g: rel.get(g, "Gabungan (tanpa diri)")),
+                          "Jumlah Penilai": value["n"], "Rerata": value["rerata"]})
+    agree = load_agreement(db, cycle_id)
+    agree = pd.DataFrame({"NIP": agree["nip"], "Nama": agree["nip"].map(nama),
+                          "Nilai": agree["nilai"].map(lambda v: names.get(v, "Keseluruhan")),
+                          "Skor Diri": agree["diri"], "Skor Penilai Lain": agree["lainnya"],
+                          "Selisih": agree["selisih"], "Kesepakatan": agree["kategori"].map(KESEPAKATAN),
+                          "Titik Buta / Kekuatan Tersembunyi": agree["titik"].map(lambda t: TITIK.get(t, ""))})
+    opd = unit_for_distribution(db, cycle_id)
+    org = dict(db.execute("SELECT unit_id, predikat FROM predikat_organisasi WHERE cycle_id = ?",
+                          [int(cycle_id)]).fetchall())
+    shares, warnings = distribution_by_unit(
+        pd.DataFrame({"unit": results["unit_id"].map(opd), "predikat": results["predikat"]}), org)
+    shares = shares.rename(columns={"unit": "Unit", "predikat_organisasi": "Predikat Kinerja Organisasi",
+                                    "n_pegawai": "Jumlah Pegawai Berpredikat",
+                                    "n_tanpa_predikat": "Jumlah Tanpa Predikat"})
+    warnings = warnings.rename(columns={"unit": "Unit", "predikat_organisasi": "Predikat Kinerja Organisasi",
+                                        "aturan": "Aturan", "proporsi_aktual": "Proporsi Saat Ini",
+                                        "jumlah": "Jumlah", "total": "Total Pegawai", "pesan": "Peringatan"})
+    flat: list[tuple[str, str]] = [("analysis_run", run[0]), ("dihitung", run[2])]
+    _flatten("", json.loads(run[1]), flat)
+    settings = pd.DataFrame(flat, columns=["Pengaturan", "Nilai"])
+    path = Path(path)
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for sheet, frame in (("Skor 360", scores), ("Skor per Nilai", value), ("Kesepakatan Diri", agree),
+                             ("Distribusi Unit", shares), ("Peringatan Distribusi", warnings),
+                             ("Pengaturan", settings)):
+            frame.to_excel(xl, sheet_name=sheet, index=False)
+    return path

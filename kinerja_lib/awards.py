@@ -493,6 +493,12 @@ def _empty_disiplin() -> pd.DataFrame:
     return pd.DataFrame(columns=["nip", "tingkat", "jenis_hukuman", "tanggal_mulai", "tanggal_selesai"])
 
 
+def _award(rules: AwardRules, kode: str) -> Penghargaan:
+    if kode not in rules.penghargaan:
+        raise KinerjaError(f"Daftar penghargaan '{kode}' tidak dikenal; pilihan: {', '.join(rules.penghargaan)}")
+    return rules.penghargaan[kode]
+
+
 def eligibility(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, cycle, *,
                 riwayat: pd.DataFrame | None = None, penghargaan: str = "asn_berprestasi",
                 tanggal_acuan: date | str | None = None, rules: AwardRules | None = None) -> pd.DataFrame:
@@ -505,10 +511,7 @@ def eligibility(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataF
     service years are counted. Raises KinerjaError for an unknown award list code.
     """
     rules = rules or load_rules()
-    if penghargaan not in rules.penghargaan:
-        raise KinerjaError(f"Daftar penghargaan '{penghargaan}' tidak dikenal; pilihan: "
-                           f"{', '.join(rules.penghargaan)}")
-    award = rules.penghargaan[penghargaan]
+    award = _award(rules, penghargaan)
     on = _to_date(tanggal_acuan) or _to_date(cycle.tanggal_selesai)
     base = _base_frame(results, pegawai)
     if "keputusan_perilaku" in base:
@@ -834,6 +837,7 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
     award = rules.penghargaan[penghargaan]
     used = {
         "penghargaan": f"{award.nama} ({award.kode})",
+        "penghargaan_kode": award.kode,
         "siklus_id": cycle.id,
         "siklus": f"{cycle.nama} (id {cycle.id}, {cycle.periode} {cycle.tahun}, "
                   f"{cycle.tanggal_mulai} s.d. {cycle.tanggal_selesai})",
@@ -859,6 +863,26 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
         "jumlah_layak": int(elig["layak"].sum()),
     }
     return Shortlist(cand, elig, used, fit)
+
+
+def failed_conditions(shortlist: Shortlist, rules: AwardRules | None = None) -> pd.DataFrame:
+    """Return, per active condition of the award list, how many people fail it and how many fail only it."""
+    rules = rules or load_rules()
+    award = _award(rules, shortlist.settings["penghargaan_kode"])
+    elig = shortlist.eligibility
+    active = [s for s in award.syarat if s.aktif]
+    failed = pd.DataFrame({s.jenis: ~elig[f"syarat:{s.jenis}"].astype(bool) for s in active})
+    only = failed.sum(axis=1) == 1
+    return pd.DataFrame({"syarat": [s.jenis for s in active], "sumber": [s.sumber for s in active],
+                         "tidak_memenuhi": [int(failed[s.jenis].sum()) for s in active],
+                         "hanya_syarat_ini": [int((failed[s.jenis] & only).sum()) for s in active]})
+
+
+def shortlist_view(table: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Return the shortlist's key columns with Indonesian headers (first ``top`` rows), for display."""
+    rows = table.head(top) if top else table
+    cols = [c for c in SHORTLIST_COLUMNS if c in rows and c not in ("unit_id", "jabatan", "alasan")]
+    return rows[cols].rename(columns=SHORTLIST_COLUMNS).round(3)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1252,7 +1276,11 @@ def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k
 
 
 def award_report(db, cycle: int | str | None = None, **kwargs) -> AwardReport:
-    """Return :func:`build_report` on the database's inputs for ``cycle`` (default: newest open cycle)."""
+    """Return :func:`build_report` on the database's inputs for ``cycle`` (default: newest open cycle).
+
+    Raises KinerjaError for an unknown award list before anything is read or scored.
+    """
+    _award(kwargs.get("rules") or load_rules(), kwargs.get("penghargaan", "asn_berprestasi"))
     return build_report(load_inputs(db, cycle), **kwargs)
 
 
@@ -1274,7 +1302,7 @@ def plot_rank_intervals(table: pd.DataFrame, top: int = 20, ax=None):
     colors = np.where(rows["terpilih"].astype(bool), "tab:blue", "tab:gray")
     ax.hlines(y, lo, hi, colors=colors, linewidth=3, alpha=0.6)
     ax.scatter(rank, y, c=colors, zorder=3)
-    labels = [f"{n} (P={p:.2f})".replace(".", ",") for n, p in zip(rows["nama"], rows["p_k_teratas"])]
+    labels = [f"{n} (P={_fmt(p)})" for n, p in zip(rows["nama"], rows["p_k_teratas"])]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel("Peringkat (1 = terbaik); garis = rentang persentil 5-95 dari simulasi")
     ax.set_title("Ketidakpastian peringkat calon (biru = masuk daftar pendek)")
@@ -1363,7 +1391,7 @@ def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None)
     table = report.shortlist.table
     k = int(report.settings.get("k", 10))
     rows = table[table["peringkat"].notna()].head(top or 2 * k)
-    width_chars = 150
+    width_chars = 200
     lines: list[tuple[str, str]] = []  # (style, text)
     title = f"Daftar Pendek {report.settings['penghargaan']}"
     lines.append(("title", title))

@@ -214,7 +214,8 @@ def load_rules(directory: Path | None = None) -> AwardRules:
     satya = _need(data, "satyalancana", "akar", dict)
     years = _need(satya, "tahun", "satyalancana", list)
     if not years or any(not isinstance(y, int) or y < 1 for y in years) or sorted(set(years)) != years:
-        raise ReferenceDataError("penghargaan.yaml: satyalancana.tahun harus daftar bilangan bulat naik, mis. [10, 20, 30]")
+        raise ReferenceDataError("penghargaan.yaml: satyalancana.tahun harus daftar bilangan bulat naik, "
+                                 "mis. [10, 20, 30]")
     _need(satya, "sumber", "satyalancana", str)
 
     talenta = _need(data, "kotak_talenta", "akar", dict)
@@ -374,11 +375,13 @@ def _check_predikat_ini(base, syarat, ctx):
     rank = base["predikat"].map({p: i for i, p in enumerate(rules.predikat_urut)})
     ok = (rank <= limit).fillna(False).to_numpy(dtype=bool)
     tentative = ctx["sementara"]
+    hasil = base["rating_hasil_kerja"] if "rating_hasil_kerja" in base else pd.Series(None, index=base.index)
     msgs = []
-    for p, good, tent in zip(base["predikat"], ok, tentative):
+    for p, good, tent, h in zip(base["predikat"], ok, tentative, hasil):
         if not isinstance(p, str):
-            msgs.append(f"predikat periode ini belum dapat ditentukan (Rating Hasil Kerja belum tercatat); "
-                        f"minimal {minimal}")
+            missing = ("Rating Perilaku Kerja belum ada: tanpa keputusan Pejabat Penilai dan tanpa saran 360"
+                       if isinstance(h, str) else "Rating Hasil Kerja belum tercatat")
+            msgs.append(f"predikat periode ini belum dapat ditentukan ({missing}); minimal {minimal}")
             continue
         note = " (sementara: Rating Perilaku Kerja masih saran 360)" if tent else ""
         msgs.append(f"predikat periode ini {p}{note}, minimal {minimal}")
@@ -505,10 +508,10 @@ def eligibility(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataF
     """Return one row per person scored in the cycle: eligible or not for the award list, and why.
 
     Columns: the person's data and scores, ``layak`` (bool), ``alasan`` (every active condition with
-    "Memenuhi"/"Tidak memenuhi", the finding and its source, in Indonesian, joined by ``REASON_SEPARATOR``), ``alasan_tidak_layak`` (only
-    the failed ones), ``predikat_sementara`` and one boolean column ``syarat:<jenis>`` per condition.
-    ``tanggal_acuan`` (default: the cycle's end date) is the day at which penalties must not be active and
-    service years are counted. Raises KinerjaError for an unknown award list code.
+    "Memenuhi"/"Tidak memenuhi", the finding and its source, in Indonesian, joined by ``REASON_SEPARATOR``),
+    ``alasan_tidak_layak`` (only the failed ones), ``predikat_sementara`` and one boolean column
+    ``syarat:<jenis>`` per condition. ``tanggal_acuan`` (default: the cycle's end date) is the day on which
+    penalties must not be active and service years are counted. Raises KinerjaError for an unknown award list.
     """
     rules = rules or load_rules()
     award = _award(rules, penghargaan)
@@ -998,8 +1001,9 @@ def follow_up_list(results: pd.DataFrame, pegawai: pd.DataFrame, cycle, *,
                                       "masa_perbaikan", "masa_perbaikan_mulai", "masa_perbaikan_selesai",
                                       "sesudah_masa_perbaikan", "dasar", "keterangan"])
     if len(out):
-        out = out.assign(_o=out["predikat"].map(order)).sort_values(["_o", "opd", "nama"], ascending=[False, True, True],
-                                                                    kind="mergesort").drop(columns="_o")
+        out = (out.assign(_o=out["predikat"].map(order))
+               .sort_values(["_o", "opd", "nama"], ascending=[False, True, True], kind="mergesort")
+               .drop(columns="_o"))
     return out.reset_index(drop=True)
 
 

@@ -32,7 +32,7 @@ def _frames(people):
         res.append({"nip": p["nip"], "skor": p.get("skor", 3.5), "skor_adj": p.get("skor_adj", np.nan),
                     "skor_adj_se": p.get("skor_adj_se", np.nan), "kelompok_tampil": p.get("tampil", "atasan,rekan"),
                     "n_diri": 1, "n_atasan": p.get("n_atasan", 1), "n_rekan": p.get("n_rekan", 4), "n_bawahan": 0,
-                    "n_lainnya": 0, "predikat": p.get("predikat", "Baik")})
+                    "n_lainnya": 0, "predikat": p.get("predikat", "Baik"), "rating_hasil_kerja": p.get("hasil")})
         peg.append({"nip": p["nip"], "nama": p.get("nama", f"Pegawai {p['nip'][-3:]}"),
                     "jenis_kelamin": p.get("jk", "L"), "unit_id": p.get("unit", "Dinas A / Bidang 1"),
                     "jabatan": "Analis", "jenis_jabatan": p.get("jenis_jabatan", "JF"), "golongan": "III/b",
@@ -150,6 +150,9 @@ def test_ineligible_person_gets_every_reason_in_indonesian():
 @pytest.mark.parametrize("person, penghargaan, failed", [
     ({"predikat": None}, "asn_berprestasi",
      "predikat periode ini belum dapat ditentukan (Rating Hasil Kerja belum tercatat)"),
+    ({"predikat": None, "hasil": "Sesuai Ekspektasi"}, "asn_berprestasi",
+     "predikat periode ini belum dapat ditentukan (Rating Perilaku Kerja belum ada: tanpa keputusan Pejabat "
+     "Penilai dan tanpa saran 360)"),
     ({"predikat": "Baik"}, "asn_teladan", "predikat periode ini Baik, minimal Sangat Baik"),
     ({"tampil": "rekan", "n_atasan": 0, "predikat": "Sangat Baik"}, "asn_teladan",
      "penilai kurang: kelompok atasan tidak tampil (0 penilai, minimal 1)"),

@@ -106,3 +106,21 @@ def small_org_path(tmp_path) -> Path:
     build_small_org(database)
     database.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_scored(tmp_path_factory):
+    """The 300-pegawai demo (seed 2026) scored once by run_scoring: namespace of path, db, summary, report.
+
+    Shared read-only by the scoring tests; a test that writes must build its own database.
+    """
+    from types import SimpleNamespace
+
+    from kinerja_lib.demo import generate_demo
+    from kinerja_lib.scoring import run_scoring
+
+    path = tmp_path_factory.mktemp("demo-scored") / "demo.db"
+    database = open_db(path)
+    summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
+    report = run_scoring(database, summary.cycle_id)
+    yield SimpleNamespace(path=path, db=database, summary=summary, report=report)

@@ -1,0 +1,236 @@
+"""Scoring end to end from the database: anonymity, the 9 kuadran cells, every distribution rule, storage,
+XLSX export and the `kinerja score` command."""
+
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from kinerja_lib.cli import main
+from kinerja_lib.errors import CycleError
+from kinerja_lib.reference import load_instrument
+from kinerja_lib.scoring import (
+    export_results_xlsx,
+    load_agreement,
+    load_comments,
+    load_responses,
+    load_results,
+    load_value_results,
+    response_rates,
+    run_scoring,
+)
+from kinerja_lib.store import now, open_db
+
+ATAS, SESUAI, BAWAH = "Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi"
+ITEMS = load_instrument().item_codes
+EKO = "199505052020121006"   # rates andi as pihak lain; rated by nobody
+
+
+def _submit(db, assignment_id, scores, comment=None, mulai="2026-03-01T10:00:00+00:00",
+            terkirim="2026-03-01T10:06:00+00:00", status="terkirim"):
+    """Store one form: 21 answers (a scalar repeats), an optional comment, and its status."""
+    scores = scores if isinstance(scores, list) else [scores] * len(ITEMS)
+    db["response"].insert_all([{"assignment_id": assignment_id, "item": item, "score": s, "diperbarui": now()}
+                               for item, s in zip(ITEMS, scores)])
+    if comment:
+        db["comment"].insert({"assignment_id": assignment_id, "jenis": "kekuatan", "teks": comment,
+                              "diperbarui": now()})
+    db.execute("UPDATE assignment SET status = ?, mulai = ?, terkirim = ? WHERE id = ?",
+               [status, mulai, terkirim if status == "terkirim" else None, assignment_id])
+
+
+def _fill_small_org(db, andi):
+    """Everyone submits; the kepala gives 4, peers 1 or 5, bawahan 2, self 3; eko (pihak lain) gives andi 2."""
+    cycle_id = db.execute("SELECT id FROM cycle").fetchone()[0]
+    db["pegawai"].insert({"nip": EKO, "nama": "Eko Rahasia", "jenis_kelamin": "L", "unit_id": "Dinas Lain",
+                          "jabatan": "Analis", "jenis_jabatan": "Pelaksana", "tingkat": 1, "diperbarui": now()})
+    eko = db["assignment"].insert({"cycle_id": cycle_id, "rater_nip": EKO, "ratee_nip": andi,
+                                   "relation": "lainnya"}).last_pk
+    forms = db.execute("SELECT id, rater_nip, ratee_nip, relation FROM assignment WHERE id <> ?", [eko]).fetchall()
+    for aid, rater, ratee, rel in forms:
+        score = {"atasan": 4, "diri": 3, "bawahan": 2}.get(rel, 1 if rater < ratee else 5)
+        _submit(db, aid, score, comment=f"komentar {rel} untuk {ratee}")
+    _submit(db, eko, 2, comment="komentar pihak lain yang rahasia")
+    db["rating_hasil_kerja"].insert({"cycle_id": cycle_id, "nip": andi, "rating": ATAS, "sumber": "impor",
+                                     "diperbarui": now()})
+
+
+def test_a_group_of_two_peers_is_suppressed_everywhere(small_org, tmp_path):
+    """Andi has 2 rekan and 1 pihak lain: neither group appears in his score, per-value rows, self-other
+    agreement, comments or the XLSX export, and no stored table or exported cell names a rater who is not
+    rated in the cycle."""
+    db, andi = small_org.db, small_org.nip["andi"]
+    _fill_small_org(db, andi)
+    run_scoring(db, small_org.cycle.id)
+    row = load_results(db, small_org.cycle.id).set_index("nip").loc[andi]
+    assert (row["kelompok_tampil"], row["n_rekan"], row["n_lainnya"], row["skor"], row["predikat"]) == (
+        "diri,atasan", 2, 1, 4.0, "Sangat Baik")
+    assert row[["rerata_rekan", "rerata_lainnya"]].isna().all()
+    values = load_value_results(db, small_org.cycle.id)
+    assert set(values.loc[values.nip == andi, "kelompok"]) == {"diri", "atasan", "semua"}
+    assert (values.loc[(values.nip == andi) & (values.kelompok == "semua"), "rerata"] == 4.0).all()
+    agreement = load_agreement(db, small_org.cycle.id)
+    assert (agreement.loc[agreement.nip == andi, "lainnya"] == 4.0).all()
+    comments = load_comments(db, small_org.cycle.id)
+    assert sorted(comments.loc[comments.ratee == andi, "teks"]) == [
+        f"komentar atasan untuk {andi}", f"komentar diri untuk {andi}"]
+
+    stored = " ".join(str(v) for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri",
+                                           "analysis_run")
+                      for r in db.execute(f"SELECT * FROM {table}").fetchall() for v in r)
+    assert EKO not in stored
+    path = export_results_xlsx(db, small_org.cycle.id, tmp_path / "hasil.xlsx")
+    cells = [str(c) for ws in openpyxl.load_workbook(path).worksheets for r in ws.iter_rows(values_only=True)
+             for c in r if c is not None]
+    assert not any(EKO in c or "Eko" in c or "rahasia" in c for c in cells)
+    skor = pd.read_excel(path, sheet_name="Skor 360", dtype={"NIP": str}).set_index("NIP")
+    assert skor.loc[andi, "Kelompok Ditampilkan"] == "Diri sendiri, Atasan"
+    assert skor.loc[andi, ["Rerata Rekan kerja", "Rerata Pihak lain"]].isna().all()
+
+
+# Kuadran: (Rating Hasil Kerja, Rating Perilaku Kerja) -> Predikat Kinerja (PermenPANRB 6/2022).
+KUADRAN = [
+    (ATAS, BAWAH, "Kurang/Misconduct"), (ATAS, SESUAI, "Baik"), (ATAS, ATAS, "Sangat Baik"),
+    (SESUAI, BAWAH, "Kurang/Misconduct"), (SESUAI, SESUAI, "Baik"), (SESUAI, ATAS, "Baik"),
+    (BAWAH, BAWAH, "Sangat Kurang"), (BAWAH, SESUAI, "Butuh Perbaikan"), (BAWAH, ATAS, "Butuh Perbaikan"),
+]
+PAIR_FOR = {"Sangat Baik": (ATAS, ATAS), "Baik": (SESUAI, SESUAI), "Butuh Perbaikan": (BAWAH, SESUAI),
+            "Kurang/Misconduct": (SESUAI, BAWAH), "Sangat Kurang": (BAWAH, BAWAH)}
+
+
+def _people(db, cycle_id, unit, ratings, start):
+    """Add pegawai to ``unit`` with a submitted self-rating and the given (hasil, perilaku) decisions."""
+    nips = []
+    for k, (hasil, perilaku) in enumerate(ratings):
+        nip = f"19800101{start + k:010d}"
+        db["pegawai"].insert({"nip": nip, "nama": f"Pegawai {start + k}", "jenis_kelamin": "P", "unit_id": unit,
+                              "jabatan": "Pelaksana", "jenis_jabatan": "Pelaksana", "tingkat": 1,
+                              "diperbarui": now()})
+        aid = db["assignment"].insert({"cycle_id": cycle_id, "rater_nip": nip, "ratee_nip": nip,
+                                       "relation": "diri"}).last_pk
+        _submit(db, aid, 3)
+        for table, rating in (("rating_hasil_kerja", hasil), ("rating_perilaku", perilaku)):
+            db[table].insert({"cycle_id": cycle_id, "nip": nip, "rating": rating, "sumber": "impor",
+                              "diperbarui": now()})
+        nips.append(nip)
+    return nips
+
+
+def test_every_kuadran_cell_gives_its_predikat_from_the_database(open_cycle_db):
+    """Nine pegawai, one per kuadran cell, get the regulation's predikat in hasil_skor."""
+    db = open_cycle_db
+    db["unit"].insert({"id": "Dinas Kuadran", "nama": "Dinas Kuadran", "jenis": "opd"})
+    nips = _people(db, 1, "Dinas Kuadran", [(h, p) for h, p, _ in KUADRAN], start=1)
+    run_scoring(db, 1)
+    got = load_results(db, 1).set_index("nip")[["rating_hasil_kerja", "rating_perilaku", "sumber_rating_perilaku",
+                                                "predikat"]]
+    assert got.loc[nips].values.tolist() == [[h, p, "keputusan", pred] for h, p, pred in KUADRAN]
+
+
+def _unit(**counts):
+    names = {"SB": "Sangat Baik", "B": "Baik", "BP": "Butuh Perbaikan", "K": "Kurang/Misconduct",
+             "SK": "Sangat Kurang"}
+    return [names[k] for k, n in counts.items() for _ in range(n)]
+
+
+# (Predikat Kinerja Organisasi, composition of the OPD, rules broken) - SE MenPANRB 3/2023.
+DISTRIBUTION = [
+    ("Istimewa", _unit(SB=8, B=2), ["Sangat Baik paling banyak 70%"]),
+    ("Istimewa", _unit(SB=7, B=3), []),
+    ("Baik", _unit(SB=1, B=8, BP=1), ["Baik paling banyak 70%"]),
+    ("Baik", _unit(SB=3, B=7), ["Butuh Perbaikan + Kurang/Misconduct paling sedikit 1 orang"]),
+    ("Butuh Perbaikan", _unit(BP=5, B=4, SB=1), ["Butuh Perbaikan paling sedikit 60%"]),
+    ("Butuh Perbaikan", _unit(BP=6, B=2, SB=2), ["Sangat Baik paling banyak 10%"]),
+    ("Kurang", _unit(K=6, BP=1, B=2, SB=1), []),
+    ("Kurang", _unit(K=5, B=4, SB=1), ["Kurang/Misconduct paling sedikit 60%", "Butuh Perbaikan paling sedikit 10%"]),
+    ("Kurang", _unit(K=6, BP=1, SB=3), ["Sangat Baik paling banyak 10%"]),
+    ("Sangat Kurang", _unit(SK=6, K=1, B=2, SB=1), ["Sangat Baik paling banyak 0%"]),
+    ("Sangat Kurang", _unit(SK=5, B=5), ["Sangat Kurang paling sedikit 60%",
+                                         "Kurang/Misconduct + Butuh Perbaikan paling sedikit 10%"]),
+]
+
+
+def test_every_distribution_rule_is_checked_per_opd_from_the_database(open_cycle_db):
+    """Each OPD (people in its bidang included) is checked against its Predikat Kinerja Organisasi; each
+    broken rule becomes one warning with the share; nothing is blocked."""
+    db = open_cycle_db
+    start = 100
+    for k, (org, composition, _) in enumerate(DISTRIBUTION):
+        opd = f"Dinas {k:02d}"
+        db["unit"].insert_all([{"id": opd, "nama": opd, "jenis": "opd"},
+                               {"id": f"{opd} / Bidang", "nama": "Bidang", "induk_id": opd, "jenis": "bidang"}])
+        db["predikat_organisasi"].insert({"cycle_id": 1, "unit_id": opd, "predikat": org})
+        half = len(composition) // 2
+        _people(db, 1, opd, [PAIR_FOR[p] for p in composition[:half]], start)
+        _people(db, 1, f"{opd} / Bidang", [PAIR_FOR[p] for p in composition[half:]], start + half)
+        start += 100
+    report = run_scoring(db, 1)
+    warned = report.warnings.groupby("unit")["aturan"].apply(list).to_dict()
+    assert {f"Dinas {k:02d}": warned.get(f"Dinas {k:02d}", []) for k in range(len(DISTRIBUTION))} == {
+        f"Dinas {k:02d}": broken for k, (_, _, broken) in enumerate(DISTRIBUTION)}
+    first = report.warnings.iloc[0]
+    assert (first["proporsi_aktual"], first["jumlah"], first["total"]) == (0.8, 8, 10)
+    assert len(load_results(db, 1)) == sum(len(c) for _, c, _ in DISTRIBUTION)
+
+
+def test_results_carry_the_settings_and_a_rerun_replaces_them(small_org):
+    """Each run writes an analysis_run row with the cycle's settings; re-running replaces the cycle's rows."""
+    db, cycle_id = small_org.db, small_org.cycle.id
+    _fill_small_org(db, small_org.nip["andi"])
+    first = run_scoring(db, cycle_id).run_id
+    second = run_scoring(db, cycle_id).run_id
+    results = load_results(db, cycle_id)
+    assert (second > first, len(results), set(results["analysis_run_id"])) == (True, 5, {second})
+    method = json.loads(db.execute("SELECT settings FROM analysis_run WHERE id = ?", [second]).fetchone()[0])
+    assert method["metode"] == small_org.cycle.settings
+    assert method["model"]["n_obs"] > 0
+
+
+def test_only_active_submitted_forms_are_scored(small_org):
+    """Drafts and removed assignments contribute nothing; competency items load separately."""
+    db, org = small_org.db, small_org
+    _submit(db, org.assignment[("kepala", "andi")], 4)
+    _submit(db, org.assignment[("budi", "andi")], 1, status="draf")
+    _submit(db, org.assignment[("citra", "andi")], 2)
+    db.execute("UPDATE assignment SET aktif = 0, alasan_hapus = 'salah relasi' WHERE id = ?",
+               [org.assignment[("citra", "andi")]])
+    db["response"].insert({"assignment_id": org.assignment[("kepala", "andi")], "item": "K01", "score": 3,
+                           "diperbarui": now()})
+    responses = load_responses(db, org.cycle.id)
+    assert (responses["rater"].astype(str).unique().tolist(), len(responses)) == ([org.nip["kepala"]], 21)
+    competency = load_responses(db, org.cycle.id, items="kompetensi")
+    assert competency[["item", "score"]].astype(str).values.tolist() == [["K01", "3.0"]]
+
+
+def test_response_rates_per_opd_and_relation(small_org):
+    """Completion counts active assignments per rater's OPD and relation."""
+    db, org = small_org.db, small_org
+    _submit(db, org.assignment[("kepala", "andi")], 4)
+    _submit(db, org.assignment[("andi", "budi")], 4, status="draf")
+    rates = response_rates(db, org.cycle.id).set_index(["opd", "relation"])
+    assert rates.loc[("Dinas Uji", "atasan")].tolist() == [3, 1, 0, 2, 1 / 3]
+    assert rates.loc[("Dinas Uji", "rekan")].tolist() == [6, 0, 1, 5, 0.0]
+
+
+def test_a_cycle_without_submitted_forms_cannot_be_scored(small_org):
+    """Scoring an empty cycle is refused with a clear message."""
+    with pytest.raises(CycleError, match="belum punya formulir terkirim"):
+        run_scoring(small_org.db, small_org.cycle.id)
+
+
+def test_kinerja_score_command_stores_and_exports(small_org_path, tmp_path):
+    """`kinerja score --xlsx` scores the open cycle, reports suppression and writes the workbook."""
+    db = open_db(small_org_path)
+    _fill_small_org(db, db.execute("SELECT nip FROM pegawai WHERE nama LIKE 'Andi%'").fetchone()[0])
+    db.close()
+    out = tmp_path / "skor.xlsx"
+    result = CliRunner().invoke(main, ["--db", str(small_org_path), "score", "--xlsx", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 dari 5 pegawai mendapat skor 360" in result.output
+    assert "Disembunyikan karena penilai kurang dari minimal (anonimitas): rekan pada 3 pegawai" in result.output
+    settings = pd.read_excel(out, sheet_name="Pengaturan").set_index("Pengaturan")["Nilai"]
+    assert settings["metode.minimal_penilai.rekan"] == 3
+    again = CliRunner().invoke(main, ["--db", str(small_org_path), "score", "--cycle", "999"])
+    assert again.exit_code == 1 and "tidak ditemukan" in again.output

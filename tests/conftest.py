@@ -124,3 +124,16 @@ def demo_scored(tmp_path_factory):
     summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
     report = run_scoring(database, summary.cycle_id)
     yield SimpleNamespace(path=path, db=database, summary=summary, report=report)
+
+
+@pytest.fixture(scope="session")
+def demo_org():
+    """The 300-pegawai demo (seed 2026, with answers) in memory: namespace of db and summary. Read-only."""
+    from types import SimpleNamespace
+
+    from kinerja_lib.demo import generate_demo
+
+    database = open_db(":memory:")
+    summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
+    yield SimpleNamespace(db=database, summary=summary)
+    database.close()

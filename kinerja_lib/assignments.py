@@ -124,8 +124,8 @@ def circulant_peers(pool: np.ndarray, keys: np.ndarray, per_ratee: int) -> tuple
     a pool and never above ``per_ratee`` anywhere.
     """
     n = len(pool)
+    empty = np.empty(0, dtype=np.int64)
     if n == 0 or per_ratee <= 0:
-        empty = np.empty(0, dtype=np.int64)
         return empty, empty
     order = np.lexsort((keys, pool))
     pool_sorted = pool[order]
@@ -142,6 +142,8 @@ def circulant_peers(pool: np.ndarray, keys: np.ndarray, per_ratee: int) -> tuple
             break
         ratees.append(order[ok])
         raters.append(order[start[ok] + (pos[ok] + shift) % m[ok]])
+    if not raters:  # no pool has two members
+        return empty, empty
     return np.concatenate(raters).astype(np.int64), np.concatenate(ratees).astype(np.int64)
 
 

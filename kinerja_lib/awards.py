@@ -1360,6 +1360,8 @@ def _settings_frame(report: AwardReport) -> pd.DataFrame:
 
 def export_xlsx(report: AwardReport, path: str | Path) -> Path:
     """Write the shortlist (with reasons), eligibility, fairness, follow-up, Satyalancana, 9-box and settings."""
+    from openpyxl.styles import Alignment
+
     path = Path(path)
     short = report.shortlist.table[[c for c in SHORTLIST_COLUMNS if c in report.shortlist.table]]
     short = short.rename(columns=SHORTLIST_COLUMNS)
@@ -1374,6 +1376,10 @@ def export_xlsx(report: AwardReport, path: str | Path) -> Path:
             frame.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
             ws.freeze_panes = "A2"
+            if name == "Daftar pendek" and "Alasan" in frame:   # small sheet: wrap the reasons for printing
+                column = ws.cell(row=1, column=frame.columns.get_loc("Alasan") + 1).column_letter
+                for cell in ws[column][1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
             for i, col in enumerate(frame.columns, start=1):
                 longest = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
                 width = min(80, longest + 2)
@@ -1406,6 +1412,8 @@ def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None)
                           f"{report.settings['jumlah_layak']}. Peringkat menurut rerata posterior (empirical Bayes); "
                           f"P = peluang masuk {k} teratas dari simulasi."))
     lines.append(("gap", ""))
+    if rows.empty:
+        lines += [("head", "Tidak ada calon yang layak dan berskor untuk daftar ini."), ("gap", "")]
     for _, r in rows.iterrows():
         mark = "MASUK DAFTAR PENDEK" if r["terpilih"] else "cadangan"
         lines.append(("head", f"{int(r['peringkat'])}. {r['nama']} (NIP {r['nip']}) - {r['opd']} - {mark}"))

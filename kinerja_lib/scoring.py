@@ -380,6 +380,20 @@ def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = N
     return wide.reset_index(drop=True)
 
 
+def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
+    """Return, per value (``semua`` = overall), how many ratees fall in each agreement category and how many
+    have a blind spot or a hidden strength, with value names."""
+    names = {**load_instrument().value_names(), SEMUA: "Keseluruhan"}
+    counts = pd.crosstab(agreement["value"], agreement["kategori"]).reindex(columns=list(KESEPAKATAN), fill_value=0)
+    spots = pd.crosstab(agreement["value"], agreement["titik"]).reindex(columns=list(TITIK), fill_value=0)
+    out = counts.join(spots).rename(columns={**KESEPAKATAN, **TITIK})
+    order = [v for v in names if v in out.index]
+    out = out.reindex(order)
+    out.index = [names[v] for v in order]
+    out.index.name = "Nilai"
+    return out
+
+
 def suggest_rating_perilaku(score, settings: Mapping[str, Any] | None = None) -> pd.Series:
     """Return the suggested Rating Perilaku Kerja for each 360 score (None where there is no score).
 
@@ -519,6 +533,19 @@ class ScoringReport:
     notes: list[str] = field(default_factory=list)
     cycle: Cycle | None = None
     run_id: int | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """Return the headline figures: people, people scored, hidden groups, model shares, predikat, flags."""
+        res = self.results
+        shown = res["kelompok_tampil"].str.split(",")
+        hidden = {g: int(((res[f"n_{g}"] > 0) & ~shown.map(lambda s, g=g: g in s)).sum())
+                  for g in RELATIONS if g != DIRI}
+        fit = self.fit.summary() if self.fit else {}
+        return {"pegawai": int(len(res)), "dengan_skor": int(res["skor"].notna().sum()),
+                "kelompok_disembunyikan": {g: n for g, n in hidden.items() if n},
+                "porsi_varians_pegawai": fit.get("share_ratee"), "porsi_varians_penilai": fit.get("share_rater"),
+                "predikat": {k: int(v) for k, v in res["predikat"].value_counts().items()},
+                "peringatan_distribusi": int(len(self.warnings)), "penilai_ditandai": int(len(self.flagged))}
 
     def method(self) -> dict[str, Any]:
         """Return the settings and method choices stamped on the stored results."""
@@ -762,10 +789,13 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
 
 
 def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored hasil_skor rows of a cycle with each pegawai's nama and unit_id (empty if none)."""
-    return pd.read_sql_query(
+    """Return the stored hasil_skor rows of a cycle with each pegawai's ``nama``, ``unit_id`` and ``opd`` (the
+    unit whose Predikat Kinerja Organisasi applies, see unit_for_distribution); empty if none."""
+    out = pd.read_sql_query(
         "SELECT h.*, p.nama, p.unit_id FROM hasil_skor h JOIN pegawai p ON p.nip = h.nip "
         "WHERE h.cycle_id = ? ORDER BY h.nip", db.conn, params=[int(cycle_id)])
+    out["opd"] = out["unit_id"].map(unit_for_distribution(db, cycle_id))
+    return out
 
 
 def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:

@@ -29,22 +29,17 @@ def score(db, cycle, xlsx) -> None:
     from ..scoring import export_results_xlsx, run_scoring
 
     report = run_scoring(db, cycle, pelaku=_pelaku())
-    res = report.results
-    scored = int(res["skor"].notna().sum())
-    click.echo(f"Siklus #{report.cycle.id} '{report.cycle.nama}': {scored} dari {len(res)} pegawai mendapat skor 360 "
-               f"(analysis_run #{report.run_id}).")
-    hidden = {g: int(((res[f"n_{g}"] > 0) & ~res["kelompok_tampil"].str.split(",").map(lambda s: g in s)).sum())
-              for g in ("rekan", "bawahan", "lainnya")}
-    if any(hidden.values()):
-        parts = ", ".join(f"{g} pada {n} pegawai" for g, n in hidden.items() if n)
+    info = report.summary()
+    click.echo(f"Siklus #{report.cycle.id} '{report.cycle.nama}': {info['dengan_skor']} dari {info['pegawai']} "
+               f"pegawai mendapat skor 360 (analysis_run #{report.run_id}).")
+    if info["kelompok_disembunyikan"]:
+        parts = ", ".join(f"{g} pada {n} pegawai" for g, n in info["kelompok_disembunyikan"].items())
         click.echo(f"Disembunyikan karena penilai kurang dari minimal (anonimitas): {parts}.")
     if report.fit is not None:
-        s = report.fit.summary()
-        click.echo(f"Model bias penilai: {s['share_ratee']:.0%} varians dari pegawai yang dinilai, "
-                   f"{s['share_rater']:.0%} dari kelonggaran/keketatan penilai.")
-    predikat = res["predikat"].value_counts()
-    if len(predikat):
-        click.echo("Predikat Kinerja: " + ", ".join(f"{k} {v}" for k, v in predikat.items()) + ".")
+        click.echo(f"Model bias penilai: {info['porsi_varians_pegawai']:.0%} varians dari pegawai yang dinilai, "
+                   f"{info['porsi_varians_penilai']:.0%} dari kelonggaran/keketatan penilai.")
+    if info["predikat"]:
+        click.echo("Predikat Kinerja: " + ", ".join(f"{k} {v}" for k, v in info["predikat"].items()) + ".")
     click.echo(f"Penilai yang ditandai (kualitas jawaban): {len(report.flagged)}.")
     if report.warnings.empty:
         click.echo("Distribusi predikat sesuai pola SE MenPANRB 3/2023 di semua unit yang punya predikat organisasi.")

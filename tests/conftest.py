@@ -137,3 +137,57 @@ def demo_org():
     summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
     yield SimpleNamespace(db=database, summary=summary)
     database.close()
+
+
+# --- the demo cycle's reports, rendered once (tests/test_reports.py) -------------------------------
+
+def pdf_text(path) -> str:
+    """Return the text of a PDF (poppler's pdftotext) with all whitespace runs folded to one space."""
+    import subprocess
+
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(out.stdout.split())
+
+
+@pytest.fixture(scope="session")
+def reports_demo(tmp_path_factory):
+    """A 120-pegawai demo cycle and the rendered 360 reports (PDF and HTML) of one small unit.
+
+    The unit holds ``target``, a ratee rated by exactly 2 rekan (a suppressed group) whose rekan
+    comments are unique markers; the target's atasan comment carries HTML markup and the names of
+    both rekan raters, so escaping, redaction and anonymity show in one report.
+    """
+    from types import SimpleNamespace
+
+    from kinerja_lib.demo import build_demo_database
+    from kinerja_lib.reports import render_reports
+    from kinerja_lib.store import now
+
+    work = tmp_path_factory.mktemp("laporan")
+    db, summary = build_demo_database(work / "demo.db", 120, 2026)
+
+    def submitted(ratee: str, relation: str) -> list[tuple[int, str]]:
+        return db.execute("SELECT id, rater_nip FROM assignment WHERE cycle_id = ? AND ratee_nip = ? AND "
+                          "relation = ? AND aktif = 1 AND status = 'terkirim' ORDER BY id",
+                          [summary.cycle_id, ratee, relation]).fetchall()
+
+    target = next(n for n in summary.two_peer_ratees if len(submitted(n, "rekan")) == 2 and submitted(n, "atasan"))
+    stamp = now()
+    markers = []
+    for k, (assignment_id, _) in enumerate(submitted(target, "rekan"), start=1):
+        markers.append(f"Catatan rekan tersembunyi nomor {k}")
+        db.execute("INSERT OR REPLACE INTO comment (assignment_id, jenis, teks, diperbarui) VALUES (?, ?, ?, ?)",
+                   [assignment_id, "kekuatan", markers[-1], stamp])
+    names = [db.execute("SELECT nama FROM pegawai WHERE nip = ?", [nip]).fetchone()[0]
+             for _, nip in submitted(target, "rekan")]
+    full = names[0].split(",")[0].strip()
+    first = names[1].split(",")[0].split()[0]
+    typed = f"<script>alert('x')</script> Kerja <b>rapi</b> bersama {full} dan Pak {first}."
+    db.execute("INSERT OR REPLACE INTO comment (assignment_id, jenis, teks, diperbarui) VALUES (?, ?, ?, ?)",
+               [submitted(target, "atasan")[0][0], "kekuatan", typed, stamp])
+    unit = db.execute("SELECT unit_id FROM pegawai WHERE nip = ?", [target]).fetchone()[0]
+    paths = render_reports(db, summary.cycle_id, unit=unit, out_dir=work / "pdf", html=True, progress=False)
+    reports = {p.stem.removeprefix("laporan-360-"): {"pdf": pdf_text(p), "html": p.with_suffix(".html").read_text()}
+               for p in paths[:-1]}
+    return SimpleNamespace(db=db, path=work / "demo.db", summary=summary, cycle_id=summary.cycle_id, target=target,
+                           unit=unit, markers=markers, typed=typed, rekan_names=names, paths=paths, reports=reports)

@@ -1,0 +1,264 @@
+"""Individual 360 reports and the berita acara: content, anonymity, escaping, redaction, order, CLI."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from click.testing import CliRunner
+from conftest import pdf_text
+
+import kinerja_lib
+from kinerja_lib import reports, scoring
+from kinerja_lib.cli import main
+from kinerja_lib.reports import NameRedactor, angka, css_string, tanggal
+from kinerja_lib.store import now
+
+INSTRUMENT_VALUES = ["Berorientasi Pelayanan", "Akuntabel", "Kompeten", "Harmonis", "Loyal", "Adaptif",
+                     "Kolaboratif"]
+
+
+def _raters(db, cycle_id: int, ratee: str) -> list[tuple[str, str, str]]:
+    """Return (nip, name, relation) of everyone but the ratee who rates them, once with the name as stored
+    and once without the degrees after the comma (the form people type)."""
+    rows = db.execute("SELECT a.rater_nip, p.nama, a.relation FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
+                      "WHERE a.cycle_id = ? AND a.ratee_nip = ? AND a.relation <> 'diri'", [cycle_id, ratee]).fetchall()
+    return rows + [(nip, nama.split(",")[0].strip(), rel) for nip, nama, rel in rows]
+
+
+# --- formatting and escaping helpers --------------------------------------------------------------
+
+@pytest.mark.parametrize("value, digits, text", [
+    (3.846, 2, "3,85"), (4, 1, "4,0"), (None, 2, "–"), (float("nan"), 2, "–"), (0.5, 0, "0"),
+])
+def test_angka_writes_a_decimal_comma_and_a_dash_for_missing(value, digits, text):
+    """Numbers use the Indonesian decimal comma; missing values show as an en dash."""
+    assert angka(value, digits) == text
+
+
+@pytest.mark.parametrize("value, text", [("2026-03-12", "12 Maret 2026"), ("2026-12-01T08:00:00+00:00",
+                                                                             "1 Desember 2026")])
+def test_tanggal_writes_indonesian_dates(value, text):
+    """Dates read '12 Maret 2026'."""
+    assert tanggal(value) == text
+
+
+@pytest.mark.parametrize("raw, escaped", [
+    ("Budi", "Budi"),
+    ('a"b', "a\\000022b"),
+    ("x</style>", "x\\00003c\\00002fstyle\\00003e"),
+    ("a b", "a\\000020b"),
+])
+def test_css_string_escapes_everything_but_ascii_letters_and_digits(raw, escaped):
+    """A name placed in the page footer (a CSS string) cannot end the string or the style element."""
+    assert str(css_string(raw)) == escaped
+
+
+# --- redaction of names typed in comments ---------------------------------------------------------
+
+ROSTER = ["Dr. Budi Santoso, S.Kom.", "Sri Wahyuni", "Hj. Siti Aminah, M.Si."]
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("Budi Santoso sangat membantu.", "[nama disamarkan] sangat membantu."),
+    ("terima kasih BUDI SANTOSO", "terima kasih [nama disamarkan]"),
+    ("Bu Sri selalu sabar.", "[nama disamarkan] selalu sabar."),
+    ("Pak Budi dan Bu Siti Aminah hadir.", "[nama disamarkan] dan [nama disamarkan] hadir."),
+    ("Ibu Sri Wahyuni, terima kasih.", "[nama disamarkan], terima kasih."),
+    ("Budiman bukan nama di daftar.", "Budiman bukan nama di daftar."),
+    ("Budi sendirian tanpa sapaan tidak disamarkan.", "Budi sendirian tanpa sapaan tidak disamarkan."),
+    ("Pak Joko bukan pegawai.", "Pak Joko bukan pegawai."),
+])
+def test_redactor_replaces_roster_names_and_honorific_forms(typed, shown):
+    """Full roster names and honorific + roster-name forms become [nama disamarkan]; other words stay."""
+    assert NameRedactor(ROSTER)(typed) == shown
+
+
+def test_redactor_takes_extra_names():
+    """Names given besides the roster are redacted too."""
+    assert NameRedactor([], ["Joko Widodo"])("Seperti Joko Widodo.") == "Seperti [nama disamarkan]."
+
+
+# --- the demo cycle's reports ----------------------------------------------------------------------
+
+def test_report_shows_the_person_the_engine_scores_and_the_guide(reports_demo):
+    """The PDF names the ratee, the cycle and settings, each BerAKHLAK value, the engine's 360 score, the guide."""
+    d = reports_demo
+    person = d.db.execute("SELECT nama, jabatan FROM pegawai WHERE nip = ?", [d.target]).fetchone()
+    settings = reports.get_cycle(d.db, d.cycle_id).settings
+    scores = scoring.score_responses(scoring.load_responses(d.db, d.cycle_id), settings).set_index("ratee")
+    text = d.reports[d.target]["pdf"]
+    expected = [person[0], d.target, "Demo Tahunan 2026", "Laporan Umpan Balik 360°",
+                f"{angka(scores.loc[d.target, 'score'])} dari 5", "Cara membaca laporan ini",
+                "instrumen berakhlak-2023.1", "Atasan 40%", "Rekan kerja 3", *INSTRUMENT_VALUES]
+    assert [s for s in expected if s not in text] == []
+
+
+def test_reports_cover_every_rated_pegawai_of_the_unit_with_an_index(reports_demo):
+    """One PDF per rated pegawai of the unit (sub-units included) and an index listing each file."""
+    d = reports_demo
+    rated = {r[0] for r in d.db.execute(
+        "SELECT DISTINCT a.ratee_nip FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
+        "WHERE a.cycle_id = ? AND a.aktif = 1 AND (p.unit_id = ? OR p.unit_id LIKE ?)",
+        [d.cycle_id, d.unit, d.unit + " / %"])}
+    index = d.paths[-1].read_text()
+    assert (set(d.reports), [p.name for p in d.paths[:-1] if p.name not in index]) == (rated, [])
+
+
+def test_no_report_names_a_rater(reports_demo):
+    """No rater's name or NIP appears in the PDF or HTML of the report about them (only the ratee is named)."""
+    d = reports_demo
+    leaks = []
+    for ratee, rendered in d.reports.items():
+        for nip, nama, relation in _raters(d.db, d.cycle_id, ratee):
+            for kind in ("pdf", "html"):
+                leaks += [(ratee, relation, kind, s) for s in (nip, nama) if s in rendered[kind]]
+    assert leaks == []
+
+
+def test_a_group_under_its_minimum_shows_no_score_count_or_comment(reports_demo):
+    """The 2 rekan of the target are dropped entirely: their comments are absent and the row says why."""
+    d = reports_demo
+    text, html = d.reports[d.target]["pdf"], d.reports[d.target]["html"]
+    assert ([m for m in d.markers if m in text or m in html],
+            "Rekan kerja – – tidak ditampilkan: kurang dari 3 penilai" in text) == ([], True)
+
+
+def test_report_context_carries_no_rater_identity(reports_demo):
+    """build_report_data's context holds no NIP or name of any rater, and no count of a hidden group."""
+    d = reports_demo
+    context = reports.build_report_data(d.db, d.cycle_id, d.target)
+    strings = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                walk(v)
+        elif isinstance(x, str):
+            strings.append(x)
+
+    walk(context)
+    blob = "\n".join(strings)
+    found = [s for nip, nama, _ in _raters(d.db, d.cycle_id, d.target) for s in (nip, nama) if s in blob]
+    rekan = next(g for g in context["kelompok"] if g["kode"] == "rekan")
+    assert (found, rekan["tampil"], rekan["n"], rekan["mean"]) == ([], False, None, None)
+
+
+def test_comment_markup_is_shown_as_text(reports_demo):
+    """A typed <script> or <b> is escaped in the HTML and printed literally in the PDF."""
+    d = reports_demo
+    html, text = d.reports[d.target]["html"], d.reports[d.target]["pdf"]
+    assert ("<script>" in html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html,
+            "&lt;b&gt;rapi&lt;/b&gt;" in html, "<script>alert('x')</script> Kerja <b>rapi</b>" in text) == (
+        False, True, True, True)
+
+
+def test_names_typed_in_a_comment_are_redacted(reports_demo):
+    """Both rekan names typed by the atasan appear as [nama disamarkan] in the printed comment."""
+    d = reports_demo
+    text = d.reports[d.target]["pdf"]
+    assert "Kerja <b>rapi</b> bersama [nama disamarkan] dan [nama disamarkan]." in text
+
+
+def test_comments_keep_one_seeded_order_independent_of_insertion(reports_demo):
+    """Comments come out in the same order whatever order they were stored in, shuffled rather than sorted."""
+    d = reports_demo
+    prepared = reports.prepare_cycle(d.db, d.cycle_id, unit=d.unit, competency=False)
+
+    def shown(nip):
+        return [j["teks"] for b in reports.build_report_data(d.db, d.cycle_id, nip, prepared=prepared)["komentar"]
+                for j in b["jenis"]]
+
+    first = {nip: shown(nip) for nip in prepared.ratees}
+    for stored in prepared.comments.values():
+        for texts in stored.values():
+            texts.reverse()
+    second = {nip: shown(nip) for nip in prepared.ratees}
+    long_lists = [t for lists in first.values() for t in lists if len(t) >= 3]
+    assert (first == second, len(long_lists) > 0, all(t == sorted(t) for t in long_lists)) == (True, True, False)
+
+
+def test_competency_section_is_optional(reports_demo, monkeypatch):
+    """The competency profile appears with the analysis and is left out, without error, when the module is absent."""
+    d = reports_demo
+    with_section = reports.report_html(d.db, d.cycle_id, d.target)
+    monkeypatch.setitem(sys.modules, "kinerja_lib.competency", None)  # import now raises ImportError
+    monkeypatch.delattr(kinerja_lib, "competency", raising=False)
+    without = reports.report_html(d.db, d.cycle_id, d.target)
+    title = "Profil kompetensi terhadap standar jabatan"
+    assert (title in with_section, title in without) == (True, False)
+
+
+def test_stored_scores_are_used_until_a_form_changes(reports_demo):
+    """After 'kinerja score' the report reuses the stored run; a later form change makes it re-score."""
+    d = reports_demo
+    run = scoring.run_scoring(d.db, d.cycle_id)
+    dihitung = d.db.execute("SELECT dihitung FROM analysis_run WHERE id = ?", [run.run_id]).fetchone()[0]
+    fresh = reports.prepare_cycle(d.db, d.cycle_id, nip=d.target, competency=False).skor_dihitung
+    d.db.execute("UPDATE assignment SET diperbarui = ? WHERE id = (SELECT min(id) FROM assignment WHERE cycle_id = ?)",
+                 ["9999-01-01T00:00:00+00:00", d.cycle_id])
+    stale = reports.prepare_cycle(d.db, d.cycle_id, nip=d.target, competency=False).skor_dihitung
+    assert (fresh, stale) == (dihitung, None)
+
+
+# --- the berita acara ------------------------------------------------------------------------------
+
+def _decide_all(org, hasil: str, perilaku: str) -> None:
+    stamp = now()
+    for nip in org.nip.values():
+        for table, rating in (("rating_hasil_kerja", hasil), ("rating_perilaku", perilaku)):
+            org.db.execute(f"INSERT INTO {table} (cycle_id, nip, rating, sumber, diperbarui) VALUES (?, ?, ?, 'impor', ?)",
+                           [org.cycle.id, nip, rating, stamp])
+
+
+def test_berita_acara_lists_the_unit_and_warns_with_numbers(small_org, tmp_path):
+    """Every pegawai of the unit (sub-units included) is listed with both ratings and the predikat, and each
+    broken distribution rule is a warning with its numbers, while the document is still produced."""
+    _decide_all(small_org, "Sesuai Ekspektasi", "Sesuai Ekspektasi")  # everyone 'Baik'
+    small_org.db.execute("INSERT INTO predikat_organisasi (cycle_id, unit_id, predikat) VALUES (?, 'Dinas Uji', 'Baik')",
+                         [small_org.cycle.id])
+    [path] = reports.render_berita_acara(small_org.db, small_org.cycle.id, unit="Dinas Uji", out_dir=tmp_path,
+                                         tanggal_penetapan="2026-12-15")
+    text = pdf_text(path)
+    members = ["Rina Kartika", 'Andi <b>Pratama</b> & "Co"', "Budi Santoso", "Citra Lestari"]
+    expected = ["Dinas Uji", "Surakarta, 15 Desember 2026", "Pejabat Penilai Kinerja", *members,
+                "Baik paling banyak 70%, sedangkan saat ini 4 dari 4 pegawai",
+                "Butuh Perbaikan + Kurang/Misconduct paling sedikit 1 orang, sedangkan saat ini 0 dari 4 pegawai"]
+    assert ([s for s in expected if s not in text], "Dewi Anggraini" in text, text.count("Sesuai Ekspektasi")) == (
+        [], False, 8)
+
+
+def test_berita_acara_context_marks_360_suggestions_as_provisional(small_org):
+    """Without a decided Rating Perilaku there is no predikat unless a 360 suggestion exists, marked provisional."""
+    stamp = now()
+    for nip in small_org.nip.values():
+        small_org.db.execute("INSERT INTO rating_hasil_kerja (cycle_id, nip, rating, sumber, diperbarui) "
+                             "VALUES (?, ?, 'Di Atas Ekspektasi', 'impor', ?)", [small_org.cycle.id, nip, stamp])
+    ctx = reports.build_berita_acara_data(small_org.db, small_org.cycle.id, "Dinas Uji")
+    assert ([(r["predikat"], r["predikat_sementara"]) for r in ctx["pegawai"]], ctx["tanpa_predikat"],
+            ctx["predikat_organisasi"], ctx["peringatan"]) == ([(None, False)] * 4, 4, None, [])
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+def test_cli_writes_one_report_and_the_index(small_org_path, tmp_path):
+    """'kinerja report --pegawai NIP' writes that person's PDF and index.html."""
+    kepala = "197501012000031001"
+    result = CliRunner().invoke(main, ["--db", str(small_org_path), "report", "--pegawai", kepala,
+                                       "--out", str(tmp_path / "out")])
+    assert (result.exit_code, sorted(p.name for p in (tmp_path / "out").iterdir())) == (
+        0, ["index.html", f"laporan-360-{kepala}.pdf"]), result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--unit", "Dinas Tidak Ada"], "Galat: Unit 'Dinas Tidak Ada' tidak ditemukan"),
+    (["--pegawai", "199999999999999999"], "Galat: Pegawai dengan NIP 199999999999999999 tidak ditemukan"),
+    (["--berita-acara", "--tanggal", "15-12-2026"], "Galat: Tanggal penetapan '15-12-2026' tidak valid"),
+])
+def test_cli_reports_bad_input_in_indonesian(small_org_path, tmp_path, args, message):
+    """Unknown units and pegawai, and bad dates, end with a clear message and exit code 1."""
+    result = CliRunner().invoke(main, ["--db", str(small_org_path), "report", "--out", str(tmp_path), *args])
+    assert (result.exit_code, message in result.output) == (1, True), result.output

@@ -61,3 +61,7 @@ class FormError(KinerjaError, ValueError):
 
 class LinkError(KinerjaError, ValueError):
     """Links cannot be issued or revoked as asked (unknown rater, no assignments, closed cycle)."""
+
+
+class ReportError(KinerjaError, ValueError):
+    """A report cannot be made: unknown unit or pegawai, a bad date, or no PDF engine to print with."""

@@ -23,10 +23,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from sqlite_utils import Database
 
-from .cycle import Cycle, get_cycle
-from .errors import KinerjaError
-from .predikat import check_distribution, predikat_kinerja
 from . import scoring
+from .cycle import Cycle, get_cycle
+from .errors import ReportError
+from .predikat import check_distribution, predikat_kinerja
 from .reference import load_instrument, load_kuadran, load_scale, load_vocabulary
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -44,10 +44,6 @@ _BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agust
           "Oktober", "November", "Desember")
 _GROUP_COLOURS = {"diri": "#8a94a6", "atasan": "#1d4e89", "rekan": "#2a9d8f", "bawahan": "#e09f3e",
                   "lainnya": "#8d6cab"}
-
-
-class ReportError(KinerjaError, ValueError):
-    """A report cannot be made: unknown pegawai or unit, or no PDF engine available."""
 
 
 # --------------------------------------------------------------------------------------------

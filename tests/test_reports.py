@@ -262,3 +262,9 @@ def test_cli_reports_bad_input_in_indonesian(small_org_path, tmp_path, args, mes
     """Unknown units and pegawai, and bad dates, end with a clear message and exit code 1."""
     result = CliRunner().invoke(main, ["--db", str(small_org_path), "report", "--out", str(tmp_path), *args])
     assert (result.exit_code, message in result.output) == (1, True), result.output
+
+
+def test_missing_browser_is_a_clear_error(tmp_path):
+    """Without a Chromium to print with, printing stops with an Indonesian message naming the fix."""
+    with pytest.raises(reports.ReportError, match="Chromium tidak dapat dijalankan untuk membuat PDF"):
+        reports.print_pdfs([("<p>x</p>", tmp_path / "x.pdf")], executable=str(tmp_path / "tidak-ada"))

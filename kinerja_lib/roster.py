@@ -6,6 +6,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -59,6 +60,8 @@ _JF_PREFIX_RE = re.compile(r"^(jf|jft|jabatan fungsional|fungsional)\s+(.+)$")
 _JENJANG_SHORT = {"utama": "Ahli Utama", "madya": "Ahli Madya", "muda": "Ahli Muda", "pertama": "Ahli Pertama"}
 _GOLONGAN_RE = re.compile(r"^(i{1,3}|iv)\s*[/.\- ]?\s*([a-e])$")
 _GOLONGAN_TAIL_RE = re.compile(r"(?:^|[\s/(,\-])\(?\s*(i{1,3}|iv)\s*[/.\-]?\s*([a-e])\s*\)?\s*$", re.IGNORECASE)
+
+_LEVEL_RE = re.compile(r"\s+/\s+")
 
 _FIELDS = ("nip", "nama", "jenis_kelamin", "unit_id", "jabatan", "jenis_jabatan", "jenjang", "tingkat",
            "kepala_unit", "golongan", "pangkat", "atasan_nip", "tmt_cpns")
@@ -128,6 +131,7 @@ def resolve_jabatan(jenis: str, jenjang: str, cat: _JabatanCatalogue | None = No
     return cat.types[(code, None)], None, None
 
 
+@lru_cache(maxsize=1024)
 def normalise_golongan(value: str) -> str | None:
     """Return the golongan ruang in canonical spelling (``III/a``) or None when it is not one.
 
@@ -138,6 +142,7 @@ def normalise_golongan(value: str) -> str | None:
     return f"{m.group(1).upper()}/{m.group(2)}" if m else None
 
 
+@lru_cache(maxsize=1024)
 def split_pangkat_golongan(value: str) -> tuple[str, str | None]:
     """Split a combined "pangkat / golongan" cell into ``(pangkat, golongan)``; golongan None if absent.
 
@@ -162,9 +167,9 @@ def unit_path(unit_kerja: str, sub_unit: str) -> list[str] | None:
     ['Dinas Kesehatan', 'Bidang P2P', 'Seksi Surveilans']
     """
     # Only a slash with spaces on both sides separates levels: "Menular/Tidak Menular" is one name.
-    parts = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\s+/\s+", unit_kerja)]
+    parts = [" ".join(p.split()) for p in _LEVEL_RE.split(unit_kerja)]
     if sub_unit:
-        parts += [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\s+/\s+", sub_unit)]
+        parts += [" ".join(p.split()) for p in _LEVEL_RE.split(sub_unit)]
     if any(not p or p.startswith("/") or p.endswith("/") for p in parts):
         return None
     return parts
@@ -215,6 +220,9 @@ def _validate_rows(table: Table) -> list[_Record]:
     problem = table.problem
     first_row: dict[str, int] = {}
     records: list[_Record] = []
+    # Rosters repeat the same units and jabatan types thousands of times: resolve each once.
+    jabatan_cache: dict[tuple[str, str], tuple] = {}
+    path_cache: dict[tuple[str, str], list[str] | None] = {}
     for row_no, row in table.records():
         nip = table.nip(row_no, "nip", row["nip"])
         if nip is not None:
@@ -223,7 +231,7 @@ def _validate_rows(table: Table) -> list[_Record]:
             else:
                 first_row[nip] = row_no
         v: dict = {"nip": nip}
-        nama = re.sub(r"\s+", " ", row["nama"])
+        nama = " ".join(row["nama"].split())
         if not nama:
             problem(row_no, "nama", "nama wajib diisi")
         v["nama"] = nama
@@ -236,18 +244,22 @@ def _validate_rows(table: Table) -> list[_Record]:
         else:  # the 15th digit of a NIP is the sex code
             sex = None if nip is None else ("L" if nip[14] == "1" else "P")
         v["jenis_kelamin"] = sex
-        path = unit_path(row["unit_kerja"], row["sub_unit"])
+        key = (row["unit_kerja"], row["sub_unit"])
+        path = path_cache[key] if key in path_cache else path_cache.setdefault(key, unit_path(*key))
         if not row["unit_kerja"]:
             problem(row_no, "unit_kerja", "unit kerja (OPD) wajib diisi")
         elif path is None:
             col = "sub_unit" if row["sub_unit"] and unit_path(row["unit_kerja"], "") else "unit_kerja"
             problem(row_no, col, "nama unit kosong di antara pemisah ' / '")
         v["unit_id"] = UNIT_SEPARATOR.join(path) if path else None
-        jabatan = re.sub(r"\s+", " ", row["jabatan"])
+        jabatan = " ".join(row["jabatan"].split())
         if not jabatan:
             problem(row_no, "jabatan", "nama jabatan wajib diisi")
         v["jabatan"] = jabatan
-        jtype, col, message = resolve_jabatan(row["jenis_jabatan"], row["jenjang"], cat)
+        key = (row["jenis_jabatan"], row["jenjang"])
+        if key not in jabatan_cache:
+            jabatan_cache[key] = resolve_jabatan(*key, cat)
+        jtype, col, message = jabatan_cache[key]
         if jtype is None:
             problem(row_no, col, message)
         v["jenis_jabatan"] = jtype.kode if jtype else None
@@ -343,9 +355,11 @@ def _check_against_db(table: Table, records: list[_Record], existing: dict[str, 
     # Units: a unit spelled two ways (case or spacing) is almost surely a typing mistake.
     folded: dict[str, tuple[str, int | None]] = {fold(u): (u, None) for u in existing_units}
     new_units: dict[str, tuple[str, str, str | None, str]] = {}
+    done: set[str] = set()
     for r in records:
-        if not r.path:
+        if not r.path or r.values["unit_id"] in done:
             continue
+        done.add(r.values["unit_id"])
         for depth in range(1, len(r.path) + 1):
             uid = UNIT_SEPARATOR.join(r.path[:depth])
             seen = folded.get(fold(uid))

@@ -526,13 +526,14 @@ def parse_float(value: str) -> float | None:
     return float(text.replace(",", "."))
 
 
+@lru_cache(maxsize=4096)
 def fold(value: str) -> str:
     """Return a value folded for lenient matching: lowercase, single spaces, no surrounding space.
 
     >>> fold("  DI ATAS   Ekspektasi ")
     'di atas ekspektasi'
     """
-    return re.sub(r"\s+", " ", value.replace("\xa0", " ")).strip().lower()
+    return " ".join(value.split()).lower()
 
 
 def choices_text(values: Iterable[str]) -> str:

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from .cycle import Cycle, get_cycle
 from .errors import CycleError
+from .reference import load_vocabulary
 from .store import RELATIONS, audit, now, write_transaction
 
 #: alasan_hapus written when a run finds that an automatic assignment no longer follows from the
@@ -399,8 +400,8 @@ def apply_manual_changes(db: Database, cycle: int | str | Cycle | None, path: st
                          pelaku: str = "cli") -> ManualChangeSummary:
     """Apply a file of manual additions and removals to a cycle's assignments; return the counts.
 
-    Columns: aksi (tambah/hapus), nip_penilai, nip_dinilai, relasi (required for tambah), alasan
-    (required). Every row is checked first; on any problem ImportRejected lists them all and
+    Columns: aksi (tambah/hapus), nip_penilai, nip_dinilai, relasi (code or label, required for
+    tambah), alasan (required). Every row is checked first; on any problem ImportRejected lists them all and
     nothing is written. Additions get sumber 'manual' with their reason; removals set aktif = 0
     and keep the reason in alasan_hapus (rows are never deleted).
     """
@@ -443,10 +444,13 @@ def _check_manual(db: Database, cycle_id: int, groups: set[str], table) -> list[
                     "EXISTS (SELECT 1 FROM response r WHERE r.assignment_id = a.id) "
                     "FROM assignment a WHERE a.cycle_id = ?", [cycle_id])}
     first_row: dict[tuple[str, str], int] = {}
+    # A relation may be written as its code ('rekan') or its label ('Rekan kerja').
+    labels = {str(label).lower(): code for code, label in load_vocabulary()["relasi"].items()}
     plan = []
     for number, row in table.records():
         n_before = len(table.problems)
-        aksi, relasi, alasan = row["aksi"].lower(), row["relasi"].lower(), row["alasan"]
+        aksi, alasan = row["aksi"].lower(), row["alasan"]
+        relasi = labels.get(" ".join(row["relasi"].lower().split()), row["relasi"].lower())
         if aksi not in _ACTIONS:
             table.problem(number, "aksi", f"aksi '{row['aksi']}' tidak dikenal; gunakan 'tambah' atau 'hapus'")
         nips = {}

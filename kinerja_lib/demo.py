@@ -256,7 +256,7 @@ def _plan_units(n: int, rng: np.random.Generator):
     sizes = base + rng.multinomial(n - base * n_opd, weights / weights.sum())
     unit_rows: list[tuple[str, str, str | None, str, int]] = []
     # per-slot lists (unit index, kind, boss slot); kind: 0 head OPD, 1 head bidang, 2 head seksi,
-    # 3 seksi staff, 4 bidang staff (functional), 5 staff directly under an OPD head (tiny OPDs)
+    # 3 seksi staff, 4 bidang staff (functional)
     s_unit: list[int] = []
     s_kind: list[int] = []
     s_boss: list[int] = []
@@ -561,11 +561,15 @@ def _draw_truths(rng: np.random.Generator, org: Organisation) -> _Truth:
 
 
 def _predikat_organisasi(rng: np.random.Generator, n_opd: int) -> np.ndarray:
-    """Return a Predikat Kinerja Organisasi per OPD: every label present when there are 5+ OPDs."""
+    """Return a Predikat Kinerja Organisasi per OPD: every label present when there are 5+ OPDs.
+
+    With fewer OPDs the most common labels come first (Baik, Istimewa, Butuh Perbaikan, ...).
+    """
     labels = np.array(PREDIKAT_ORGANISASI, dtype=object)
     out = rng.choice(labels, n_opd, p=[0.25, 0.55, 0.12, 0.05, 0.03])
+    by_prevalence = labels[[1, 0, 2, 3, 4]]
     fixed = rng.permutation(n_opd)[: min(n_opd, len(labels))]
-    out[fixed] = labels[: len(fixed)] if n_opd >= len(labels) else rng.permutation(labels)[: len(fixed)]
+    out[fixed] = by_prevalence[: len(fixed)]
     return out
 
 
@@ -639,9 +643,11 @@ def _write_context(db: Database, cycle_id: int, org: Organisation, truth: _Truth
 
     _write_disiplin(db, org, rng)
 
-    # Potensi (talent 9-box): a synthetic assessment score correlated with competency.
+    # Potensi (talent 9-box): a synthetic assessment score driven by competency above standard,
+    # about 20% rendah, 60% menengah, 20% tinggi.
     comp = truth.kompetensi.mean(axis=1) - np.array([r[6] for r in _ROLES])[org.role]
-    skor = np.clip(55 + 12 * comp / 0.3 + rng.normal(0, 8, n), 0, 100).round(1)
+    z = (comp - comp.mean()) / max(comp.std(), 1e-9)
+    skor = np.clip(55 + 11 * z + rng.normal(0, 5, n), 0, 100).round(1)
     kategori = np.where(skor >= 65, "tinggi", np.where(skor < 45, "rendah", "menengah")).astype(object)
     db.conn.executemany(
         "INSERT INTO potensi (nip, tanggal, kategori, skor, sumber) VALUES (?, '2026-06-30', ?, ?, "
@@ -695,9 +701,11 @@ def _choose_special(rng: np.random.Generator, org: Organisation, others_rated: n
     """Pick disjoint raters who rate at least 3 others: straight-liners, the outlier, lenient, severe."""
     protected = set(org.planted_pool.tolist())
     candidates = [i for i in rng.permutation(np.flatnonzero(others_rated >= 3)) if i not in protected]
+    # Tiny organisations may not have enough such raters: plant fewer lenient/severe ones.
+    n_tilt = max(0, min(n_tilt, (len(candidates) - n_straight - 1) // 2))
     need = n_straight + 1 + 2 * n_tilt
     if len(candidates) < need:
-        raise KinerjaError("Organisasi demo terlalu kecil untuk menanam semua penilai khusus")
+        raise KinerjaError("Organisasi demo terlalu kecil untuk menanam penilai khusus; tambah --pegawai")
     straight = np.array(candidates[:n_straight], dtype=np.int64)
     outlier = int(candidates[n_straight])
     lenient = np.array(candidates[n_straight + 1: n_straight + 1 + n_tilt], dtype=np.int64)

@@ -301,12 +301,12 @@ def snapshot(db):
     return (db.execute("SELECT * FROM assignment ORDER BY id").fetchall(), db["audit_log"].count)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_manual_changes_add_with_reason_and_remove_without_deleting(db, tmp_path, fmt):
+@pytest.mark.parametrize("fmt, relasi", [("csv", "lainnya"), ("csv", "Pihak Lain"), ("xlsx", "lainnya")])
+def test_manual_changes_add_with_reason_and_remove_without_deleting(db, tmp_path, fmt, relasi):
     """tambah creates a manual row with its reason; hapus deactivates the row and keeps the reason."""
     nips = build(db, OFFICE)
     generate_assignments(db, "Uji")
-    lines = ["tambah,{s1},{kadis},lainnya,Koordinasi lintas bidang", "hapus,{s1},{s2},rekan,Baru pindah tugas"]
+    lines = [f"tambah,{{s1}},{{kadis}},{relasi},Koordinasi lintas bidang", "hapus,{s1},{s2},rekan,Baru pindah tugas"]
     path = write_csv(tmp_path, nips, lines)
     if fmt == "xlsx":
         from openpyxl import Workbook

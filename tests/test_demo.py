@@ -288,9 +288,9 @@ def test_demo_is_deterministic_per_seed():
     assert [t for t in TABLES if content(a)[t] == content(c)[t]] == []
 
 
-@pytest.mark.parametrize("pegawai, answers", [(50, True), (5000, False)])
+@pytest.mark.parametrize("pegawai, answers", [(MIN_PEGAWAI, True), (50, True), (5000, False)])
 def test_demo_works_from_small_to_large(pegawai, answers):
-    """50 and 5,000 pegawai build, with one diri per person and one atasan line per non-top person."""
+    """20, 50 and 5,000 pegawai build, with one diri per person and one atasan line per non-top person."""
     db = open_db(":memory:")
     s = generate_demo(db, pegawai, 3, answers=answers)
     assert (s.pegawai, db["pegawai"].count) == (pegawai, pegawai)

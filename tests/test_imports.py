@@ -339,3 +339,43 @@ def test_bad_potensi_file_is_refused_whole(db, tmp_path):
     path = write_csv(tmp_path, ["NIP", "Tanggal", "Kategori", "Skor"], rows)
     problems = rejected(db, lambda: import_potensi(db, path))
     assert [(r, c) for r, c, _ in problems] == [(2, "Kategori"), (3, "Tanggal"), (4, "Skor"), (5, "NIP")]
+
+
+# --------------------------------------------------------------------------- the admin guide
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "panduan-admin.md"
+
+
+def guide_sections() -> dict[str, set[str]]:
+    """Return {import verb: normalised column names and aliases listed in its table} from the guide."""
+    from kinerja_lib.tabular import normalise_header
+
+    sections: dict[str, set[str]] = {}
+    current = None
+    for line in GUIDE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### `kinerja import "):
+            current = line.split("`kinerja import ")[1].split("`")[0]
+            sections[current] = set()
+        elif current and line.startswith("| ") and not line.startswith("| Kolom") and not line.startswith("|---"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            sections[current] |= {normalise_header(n) for n in [cells[0], *cells[2].split(", ")] if n}
+    return sections
+
+
+def test_guide_lists_every_accepted_column_name_and_links_every_example():
+    """The admin guide names each importer's columns and all their aliases, and links each example file."""
+    from kinerja_lib import importers, roster
+    from kinerja_lib.tabular import normalise_header
+
+    tables = {"roster": roster.COLUMNS, "hasil-kerja": importers.HASIL_KERJA_COLUMNS,
+              "disiplin": importers.DISIPLIN_COLUMNS, "responses": importers.RESPONSES_COLUMNS,
+              "predikat-organisasi": importers.PREDIKAT_ORGANISASI_COLUMNS, "ekspektasi": importers.EKSPEKTASI_COLUMNS,
+              "standar-kompetensi": importers.STANDAR_KOMPETENSI_COLUMNS, "potensi": importers.POTENSI_COLUMNS}
+    sections = guide_sections()
+    assert set(sections) == set(tables)
+    missing = {verb: sorted({normalise_header(a) for aliases in cols.values() for a in aliases} - sections[verb])
+               for verb, cols in tables.items()}
+    assert missing == {verb: [] for verb in tables}
+    text = GUIDE.read_text(encoding="utf-8")
+    examples = sorted(p.name for p in CONTOH.iterdir() if p.suffix in (".csv", ".xlsx"))
+    assert [name for name in examples if f"(../data/contoh/{name})" not in text] == []

@@ -59,7 +59,7 @@ def test_demo_prints_summary_working_links_and_next_steps(tmp_path):
     assert resolve(db, admin_token).jenis == "admin"
     raters = db.execute("SELECT COUNT(DISTINCT rater_nip) FROM assignment WHERE aktif = 1").fetchone()[0]
     db.close()
-    with open(tmp_path / "kinerja-tautan.csv", encoding="utf-8-sig") as fh:
+    with open(tmp_path / "kinerja.db-tautan.csv", encoding="utf-8-sig") as fh:
         exported = list(csv.DictReader(fh))
     assert len(exported) == raters
     assert {n for n, _, _ in links} <= {r["NIP"] for r in exported}

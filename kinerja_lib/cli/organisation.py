@@ -78,7 +78,9 @@ def _print_links(db, cycle_id: int, path: Path, base_url: str | None) -> None:
     shown = [i for i in issued if i.nip in unfinished and i.jumlah_dinilai >= 3][:SHOWN_LINKS] or issued[:SHOWN_LINKS]
     out = None
     if path.name and str(path) != ":memory:":
-        out = export_links(issued, path.with_name(f"{path.stem}-tautan.csv"))
+        # Named after the database file so the ignore rule for data/kinerja.db* keeps live tokens
+        # out of version control.
+        out = export_links(issued, path.with_name(f"{path.name}-tautan.csv"))
     click.echo("")
     click.echo(f"Tautan penilai ({len(shown)} dari {len(issued)}; yang masih punya formulir belum terkirim):")
     for i in shown:

@@ -268,3 +268,11 @@ def test_missing_browser_is_a_clear_error(tmp_path):
     """Without a Chromium to print with, printing stops with an Indonesian message naming the fix."""
     with pytest.raises(reports.ReportError, match="Chromium tidak dapat dijalankan untuk membuat PDF"):
         reports.print_pdfs([("<p>x</p>", tmp_path / "x.pdf")], executable=str(tmp_path / "tidak-ada"))
+
+
+def test_a_name_full_of_markup_is_escaped_in_the_page_and_its_footer(small_org):
+    """A ratee named 'Andi <b>Pratama</b> & "Co"' is text in the body and an escaped CSS string in the footer,
+    and a report with no submitted forms at all still renders."""
+    html = reports.report_html(small_org.db, small_org.cycle.id, small_org.nip["andi"])
+    assert ("<b>Pratama</b>" in html, "Andi &lt;b&gt;Pratama&lt;/b&gt; &amp; &#34;Co&#34;" in html,
+            "Andi\\000020\\00003cb\\00003ePratama" in html) == (False, True, True)

@@ -6,6 +6,8 @@ researcher-facing tables, never in anything shown to the person rated.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -67,20 +69,53 @@ def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, 
     """
     t, ratees = _factor(responses["ratee"])
     r, raters = _factor(responses["rater"])
-    item, _items = _factor(responses["item"])
+    item, items = _factor(responses["item"])
     rel_code, relations = _factor(responses["relation"])
-    diri = relations.get_indexer(["diri"])[0]
     y = responses["score"].to_numpy(dtype=float)
-    ok = ~np.isnan(y)
-    nr, ni = len(raters), len(_items)
+    pair, key = pair_codes(t * len(raters) + r)
+    return quality_from_codes(LongCodes(t, ratees, r, raters, item, len(items), rel_code, relations, y,
+                                        ~np.isnan(y), pair, key), timings, min_butir_lurus=min_butir_lurus,
+                              detik_per_butir=detik_per_butir, ambang_z=ambang_z,
+                              min_butir_pencilan=min_butir_pencilan)
 
-    pair, key = pair_codes(t * nr + r)
+
+@dataclass
+class LongCodes:
+    """The long table as integer codes with its labels, and each row's form (pair) code."""
+
+    ratee: np.ndarray
+    ratees: pd.Index
+    rater: np.ndarray
+    raters: pd.Index
+    item: np.ndarray
+    n_items: int
+    relation: np.ndarray
+    relations: pd.Index
+    y: np.ndarray
+    ok: np.ndarray
+    pair: np.ndarray       # form code per row
+    pair_key: np.ndarray   # per form: ratee code * number of raters + rater code
+    pair_relation: np.ndarray | None = None  # per form: relation code (computed when absent)
+    pair_answered: np.ndarray | None = None  # per form: answered items (computed when absent)
+
+
+def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *, min_butir_lurus: int = 10,
+                       detik_per_butir: float = 2.0, ambang_z: float = AMBANG_Z,
+                       min_butir_pencilan: int = 10) -> pd.DataFrame:
+    """rater_quality on an already coded long table (so the scoring run codes its data only once)."""
+    t, ratees, raters, item = codes.ratee, codes.ratees, codes.raters, codes.item
+    rel_code, relations, y, ok, pair, key = (codes.relation, codes.relations, codes.y, codes.ok, codes.pair,
+                                             codes.pair_key)
+    diri = relations.get_indexer(["diri"])[0]
+    nr, ni = len(raters), codes.n_items
     npair = len(key)
     p_ratee, p_rater = key // nr, key % nr
-    p_rel = np.empty(npair, dtype=np.int64)
-    p_rel[pair] = rel_code
+    p_rel = codes.pair_relation
+    if p_rel is None:
+        p_rel = np.empty(npair, dtype=np.int64)
+        p_rel[pair] = rel_code
     yz = np.where(ok, y, 0.0)
-    cnt = np.bincount(pair, ok, npair)
+    cnt = codes.pair_answered if codes.pair_answered is not None else np.bincount(pair, ok, npair)
     s1 = np.bincount(pair, yz, npair)
     s2 = np.bincount(pair, yz * yz, npair)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -116,20 +151,23 @@ def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, 
     cell = t * ni + item
     c_cell = np.bincount(cell[other], minlength=len(ratees) * ni)
     s_cell = np.bincount(cell[other], y[other], len(ratees) * ni)
-    use = other & (c_cell[cell] >= 2)
-    c_other = c_cell[cell[use]] - 1
-    others_mean = (s_cell[cell[use]] - y[use]) / c_other
-    dev = y[use] - others_mean
-    pu = pair[use]
+    use = np.flatnonzero(other & (c_cell[cell] >= 2))
+    cu, yu, pu = cell[use], y[use], pair[use]
+    c_other = c_cell[cu] - 1
+    dev = yu - (s_cell[cu] - yu) / c_other
+    weight = 1.0 / (1.0 + 1.0 / c_other)
+    # Per form: sums that give the offset-removed weighted sum of squares without a per-answer pass:
+    # sum w (dev - o)^2 = sum w dev^2 - 2 o sum w dev + o^2 sum w, with o the form's mean deviation.
     m_p = np.bincount(pu, minlength=npair).astype(float)
+    sum_dev, sum_w, sum_own = (np.bincount(pu, x, npair) for x in (dev, weight, yu))
+    wdev = weight * dev
+    sum_wdev, sum_wdev2 = np.bincount(pu, wdev, npair), np.bincount(pu, wdev * dev, npair)
     with np.errstate(invalid="ignore", divide="ignore"):
-        offset = np.bincount(pu, dev, npair) / m_p
-        centred = dev - offset[pu]
-        weight = 1.0 / (1.0 + 1.0 / c_other)
-        ru = r[use]
-        df = np.bincount(ru, weight * (1.0 - 1.0 / m_p[pu]), nr)
-        dist = np.sqrt(np.bincount(ru, weight * centred * centred, nr) / df)
-    assessed = np.bincount(ru, 1.0 - 1.0 / m_p[pu], nr) >= min_butir_pencilan
+        offset = np.where(m_p > 0, sum_dev / m_p, 0.0)
+        ss = np.maximum(sum_wdev2 - 2 * offset * sum_wdev + offset * offset * sum_w, 0.0)
+        df = np.bincount(p_rater, np.where(m_p > 0, sum_w * (1.0 - 1.0 / m_p), 0.0), nr)
+        dist = np.sqrt(np.bincount(p_rater, ss, nr) / df)
+    assessed = np.bincount(p_rater, np.maximum(m_p - 1.0, 0.0), nr) >= min_butir_pencilan
     z = np.full(nr, np.nan)
     if assessed.sum() >= 3:
         log_dist = np.log(np.maximum(dist[assessed], 1e-9))
@@ -141,8 +179,8 @@ def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, 
 
     # Correlation across ratees between the rater's form mean and the other raters' mean.
     with np.errstate(invalid="ignore", divide="ignore"):
-        own = np.bincount(pu, y[use], npair) / m_p
-        oth = np.bincount(pu, others_mean, npair) / m_p
+        own = sum_own / m_p
+        oth = own - offset
     korelasi = _grouped_corr(p_rater, own, oth, m_p > 0, nr)
 
     out["jarak"] = np.where(assessed, dist, np.nan)[p_rater]
@@ -150,7 +188,19 @@ def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, 
     out["pencilan"] = pencilan[p_rater]
     out["korelasi"] = korelasi[p_rater]
     out["alasan"] = _reasons(out, min_butir_lurus, detik_per_butir, ambang_z)
-    return out.sort_values(["rater", "ratee"], kind="stable").reset_index(drop=True)
+    order = np.lexsort((label_rank(ratees)[p_ratee], label_rank(raters)[p_rater]))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def label_rank(labels: pd.Index) -> np.ndarray:
+    """Return each label's position in sorted order (first-seen order when labels do not sort)."""
+    try:
+        order = np.argsort(labels.to_numpy(), kind="stable")
+    except TypeError:
+        return np.arange(len(labels))
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    return rank
 
 
 def _grouped_corr(group, x, y, valid, n_groups, min_n=3) -> np.ndarray:

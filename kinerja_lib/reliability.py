@@ -118,20 +118,24 @@ def rwg(df: pd.DataFrame, target: str, score: str, scale_points: int, item: str 
     else:
         i, ni = np.zeros(len(data), dtype=np.int64), 1
     y = data[score].to_numpy(dtype=float)
-    n, j, mean_var, value = rwg_arrays(t, nt, i, ni, y, scale_points, truncate)
+    n, j, mean_var, value = rwg_arrays(t * ni + i, nt, ni, y, scale_points, truncate)
     out = pd.DataFrame({"n": n, "j": j, "mean_var": mean_var, "rwg": value},
                        index=pd.Index(labels, name=target))
     return out[np.bincount(t, minlength=nt) > 0]
 
 
-def rwg_arrays(t: np.ndarray, nt: int, i: np.ndarray, ni: int, y: np.ndarray, scale_points: int,
+def rwg_arrays(cell: np.ndarray, nt: int, ni: int, y: np.ndarray, scale_points: int,
                truncate: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(n, j, mean_var, rwg)`` arrays per target code for target/item codes and scores (see rwg)."""
-    cell = t * ni + i
+    """Return ``(n, j, mean_var, rwg)`` arrays per target code (see rwg); ``cell`` = target code * ni + item code."""
     size = nt * ni
     c = np.bincount(cell, minlength=size).astype(float)
-    s = np.bincount(cell, y, size)
-    q = np.bincount(cell, y * y, size)
+    return rwg_from_sums(c, np.bincount(cell, y, size), np.bincount(cell, y * y, size), nt, ni, scale_points,
+                         truncate)
+
+
+def rwg_from_sums(c: np.ndarray, s: np.ndarray, q: np.ndarray, nt: int, ni: int, scale_points: int,
+                  truncate: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """rwg_arrays from per-cell counts, sums and sums of squares (cells = target code * ni + item code)."""
     ok = c >= 2
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(ok, np.maximum((q - s * s / c) / (c - 1), 0.0), 0.0)

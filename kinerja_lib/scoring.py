@@ -37,7 +37,7 @@ from .bias import BiasFit, fit_crossed
 from .cycle import Cycle, get_cycle, merge_settings
 from .errors import CycleError
 from .predikat import check_distribution, predikat_kinerja
-from .rater_quality import flagged_raters, pair_codes, rater_quality
+from .rater_quality import LongCodes, flagged_raters, label_rank, pair_codes, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
 from .store import RATINGS, RELATIONS, audit, now, write_transaction
 
@@ -196,7 +196,7 @@ class _Scored:
         cols["score_adj"] = self.adj
         cols["score_adj_se"] = self.adj_se
         out = pd.DataFrame(cols)
-        order = np.argsort(_label_rank(d.ratees), kind="stable")
+        order = np.argsort(label_rank(d.ratees), kind="stable")
         return out.iloc[order[present[order]]].reset_index(drop=True)
 
 
@@ -277,15 +277,15 @@ def _by_value(data: _Long, settings: dict[str, Any], item_values: Mapping[str, s
     mapping = dict(item_values) if item_values is not None else load_instrument().value_of()
     value_order = list(dict.fromkeys(mapping.values()))
     values = pd.Index(value_order)
-    item_to_value = values.get_indexer([mapping.get(i) for i in data.items])
-    v = item_to_value[data.item]
-    keep = data.ok & (v >= 0)
     nv, ng, nt = len(values), len(data.groups), data.n_ratee
+    item_to_value = values.get_indexer([mapping.get(i) for i in data.items])
+    item_to_value[item_to_value < 0] = nv  # items of no value go to a spare column, dropped below
     npair = data.p_ratee.size
-    pv = data.row_pair[keep] * nv + v[keep]
-    cnt = np.bincount(pv, minlength=npair * nv)
+    pv = data.row_pair * (nv + 1) + item_to_value[data.item]
+    cnt = np.bincount(pv, data.ok, npair * (nv + 1)).reshape(npair, nv + 1)[:, :nv].ravel()
+    total = np.bincount(pv, np.where(data.ok, data.y, 0.0), npair * (nv + 1)).reshape(npair, nv + 1)[:, :nv]
     with np.errstate(invalid="ignore", divide="ignore"):
-        pmean = np.bincount(pv, data.y[keep], npair * nv) / cnt
+        pmean = total.ravel() / cnt
     has = cnt > 0
     key = (((data.p_ratee * ng + data.p_group) * nv)[:, None] + np.arange(nv)).ravel()
     n, mean = _group_means(key, pmean, has, nt * ng * nv)
@@ -301,23 +301,12 @@ def _by_value(data: _Long, settings: dict[str, Any], item_values: Mapping[str, s
     tj, vj = np.nonzero(~np.isnan(overall))
     ti, vi = np.concatenate([ti, tj]), np.concatenate([vi, vj])
     gi = np.concatenate([gi, np.full(tj.size, ng)])
-    order = np.lexsort((gi, vi, _label_rank(data.ratees)[ti]))
+    order = np.lexsort((gi, vi, label_rank(data.ratees)[ti]))
     ti, vi, gi = ti[order], vi[order], gi[order]
     return pd.DataFrame({"ratee": data.ratees[ti], "value": values[vi],
                          "group": np.array([*data.groups, SEMUA], dtype=object)[gi],
                          "n": np.concatenate([n_rows, n_overall[tj, vj]])[order],
                          "mean": np.concatenate([mean_rows, overall[tj, vj]])[order]})
-
-
-def _label_rank(labels: pd.Index) -> np.ndarray:
-    """Return each label's position in sorted order (first-seen order when labels do not sort)."""
-    try:
-        order = np.argsort(labels.to_numpy(), kind="stable")
-    except TypeError:
-        return np.arange(len(labels))
-    rank = np.empty(len(labels), dtype=np.int64)
-    rank[order] = np.arange(len(labels))
-    return rank
 
 
 def rater_bias(fit: BiasFit | None, z: float = AMBANG_Z_KELONGGARAN) -> pd.DataFrame:
@@ -358,10 +347,10 @@ def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = N
     strength) when others - self exceeds it, else empty.
     """
     settings = _settings(settings)
-    wide = by_value[by_value["group"].isin([DIRI, SEMUA])].pivot_table(
-        index=["ratee", "value"], columns="group", values="mean", aggfunc="first", observed=True)
-    wide = wide.reindex(columns=[DIRI, SEMUA]).dropna().reset_index()
-    wide.columns = ["ratee", "value", "self", "others"]
+    key = ["ratee", "value"]
+    own = by_value.loc[by_value["group"] == DIRI, [*key, "mean"]].rename(columns={"mean": "self"})
+    others = by_value.loc[by_value["group"] == SEMUA, [*key, "mean"]].rename(columns={"mean": "others"})
+    wide = own.merge(others, on=key, how="inner", sort=False).dropna().reset_index(drop=True)
     if scores is not None and "mean_diri" in scores:
         overall = scores[["ratee", "mean_diri", "score"]].dropna()
         overall = pd.DataFrame({"ratee": overall["ratee"], "value": SEMUA, "self": overall["mean_diri"],
@@ -437,18 +426,20 @@ def distribution_by_unit(pegawai: pd.DataFrame, predikat_organisasi: Mapping[str
     Predikat Kinerja Organisasi are not checked. Warnings advise; nothing is blocked.
     """
     labels = list(load_kuadran().predikat)
+    known = pegawai.dropna(subset=["predikat"])
+    counts = pd.crosstab(known["unit"], known["predikat"]).reindex(columns=labels, fill_value=0)
+    missing = pegawai.loc[pegawai["predikat"].isna(), "unit"].value_counts()
     rows, warns = [], []
-    for unit, grp in pegawai.groupby("unit", sort=True):
-        known = grp["predikat"].dropna()
-        counts = known.value_counts()
+    for unit in sorted(pegawai["unit"].unique()):
+        c = counts.loc[unit] if unit in counts.index else pd.Series(0, index=labels)
+        total = int(c.sum())
         org = predikat_organisasi.get(unit)
-        row = {"unit": unit, "predikat_organisasi": org, "n_pegawai": int(known.size),
-               "n_tanpa_predikat": int(grp["predikat"].isna().sum())}
-        for lab in labels:
-            row[lab] = counts.get(lab, 0) / known.size if known.size else np.nan
+        row = {"unit": unit, "predikat_organisasi": org, "n_pegawai": total,
+               "n_tanpa_predikat": int(missing.get(unit, 0))}
+        row.update({lab: c[lab] / total if total else np.nan for lab in labels})
         rows.append(row)
-        if org and known.size:
-            for v in check_distribution(org, known.tolist()):
+        if org and total:
+            for v in check_distribution(org, [lab for lab in labels for _ in range(int(c[lab]))]):
                 warns.append({"unit": unit, "predikat_organisasi": org, "aturan": v.rule,
                               "proporsi_aktual": v.actual_share, "jumlah": v.actual_count, "total": v.total,
                               "pesan": v.message()})
@@ -469,14 +460,22 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     """
     rows = []
     groups = [g for g in data.groups if g != DIRI]
+    diri = data.groups.index(DIRI) if DIRI in data.groups else -1
     y_ok = data.y[data.ok]
     integer = bool(np.all(np.mod(y_ok, 1) == 0))
     lo = int(y_ok.min()) if integer and y_ok.size else 1
-    ni, nt = len(data.items), data.n_ratee
+    ni, nt, ng = len(data.items), data.n_ratee, len(data.groups)
     has = data.p_n > 0
+    cell = data.ratee * ni + data.item
+    # Counts, sums and sums of squares per (ratee x item) cell and group, in one pass for all groups.
+    key = cell * ng + data.group
+    yz = np.where(data.ok, data.y, 0.0)
+    size = nt * ni * ng
+    sums = [np.bincount(key, w, size).reshape(nt * ni, ng) for w in (data.ok, yz, yz * yz)]
+    nonself = [k for k, g in enumerate(data.groups) if g != DIRI]
     for name in [*groups, SEMUA]:
-        codes = [data.groups.index(g) for g in (groups if name == SEMUA else [name])]
-        p_sel = np.isin(data.p_group, codes) & has
+        cols = nonself if name == SEMUA else [data.groups.index(name)]
+        p_sel = has & np.isin(data.p_group, cols)
         per_ratee = np.bincount(data.p_ratee[p_sel], minlength=nt)
         row: dict[str, Any] = {"kelompok": name, "n_pegawai": int((per_ratee > 0).sum()),
                                "n_penilaian": int(p_sel.sum()), "icc1": np.nan, "icc1k": np.nan, "k0": np.nan,
@@ -490,16 +489,16 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
             row.update(icc1=icc.icc1, icc1k=icc.icc1k, k0=icc.k0)
         except ValueError:
             pass
-        r_sel = np.isin(data.group, codes) & data.ok
-        t, i, y = data.ratee[r_sel], data.item[r_sel], data.y[r_sel]
-        n, _, _, value = reliability.rwg_arrays(t, nt, i, ni, y, scale_points)
+        c, s, q = (a[:, cols].sum(axis=1) for a in sums)
+        n, _, _, value = reliability.rwg_from_sums(c, s, q, nt, ni, scale_points)
         value = value[(n >= 2) & ~np.isnan(value)]
         row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
-        if integer and y.size:
-            pos = (y - lo).astype(np.int64)
+        if integer:
+            r_sel = data.ok & (data.group != diri if name == SEMUA else data.group == cols[0])
+            pos = (data.y[r_sel] - lo).astype(np.int64)
             nv = int(pos.max()) + 1
-            counts = np.bincount((t * ni + i) * nv + pos, minlength=nt * ni * nv).reshape(nt * ni, nv)
-            counts = counts[counts.sum(axis=1) >= 2]
+            counts = np.bincount(cell[r_sel] * nv + pos, minlength=nt * ni * nv).reshape(nt * ni, nv)
+            counts = counts[c >= 2]
             keep = counts.sum(axis=0) > 0
             try:
                 row["alpha_ordinal"] = reliability.alpha_from_counts(
@@ -611,7 +610,11 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
         pd.DataFrame({"unit": units.to_numpy(), "predikat": results["predikat"].to_numpy()}).dropna(subset=["unit"]),
         dict(predikat_organisasi or {}))
 
-    quality = rater_quality(responses, timings)
+    nr = len(data.raters)
+    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.rater, data.raters, data.item,
+                                           len(data.items), data.group, pd.Index(data.groups), data.y, data.ok,
+                                           data.row_pair, data.p_ratee * nr + data.p_rater, data.p_group,
+                                           data.p_n), timings)
     return ScoringReport(settings, scores, by_value, agreement, results, _reliability(data, len(scale.points)),
                          rater_bias(scored.fit), quality, flagged_raters(quality), distribution, warnings,
                          scored.fit, scored.notes)

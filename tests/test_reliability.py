@@ -37,6 +37,7 @@ def test_icc1_reproduces_shrout_fleiss_1979():
     assert (round(res.icc1, 2), round(res.icc1k, 2), res.k0, res.n_targets, res.n_ratings) == (0.17, 0.44, 4.0, 6, 24)
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # raised inside pingouin, not here
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_icc1_matches_pingouin_on_balanced_data(seed):
     """On balanced data ICC(1) and ICC(1,k) equal pingouin's ICC(1,1) and ICC(1,k)."""

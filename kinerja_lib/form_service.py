@@ -298,10 +298,6 @@ def _ekspektasi(db: Database, cycle_id: int, unit_id: str) -> dict[str, str]:
     return out
 
 
-def _results_available(db: Database) -> bool:
-    return "hasil_skor" in db.table_names()
-
-
 def _decisions(db: Database, row: dict, rater_nip: str, cycle_id: int) -> tuple[Decision, ...]:
     """Return the Pejabat Penilai decisions this form carries; empty unless the rater is the ratee's atasan."""
     if row["relation"] != "atasan" or row["atasan_nip"] != rater_nip:
@@ -316,11 +312,10 @@ def _decisions(db: Database, row: dict, rater_nip: str, cycle_id: int) -> tuple[
         out.append(Decision("hasil_kerja", DECISION_LABELS["hasil_kerja"], hk[0] if hk else None,
                             hk[1] if hk else None, None, True,
                             "Ditetapkan oleh Pejabat Penilai Kinerja atas capaian SKP (PermenPANRB 6/2022)."))
-    saran = None
-    if _results_available(db):
-        r = db.execute("SELECT rating_perilaku_saran FROM hasil_skor WHERE cycle_id = ? AND nip = ?",
-                       [cycle_id, row["ratee_nip"]]).fetchone()
-        saran = r[0] if r else None
+    # the 360 suggestion exists once scoring has run for this cycle (table hasil_skor)
+    r = db.execute("SELECT rating_perilaku_saran FROM hasil_skor WHERE cycle_id = ? AND nip = ?",
+                   [cycle_id, row["ratee_nip"]]).fetchone()
+    saran = r[0] if r else None
     rp = db.execute("SELECT rating, sumber FROM rating_perilaku WHERE cycle_id = ? AND nip = ?",
                     [cycle_id, row["ratee_nip"]]).fetchone()
     if saran is None:

@@ -1,9 +1,175 @@
-"""CLI commands (placeholder until implemented)."""
+"""CLI commands for the forms: ``serve`` (Voilà on forms/), ``links`` and ``admin-link``."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import re
+import signal
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
 import click
+
+from .. import config
+from ..cycle import get_cycle
+from ..links import export_links, issue_admin_link, issue_links, revoke
+from .common import get_db, with_db
+
+FORMS_DIR = config.PROJECT_ROOT / "forms"
+
+# A token in a logged URL (…?t=TOKEN or …&t=TOKEN) is replaced before anything reaches the log.
+_TOKEN_IN_TEXT = re.compile(r"([?&;]t=)[^&\s'\"<>]+")
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with link tokens in URLs masked.
+
+    >>> redact("GET /voila/render/penilaian.ipynb?t=abcDEF_123-x&z=1")
+    'GET /voila/render/penilaian.ipynb?t=***&z=1'
+    """
+    return _TOKEN_IN_TEXT.sub(r"\1***", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """A log formatter that masks link tokens anywhere in the record, tracebacks included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+_access_log = logging.getLogger("tornado.access")
+
+
+def log_request(handler) -> None:
+    """Tornado ``log_function``: log method, path (never the query string), status and time."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    _access_log.log(level, "%d %s %s (%s) %.0f ms", status, handler.request.method, handler.request.path,
+                    handler.request.remote_ip, 1000.0 * handler.request.request_time())
+
+
+def _normalise_base(base_url: str) -> str:
+    base = "/" + base_url.strip("/") + "/"
+    return "/" if base == "//" else base
+
+
+def _file_handler(log_path: Path) -> logging.Handler:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    return handler
+
+
+def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Path) -> None:
+    """Serve ``forms/`` with Voilà (config from the committed voila.json) until SIGINT or SIGTERM."""
+    from traitlets import default
+    from voila.app import Voila
+
+    class KinerjaVoila(Voila):
+        # Only the repository's voila.json: a stray config in the user's Jupyter paths must not
+        # switch tracebacks or template overrides back on.
+        @default("config_file_paths")
+        def _config_file_paths_default(self):
+            return [str(config.PROJECT_ROOT)]
+
+    os.environ[config.ENV_DB] = str(db_path.resolve())
+    os.environ["KINERJA_FORMS_LOG"] = str(log_path.resolve())
+    # where a preheated kernel fetches its request data (kinerja_lib.forms.kernel.wait_for_request)
+    os.environ["VOILA_APP_IP"] = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    handler = _file_handler(log_path)
+    for name in ("tornado.access", "tornado.application", "tornado.general"):
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = [handler], False
+        logger.setLevel(logging.INFO)
+
+    app = KinerjaVoila()
+    app.initialize([str(FORMS_DIR), f"--Voila.port={port}", f"--Voila.ip={host}", "--Voila.port_retries=0",
+                    f"--Voila.base_url={_normalise_base(base_url)}", "--no-browser"])
+    app.log.handlers, app.log.propagate = [handler], False
+    app.log.setLevel(logging.INFO)
+    app.tornado_settings = {**app.tornado_settings, "log_function": log_request}
+    # asyncio signal handlers wake the loop at once (a plain signal.signal handler only runs when the
+    # loop next wakes up) and also catch SIGINT when a shell started us with SIGINT ignored.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    def stop(name: str) -> None:
+        app.log.info("%s received: stopping the form server", name)
+        loop.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig.name)
+    app.start()  # returns once the loop stops; Voilà then shuts every kernel down
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Alamat yang didengarkan.")
+@click.option("--port", default=8866, show_default=True, type=int)
+@click.option("--base-url", default="/", show_default=True, help="Awalan alamat di belakang reverse proxy.")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False),
+              help="Berkas log (bawaan: voila.log di samping basis data).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str | None) -> None:
+    """Jalankan server formulir (Voilà) untuk penilai dan admin; berhenti dengan Ctrl+C."""
+    db = get_db(ctx)  # creates/migrates, so form kernels never have to
+    db_path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2] or "")
+    if not db_path.name:
+        raise click.UsageError("Server formulir membutuhkan basis data berupa berkas, bukan :memory:")
+    db.close()
+    log_path = Path(log_file) if log_file else db_path.parent / "voila.log"
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    click.echo(f"Server formulir berjalan di http://{shown}:{port}{_normalise_base(base_url)} "
+               f"(basis data {db_path}; log {log_path}).")
+    click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin-link'. "
+               "Tekan Ctrl+C untuk berhenti.")
+    run_server(db_path, host, port, base_url, log_path)
+    click.echo("Server formulir berhenti.")
+
+
+@click.command("links")
+@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Simpan ke berkas .csv atau .xlsx.")
+@click.option("--nip", "nips", multiple=True, help="Terbitkan hanya untuk NIP ini (boleh diulang).")
+@click.option("--revoke", "revoke_nips", multiple=True, help="Cabut tautan NIP ini (boleh diulang).")
+@click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL).")
+@click.option("--berlaku-hari", type=click.IntRange(min=1), help="Tautan kedaluwarsa setelah sekian hari.")
+@with_db
+def links_command(db, cycle, out, nips, revoke_nips, base_url, berlaku_hari) -> None:
+    """Terbitkan tautan pribadi penilai (menggantikan tautan lama) atau cabut tautan."""
+    c = get_cycle(db, cycle)
+    if revoke_nips:
+        for nip in revoke_nips:
+            revoke(db, c.id, nip)
+            click.echo(f"Tautan NIP {nip} dicabut.")
+        return
+    wanted = [n.strip() for value in nips for n in value.split(",") if n.strip()] or None
+    expiry = datetime.now(timezone.utc) + timedelta(days=berlaku_hari) if berlaku_hari else None
+    issued = issue_links(db, c.id, base_url=base_url, nips=wanted, kedaluwarsa=expiry)
+    if out:
+        export_links(issued, out)
+        click.echo(f"{len(issued)} tautan untuk siklus '{c.nama}' ditulis ke {out}. Tautan hanya ditampilkan "
+                   "sekali (yang tersimpan hanya hash-nya): simpan berkas ini dengan aman.")
+        return
+    for i in issued:
+        click.echo(f"{i.nip}\t{i.nama}\t{i.jumlah_dinilai} dinilai\t{i.url}")
+    click.echo(f"{len(issued)} tautan diterbitkan untuk siklus '{c.nama}'; tautan lama penilai ini tidak berlaku lagi.")
+
+
+@click.command("admin-link")
+@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
+@click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL).")
+@with_db
+def admin_link_command(db, cycle, base_url) -> None:
+    """Terbitkan tautan dasbor admin siklus (tautan admin sebelumnya dicabut)."""
+    c = get_cycle(db, cycle)
+    issued = issue_admin_link(db, c.id, base_url=base_url)
+    click.echo(f"Tautan dasbor admin siklus '{c.nama}' (rahasiakan; hanya ditampilkan sekali):")
+    click.echo(issued.url)
 
 
 def register(main: click.Group) -> None:
-    """Add this module's commands to the root group."""
+    main.add_command(serve)
+    main.add_command(links_command)
+    main.add_command(admin_link_command)

@@ -1,0 +1,167 @@
+"""Pieces shared by the rater form and the admin dashboard: style sheet, escaping, messages, guarded callbacks."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..errors import AccessDenied, KinerjaError
+
+log = logging.getLogger("kinerja_lib.forms")
+
+#: Shown for any unexpected failure; the details go to the log file only.
+GENERIC_ERROR = ("Terjadi kesalahan sistem. Jawaban terakhir mungkin belum tersimpan; "
+                 "muat ulang halaman lalu coba lagi.")
+DENIED_TITLE = "Tautan tidak dapat digunakan"
+DENIED_HELP = ("Tautan ini tidak valid, sudah dicabut, sudah kedaluwarsa, atau periode penilaiannya sudah ditutup. "
+               "Hubungi admin kepegawaian (BKPSDM) untuk mendapatkan tautan yang berlaku.")
+
+#: Surakarta keeps Western Indonesia Time; stored timestamps are UTC.
+WIB = timezone(timedelta(hours=7), "WIB")
+
+CSS = """
+<style>
+.k360 { max-width: 920px; margin: 0 auto; color: #1f2933; font-size: 15px; line-height: 1.45;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif; }
+.k360 .widget-html-content { font-size: 15px; line-height: 1.45; }
+.k360 .widget-html, .k360 .widget-html-content { box-sizing: border-box; max-width: 100%; }
+.k360-header, .k360-progress, .k360-card, .k360-value, .k360-confirm { box-sizing: border-box; }
+.k360-header { background: #12355b; color: #fff; border-radius: 12px; padding: 14px 18px; margin-bottom: 10px; }
+.k360-header h1 { font-size: 20px; margin: 0 0 4px 0; color: #fff; }
+.k360-header .k360-sub { color: #d9e6f5; font-size: 14px; }
+.k360-header b { color: #fff; }
+.k360-section { font-size: 17px; font-weight: 600; color: #12355b; margin: 18px 0 6px 0;
+  border-bottom: 2px solid #f2b705; padding-bottom: 3px; }
+.k360-card { border: 1px solid #d9e2ec; border-radius: 10px; padding: 10px 12px; margin: 6px 0;
+  background: #fff; align-items: center; justify-content: space-between; flex-wrap: wrap; gap: 8px; }
+.k360-card-info { flex: 1 1 260px; }
+.k360-name { font-weight: 600; font-size: 16px; }
+.k360-muted { color: #52606d; font-size: 13px; }
+.k360-badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: 12px; font-weight: 600; }
+.k360-badge-belum { background: #fde8e8; color: #9b1c1c; }
+.k360-badge-draf { background: #fef3c7; color: #8a5a00; }
+.k360-badge-terkirim { background: #def7ec; color: #03543f; }
+.k360-bar { background: #e4e7eb; border-radius: 999px; height: 10px; overflow: hidden; margin: 4px 0; }
+.k360-bar > div { background: #2f9e44; height: 100%; }
+.k360-progress { background: #f8fafc; border: 1px solid #d9e2ec; border-radius: 10px; padding: 8px 12px;
+  position: sticky; top: 0; z-index: 10; }
+.k360-value { background: #fff; border: 1px solid #d9e2ec; border-radius: 10px; padding: 8px 12px; margin: 8px 0; }
+.k360-value-title { font-weight: 600; color: #12355b; }
+.k360-expect { background: #fff8e1; border-left: 4px solid #f2b705; padding: 6px 10px; margin: 6px 0;
+  font-size: 14px; }
+.k360-item { margin-top: 8px; }
+.k360-code { display: inline-block; min-width: 42px; color: #52606d; font-size: 13px; font-weight: 600; }
+.k360-levels { margin: 4px 0 4px 0; padding-left: 22px; font-size: 13px; color: #3e4c59; }
+.k360-scale .widget-toggle-buttons { display: flex; flex-wrap: wrap; }
+.k360-scale .widget-toggle-button { width: auto !important; min-width: 46px; padding: 0 12px;
+  margin: 0 6px 6px 0 !important; height: 38px; border-radius: 8px; border: 1px solid #cbd2d9; background: #fff; }
+.k360-scale .widget-toggle-button.mod-active { background: #12355b; color: #fff; }
+.k360-unanswered { border-left: 3px solid #f2b705; padding-left: 8px; }
+.k360-answered { border-left: 3px solid #2f9e44; padding-left: 8px; }
+.k360-legend { font-size: 13px; color: #3e4c59; }
+.k360-msg-ok { background: #def7ec; color: #03543f; border-radius: 8px; padding: 6px 10px; }
+.k360-msg-error { background: #fde8e8; color: #9b1c1c; border-radius: 8px; padding: 6px 10px; }
+.k360-msg-info { background: #e8f1fb; color: #12355b; border-radius: 8px; padding: 6px 10px; }
+.k360-locked { background: #def7ec; color: #03543f; border-radius: 10px; padding: 10px 12px; font-weight: 600; }
+.k360-denied { max-width: 640px; margin: 40px auto; border: 1px solid #f5c2c2; background: #fff5f5;
+  border-radius: 12px; padding: 20px 22px; color: #1f2933; font-family: system-ui, sans-serif; }
+.k360-denied h1 { font-size: 20px; color: #9b1c1c; margin: 0 0 8px 0; }
+.k360-confirm { background: #fff8e1; border: 1px solid #f2b705; border-radius: 10px; padding: 10px 12px; }
+.k360 .widget-textarea textarea { font-size: 15px; }
+.k360 button.jupyter-button { border-radius: 8px; height: 36px; padding: 0 14px; }
+.k360 .mod-primary { background: #12355b; }
+.k360-table { border-collapse: collapse; width: 100%; font-size: 14px; }
+.k360-table th, .k360-table td { border-bottom: 1px solid #e4e7eb; padding: 5px 6px; text-align: left; }
+.k360-table td.k360-num, .k360-table th.k360-num { text-align: right; white-space: nowrap; }
+.k360-scroll { overflow-x: auto; }
+@media (max-width: 600px) {
+  .k360 { font-size: 14px; }
+  .k360-header h1 { font-size: 18px; }
+  .k360-scale .widget-toggle-button { min-width: 40px; padding: 0 8px; }
+}
+</style>
+"""
+
+
+def esc(value: Any) -> str:
+    """Return text safe to put inside HTML (``None`` becomes '')."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def wib(iso: str | None) -> str:
+    """Return a stored UTC timestamp as local Surakarta time, e.g. '28-11-2026 11:40 WIB'."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
+
+
+def cycle_title(cycle) -> str:
+    """Return the cycle's name, with its period unless the name already says it."""
+    period = f"{cycle.periode} {cycle.tahun}"
+    return cycle.nama if period.lower() in cycle.nama.lower() else f"{cycle.nama} ({period})"
+
+
+def style() -> widgets.HTML:
+    """Return the widget carrying the kit's style sheet (one per app)."""
+    return widgets.HTML(CSS, layout=widgets.Layout(height="0px", margin="0"))
+
+
+def full_width(widget: widgets.Widget) -> widgets.Widget:
+    widget.layout.width = "100%"
+    return widget
+
+
+def html_box(value: str = "", *classes: str) -> widgets.HTML:
+    box = widgets.HTML(value, layout=widgets.Layout(width="100%"))
+    for c in classes:
+        box.add_class(c)
+    return box
+
+
+def message_html(kind: str, text: str) -> str:
+    """Return an escaped message block; kind is 'ok', 'error' or 'info'."""
+    return f'<div class="k360-msg-{kind}" role="status">{esc(text)}</div>' if text else ""
+
+
+def bar(done: int, total: int) -> str:
+    pct = 100.0 * done / total if total else 0.0
+    return f'<div class="k360-bar" aria-hidden="true"><div style="width:{pct:.1f}%"></div></div>'
+
+
+def denied_html() -> str:
+    """Return the one message shown for an unusable link (no hint of why)."""
+    return (CSS + f'<div class="k360-denied" role="alert"><h1>{esc(DENIED_TITLE)}</h1>'
+            f"<p>{esc(DENIED_HELP)}</p></div>")
+
+
+def denied_view() -> widgets.HTML:
+    """Return the widget shown instead of any form when a link cannot be used."""
+    return widgets.HTML(denied_html(), layout=widgets.Layout(width="100%"))
+
+
+def guarded(method: Callable) -> Callable:
+    """Wrap a widget callback: show the kit's errors, log unexpected ones, never raise.
+
+    An exception inside an ipywidgets callback is otherwise shown nowhere. The owner must
+    define ``_show_error(text)`` and ``_deny()``.
+    """
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except AccessDenied:
+            log.info("link refused during %s", method.__qualname__)
+            self._deny()
+        except KinerjaError as exc:
+            log.info("refused in %s: %s", method.__qualname__, exc)
+            self._show_error(str(exc))
+        except Exception:
+            log.exception("callback %s failed", method.__qualname__)
+            self._show_error(GENERIC_ERROR)
+    return wrapper

@@ -1,0 +1,529 @@
+"""The rater's app: the list of colleagues to rate and the per-person BerAKHLAK and competency form."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+import ipywidgets as widgets
+from sqlite_utils import Database
+
+from .. import form_service
+from ..errors import FormError
+from ..form_service import FormSpec, Progress
+from ..links import LinkGrant
+from ..reference import load_scale, load_vocabulary
+from ..store import RATINGS
+from .common import WIB, bar, cycle_title, denied_view, esc, guarded, html_box, log, message_html, style, wib
+
+#: Widget value standing for "tidak dapat menilai" (stored as NULL); 0 is never a score.
+TDM = 0
+MISSING_SHOWN = 10
+
+ACTION_LABEL = {"belum": "Mulai menilai", "draf": "Lanjutkan", "terkirim": "Lihat"}
+
+
+def _close_tree(widget: widgets.Widget) -> None:
+    """Close a widget and all its descendants so their kernel-side comms are freed."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    widget.close()
+
+
+def _show(widget: widgets.Widget, visible: bool) -> None:
+    widget.layout.display = None if visible else "none"
+
+
+class AssessmentForm(widgets.VBox):
+    """The form for one colleague: 21 BerAKHLAK indicators, competencies, comments, decisions, submit.
+
+    Every change is saved at once through ``form_service`` (which re-checks everything); a refused
+    change is put back to the stored value and explained.
+    """
+
+    def __init__(self, db: Database, grant: LinkGrant, spec: FormSpec, *,
+                 on_back: Callable[[], None], on_denied: Callable[[], None]):
+        super().__init__(layout=widgets.Layout(width="100%"))
+        self._db, self._grant, self._spec = db, grant, spec
+        self._aid = spec.assignment.id
+        self._on_back_cb, self._on_denied_cb = on_back, on_denied
+        self._answers: dict[str, int | None] = dict(spec.answers)
+        self._comments: dict[str, str] = dict(spec.comments)
+        self._decision_values = {d.jenis: d.rating for d in spec.decisions}
+        self._progress: Progress = spec.progress
+        self._locked = spec.locked
+        self._syncing = False
+        self._confirming = False
+        self._saved_at = ""
+        scale = load_scale()
+        self._options = [(str(p), p) for p in scale.points] + [(scale.tidak_dapat_menilai, TDM)]
+        self._tooltips = [f"{p} = {scale.labels[p]}" for p in scale.points] + [scale.tidak_dapat_menilai]
+
+        self._back = widgets.Button(description="← Kembali ke daftar", tooltip="Kembali ke daftar penilaian")
+        self._back.on_click(self._on_back)
+        self._locked_banner = html_box("", "k360-locked")
+        self._progress_html = html_box()
+        self._message = html_box()
+        progress_box = widgets.VBox([self._progress_html, self._message], layout=widgets.Layout(width="100%"))
+        progress_box.add_class("k360-progress")
+
+        self._scores: dict[str, widgets.ToggleButtons] = {}
+        self._item_boxes: dict[str, widgets.VBox] = {}
+        self._comment_boxes: dict[str, widgets.Textarea] = {}
+        self._counters: dict[str, widgets.HTML] = {}
+        self._decisions: dict[str, widgets.ToggleButtons] = {}
+
+        parts: list[widgets.Widget] = [self._back, self._title_html(), self._locked_banner, progress_box,
+                                       html_box(self._legend_html(scale), "k360-legend")]
+        parts += self._behaviour_section()
+        parts += self._competency_section()
+        parts += self._comment_section()
+        parts += self._decision_section()
+        parts += self._submit_section()
+        self.children = parts
+        self._refresh_state()
+
+    # ----------------------------------------------------------------- public surface (read-only)
+
+    @property
+    def assignment_id(self) -> int:
+        return self._aid
+
+    @property
+    def scores(self) -> dict[str, widgets.ToggleButtons]:
+        """Item code -> its scale buttons (value 1..5, or TDM for "tidak dapat menilai")."""
+        return dict(self._scores)
+
+    @property
+    def comments(self) -> dict[str, widgets.Textarea]:
+        return dict(self._comment_boxes)
+
+    @property
+    def decisions(self) -> dict[str, widgets.ToggleButtons]:
+        return dict(self._decisions)
+
+    @property
+    def submit_button(self) -> widgets.Button:
+        return self._submit
+
+    @property
+    def confirm_button(self) -> widgets.Button:
+        return self._confirm_yes
+
+    @property
+    def cancel_button(self) -> widgets.Button:
+        return self._confirm_no
+
+    @property
+    def back_button(self) -> widgets.Button:
+        return self._back
+
+    @property
+    def locked(self) -> bool:
+        return self._locked
+
+    @property
+    def message(self) -> str:
+        """The HTML of the message currently shown in the form."""
+        return self._message.value
+
+    # ----------------------------------------------------------------- building
+
+    def _title_html(self) -> widgets.HTML:
+        a = self._spec.assignment
+        role = ("Penilaian diri sendiri" if a.relation == "diri"
+                else f"Anda menilai sebagai: <b>{esc(a.relation_label)}</b>")
+        return html_box(f'<div class="k360-name">{esc(a.ratee.nama)}</div>'
+                        f'<div class="k360-muted">NIP {esc(a.ratee.nip)} · {esc(a.ratee.jabatan)} · '
+                        f'{esc(a.ratee.unit)}</div><div>{role}</div>')
+
+    @staticmethod
+    def _legend_html(scale) -> str:
+        anchors = " · ".join(f"<b>{p}</b> = {esc(scale.labels[p])}" for p in scale.points)
+        return (f"Skala: {anchors} · <b>{esc(scale.tidak_dapat_menilai)}</b> bila Anda tidak cukup "
+                "mengamati perilaku tersebut (tidak dihitung sebagai nilai).")
+
+    def _scale_buttons(self, item: str) -> widgets.ToggleButtons:
+        stored = self._answers.get(item, "unanswered")
+        value = None if stored == "unanswered" else (TDM if stored is None else stored)
+        buttons = widgets.ToggleButtons(options=self._options, value=value, tooltips=self._tooltips,
+                                        description="", layout=widgets.Layout(width="100%"))
+        buttons.add_class("k360-scale")
+        buttons.observe(functools.partial(self._on_score, item), names="value")
+        self._scores[item] = buttons
+        return buttons
+
+    def _item_box(self, item: str, html: str) -> widgets.VBox:
+        box = widgets.VBox([html_box(html), self._scale_buttons(item)], layout=widgets.Layout(width="100%"))
+        box.add_class("k360-item")
+        self._item_boxes[item] = box
+        return box
+
+    def _behaviour_section(self) -> list[widgets.Widget]:
+        out: list[widgets.Widget] = [
+            html_box("Perilaku Kerja BerAKHLAK", "k360-section"),
+            html_box('<div class="k360-muted">Seberapa jauh perilaku berikut tampak pada pegawai ini '
+                     "dibandingkan ekspektasi? (SE MenPANRB 20/2021; PermenPANRB 6/2022)</div>")]
+        for number, value in enumerate(self._spec.values, start=1):
+            head = f'<div class="k360-value-title">{number}. {esc(value.nama)}</div>'
+            if value.kode in self._spec.ekspektasi:
+                head += ('<div class="k360-expect"><b>Ekspektasi Khusus Pimpinan:</b> '
+                         f"{esc(self._spec.ekspektasi[value.kode])}</div>")
+            items = [self._item_box(i.kode, f'<span class="k360-code">{esc(i.kode)}</span>{esc(i.teks)}')
+                     for i in value.items]
+            box = widgets.VBox([html_box(head), *items], layout=widgets.Layout(width="100%"))
+            box.add_class("k360-value")
+            out.append(box)
+        return out
+
+    def _competency_section(self) -> list[widgets.Widget]:
+        if not self._spec.competencies:
+            return []
+        out: list[widgets.Widget] = [
+            html_box("Kompetensi", "k360-section"),
+            html_box('<div class="k360-muted">Pilih level kompetensi yang paling sesuai dengan yang Anda amati '
+                     "(kamus kompetensi PermenPANRB 38/2017, level 1–5).</div>")]
+        for comp in self._spec.competencies:
+            levels = "".join(f"<li><b>Level {n}:</b> {esc(text)}</li>" for n, text in sorted(comp.levels.items()))
+            html = (f'<span class="k360-code">{esc(comp.kode)}</span><b>{esc(comp.nama)}</b>'
+                    f'<ol class="k360-levels" style="list-style:none">{levels}</ol>')
+            box = self._item_box(comp.kode, html)
+            wrapper = widgets.VBox([box], layout=widgets.Layout(width="100%"))
+            wrapper.add_class("k360-value")
+            out.append(wrapper)
+        return out
+
+    def _comment_section(self) -> list[widgets.Widget]:
+        limit = self._spec.comment_limit
+        labels = load_vocabulary()["komentar"]
+        out: list[widgets.Widget] = [
+            html_box("Komentar", "k360-section"),
+            html_box(f'<div class="k360-muted">Tidak wajib. Paling banyak {limit} karakter per kolom; tersimpan '
+                     "otomatis saat Anda selesai mengetik dan berpindah dari kolom. Komentar dari rekan dan "
+                     "bawahan hanya ditampilkan tanpa nama penilai.</div>")]
+        for jenis in form_service.COMMENT_KINDS:
+            box = widgets.Textarea(value=self._comments.get(jenis, ""), rows=4, continuous_update=False,
+                                   placeholder=labels[jenis], layout=widgets.Layout(width="100%"))
+            box.observe(functools.partial(self._on_comment, jenis), names="value")
+            counter = html_box()
+            self._comment_boxes[jenis], self._counters[jenis] = box, counter
+            out += [html_box(f"<b>{esc(labels[jenis])}</b>"), box, counter]
+            self._update_counter(jenis)
+        return out
+
+    def _decision_section(self) -> list[widgets.Widget]:
+        if not self._spec.decisions:
+            return []
+        out: list[widgets.Widget] = [
+            html_box("Keputusan Pejabat Penilai Kinerja", "k360-section"),
+            html_box('<div class="k360-muted">Anda adalah Pejabat Penilai Kinerja pegawai ini. Keputusan ini '
+                     "terpisah dari penilaian 360 di atas dan tetap dapat diubah selama periode terbuka.</div>")]
+        for d in self._spec.decisions:
+            buttons = widgets.ToggleButtons(options=list(RATINGS), value=d.rating, disabled=not d.editable,
+                                            layout=widgets.Layout(width="100%"))
+            buttons.add_class("k360-scale")
+            buttons.observe(functools.partial(self._on_decision, d.jenis), names="value")
+            self._decisions[d.jenis] = buttons
+            out += [html_box(f"<b>{esc(d.label)}</b><div class='k360-muted'>{esc(d.note)}</div>"), buttons]
+        return out
+
+    def _submit_section(self) -> list[widgets.Widget]:
+        self._submit_hint = html_box()
+        self._submit = widgets.Button(description="Kirim penilaian", button_style="primary",
+                                      tooltip="Kirim penilaian; setelah dikirim jawaban terkunci")
+        self._submit.on_click(self._on_submit)
+        self._confirm_text = html_box()
+        self._confirm_yes = widgets.Button(description="Ya, kirim sekarang", button_style="success")
+        self._confirm_no = widgets.Button(description="Batal")
+        self._confirm_yes.on_click(self._on_confirm)
+        self._confirm_no.on_click(self._on_cancel)
+        self._confirm_box = widgets.VBox([self._confirm_text, widgets.HBox([self._confirm_yes, self._confirm_no])],
+                                         layout=widgets.Layout(width="100%"))
+        self._confirm_box.add_class("k360-confirm")
+        _show(self._confirm_box, False)
+        self._submit_box = widgets.VBox([html_box("Kirim", "k360-section"), self._submit_hint, self._submit,
+                                         self._confirm_box], layout=widgets.Layout(width="100%"))
+        return [self._submit_box, self._bottom_back()]
+
+    def _bottom_back(self) -> widgets.Button:
+        back = widgets.Button(description="← Kembali ke daftar")
+        back.on_click(self._on_back)
+        return back
+
+    # ----------------------------------------------------------------- state display
+
+    def _refresh_state(self) -> None:
+        p = self._progress
+        missing = ", ".join(p.missing[:MISSING_SHOWN]) + (f" dan {len(p.missing) - MISSING_SHOWN} lainnya"
+                                                           if len(p.missing) > MISSING_SHOWN else "")
+        lines = [f"<b>Terisi {p.answered} dari {p.total} butir</b> · {p.tidak_dapat} "
+                 f"“tidak dapat menilai” (paling banyak {p.max_tidak_dapat})", bar(p.answered, p.total)]
+        if self._locked:
+            lines.append('<div class="k360-muted">Penilaian ini sudah terkirim.</div>')
+        elif p.missing:
+            lines.append(f'<div class="k360-muted">Belum diisi: {esc(missing)}</div>')
+        elif not p.submittable:
+            lines.append('<div class="k360-muted">Terlalu banyak “tidak dapat menilai”; ubah sebagian jawaban '
+                         "sebelum mengirim.</div>")
+        else:
+            lines.append('<div class="k360-muted">Semua butir sudah terisi. Silakan periksa lalu kirim.</div>')
+        if self._saved_at:
+            lines.append(f'<div class="k360-muted">Tersimpan otomatis pukul {esc(self._saved_at)}</div>')
+        self._progress_html.value = "".join(lines)
+        for item, box in self._item_boxes.items():
+            answered = item in self._answers
+            box.remove_class("k360-unanswered" if answered else "k360-answered")
+            box.add_class("k360-answered" if answered else "k360-unanswered")
+        stamp = self._spec.assignment.terkirim
+        self._locked_banner.value = (f"✔ Terkirim pada {esc(wib(stamp))}. Penilaian ini terkunci; jawaban tidak "
+                                     "dapat diubah lagi." if self._locked else "")
+        _show(self._locked_banner, self._locked)
+        _show(self._submit_box, not self._locked)
+        self._submit.disabled = self._locked or not p.submittable
+        self._submit_hint.value = (
+            '<div class="k360-muted">Setelah dikirim, jawaban terkunci dan tidak dapat diubah.</div>'
+            if p.submittable else
+            '<div class="k360-muted">Tombol kirim aktif setelah semua butir terisi.</div>')
+        for w in [*self._scores.values(), *self._comment_boxes.values()]:
+            w.disabled = self._locked
+
+    def _update_counter(self, jenis: str) -> None:
+        n, limit = len(self._comment_boxes[jenis].value), self._spec.comment_limit
+        over = ' style="color:#9b1c1c;font-weight:600"' if n > limit else ""
+        self._counters[jenis].value = f'<div class="k360-muted"{over}>{n}/{limit} karakter</div>'
+
+    def _say(self, kind: str, text: str) -> None:
+        self._message.value = message_html(kind, text)
+
+    def _show_error(self, text: str) -> None:
+        self._say("error", text)
+
+    def _deny(self) -> None:
+        self._on_denied_cb()
+
+    def _restore(self, widget: widgets.Widget, value) -> None:
+        self._syncing = True
+        try:
+            widget.value = value
+        finally:
+            self._syncing = False
+
+    def _stored_score(self, item: str):
+        if item not in self._answers:
+            return None
+        return TDM if self._answers[item] is None else self._answers[item]
+
+    # ----------------------------------------------------------------- callbacks
+
+    @guarded
+    def _on_back(self, _button=None) -> None:
+        self._on_back_cb()
+
+    @guarded
+    def _on_score(self, item: str, change: dict) -> None:
+        if self._syncing:
+            return
+        new = change["new"]
+        if new is None:  # a crafted deselect: answers are changed, never erased
+            self._restore(self._scores[item], self._stored_score(item))
+            return
+        try:
+            self._progress = form_service.save_answer(self._db, self._grant, self._aid, item,
+                                                      None if new == TDM else new)
+        except Exception:
+            self._restore(self._scores[item], self._stored_score(item))
+            raise
+        self._answers[item] = None if new == TDM else new
+        self._saved_at = datetime.now(WIB).strftime("%H:%M:%S")
+        self._message.value = ""
+        self._refresh_state()
+
+    @guarded
+    def _on_comment(self, jenis: str, change: dict) -> None:
+        if self._syncing:
+            return
+        self._update_counter(jenis)
+        try:
+            form_service.save_comment(self._db, self._grant, self._aid, jenis, change["new"])
+        except FormError:
+            if self._locked:
+                self._restore(self._comment_boxes[jenis], self._comments.get(jenis, ""))
+                self._update_counter(jenis)
+            raise  # too long: the text stays in the box so it can be shortened
+        except Exception:
+            self._restore(self._comment_boxes[jenis], self._comments.get(jenis, ""))
+            self._update_counter(jenis)
+            raise
+        self._comments[jenis] = change["new"]
+        self._saved_at = datetime.now(WIB).strftime("%H:%M:%S")
+        self._message.value = ""
+        self._refresh_state()
+
+    @guarded
+    def _on_decision(self, jenis: str, change: dict) -> None:
+        if self._syncing:
+            return
+        try:
+            if change["new"] is None:
+                raise FormError("Pilih salah satu rating.")
+            form_service.save_decision(self._db, self._grant, self._aid, jenis, change["new"])
+        except Exception:
+            self._restore(self._decisions[jenis], self._decision_values.get(jenis))
+            raise
+        self._decision_values[jenis] = change["new"]
+        self._say("ok", f"{form_service.DECISION_LABELS[jenis]} disimpan: {change['new']}.")
+
+    @guarded
+    def _on_submit(self, _button=None) -> None:
+        if self._locked:
+            raise FormError(form_service.LOCKED)
+        if not self._progress.submittable:
+            missing = ", ".join(self._progress.missing)
+            raise FormError(f"Belum dapat dikirim: {len(self._progress.missing)} butir belum diisi ({missing})."
+                            if self._progress.missing else "Belum dapat dikirim: terlalu banyak “tidak dapat "
+                            "menilai”.")
+        self._confirming = True
+        self._confirm_text.value = (f"Kirim penilaian untuk <b>{esc(self._spec.assignment.ratee.nama)}</b>? "
+                                    "Setelah dikirim, jawaban terkunci dan tidak dapat diubah.")
+        _show(self._confirm_box, True)
+        self._submit.disabled = True
+
+    @guarded
+    def _on_cancel(self, _button=None) -> None:
+        self._confirming = False
+        _show(self._confirm_box, False)
+        self._refresh_state()
+
+    @guarded
+    def _on_confirm(self, _button=None) -> None:
+        if not self._confirming:
+            raise FormError("Tekan “Kirim penilaian” terlebih dahulu.")
+        self._confirming = False
+        _show(self._confirm_box, False)
+        stamp = form_service.submit(self._db, self._grant, self._aid)
+        log.info("assignment %s submitted", self._aid)
+        self._locked = True
+        self._spec = replace(self._spec, assignment=replace(self._spec.assignment, status="terkirim",
+                                                            status_label=load_vocabulary()["status_penilaian"]["terkirim"],
+                                                            terkirim=stamp))
+        self._refresh_state()
+        self._say("ok", "Terima kasih. Penilaian terkirim dan sudah terkunci.")
+
+
+class RaterApp(widgets.VBox):
+    """The rater's whole app: header, the list of people to rate, and one open form at a time."""
+
+    def __init__(self, db: Database, grant: LinkGrant):
+        super().__init__(layout=widgets.Layout(width="100%"))
+        self.add_class("k360")
+        self._db, self._grant = db, grant
+        self._header = html_box("", "k360-header")
+        self._message = html_box()
+        self._body = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self._form: AssessmentForm | None = None
+        self._open_buttons: dict[int, widgets.Button] = {}
+        self._denied = False
+        self.children = (style(), self._header, self._message, self._body)
+        self._show_list()
+
+    # ----------------------------------------------------------------- public surface
+
+    @property
+    def form(self) -> AssessmentForm | None:
+        """The per-person form currently open, if any."""
+        return self._form
+
+    @property
+    def open_buttons(self) -> dict[int, widgets.Button]:
+        """Assignment id -> the button opening that person's form, in the list view."""
+        return dict(self._open_buttons)
+
+    @property
+    def denied(self) -> bool:
+        return self._denied
+
+    @property
+    def message(self) -> str:
+        return self._message.value
+
+    def list_html(self) -> str:
+        """The HTML of the list view (header and cards), e.g. to check escaping."""
+        parts = [self._header.value]
+        for child in self._body.children:
+            for w in getattr(child, "children", (child,)):
+                if isinstance(w, widgets.HTML):
+                    parts.append(w.value)
+        return "\n".join(parts)
+
+    # ----------------------------------------------------------------- views
+
+    def _replace_body(self, children: list[widgets.Widget]) -> None:
+        old = self._body.children
+        self._body.children = children
+        for w in old:
+            _close_tree(w)
+
+    @guarded
+    def _show_list(self) -> None:
+        ov = form_service.overview(self._db, self._grant)
+        c, r = ov.cycle, ov.rater
+        self._header.value = (
+            "<h1>Penilaian Perilaku Kerja 360°</h1>"
+            f'<div class="k360-sub">{esc(cycle_title(c))} · terbuka sampai '
+            f"{esc(c.tanggal_selesai)}</div>"
+            f'<div class="k360-sub">Penilai: <b>{esc(r.nama)}</b> · NIP {esc(r.nip)} · {esc(r.jabatan)} · '
+            f"{esc(r.unit)}</div>")
+        total = len(ov.assignments)
+        summary = html_box(
+            f"<b>{ov.submitted} dari {total} penilaian terkirim</b>{bar(ov.submitted, total)}"
+            '<div class="k360-muted">Pilih nama untuk mulai menilai. Jawaban tersimpan otomatis; Anda dapat '
+            "berhenti dan melanjutkan kapan saja dengan tautan yang sama.</div>", "k360-progress")
+        cards: list[widgets.Widget] = [summary, html_box("Daftar pegawai yang Anda nilai", "k360-section")]
+        self._open_buttons = {}
+        for a in ov.assignments:
+            role = "Diri sendiri" if a.relation == "diri" else f"Anda sebagai: {esc(a.relation_label)}"
+            info = html_box(
+                f'<div class="k360-name">{esc(a.ratee.nama)}</div>'
+                f'<div class="k360-muted">{esc(a.ratee.jabatan)} · {esc(a.ratee.unit)}</div>'
+                f'<div>{role} · <span class="k360-badge k360-badge-{esc(a.status)}">{esc(a.status_label)}</span>'
+                f' · <span class="k360-muted">{a.progress.answered}/{a.progress.total} butir</span></div>')
+            info.layout.width = "auto"
+            info.add_class("k360-card-info")
+            button = widgets.Button(description=ACTION_LABEL.get(a.status, "Buka"),
+                                    button_style="" if a.status == "terkirim" else "primary",
+                                    tooltip=f"{ACTION_LABEL.get(a.status, 'Buka')}: {a.ratee.nama}")
+            button.on_click(functools.partial(self._on_open, a.id))
+            self._open_buttons[a.id] = button
+            card = widgets.HBox([info, button], layout=widgets.Layout(width="100%"))
+            card.add_class("k360-card")
+            cards.append(card)
+        if not ov.assignments:
+            cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
+        self._form = None
+        self._replace_body(cards)
+
+    @guarded
+    def _on_open(self, assignment_id: int, _button=None) -> None:
+        spec = form_service.form(self._db, self._grant, assignment_id)
+        self._message.value = ""
+        self._form = AssessmentForm(self._db, self._grant, spec, on_back=self._back_to_list, on_denied=self._deny)
+        self._open_buttons = {}
+        self._replace_body([self._form])
+
+    def _back_to_list(self) -> None:
+        self._show_list()
+
+    def _show_error(self, text: str) -> None:
+        self._message.value = message_html("error", text)
+
+    def _deny(self) -> None:
+        """Replace everything with the one "link not usable" message."""
+        self._denied = True
+        self._form = None
+        self._open_buttons = {}
+        old = self.children
+        self.children = (denied_view(),)
+        for w in old:
+            _close_tree(w)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
 from sqlite_utils import Database
 
 from . import reliability
@@ -88,21 +89,38 @@ class _Long:
     item: np.ndarray
     items: pd.Index
     y: np.ndarray
-    ok: np.ndarray
+    ok_raw: np.ndarray                 # a score was given (not "tidak dapat menilai")
     # pair level
-    row_pair: np.ndarray = None
-    p_ratee: np.ndarray = None
-    p_rater: np.ndarray = None
-    p_group: np.ndarray = None
-    p_n: np.ndarray = None
-    p_mean: np.ndarray = None
+    row_pair: np.ndarray | None = None
+    p_ratee: np.ndarray | None = None
+    p_rater: np.ndarray | None = None
+    p_group: np.ndarray | None = None
+    p_n_raw: np.ndarray | None = None  # items scored in the form
+    p_mean_raw: np.ndarray | None = None
+    # visibility: value (or stand-alone item) of each row; ``values`` lists the reported ones first
+    value: np.ndarray | None = None
+    values: pd.Index | None = None
+    n_cells: int = 0                   # reported values + stand-alone items
+    ok: np.ndarray | None = None       # a score in a (ratee, group, value) cell that is shown
+    p_n: np.ndarray | None = None      # items scored in shown cells
+    p_mean: np.ndarray | None = None
 
     @property
     def n_ratee(self) -> int:
         return len(self.ratees)
 
 
-def _code(responses: pd.DataFrame, groups: list[str]) -> _Long:
+def _code(responses: pd.DataFrame, settings: dict[str, Any],
+          item_values: Mapping[str, str] | None = None) -> _Long:
+    """Code the long table and apply the anonymity rule at its finest grain.
+
+    The unit of suppression is the (ratee, rater group, value) cell: a cell scored by fewer raters than
+    the group's minimum is hidden, and its scores are treated as missing by every figure (group means,
+    the score, the bias model, per-value results). Were only the per-value figure hidden, the group's
+    overall mean would still carry those answers and, set against the shown values, give them away.
+    Items outside ``item_values`` (default: the BerAKHLAK instrument) form cells of their own.
+    """
+    groups = list(settings["kelompok"])
     missing = [c for c in COLUMNS if c not in responses.columns]
     if missing:
         raise ValueError(f"kolom wajib tidak ada: {', '.join(missing)}")
@@ -119,9 +137,9 @@ def _code(responses: pd.DataFrame, groups: list[str]) -> _Long:
         y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
         raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
-    data = _Long(ratee, ratees, rater, raters, to_group[rel].astype(np.int64), list(groups), item, items, y,
+    data = _Long(ratee, ratees, rater, raters, to_group[rel].astype(np.int64), groups, item, items, y,
                  ~np.isnan(y))
-    nr = len(raters)
+    nr, nt, ng = len(raters), len(ratees), len(groups)
     pair, key = pair_codes(ratee * nr + rater)
     npair = len(key)
     p_group = np.empty(npair, dtype=np.int64)
@@ -131,10 +149,28 @@ def _code(responses: pd.DataFrame, groups: list[str]) -> _Long:
         raise ValueError("seorang penilai punya lebih dari satu relasi terhadap pegawai yang sama")
     data.row_pair = pair
     data.p_ratee, data.p_rater, data.p_group = key // nr, key % nr, p_group
-    data.p_n = np.bincount(pair, data.ok, npair)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        data.p_mean = np.bincount(pair, np.where(data.ok, y, 0.0), npair) / data.p_n
+    data.p_n_raw, data.p_mean_raw = _pair_means(pair, data.ok_raw, y, npair)
+
+    mapping = dict(item_values) if item_values is not None else load_instrument().value_of()
+    data.values = pd.Index(list(dict.fromkeys(mapping.values())))
+    item_to_value = data.values.get_indexer([mapping.get(i) for i in items])
+    alone = np.flatnonzero(item_to_value < 0)
+    item_to_value[alone] = len(data.values) + np.arange(alone.size)
+    data.n_cells = nc = len(data.values) + alone.size
+    data.value = item_to_value[item]
+    scored = np.bincount(pair * nc + data.value, data.ok_raw, npair * nc) > 0
+    cell = (((data.p_ratee * ng + data.p_group) * nc)[:, None] + np.arange(nc)).ravel()
+    raters_in_cell = np.bincount(cell[scored], minlength=nt * ng * nc).reshape(nt, ng, nc)
+    visible = raters_in_cell >= _minimums(settings, groups)[None, :, None]
+    data.ok = data.ok_raw & visible.ravel()[(ratee * ng + data.group) * nc + data.value]
+    data.p_n, data.p_mean = _pair_means(pair, data.ok, y, npair)
     return data
+
+
+def _pair_means(pair: np.ndarray, ok: np.ndarray, y: np.ndarray, npair: int) -> tuple[np.ndarray, np.ndarray]:
+    n = np.bincount(pair, ok, npair)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return n, np.bincount(pair, np.where(ok, y, 0.0), npair) / n
 
 
 def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -207,6 +243,8 @@ def _score(data: _Long, settings: dict[str, Any]) -> _Scored:
     n, mean = n.reshape(nt, ng), mean.reshape(nt, ng)
     shown = (n >= _minimums(settings, groups)) & (n > 0)
     mean = np.where(shown, mean, np.nan)
+    # Counts report every rater who gave a score, shown or not (they reveal no score).
+    n = np.bincount((data.p_ratee * ng + data.p_group)[data.p_n_raw > 0], minlength=nt * ng).reshape(nt, ng)
     w = _weights(settings, groups)
     score = _weighted(mean, shown, w)
 
@@ -257,7 +295,7 @@ def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None 
     ('diri,atasan', 2, 4.0)
     """
     settings = _settings(settings)
-    return _score(_code(responses, settings["kelompok"]), settings).frame()
+    return _score(_code(responses, settings), settings).frame()
 
 
 def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | None = None,
@@ -270,20 +308,16 @@ def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | Non
     mean of the shown non-self groups, ``n`` being the raters behind it.
     """
     settings = _settings(settings)
-    return _by_value(_code(responses, settings["kelompok"]), settings, item_values)
+    return _by_value(_code(responses, settings, item_values), settings)
 
 
-def _by_value(data: _Long, settings: dict[str, Any], item_values: Mapping[str, str] | None) -> pd.DataFrame:
-    mapping = dict(item_values) if item_values is not None else load_instrument().value_of()
-    value_order = list(dict.fromkeys(mapping.values()))
-    values = pd.Index(value_order)
+def _by_value(data: _Long, settings: dict[str, Any]) -> pd.DataFrame:
+    values, nc = data.values, data.n_cells
     nv, ng, nt = len(values), len(data.groups), data.n_ratee
-    item_to_value = values.get_indexer([mapping.get(i) for i in data.items])
-    item_to_value[item_to_value < 0] = nv  # items of no value go to a spare column, dropped below
     npair = data.p_ratee.size
-    pv = data.row_pair * (nv + 1) + item_to_value[data.item]
-    cnt = np.bincount(pv, data.ok, npair * (nv + 1)).reshape(npair, nv + 1)[:, :nv].ravel()
-    total = np.bincount(pv, np.where(data.ok, data.y, 0.0), npair * (nv + 1)).reshape(npair, nv + 1)[:, :nv]
+    pv = data.row_pair * nc + data.value  # stand-alone items (codes >= nv) are dropped below
+    cnt = np.bincount(pv, data.ok, npair * nc).reshape(npair, nc)[:, :nv].ravel()
+    total = np.bincount(pv, np.where(data.ok, data.y, 0.0), npair * nc).reshape(npair, nc)[:, :nv]
     with np.errstate(invalid="ignore", divide="ignore"):
         pmean = total.ravel() / cnt
     has = cnt > 0
@@ -456,22 +490,23 @@ def distribution_by_unit(pegawai: pd.DataFrame, predikat_organisasi: Mapping[str
 def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     """ICC(1), ICC(1,k), median rwg(j) and ordinal Krippendorff's alpha per non-self group and overall.
 
-    Computed on all submitted data (a city-wide statistic names nobody and reveals no one's score).
+    Computed on all submitted scores, hidden cells included: a statistic over the whole cycle names nobody
+    and reveals no one's score.
     """
     rows = []
     groups = [g for g in data.groups if g != DIRI]
     diri = data.groups.index(DIRI) if DIRI in data.groups else -1
-    y_ok = data.y[data.ok]
+    y_ok = data.y[data.ok_raw]
     integer = bool(np.all(np.mod(y_ok, 1) == 0))
     lo = int(y_ok.min()) if integer and y_ok.size else 1
     ni, nt, ng = len(data.items), data.n_ratee, len(data.groups)
-    has = data.p_n > 0
+    has = data.p_n_raw > 0
     cell = data.ratee * ni + data.item
     # Counts, sums and sums of squares per (ratee x item) cell and group, in one pass for all groups.
     key = cell * ng + data.group
-    yz = np.where(data.ok, data.y, 0.0)
+    yz = np.where(data.ok_raw, data.y, 0.0)
     size = nt * ni * ng
-    sums = [np.bincount(key, w, size).reshape(nt * ni, ng) for w in (data.ok, yz, yz * yz)]
+    sums = [np.bincount(key, w, size).reshape(nt * ni, ng) for w in (data.ok_raw, yz, yz * yz)]
     nonself = [k for k, g in enumerate(data.groups) if g != DIRI]
     for name in [*groups, SEMUA]:
         cols = nonself if name == SEMUA else [data.groups.index(name)]
@@ -485,7 +520,7 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
         if not (per_ratee >= 2).any():
             continue  # nobody has two raters in this group: agreement is undefined
         try:
-            icc = reliability.icc1_arrays(data.p_ratee[p_sel], data.p_mean[p_sel])
+            icc = reliability.icc1_arrays(data.p_ratee[p_sel], data.p_mean_raw[p_sel])
             row.update(icc1=icc.icc1, icc1k=icc.icc1k, k0=icc.k0)
         except ValueError:
             pass
@@ -494,7 +529,7 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
         value = value[(n >= 2) & ~np.isnan(value)]
         row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
         if integer:
-            r_sel = data.ok & (data.group != diri if name == SEMUA else data.group == cols[0])
+            r_sel = data.ok_raw & (data.group != diri if name == SEMUA else data.group == cols[0])
             pos = (data.y[r_sel] - lo).astype(np.int64)
             nv = int(pos.max()) + 1
             counts = np.bincount(cell[r_sel] * nv + pos, minlength=nt * ni * nv).reshape(nt * ni, nv)
@@ -573,10 +608,10 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
     suggestion; the predikat comes from the kuadran when the Rating Hasil Kerja is known.
     """
     settings = _settings(settings)
-    data = _code(responses, settings["kelompok"])
+    data = _code(responses, settings, item_values)
     scored = _score(data, settings)
     scores = scored.frame()
-    by_value = _by_value(data, settings, item_values)
+    by_value = _by_value(data, settings)
     agreement = self_other_agreement(by_value, scores, settings)
     scale = load_scale()
 
@@ -612,9 +647,9 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
 
     nr = len(data.raters)
     quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.rater, data.raters, data.item,
-                                           len(data.items), data.group, pd.Index(data.groups), data.y, data.ok,
-                                           data.row_pair, data.p_ratee * nr + data.p_rater, data.p_group,
-                                           data.p_n), timings)
+                                           len(data.items), data.group, pd.Index(data.groups), data.y,
+                                           data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
+                                           data.p_group, data.p_n_raw), timings)
     return ScoringReport(settings, scores, by_value, agreement, results, _reliability(data, len(scale.points)),
                          rater_bias(scored.fit), quality, flagged_raters(quality), distribution, warnings,
                          scored.fit, scored.notes)
@@ -847,18 +882,26 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
                       *[f"Rerata {rel[g]}" for g in RELATIONS], "Saran Rating Perilaku Kerja",
                       "Rating Perilaku Kerja", "Sumber Rating Perilaku Kerja", "Rating Hasil Kerja",
                       "Predikat Kinerja", "Kesepakatan Diri"]
-    nama = results.set_index("nip")["nama"]
+    # One row per pegawai in the per-value sheets (a city has tens of thousands of pegawai x values).
+    ident = results.set_index("nip")[["nama"]].rename(columns={"nama": "Nama"})
+    ident.index.name = "NIP"
     value = load_value_results(db, cycle_id)
-    value = pd.DataFrame({"NIP": value["nip"], "Nama": value["nip"].map(nama),
-                          "Nilai": value["nilai"].map(lambda v: names.get(v, v)),
-                          "Kelompok": value["kelompok"].map(lambda g: rel.get(g, "Gabungan (tanpa diri)")),
-                          "Jumlah Penilai": value["n"], "Rerata": value["rerata"]})
-    agree = load_agreement(db, cycle_id)
-    agree = pd.DataFrame({"NIP": agree["nip"], "Nama": agree["nip"].map(nama),
-                          "Nilai": agree["nilai"].map(lambda v: names.get(v, "Keseluruhan")),
-                          "Skor Diri": agree["diri"], "Skor Penilai Lain": agree["lainnya"],
-                          "Selisih": agree["selisih"], "Kesepakatan": agree["kategori"].map(KESEPAKATAN),
-                          "Titik Buta / Kekuatan Tersembunyi": agree["titik"].map(lambda t: TITIK.get(t, ""))})
+    groups = [*RELATIONS, SEMUA]
+    label = {**{g: rel[g] for g in RELATIONS}, SEMUA: "Gabungan tanpa diri"}
+    wide = value.pivot_table(index="nip", columns=["nilai", "kelompok"], values="rerata", aggfunc="first")
+    columns = [(v, g) for v in names for g in groups if (v, g) in wide.columns]
+    wide = wide.reindex(columns=columns)
+    wide.columns = [f"{v} {names[v]} - {label[g]}" for v, g in columns]
+    value = ident.join(wide).reset_index()
+    agree = load_agreement(db, cycle_id).assign(
+        kategori=lambda d: d["kategori"].map(KESEPAKATAN), titik=lambda d: d["titik"].map(TITIK))
+    wide = agree.pivot_table(index="nip", columns="nilai", values=["selisih", "kategori", "titik"],
+                             aggfunc="first")
+    heads = {"selisih": "Selisih Diri - Lainnya", "kategori": "Kesepakatan", "titik": "Titik Buta / Kekuatan"}
+    order = [(m, v) for v in [SEMUA, *names] for m in heads if (m, v) in wide.columns]
+    wide = wide.reindex(columns=order)
+    wide.columns = [f"{heads[m]} {'Keseluruhan' if v == SEMUA else v}" for m, v in order]
+    agree = ident.join(wide, how="inner").reset_index()
     opd = unit_for_distribution(db, cycle_id)
     org = dict(db.execute("SELECT unit_id, predikat FROM predikat_organisasi WHERE cycle_id = ?",
                           [int(cycle_id)]).fetchall())
@@ -874,9 +917,13 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     _flatten("", json.loads(run[1]), flat)
     settings = pd.DataFrame(flat, columns=["Pengaturan", "Nilai"])
     path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for sheet, frame in (("Skor 360", scores), ("Skor per Nilai", value), ("Kesepakatan Diri", agree),
-                             ("Distribusi Unit", shares), ("Peringatan Distribusi", warnings),
-                             ("Pengaturan", settings)):
-            frame.to_excel(xl, sheet_name=sheet, index=False)
+    # A write-only workbook streams rows: a city's per-value sheet has a few hundred thousand of them.
+    wb = Workbook(write_only=True)
+    for sheet, frame in (("Skor 360", scores), ("Skor per Nilai", value), ("Kesepakatan Diri", agree),
+                         ("Distribusi Unit", shares), ("Peringatan Distribusi", warnings), ("Pengaturan", settings)):
+        ws = wb.create_sheet(sheet)
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None):
+            ws.append(list(row))
+    wb.save(path)
     return path

@@ -137,6 +137,21 @@ def test_score_by_value_applies_the_minimum_per_value():
     pd.testing.assert_frame_equal(out, expected, check_dtype=False)
 
 
+def test_a_value_hidden_for_a_group_is_left_out_of_that_groups_overall_mean():
+    """When only 2 of 3 peers scored a value, their answers on it are hidden from every figure, the peers'
+    overall mean included (else overall and shown values together would give the hidden mean away)."""
+    base = pd.DataFrame([
+        ("X", "s", "atasan", "B1.1", 4), ("X", "s", "atasan", "B5.1", 4),
+        ("X", "a", "rekan", "B1.1", 5), ("X", "b", "rekan", "B1.1", 4), ("X", "c", "rekan", "B1.1", 3),
+        ("X", "a", "rekan", "B5.1", 1), ("X", "b", "rekan", "B5.1", 1), ("X", "c", "rekan", "B5.1", np.nan),
+    ], columns=["ratee", "rater", "relation", "item", "score"])
+    changed = base.assign(score=np.where((base.relation == "rekan") & (base.item == "B5.1") & base.score.notna(),
+                                         5, base.score))
+    first, second = score_responses(base), score_responses(changed)
+    pd.testing.assert_frame_equal(first, second)
+    assert (first.loc[0, "n_rekan"], first.loc[0, "mean_rekan"]) == (3, 4.0)
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d.drop(columns="item"), "kolom wajib tidak ada: item"),
     (lambda d: d.assign(relation="teman"), "relasi tidak dikenal: teman"),

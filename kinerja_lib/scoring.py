@@ -12,7 +12,8 @@ Rules (DOMAIN.md, "360° method"):
   mean of those raters' own means, so every rater weighs the same whatever they left unanswered.
 * A group under its minimum (``minimal_penilai``) is dropped entirely: no mean, no part in the score,
   the bias-adjusted score or any per-value figure, and its comments are withheld. It is never folded
-  into an "others" figure. Counts stay visible to the researcher.
+  into an "others" figure. The same holds for each value: a (ratee, group, value) cell scored by fewer
+  raters than the minimum is hidden and its answers count nowhere. Counts stay visible to the researcher.
 * The score is the weighted mean of the shown groups' means, self excluded, weights (``bobot``)
   re-normalised over the groups shown for that person.
 * The bias-adjusted score is the reference level (the ``bobot``-weighted mean of the group effects)

@@ -124,18 +124,6 @@ def demo_scored(tmp_path_factory):
     summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
     report = run_scoring(database, summary.cycle_id)
     yield SimpleNamespace(path=path, db=database, summary=summary, report=report)
-
-
-@pytest.fixture(scope="session")
-def demo_org():
-    """The 300-pegawai demo (seed 2026, with answers) in memory: namespace of db and summary. Read-only."""
-    from types import SimpleNamespace
-
-    from kinerja_lib.demo import generate_demo
-
-    database = open_db(":memory:")
-    summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
-    yield SimpleNamespace(db=database, summary=summary)
     database.close()
 
 
@@ -191,3 +179,87 @@ def reports_demo(tmp_path_factory):
                for p in paths[:-1]}
     return SimpleNamespace(db=db, path=work / "demo.db", summary=summary, cycle_id=summary.cycle_id, target=target,
                            unit=unit, markers=markers, typed=typed, rekan_names=names, paths=paths, reports=reports)
+
+
+@pytest.fixture(scope="session")
+def demo_org():
+    """The 300-pegawai demo (seed 2026, with answers) in memory: namespace of db and summary. Read-only."""
+    from types import SimpleNamespace
+
+    from kinerja_lib.demo import generate_demo
+
+    database = open_db(":memory:")
+    summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
+    yield SimpleNamespace(db=database, summary=summary)
+    database.close()
+
+
+# --- browser end-to-end tests (tests/test_e2e_forms.py) -----------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Use Debian's Chromium (never a downloaded browser); skip without it unless CI requires it."""
+    if not CHROMIUM.exists():
+        reason = f"Chromium tidak ditemukan di {CHROMIUM}; pasang dengan 'apt-get install chromium'"
+        if os.environ.get("KINERJA_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (KINERJA_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture(scope="session")
+def voila_server(tmp_path_factory):
+    """`kinerja serve` on a free port over a fresh 60-pegawai demo database; stopped with SIGTERM after."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from types import SimpleNamespace
+
+    from kinerja_lib import links
+    from kinerja_lib.demo import generate_demo
+
+    tmp = tmp_path_factory.mktemp("voila")
+    path = tmp / "demo.db"
+    database = open_db(path)
+    summary = generate_demo(database, pegawai=60, seed=2026, answers=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    issued = links.issue_links(database, summary.cycle_id, base_url=base)
+    admin = links.issue_admin_link(database, summary.cycle_id, base_url=base)
+    database.close()
+    log = tmp / "voila.log"
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "kinerja"), "--db", str(path), "serve", "--port",
+                             str(port), "--log", str(log)], cwd=tmp, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/", timeout=5) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("kinerja serve did not start:\n" + proc.stdout.read().decode(errors="replace"))
+        time.sleep(0.3)
+    yield SimpleNamespace(base=base, db_path=path, log=log, links=issued, admin=admin, cycle_id=summary.cycle_id,
+                          process=proc)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("kinerja serve did not stop within 60 s of SIGTERM")
+    if proc.returncode != 0:
+        pytest.fail(f"kinerja serve exited with {proc.returncode}:\n" + proc.stdout.read().decode(errors="replace"))

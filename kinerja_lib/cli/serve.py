@@ -74,6 +74,9 @@ def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Pat
         def _config_file_paths_default(self):
             return [str(config.PROJECT_ROOT)]
 
+    # the "kinerja" page template lives in <repo>/share/jupyter/voila/templates/kinerja
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        filter(None, [str(config.PROJECT_ROOT / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")]))
     os.environ[config.ENV_DB] = str(db_path.resolve())
     os.environ["KINERJA_FORMS_LOG"] = str(log_path.resolve())
     # where a preheated kernel fetches its request data (kinerja_lib.forms.kernel.wait_for_request)

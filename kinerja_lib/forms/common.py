@@ -31,6 +31,9 @@ CSS = """
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif; }
 .k360 .widget-html-content { font-size: 15px; line-height: 1.45; }
 .k360 .widget-html, .k360 .widget-html-content { box-sizing: border-box; max-width: 100%; }
+/* the progress bar sticks to the top while scrolling: no clipping boxes between it and the page */
+.jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output, .k360 .widget-box, .k360.widget-box {
+  overflow: visible !important; }
 .k360-header, .k360-progress, .k360-card, .k360-value, .k360-confirm { box-sizing: border-box; }
 .k360-header { background: #12355b; color: #fff; border-radius: 12px; padding: 14px 18px; margin-bottom: 10px; }
 .k360-header h1 { font-size: 20px; margin: 0 0 4px 0; color: #fff; }
@@ -50,7 +53,8 @@ CSS = """
 .k360-bar { background: #e4e7eb; border-radius: 999px; height: 10px; overflow: hidden; margin: 4px 0; }
 .k360-bar > div { background: #2f9e44; height: 100%; }
 .k360-progress { background: #f8fafc; border: 1px solid #d9e2ec; border-radius: 10px; padding: 8px 12px;
-  position: sticky; top: 0; z-index: 10; }
+  position: sticky; top: 0; z-index: 10; margin-top: 16px !important;
+  box-shadow: 0 -14px 0 0 #fff, 0 2px 6px rgba(16, 42, 67, .08); }
 .k360-value { background: #fff; border: 1px solid #d9e2ec; border-radius: 10px; padding: 8px 12px; margin: 8px 0; }
 .k360-value-title { font-weight: 600; color: #12355b; }
 .k360-expect { background: #fff8e1; border-left: 4px solid #f2b705; padding: 6px 10px; margin: 6px 0;
@@ -75,6 +79,8 @@ CSS = """
 .k360-confirm { background: #fff8e1; border: 1px solid #f2b705; border-radius: 10px; padding: 10px 12px; }
 .k360 .widget-textarea textarea { font-size: 15px; }
 .k360 button.jupyter-button { border-radius: 8px; height: 36px; padding: 0 14px; }
+.k360 .widget-button { width: auto; min-width: 120px; align-self: flex-start; }
+.k360-card .widget-button { align-self: center; }
 .k360 .mod-primary { background: #12355b; }
 .k360-table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .k360-table th, .k360-table td { border-bottom: 1px solid #e4e7eb; padding: 5px 6px; text-align: left; }
@@ -84,6 +90,7 @@ CSS = """
   .k360 { font-size: 14px; }
   .k360-header h1 { font-size: 18px; }
   .k360-scale .widget-toggle-button { min-width: 40px; padding: 0 8px; }
+  .k360-progress .k360-muted { font-size: 12px; }
 }
 </style>
 """

@@ -44,6 +44,7 @@ def keep_light() -> None:
 def preload(page: str = "penilaian") -> None:
     """Import everything the page needs ahead of the request (a preheated kernel does this early)."""
     keep_light()
+    log.propagate = False  # in a kernel, stderr could surface on the page: the log file is the only sink
     import ipywidgets  # noqa: F401
 
     from .. import form_service, links  # noqa: F401
@@ -92,16 +93,20 @@ def setup_logging(db_path: str | os.PathLike | None = None) -> Path | None:
     from .. import config
 
     path = Path(os.environ.get(ENV_FORMS_LOG) or config.db_path(db_path).parent / "kinerja-forms.log")
-    if any(getattr(h, "baseFilename", None) == str(path.absolute()) for h in log.handlers):
+    ours = [h for h in log.handlers if getattr(h, "_kinerja_forms", False)]
+    if any(h.baseFilename == str(path.absolute()) for h in ours):
         return path
     try:
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    handler._kinerja_forms = True
+    for old in ours:  # one log file per process
+        log.removeHandler(old)
+        old.close()
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    log.propagate = False  # nothing reaches the kernel's stderr, hence nothing reaches the page
     return path
 
 

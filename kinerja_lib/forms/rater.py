@@ -151,6 +151,7 @@ class AssessmentForm(widgets.VBox):
         buttons = widgets.ToggleButtons(options=self._options, value=value, tooltips=self._tooltips,
                                         description="", layout=widgets.Layout(width="100%"))
         buttons.add_class("k360-scale")
+        buttons.add_class("k360-answer")
         buttons.observe(functools.partial(self._on_score, item), names="value")
         self._scores[item] = buttons
         return buttons
@@ -224,6 +225,7 @@ class AssessmentForm(widgets.VBox):
             buttons = widgets.ToggleButtons(options=list(RATINGS), value=d.rating, disabled=not d.editable,
                                             layout=widgets.Layout(width="100%"))
             buttons.add_class("k360-scale")
+            buttons.add_class("k360-decision")
             buttons.observe(functools.partial(self._on_decision, d.jenis), names="value")
             self._decisions[d.jenis] = buttons
             out += [html_box(f"<b>{esc(d.label)}</b><div class='k360-muted'>{esc(d.note)}</div>"), buttons]

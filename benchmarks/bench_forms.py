@@ -1,0 +1,280 @@
+"""The rater form under load: link-to-interactive time in Chromium, kernel memory per session, save latency.
+
+``open_link`` and ``open_link_busy`` start ``kinerja serve`` (the committed voila.json: preheated kernels)
+on a 300-pegawai demo database (no answers yet, so every rater has forms to fill) and open 12 different rater links one after another in Debian's Chromium,
+timing from navigation to the first "Mulai menilai/Lanjutkan/Lihat" button being visible and enabled
+(the list is interactive). ``busy`` does the same while 4 other raters, in a separate browser process,
+keep answering items every 0.3 s. Target: median under 1.5 s.
+
+``kernel_rss`` opens 6 rater forms and reads VmRSS and PSS of each of their kernels from /proc
+(target under 100 MB) and how many such sessions 24 GB holds.
+
+``save_latency`` runs 20 writer processes, each saving 120 answers through ``form_service.save_answer``
+(the same checked BEGIN IMMEDIATE transaction a form kernel runs) 20 times a second, and reports
+p50/p99 per save (target p99 under 100 ms). ``save_latency_saturated`` saves back to back with no
+pause: 20 processes on 2 cores keep the write lock busy all the time, so its tail shows queueing
+and CPU oversubscription rather than anything a rater would meet.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.run import Case
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+OPENS = 12
+BUSY_RATERS = 4
+WRITERS = 20
+SAVES_PER_WRITER = 120
+TARGET_OPEN_S = 1.5
+TARGET_RSS_MB = 100
+TARGET_P99_S = 0.100
+PACED_INTERVAL_S = 0.05  # each writer saves 20 times a second: 400 saves/s in all, far above real raters
+
+
+# --------------------------------------------------------------------------- server
+
+def _server_setup(workdir: Path) -> dict:
+    from kinerja_lib import links
+    from kinerja_lib.demo import build_demo_database
+
+    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    issued = links.issue_links(db, summary.cycle_id, base_url=base)
+    db.close()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "kinerja"), "--db", str(workdir / "demo.db"), "serve",
+                             "--port", str(port)], cwd=workdir, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/", timeout=5):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("kinerja serve did not start") from None
+            time.sleep(0.3)
+    time.sleep(5)  # let the preheated pools fill, as on a server that has been up for a while
+    return {"proc": proc, "base": base, "urls": [i.url for i in issued], "workdir": workdir}
+
+
+def _stop(state) -> None:
+    proc = state["proc"]
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _open_times(urls: list[str]) -> list[float]:
+    from playwright.sync_api import expect, sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        warm = context.new_page()  # the browser caches Voilà's static files once, like a returning rater
+        warm.goto(urls[-1])
+        expect(warm.locator(".k360-card button").first).to_be_enabled(timeout=60_000)
+        warm.close(run_before_unload=True)
+        for url in urls[:OPENS]:
+            time.sleep(1.0)  # raters arrive one by one; the pool refills between them
+            page = context.new_page()
+            t0 = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            expect(page.locator(".k360-card button").first).to_be_enabled(timeout=60_000)
+            times.append(time.perf_counter() - t0)
+            page.close(run_before_unload=True)
+        browser.close()
+    return times
+
+
+def _busy_raters(urls: list[str], ready, stop) -> None:
+    """Keep BUSY_RATERS forms open and answer an item on each every 0.3 s until ``stop`` is set."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pages = []
+        for url in urls:
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.goto(url)
+            page.locator(".k360-card button").first.click(timeout=60_000)
+            expect(page.locator(".k360-answer").first).to_be_visible(timeout=60_000)
+            pages.append(page)
+        ready.set()
+        n = 0
+        while not stop.is_set():
+            for page in pages:
+                groups = page.locator(".k360-answer")
+                groups.nth(n % 21).get_by_role("button", name=str(1 + n % 5), exact=True).click()
+            n += 1
+            time.sleep(0.3)
+        browser.close()
+
+
+def _summary(times: list[float]) -> dict:
+    ordered = sorted(times)
+    median = statistics.median(ordered)
+    return {"buka_median_s": round(median, 3), "buka_p90_s": round(ordered[int(0.9 * (len(ordered) - 1))], 3),
+            "buka_min_s": round(ordered[0], 3), "buka_maks_s": round(ordered[-1], 3), "jumlah_buka": len(times),
+            "buka_semua_s": [round(t, 3) for t in times], "target_median_s": TARGET_OPEN_S,
+            "meets_target": median < TARGET_OPEN_S, "beban_1menit": os.getloadavg()[0]}
+
+
+def _open_run(state) -> dict:
+    try:
+        return _summary(_open_times(state["urls"][BUSY_RATERS:]))
+    finally:
+        _stop(state)
+
+
+def _open_busy_run(state) -> dict:
+    ctx = mp.get_context("spawn")
+    ready, stop = ctx.Event(), ctx.Event()
+    busy = ctx.Process(target=_busy_raters, args=(state["urls"][:BUSY_RATERS], ready, stop))
+    busy.start()
+    try:
+        if not ready.wait(timeout=180):
+            raise RuntimeError("the busy raters did not start")
+        out = _summary(_open_times(state["urls"][BUSY_RATERS:]))
+        out["penilai_aktif_lain"] = BUSY_RATERS
+        return out
+    finally:
+        stop.set()
+        busy.join(timeout=60)
+        _stop(state)
+
+
+# --------------------------------------------------------------------------- kernel memory
+
+def _kernel_pid(kernel_id: str) -> int | None:
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if f"kernel-{kernel_id}.json".encode() in cmdline:
+                return int(pid)
+    return None
+
+
+def _memory_mb(pid: int) -> tuple[float, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    pss = int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1)) / 1024
+    return rss, pss
+
+
+def _rss_run(state) -> dict:
+    from playwright.sync_api import expect, sync_playwright
+
+    sessions = 6
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            kernels, pages = [], []
+            for url in state["urls"][:sessions]:
+                page = browser.new_page(viewport={"width": 1000, "height": 900})
+                seen: list[str] = []
+                page.on("websocket", lambda ws, seen=seen: seen.extend(
+                    re.findall(r"/api/kernels/([0-9a-f-]{36})/channels", ws.url)))
+                page.goto(url)
+                page.locator(".k360-card button").first.click(timeout=60_000)
+                expect(page.locator(".k360-answer").first).to_be_visible(timeout=60_000)
+                page.locator(".k360-answer").first.get_by_role("button", name="3", exact=True).click()
+                kernels.extend(seen[:1])
+                pages.append(page)
+            time.sleep(2)
+            mem = [_memory_mb(pid) for pid in filter(None, map(_kernel_pid, kernels))]
+            browser.close()
+    finally:
+        _stop(state)
+    rss = statistics.median(m[0] for m in mem)
+    pss = statistics.median(m[1] for m in mem)
+    ram_mb = 24 * 1024
+    return {"sesi": len(mem), "rss_kernel_median_mb": round(rss, 1), "rss_kernel_maks_mb": round(max(m[0] for m in mem), 1),
+            "pss_kernel_median_mb": round(pss, 1), "target_rss_mb": TARGET_RSS_MB, "meets_target": rss < TARGET_RSS_MB,
+            "sesi_dalam_24gb_rss": int(ram_mb // rss), "sesi_dalam_24gb_pss": int(ram_mb // pss)}
+
+
+# --------------------------------------------------------------------------- save latency
+
+def _writer(path: str, token: str, barrier, results, interval: float) -> None:
+    from kinerja_lib import form_service as fs
+    from kinerja_lib import links
+    from kinerja_lib.store import connect
+
+    db = connect(path)
+    grant = links.resolve(db, token)
+    overview = fs.overview(db, grant)
+    targets = [(a.id, item) for a in overview.assignments
+               for item in fs.item_codes_for(overview.cycle.settings, a.relation)]
+    barrier.wait()
+    times = []
+    for n in range(SAVES_PER_WRITER):
+        aid, item = targets[n % len(targets)]
+        t0 = time.perf_counter()
+        fs.save_answer(db, grant, aid, item, 1 + n % 5)
+        times.append(time.perf_counter() - t0)
+        if interval:
+            time.sleep(interval)
+    results.put(times)
+
+
+def _latency_setup(workdir: Path) -> dict:
+    from kinerja_lib import links
+    from kinerja_lib.demo import build_demo_database
+
+    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False)
+    issued = links.issue_links(db, summary.cycle_id)[:WRITERS]
+    db.close()
+    return {"path": str(workdir / "demo.db"), "tokens": [i.token for i in issued]}
+
+
+def _latency_run(state, interval: float) -> dict:
+    ctx = mp.get_context("fork")
+    barrier, results = ctx.Barrier(WRITERS), ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(state["path"], t, barrier, results, interval))
+             for t in state["tokens"]]
+    for p in procs:
+        p.start()
+    times = sorted(t for _ in procs for t in results.get(timeout=300))
+    for p in procs:
+        p.join()
+    p50, p99 = times[len(times) // 2], times[int(0.99 * (len(times) - 1))]
+    return {"penulis": WRITERS, "simpan": len(times), "simpan_p50_ms": round(1000 * p50, 1),
+            "simpan_p99_ms": round(1000 * p99, 1), "simpan_maks_ms": round(1000 * times[-1], 1),
+            "jeda_antar_simpan_s": interval, "target_p99_ms": 1000 * TARGET_P99_S, "meets_target": p99 < TARGET_P99_S,
+            "beban_1menit": os.getloadavg()[0]}
+
+
+def cases() -> list[Case]:
+    return [
+        Case("forms", "open_link", OPENS, _open_run, _server_setup, quick=True),
+        Case("forms", "open_link_busy", OPENS, _open_busy_run, _server_setup),
+        Case("forms", "kernel_rss", 6, _rss_run, _server_setup, quick=True),
+        Case("forms", "save_latency", WRITERS * SAVES_PER_WRITER, lambda s: _latency_run(s, PACED_INTERVAL_S),
+             _latency_setup, quick=True),
+        Case("forms", "save_latency_saturated", WRITERS * SAVES_PER_WRITER, lambda s: _latency_run(s, 0.0),
+             _latency_setup),
+    ]

@@ -1,0 +1,169 @@
+"""The real pages in Chromium: open a demo link, fill a form, reload, submit, find the rows; bad link; admin.
+
+Screenshots for the README are written to docs/img/ on every run, so they show the current UI.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+WAIT = 60_000
+
+
+def _query(path, sql, params=()):
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _pending(server, exclude=()):
+    """Return (rater nip, assignment id, ratee name) of not-yet-started forms, one per rater."""
+    rows = _query(server.db_path,
+                  "SELECT a.rater_nip, a.id, p.nama FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
+                  "WHERE a.cycle_id = ? AND a.status = 'belum' AND a.aktif = 1 ORDER BY a.rater_nip, a.id",
+                  [server.cycle_id])
+    seen, out = set(exclude), []
+    for nip, aid, nama in rows:
+        same_name = _query(server.db_path, "SELECT COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
+                           "WHERE a.cycle_id = ? AND a.rater_nip = ? AND p.nama = ?", [server.cycle_id, nip, nama])
+        if nip not in seen and same_name[0][0] == 1:
+            seen.add(nip)
+            out.append((nip, aid, nama))
+    return out
+
+
+def _url(server, nip):
+    return next(i.url for i in server.links if i.nip == nip)
+
+
+def _wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.2)
+
+
+def _open_form(page, ratee):
+    page.locator(".k360-card", has_text=ratee).get_by_role("button").click()
+    expect(page.get_by_text("Perilaku Kerja BerAKHLAK")).to_be_visible(timeout=WAIT)
+
+
+def _shot(page, name):
+    IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMG / name))
+
+
+def test_rater_fills_reloads_and_submits_a_form(browser, voila_server):
+    """A whole form filled in the browser autosaves, survives a reload, submits after confirmation and locks."""
+    nip, aid, ratee = _pending(voila_server)[0]
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    page.goto(_url(voila_server, nip))
+    expect(page.get_by_text("Penilaian Perilaku Kerja 360°")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".k360-card").first).to_be_visible(timeout=WAIT)
+    _shot(page, "penilai-daftar.png")
+
+    _open_form(page, ratee)
+    total = int(re.search(r"dari (\d+) butir", page.locator(".k360-progress").inner_text()).group(1))
+    groups = page.locator(".k360-answer")
+    expect(groups).to_have_count(total)
+    for n in range(total):
+        label = "Tidak dapat menilai" if n == 0 else str(3 + n % 3)
+        groups.nth(n).get_by_role("button", name=label, exact=True).click()
+    expect(page.get_by_text(f"Terisi {total} dari {total} butir")).to_be_visible(timeout=WAIT)
+    comment = "Sigap melayani <warga> & teliti"
+    page.locator("textarea").first.fill(comment)
+    page.locator("textarea").first.press("Tab")
+    _wait_for(lambda: _query(voila_server.db_path, "SELECT teks FROM comment WHERE assignment_id = ?", [aid])
+              == [(comment,)])
+    saved = dict(_query(voila_server.db_path, "SELECT item, score FROM response WHERE assignment_id = ?", [aid]))
+    assert len(saved) == total and list(saved.values()).count(None) == 1
+    _shot(page, "penilai-kompetensi.png")  # the end of the form: competencies with level descriptors, comments
+    page.evaluate("document.getElementById('rendered_cells').scrollTo(0, 0)")
+    _shot(page, "penilai-formulir.png")
+
+    page.reload()
+    card = page.locator(".k360-card", has_text=ratee)
+    expect(card).to_contain_text("Draf", timeout=WAIT)
+    expect(card).to_contain_text(f"{total}/{total} butir")
+    _open_form(page, ratee)
+    expect(page.locator(".k360-answer .mod-active")).to_have_count(total, timeout=WAIT)
+    expect(page.locator("textarea").first).to_have_value(comment)
+
+    page.get_by_role("button", name="Kirim penilaian").click()
+    expect(page.get_by_text("Setelah dikirim, jawaban terkunci dan tidak dapat diubah.").last).to_be_visible()
+    page.get_by_role("button", name="Ya, kirim sekarang").click()
+    expect(page.get_by_text("Penilaian ini terkunci").first).to_be_visible(timeout=WAIT)
+    expect(page.locator(".k360-answer button:not([disabled])")).to_have_count(0)
+    assert _query(voila_server.db_path, "SELECT status FROM assignment WHERE id = ?", [aid]) == [("terkirim",)]
+    assert dict(_query(voila_server.db_path, "SELECT item, score FROM response WHERE assignment_id = ?",
+                       [aid])) == saved
+    page.close(run_before_unload=True)
+
+
+@pytest.mark.parametrize("query", ["t=bukan-tautan-yang-sah", "", "t=" + "A" * 43 + "&template=classic"])
+def test_bad_link_shows_one_message_and_no_traceback(page, voila_server, query):
+    """An invalid link shows the single refusal message, no traceback, no form."""
+    page.goto(f"{voila_server.base}/voila/render/penilaian.ipynb?{query}")
+    expect(page.get_by_text("Tautan tidak dapat digunakan")).to_be_visible(timeout=WAIT)
+    content = page.content()
+    assert "Traceback" not in content and "There was an error" not in content
+    expect(page.locator(".k360-card")).to_have_count(0)
+    page.close(run_before_unload=True)
+
+
+def test_two_raters_at_the_same_time(browser, voila_server):
+    """Two raters on a desktop and a phone work at once; each answer lands on the right form."""
+    (nip1, aid1, ratee1), (nip2, aid2, ratee2) = _pending(voila_server)[1:3]
+    desk = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    desk.goto(_url(voila_server, nip1), wait_until="commit")
+    phone.goto(_url(voila_server, nip2), wait_until="commit")
+    for page, ratee in ((desk, ratee1), (phone, ratee2)):
+        expect(page.locator(".k360-card", has_text=ratee)).to_be_visible(timeout=WAIT)
+        _open_form(page, ratee)
+    desk.locator(".k360-answer").nth(0).get_by_role("button", name="2", exact=True).click()
+    phone.locator(".k360-answer").nth(1).get_by_role("button", name="5", exact=True).click()
+    expect(phone.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
+    expect(desk.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
+    _shot(phone, "penilai-ponsel.png")
+    assert _query(voila_server.db_path, "SELECT assignment_id, item, score FROM response WHERE assignment_id IN "
+                  "(?, ?) ORDER BY assignment_id", [aid1, aid2]) == sorted([(aid1, "B1.1", 2), (aid2, "B1.2", 5)])
+    for page in (desk, phone):
+        page.close(run_before_unload=True)
+
+
+def test_admin_dashboard(page, voila_server):
+    """The admin link shows completion matching the database and offers the reminder list."""
+    page.set_viewport_size({"width": 1100, "height": 1100})
+    page.goto(voila_server.admin.url)
+    expect(page.get_by_text("Dasbor Admin Penilaian 360°")).to_be_visible(timeout=WAIT)
+    done, total = _query(voila_server.db_path, "SELECT SUM(status = 'terkirim'), COUNT(*) FROM assignment "
+                         "WHERE cycle_id = ? AND aktif = 1", [voila_server.cycle_id])[0]
+    expect(page.get_by_text(f"{done} dari {total} penilaian terkirim")).to_be_visible()
+    expect(page.get_by_text("Kelengkapan per relasi")).to_be_visible()
+    _shot(page, "admin-dasbor.png")
+    page.get_by_role("button", name="Siapkan daftar pengingat (CSV)").click()
+    with page.expect_download() as info:
+        page.get_by_text("Unduh daftar pengingat").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "NIP,nama,unit,jumlah dinilai,belum diisi,draf,terkirim"
+    page.close(run_before_unload=True)
+
+
+def test_server_log_never_records_a_token_and_closed_tabs_free_their_kernels(voila_server):
+    """Requests are logged by path only (no issued token in the log); closing a tab shuts its kernel down."""
+    text = voila_server.log.read_text(encoding="utf-8")
+    assert "GET /voila/render/penilaian.ipynb" in text
+    assert re.search(r"204 POST /voila/api/shutdown/[0-9a-f-]{36}", text)
+    assert "403 POST /voila/api/shutdown" not in text
+    assert not [i.nip for i in voila_server.links if i.token in text]
+    assert voila_server.admin.token not in text

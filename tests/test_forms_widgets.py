@@ -1,0 +1,259 @@
+"""The rater and admin apps without a browser: set values, click, assert on the database.
+
+A browser can set any widget value or click a disabled button with a crafted comm message; these
+tests do the same through the widget API and prove every such action is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+
+import pytest
+
+from kinerja_lib import form_service, links
+from kinerja_lib.forms import AdminApp, RaterApp
+from kinerja_lib.forms import kernel
+from kinerja_lib.forms.common import DENIED_TITLE, GENERIC_ERROR
+from kinerja_lib.forms.rater import TDM
+
+
+def _grant(org, key):
+    issued = links.issue_links(org.db, org.cycle.id, nips=[org.nip[key]])[0]
+    return links.resolve(org.db, issued.token)
+
+
+def _admin(org):
+    return links.resolve(org.db, links.issue_admin_link(org.db, org.cycle.id).token)
+
+
+def _open(org, rater, ratee):
+    app = RaterApp(org.db, _grant(org, rater))
+    aid = org.assignment[(rater, ratee)]
+    app.open_buttons[aid].click()
+    return app, app.form, aid
+
+
+def _fill(form, score=4, tdm=0):
+    for n, widget in enumerate(form.scores.values()):
+        widget.value = TDM if n < tdm else score
+
+
+def _answers(db, aid):
+    return dict(db.execute("SELECT item, score FROM response WHERE assignment_id = ?", [aid]).fetchall())
+
+
+def _status(db, aid):
+    return db.execute("SELECT status FROM assignment WHERE id = ?", [aid]).fetchone()[0]
+
+
+def test_filling_and_submitting_a_whole_form_through_the_widgets(small_org):
+    """Clicking every answer saves it at once; submit asks for confirmation, then locks the form."""
+    app, form, aid = _open(small_org, "andi", "budi")
+    assert form.submit_button.disabled
+    _fill(form, score=5, tdm=2)
+    form.comments["kekuatan"].value = "Teliti <b>sekali</b>"
+    codes = list(form.scores)
+    assert _answers(small_org.db, aid) == {c: (None if n < 2 else 5) for n, c in enumerate(codes)}
+    assert _status(small_org.db, aid) == "draf"
+    assert not form.submit_button.disabled
+    form.submit_button.click()
+    assert _status(small_org.db, aid) == "draf"  # only the confirmation opened
+    form.confirm_button.click()
+    assert _status(small_org.db, aid) == "terkirim"
+    assert form.locked and all(w.disabled for w in form.scores.values())
+    assert small_org.db.execute("SELECT teks FROM comment WHERE assignment_id = ?", [aid]).fetchone()[0] == (
+        "Teliti <b>sekali</b>")
+    form.back_button.click()
+    assert "1 dari 4 penilaian terkirim" in app.list_html()
+
+
+def test_reopening_a_form_restores_the_saved_answers(small_org):
+    """Leaving and reopening a form (or a new session with the same link) shows what was saved."""
+    app, form, aid = _open(small_org, "citra", "andi")
+    form.scores["B2.3"].value = 2
+    form.scores["K05"].value = TDM
+    form.comments["pengembangan"].value = "Manajemen waktu"
+    later = RaterApp(small_org.db, _grant(small_org, "citra"))
+    later.open_buttons[aid].click()
+    restored = later.form
+    assert (restored.scores["B2.3"].value, restored.scores["K05"].value, restored.scores["B1.1"].value) == (
+        2, TDM, None)
+    assert restored.comments["pengembangan"].value == "Manajemen waktu"
+
+
+def test_clicking_the_disabled_submit_of_an_incomplete_form_is_refused(small_org):
+    """A crafted click on the disabled submit shows what is missing and submits nothing."""
+    app, form, aid = _open(small_org, "budi", "citra")
+    form.scores["B1.1"].value = 3
+    assert form.submit_button.disabled
+    form.submit_button.click()
+    assert "24 butir belum diisi" in form.message
+    form.confirm_button.click()
+    assert _status(small_org.db, aid) == "draf"
+
+
+def test_confirming_without_asking_first_is_refused(small_org):
+    """A crafted click on the hidden confirm button does not submit."""
+    app, form, aid = _open(small_org, "budi", "citra")
+    _fill(form)
+    form.confirm_button.click()
+    assert _status(small_org.db, aid) == "draf"
+    assert "Kirim penilaian" in form.message
+
+
+def test_changes_to_a_locked_form_are_refused_and_put_back(small_org):
+    """After submission, crafted value changes are refused, the widgets revert, the database keeps its rows."""
+    app, form, aid = _open(small_org, "dewi", "dewi")
+    _fill(form, score=3)
+    form.comments["kekuatan"].value = "asli"
+    form.submit_button.click()
+    form.confirm_button.click()
+    before = _answers(small_org.db, aid)
+    form.scores["B1.1"].value = 1
+    form.comments["kekuatan"].value = "diubah"
+    assert (form.scores["B1.1"].value, form.comments["kekuatan"].value) == (3, "asli")
+    assert "terkunci" in form.message
+    assert _answers(small_org.db, aid) == before
+    assert small_org.db.execute("SELECT teks FROM comment WHERE assignment_id = ?", [aid]).fetchone()[0] == "asli"
+
+
+def test_a_crafted_deselect_never_erases_an_answer(small_org):
+    """Setting an answered item back to no selection restores the stored answer."""
+    app, form, aid = _open(small_org, "kepala", "kepala")
+    form.scores["B6.2"].value = 4
+    form.scores["B6.2"].value = None
+    assert form.scores["B6.2"].value == 4
+    assert _answers(small_org.db, aid) == {"B6.2": 4}
+
+
+def test_an_over_long_comment_is_kept_in_the_box_but_not_saved(small_org):
+    """Beyond the limit the comment is refused with the count; the text stays so it can be shortened."""
+    app, form, aid = _open(small_org, "budi", "andi")
+    form.comments["kekuatan"].value = "a" * 1001
+    assert "1001 karakter, paling banyak 1000" in form.message
+    assert form.comments["kekuatan"].value == "a" * 1001
+    assert small_org.db.execute("SELECT COUNT(*) FROM comment WHERE assignment_id = ?", [aid]).fetchone()[0] == 0
+
+
+def test_names_and_texts_are_escaped(small_org):
+    """A name or Ekspektasi Khusus full of markup is shown as text, never as HTML."""
+    app = RaterApp(small_org.db, _grant(small_org, "kepala"))
+    page = app.list_html()
+    assert "Andi &lt;b&gt;Pratama&lt;/b&gt; &amp; &quot;Co&quot;" in page
+    assert "<b>Pratama" not in page
+    app.open_buttons[small_org.assignment[("kepala", "andi")]].click()
+    html = "\n".join(w.value for w in _walk(app.form) if hasattr(w, "value") and isinstance(w.value, str))
+    assert "Layani &lt;warga&gt; dengan senyum &amp; cepat" in html and "<warga>" not in html
+
+
+def _walk(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _walk(child)
+
+
+def test_a_link_revoked_mid_session_leaves_only_the_refusal(small_org):
+    """When the link dies during a session, the next action replaces the whole app with one message."""
+    app, form, aid = _open(small_org, "andi", "citra")
+    links.revoke(small_org.db, small_org.cycle.id, small_org.nip["andi"])
+    form.scores["B1.1"].value = 5
+    assert app.denied
+    assert len(app.children) == 1 and DENIED_TITLE in app.children[0].value
+    assert _answers(small_org.db, aid) == {}
+
+
+def test_unexpected_errors_are_shown_plainly_and_logged(small_org, monkeypatch, caplog):
+    """An unexpected failure in a callback shows a plain Indonesian message and logs the traceback."""
+    app, form, aid = _open(small_org, "andi", "citra")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(form_service, "save_answer", broken)
+    with caplog.at_level(logging.ERROR, logger="kinerja_lib.forms"):
+        form.scores["B1.1"].value = 5
+    assert GENERIC_ERROR.split(".")[0] in form.message and "disk full" not in form.message
+    assert form.scores["B1.1"].value is None
+    assert any("disk full" in (r.exc_text or "") or (r.exc_info and "disk full" in str(r.exc_info[1]))
+               for r in caplog.records)
+
+
+def test_pejabat_penilai_decision_through_the_form(small_org):
+    """The atasan's form records Rating Hasil Kerja; the Rating Perilaku choice is disabled before results."""
+    app, form, aid = _open(small_org, "kepala", "citra")
+    assert form.decisions["perilaku"].disabled
+    form.decisions["hasil_kerja"].value = "Di Bawah Ekspektasi"
+    form.decisions["perilaku"].value = "Sesuai Ekspektasi"  # crafted: refused and put back
+    assert form.decisions["perilaku"].value is None
+    rows = small_org.db.execute("SELECT 'hk', rating FROM rating_hasil_kerja UNION ALL "
+                                "SELECT 'rp', rating FROM rating_perilaku").fetchall()
+    assert rows == [("hk", "Di Bawah Ekspektasi")]
+
+
+@pytest.mark.parametrize("query", ["", "t=", "t=abc", "t=" + "A" * 43, "x=1"])
+def test_kernel_page_for_a_bad_link_is_the_single_refusal(small_org_path, query):
+    """The notebook entry point answers any bad token with the one refusal message and nothing else."""
+    page = kernel.rater_app(query, small_org_path)
+    assert DENIED_TITLE in page.value and not hasattr(page, "children")
+
+
+def test_kernel_pages_check_the_kind_of_link(small_org_path):
+    """A rater link does not open the admin dashboard, nor an admin link the rater form."""
+    from kinerja_lib.store import open_db
+
+    db = open_db(small_org_path)
+    cycle = db.execute("SELECT id FROM cycle").fetchone()[0]
+    rater = links.issue_links(db, cycle)[0]
+    admin = links.issue_admin_link(db, cycle)
+    db.close()
+    assert isinstance(kernel.rater_app(f"t={rater.token}", small_org_path), RaterApp)
+    assert isinstance(kernel.admin_app(f"t={admin.token}", small_org_path), AdminApp)
+    assert DENIED_TITLE in kernel.admin_app(f"t={rater.token}", small_org_path).value
+    assert DENIED_TITLE in kernel.rater_app(f"t={admin.token}", small_org_path).value
+
+
+def test_kernel_page_without_database_says_so_without_details(tmp_path):
+    """A missing database gives a plain 'not available' page, no path and no traceback."""
+    page = kernel.rater_app("t=" + "A" * 43, tmp_path / "nope.db")
+    assert "Layanan belum tersedia" in page.value and "nope.db" not in page.value
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_admin_dashboard_figures_reminders_and_reopen(small_org):
+    """The dashboard shows completion, offers the reminder CSV, and reopens a submitted form with a reason."""
+    rater_app, form, aid = _open(small_org, "budi", "budi")
+    _fill(form)
+    form.submit_button.click()
+    form.confirm_button.click()
+    app = AdminApp(small_org.db, _admin(small_org))
+    assert "1 dari 17 penilaian terkirim" in app.page_html()
+    assert "Andi &lt;b&gt;Pratama&lt;/b&gt;" in app.page_html()
+    c = app.controls
+    c["reminders"].click()
+    payload = re.search(r"base64,([A-Za-z0-9+/=]+)'", app.page_html()).group(1)
+    csv_text = base64.b64decode(payload).decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == "NIP,nama,unit,jumlah dinilai,belum diisi,draf,terkirim"
+    assert len(csv_text.splitlines()) == 1 + 5
+    c["nip"].value = "12345"
+    c["search"].click()
+    assert "18 digit" in app.message
+    c["nip"].value = small_org.nip["budi"]
+    c["search"].click()
+    assert c["forms"].value == aid
+    c["reopen"].click()  # no reason yet
+    assert "Alasan" in app.message and _status(small_org.db, aid) == "terkirim"
+    c["reason"].value = "Permintaan penilai, salah klik"
+    c["reopen"].click()
+    assert _status(small_org.db, aid) == "draf"
+    assert "0 dari 17 penilaian terkirim" in app.page_html()
+    assert "dibuka kembali" in app.message
+
+
+def test_admin_dashboard_refuses_a_revoked_admin_link_on_refresh(small_org):
+    """Re-issuing the admin link kills the open dashboard at its next action."""
+    app = AdminApp(small_org.db, _admin(small_org))
+    links.issue_admin_link(small_org.db, small_org.cycle.id)
+    app.controls["refresh"].click()
+    assert app.denied and DENIED_TITLE in app.children[0].value

@@ -57,6 +57,11 @@ _EXPORTS: dict[str, str] = {
     "import_ekspektasi": "importers",
     "import_standar_kompetensi": "importers",
     "import_potensi": "importers",
+    "issue_links": "links",
+    "issue_admin_link": "links",
+    "resolve": "links",
+    "revoke": "links",
+    "export_links": "links",
 }
 
 __all__ = sorted(_EXPORTS)

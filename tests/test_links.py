@@ -211,3 +211,16 @@ def test_tokens_are_masked_in_server_logs(text, expected):
     assert redact(text) == expected
     record = logging.LogRecord("tornado.general", logging.WARNING, __file__, 1, "bad request %s", (text,), None)
     assert RedactingFormatter("%(message)s").format(record) == f"bad request {expected}"
+
+
+def test_serve_refuses_a_busy_port_with_a_clear_message(small_org_path):
+    """`kinerja serve` on a port already in use exits 1 with an Indonesian message, before starting Voilà."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = CliRunner().invoke(main, ["--db", str(small_org_path), "serve", "--port", str(port)])
+    assert res.exit_code == 1
+    assert f"Tidak dapat mendengarkan di 127.0.0.1:{port}" in res.output

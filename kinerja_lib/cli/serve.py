@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import signal
+import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import click
 
 from .. import config
 from ..cycle import get_cycle
+from ..errors import KinerjaError
 from ..links import export_links, issue_admin_link, issue_links, revoke
 from .common import get_db, with_db
 
@@ -116,6 +118,13 @@ def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Pat
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str | None) -> None:
     """Jalankan server formulir (Voilà) untuk penilai dan admin; berhenti dengan Ctrl+C."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise KinerjaError(f"Tidak dapat mendengarkan di {host}:{port} ({exc.strerror}); "
+                               "pilih --port atau --host lain.") from None
     db = get_db(ctx)  # creates/migrates, so form kernels never have to
     db_path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2] or "")
     if not db_path.name:

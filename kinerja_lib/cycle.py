@@ -33,6 +33,10 @@ class Cycle:
         return self.status == "terbuka"
 
 
+#: Settings keyed by rater group, narrowed with ``kelompok``.
+PER_GROUP_SETTINGS = ("minimal_penilai", "bobot", "kompetensi_per_relasi")
+
+
 def merge_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the method defaults updated with ``overrides`` (nested dicts merged), validated.
 
@@ -41,8 +45,15 @@ def merge_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     >>> merge_settings({"minimal_penilai": {"rekan": 2}})["minimal_penilai"]["rekan"]
     2
     """
+    overrides = overrides or {}
     settings = load_method_defaults()
-    for key, value in (overrides or {}).items():
+    if "kelompok" in overrides and isinstance(overrides["kelompok"], list):
+        # Narrowing the groups drops the defaults that belong to the removed groups; a value the
+        # caller gives explicitly for a removed group is still refused by validate_settings.
+        kept = set(overrides["kelompok"])
+        for key in PER_GROUP_SETTINGS:
+            settings[key] = {g: v for g, v in settings[key].items() if g in kept}
+    for key, value in overrides.items():
         if key not in settings:
             raise CycleError(f"Pengaturan '{key}' tidak dikenal")
         if isinstance(settings[key], dict) and isinstance(value, dict):

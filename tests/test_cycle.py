@@ -44,6 +44,20 @@ def test_bad_settings_are_refused_by_name(overrides, message):
         merge_settings(overrides)
 
 
+def test_narrowing_the_groups_drops_their_defaults():
+    """A cycle without bawahan and lainnya keeps no weight, minimum or competency list for them."""
+    settings = merge_settings({"kelompok": ["diri", "atasan", "rekan"]})
+    for key in ("minimal_penilai", "bobot", "kompetensi_per_relasi"):
+        assert set(settings[key]) <= {"diri", "atasan", "rekan"}, key
+    assert settings["bobot"] == {"atasan": 0.4, "rekan": 0.3}
+    assert settings["minimal_penilai"]["rekan"] == 3
+
+
+def test_a_weight_given_for_a_removed_group_is_refused():
+    with pytest.raises(CycleError, match="bobot"):
+        merge_settings({"kelompok": ["diri", "atasan", "rekan"], "bobot": {"bawahan": 0.5}})
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -1,10 +1,12 @@
 """The real pages in Chromium: open a demo link, fill a form, reload, submit, find the rows; bad link; admin.
 
-Screenshots for the README are written to docs/img/ on every run, so they show the current UI.
+Every run takes the README's screenshots of the current UI. They go to a temporary folder, so a test run never
+changes tracked files; ``KINERJA_SCREENSHOTS=docs/img .venv/bin/python -m pytest -m e2e`` refreshes the docs.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -15,7 +17,6 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 WAIT = 60_000
 
 
@@ -57,19 +58,28 @@ def _open_form(page, ratee):
     expect(page.get_by_text("Perilaku Kerja BerAKHLAK")).to_be_visible(timeout=WAIT)
 
 
-def _shot(page, name):
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / name))
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where the screenshots go: ``$KINERJA_SCREENSHOTS`` (e.g. docs/img) or a temporary folder."""
+    folder = Path(os.environ.get("KINERJA_SCREENSHOTS") or tmp_path_factory.mktemp("layar"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-def test_rater_fills_reloads_and_submits_a_form(browser, voila_server):
+def _shot(page, folder, name):
+    path = folder / name
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000, f"screenshot {name} is suspiciously small"
+
+
+def test_rater_fills_reloads_and_submits_a_form(browser, voila_server, shots):
     """A whole form filled in the browser autosaves, survives a reload, submits after confirmation and locks."""
     nip, aid, ratee = _pending(voila_server)[0]
     page = browser.new_page(viewport={"width": 1100, "height": 1000})
     page.goto(_url(voila_server, nip))
     expect(page.get_by_text("Penilaian Perilaku Kerja 360°")).to_be_visible(timeout=WAIT)
     expect(page.locator(".k360-card").first).to_be_visible(timeout=WAIT)
-    _shot(page, "penilai-daftar.png")
+    _shot(page, shots, "penilai-daftar.png")
 
     _open_form(page, ratee)
     total = int(re.search(r"dari (\d+) butir", page.locator(".k360-progress").inner_text()).group(1))
@@ -86,9 +96,9 @@ def test_rater_fills_reloads_and_submits_a_form(browser, voila_server):
               == [(comment,)])
     saved = dict(_query(voila_server.db_path, "SELECT item, score FROM response WHERE assignment_id = ?", [aid]))
     assert len(saved) == total and list(saved.values()).count(None) == 1
-    _shot(page, "penilai-kompetensi.png")  # the end of the form: competencies with level descriptors, comments
+    _shot(page, shots, "penilai-kompetensi.png")  # the end of the form: competencies with level descriptors, comments
     page.evaluate("document.getElementById('rendered_cells').scrollTo(0, 0)")
-    _shot(page, "penilai-formulir.png")
+    _shot(page, shots, "penilai-formulir.png")
 
     page.reload()
     card = page.locator(".k360-card", has_text=ratee)
@@ -120,7 +130,7 @@ def test_bad_link_shows_one_message_and_no_traceback(page, voila_server, query):
     page.close(run_before_unload=True)
 
 
-def test_two_raters_at_the_same_time(browser, voila_server):
+def test_two_raters_at_the_same_time(browser, voila_server, shots):
     """Two raters on a desktop and a phone work at once; each answer lands on the right form."""
     (nip1, aid1, ratee1), (nip2, aid2, ratee2) = _pending(voila_server)[1:3]
     desk = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
@@ -134,14 +144,14 @@ def test_two_raters_at_the_same_time(browser, voila_server):
     phone.locator(".k360-answer").nth(1).get_by_role("button", name="5", exact=True).click()
     expect(phone.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
     expect(desk.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
-    _shot(phone, "penilai-ponsel.png")
+    _shot(phone, shots, "penilai-ponsel.png")
     assert _query(voila_server.db_path, "SELECT assignment_id, item, score FROM response WHERE assignment_id IN "
                   "(?, ?) ORDER BY assignment_id", [aid1, aid2]) == sorted([(aid1, "B1.1", 2), (aid2, "B1.2", 5)])
     for page in (desk, phone):
         page.close(run_before_unload=True)
 
 
-def test_admin_dashboard(page, voila_server):
+def test_admin_dashboard(page, voila_server, shots):
     """The admin link shows completion matching the database and offers the reminder list."""
     page.set_viewport_size({"width": 1100, "height": 1100})
     page.goto(voila_server.admin.url)
@@ -150,7 +160,7 @@ def test_admin_dashboard(page, voila_server):
                          "WHERE cycle_id = ? AND aktif = 1", [voila_server.cycle_id])[0]
     expect(page.get_by_text(f"{done} dari {total} penilaian terkirim")).to_be_visible()
     expect(page.get_by_text("Kelengkapan per relasi")).to_be_visible()
-    _shot(page, "admin-dasbor.png")
+    _shot(page, shots, "admin-dasbor.png")
     page.get_by_role("button", name="Siapkan daftar pengingat (CSV)").click()
     with page.expect_download() as info:
         page.get_by_text("Unduh daftar pengingat").click()

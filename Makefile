@@ -11,6 +11,7 @@ DEMO_PEGAWAI ?= 300
 DEMO_SEED ?= 2026
 HOST ?= 127.0.0.1
 PORT ?= 8866
+BASE_URL ?= http://$(HOST):$(PORT)
 export KINERJA_DB
 
 .PHONY: help install demo demo-data serve test test-fast bench lab clean
@@ -27,8 +28,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the kit with its test tools
 
-demo-data: $(STAMP) ## Build the demo database (KINERJA_DB, DEMO_PEGAWAI, DEMO_SEED) and print rater links
-	$(BIN)/kinerja --db "$(KINERJA_DB)" demo --pegawai $(DEMO_PEGAWAI) --seed $(DEMO_SEED) --jawaban --ganti
+demo-data: $(STAMP) ## Build the demo database (KINERJA_DB, DEMO_PEGAWAI, DEMO_SEED) and print rater links for BASE_URL
+	$(BIN)/kinerja --db "$(KINERJA_DB)" demo --pegawai $(DEMO_PEGAWAI) --seed $(DEMO_SEED) --jawaban --ganti \
+		--base-url "$(BASE_URL)"
 
 demo: demo-data ## Build the demo database, then serve the rater forms with Voilà on HOST:PORT
 	$(BIN)/kinerja --db "$(KINERJA_DB)" serve --host $(HOST) --port $(PORT)

@@ -52,8 +52,8 @@ def icc1(df: pd.DataFrame, target: str, rater: str, score: str) -> ICCResult:
     no target with 2 ratings.
 
     >>> d = pd.DataFrame({"t": [1, 1, 2, 2], "r": [1, 2, 3, 4], "y": [1.0, 2.0, 4.0, 5.0]})
-    >>> round(icc1(d, "t", "r", "y").icc1, 3)
-    0.8
+    >>> round(icc1(d, "t", "r", "y").icc1, 3)   # (MSB - MSW) / (MSB + MSW) = (9 - 0.5) / (9 + 0.5)
+    0.895
     """
     data = df[[target, rater, score]].dropna(subset=[score])
     t, nt = _codes(data[target])

@@ -292,7 +292,7 @@ def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None 
     ...                    "relation": ["atasan", "rekan", "rekan", "diri"], "item": "B1.1",
     ...                    "score": [4, 5, 5, 3]})
     >>> row = score_responses(df).iloc[0]
-    >>> (row["shown_groups"], row["n_rekan"], row["score"])
+    >>> (row["shown_groups"], int(row["n_rekan"]), float(row["score"]))
     ('diri,atasan', 2, 4.0)
     """
     settings = _settings(settings)

@@ -41,9 +41,10 @@ class DistributionViolation:
     total: int
 
     def message(self) -> str:
-        """Return an Indonesian warning with the numbers."""
+        """Return an Indonesian warning with the numbers (decimal comma, as Indonesian documents write it)."""
+        share = f"{self.actual_share:.1%}".replace(".", ",")
         return (f"Peringatan (Predikat Kinerja Organisasi {self.predikat_organisasi}): {self.rule}, "
-                f"sedangkan saat ini {self.actual_count} dari {self.total} pegawai ({self.actual_share:.1%}).")
+                f"sedangkan saat ini {self.actual_count} dari {self.total} pegawai ({share}).")
 
 
 def check_distribution(predikat_organisasi: str, predikat_pegawai: Iterable[str]) -> list[DistributionViolation]:

@@ -81,7 +81,7 @@ def test_distribution_violation_reports_required_and_actual_share():
     (v,) = check_distribution("Istimewa", _unit(SB=8, B=2))
     assert (v.rule, v.required_share, v.actual_share, v.actual_count, v.total) == (
         "Sangat Baik paling banyak 70%", 0.70, 0.8, 8, 10)
-    assert "8 dari 10 pegawai (80.0%)" in v.message()
+    assert "8 dari 10 pegawai (80,0%)" in v.message()
 
 
 def test_distribution_rejects_unknown_labels():

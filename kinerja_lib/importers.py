@@ -127,6 +127,17 @@ def _existing_keys(db: Database, sql: str, params: list) -> set:
     return {tuple(r) for r in db.execute(sql, params).fetchall()}
 
 
+def _upsert(db: Database, existing_sql: str, params: list, upsert_sql: str, rows: list[tuple], key: slice):
+    """Return the write step of an upsert import: run ``upsert_sql`` over ``rows`` and return
+    (inserted, updated), a row counting as updated when ``row[key]`` was among ``existing_sql``'s keys."""
+    def write() -> tuple[int, int]:
+        before = _existing_keys(db, existing_sql, params)
+        db.conn.executemany(upsert_sql, rows)
+        updated = sum(tuple(r[key]) in before for r in rows)
+        return len(rows) - updated, updated
+    return write
+
+
 # --------------------------------------------------------------------------- Rating Hasil Kerja
 
 def import_hasil_kerja(db: Database, path: str | Path, cycle: int | str | None = None, *,
@@ -153,16 +164,11 @@ def import_hasil_kerja(db: Database, path: str | Path, cycle: int | str | None =
             penilai = _known_nip(table, n, "penilai_nip", row["penilai_nip"], known, required=False)
             rows.append((c.id, nip, rating, "impor", penilai, now()))
 
-        def write():
-            before = _existing_keys(db, "SELECT nip FROM rating_hasil_kerja WHERE cycle_id = ?", [c.id])
-            db.conn.executemany(
-                "INSERT INTO rating_hasil_kerja (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cycle_id, nip) DO UPDATE SET rating = excluded.rating, "
-                "sumber = excluded.sumber, penilai_nip = excluded.penilai_nip, diperbarui = excluded.diperbarui",
-                rows)
-            updated = sum((r[1],) in before for r in rows)
-            return len(rows) - updated, updated
-        return write
+        return _upsert(db, "SELECT nip FROM rating_hasil_kerja WHERE cycle_id = ?", [c.id],
+                       "INSERT INTO rating_hasil_kerja (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cycle_id, nip) DO UPDATE SET rating = excluded.rating, "
+                       "sumber = excluded.sumber, penilai_nip = excluded.penilai_nip, diperbarui = excluded.diperbarui",
+                       rows, slice(1, 2))
 
     return _run(db, path, HASIL_KERJA_COLUMNS, {"nip", "rating"}, sheet, check, "rating hasil kerja",
                 "impor_hasil_kerja", pelaku, cycle_id=c.id)
@@ -197,15 +203,11 @@ def import_disiplin(db: Database, path: str | Path, *, sheet: str | None = None,
                 _duplicate(table, seen, (nip, tingkat, jenis, mulai), n, "nip", "hukuman yang sama")
             rows.append((nip, tingkat, jenis, mulai, selesai, row["keterangan"] or None))
 
-        def write():
-            before = _existing_keys(db, "SELECT nip, tingkat, jenis_hukuman, tanggal_mulai FROM disiplin", [])
-            db.conn.executemany(
-                "INSERT INTO disiplin (nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai, keterangan) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nip, tingkat, jenis_hukuman, tanggal_mulai) DO UPDATE SET "
-                "tanggal_selesai = excluded.tanggal_selesai, keterangan = excluded.keterangan", rows)
-            updated = sum(r[:4] in before for r in rows)
-            return len(rows) - updated, updated
-        return write
+        return _upsert(db, "SELECT nip, tingkat, jenis_hukuman, tanggal_mulai FROM disiplin", [],
+                       "INSERT INTO disiplin (nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai, keterangan) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nip, tingkat, jenis_hukuman, tanggal_mulai) DO UPDATE SET "
+                       "tanggal_selesai = excluded.tanggal_selesai, keterangan = excluded.keterangan",
+                       rows, slice(0, 4))
 
     return _run(db, path, DISIPLIN_COLUMNS, {"nip", "tingkat", "jenis_hukuman", "tanggal_mulai"}, sheet, check,
                 "hukuman disiplin", "impor_disiplin", pelaku)
@@ -394,13 +396,10 @@ def import_predikat_organisasi(db: Database, path: str | Path, cycle: int | str 
                               f"{choices_text(PREDIKAT_ORGANISASI)}")
             rows.append((c.id, unit, predikat))
 
-        def write():
-            before = _existing_keys(db, "SELECT unit_id FROM predikat_organisasi WHERE cycle_id = ?", [c.id])
-            db.conn.executemany("INSERT INTO predikat_organisasi (cycle_id, unit_id, predikat) VALUES (?, ?, ?) "
-                                "ON CONFLICT (cycle_id, unit_id) DO UPDATE SET predikat = excluded.predikat", rows)
-            updated = sum((r[1],) in before for r in rows)
-            return len(rows) - updated, updated
-        return write
+        return _upsert(db, "SELECT unit_id FROM predikat_organisasi WHERE cycle_id = ?", [c.id],
+                       "INSERT INTO predikat_organisasi (cycle_id, unit_id, predikat) VALUES (?, ?, ?) "
+                       "ON CONFLICT (cycle_id, unit_id) DO UPDATE SET predikat = excluded.predikat",
+                       rows, slice(1, 2))
 
     return _run(db, path, PREDIKAT_ORGANISASI_COLUMNS, {"unit", "predikat"}, sheet, check,
                 "predikat kinerja organisasi", "impor_predikat_organisasi", pelaku, cycle_id=c.id)
@@ -434,13 +433,10 @@ def import_ekspektasi(db: Database, path: str | Path, cycle: int | str | None = 
                 _duplicate(table, seen, (unit, nilai), n, "nilai", f"ekspektasi {nilai} untuk unit ini")
             rows.append((c.id, unit, nilai, teks))
 
-        def write():
-            before = _existing_keys(db, "SELECT unit_id, nilai FROM ekspektasi_khusus WHERE cycle_id = ?", [c.id])
-            db.conn.executemany("INSERT INTO ekspektasi_khusus (cycle_id, unit_id, nilai, teks) VALUES (?, ?, ?, ?) "
-                                "ON CONFLICT (cycle_id, unit_id, nilai) DO UPDATE SET teks = excluded.teks", rows)
-            updated = sum(r[1:3] in before for r in rows)
-            return len(rows) - updated, updated
-        return write
+        return _upsert(db, "SELECT unit_id, nilai FROM ekspektasi_khusus WHERE cycle_id = ?", [c.id],
+                       "INSERT INTO ekspektasi_khusus (cycle_id, unit_id, nilai, teks) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (cycle_id, unit_id, nilai) DO UPDATE SET teks = excluded.teks",
+                       rows, slice(1, 3))
 
     return _run(db, path, EKSPEKTASI_COLUMNS, {"unit", "nilai", "teks"}, sheet, check,
                 "ekspektasi khusus pimpinan", "impor_ekspektasi", pelaku, cycle_id=c.id)
@@ -476,13 +472,10 @@ def import_standar_kompetensi(db: Database, path: str | Path, *, sheet: str | No
                 _duplicate(table, seen, (jabatan, kode), n, "kompetensi", f"standar {kode} untuk jabatan ini")
             rows.append((jabatan, kode, level))
 
-        def write():
-            before = _existing_keys(db, "SELECT jabatan, kompetensi FROM standar_kompetensi", [])
-            db.conn.executemany("INSERT INTO standar_kompetensi (jabatan, kompetensi, level) VALUES (?, ?, ?) "
-                                "ON CONFLICT (jabatan, kompetensi) DO UPDATE SET level = excluded.level", rows)
-            updated = sum(r[:2] in before for r in rows)
-            return len(rows) - updated, updated
-        return write
+        return _upsert(db, "SELECT jabatan, kompetensi FROM standar_kompetensi", [],
+                       "INSERT INTO standar_kompetensi (jabatan, kompetensi, level) VALUES (?, ?, ?) "
+                       "ON CONFLICT (jabatan, kompetensi) DO UPDATE SET level = excluded.level",
+                       rows, slice(0, 2))
 
     return _run(db, path, STANDAR_KOMPETENSI_COLUMNS, {"jabatan", "kompetensi", "level"}, sheet, check,
                 "standar kompetensi", "impor_standar_kompetensi", pelaku)
@@ -514,14 +507,11 @@ def import_potensi(db: Database, path: str | Path, *, sheet: str | None = None, 
                 _duplicate(table, seen, (nip, tanggal), n, "tanggal", f"penilaian potensi {nip} pada tanggal ini")
             rows.append((nip, tanggal, kategori, skor, row["sumber"] or None))
 
-        def write():
-            before = _existing_keys(db, "SELECT nip, tanggal FROM potensi", [])
-            db.conn.executemany("INSERT INTO potensi (nip, tanggal, kategori, skor, sumber) VALUES (?, ?, ?, ?, ?) "
-                                "ON CONFLICT (nip, tanggal) DO UPDATE SET kategori = excluded.kategori, "
-                                "skor = excluded.skor, sumber = excluded.sumber", rows)
-            updated = sum(r[:2] in before for r in rows)
-            return len(rows) - updated, updated
-        return write
+        return _upsert(db, "SELECT nip, tanggal FROM potensi", [],
+                       "INSERT INTO potensi (nip, tanggal, kategori, skor, sumber) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (nip, tanggal) DO UPDATE SET kategori = excluded.kategori, "
+                       "skor = excluded.skor, sumber = excluded.sumber",
+                       rows, slice(0, 2))
 
     return _run(db, path, POTENSI_COLUMNS, {"nip", "tanggal", "kategori"}, sheet, check,
                 "potensi", "impor_potensi", pelaku)

@@ -49,7 +49,8 @@ bench: $(STAMP) ## Run the benchmarks and write benchmarks/results.json
 
 lab: $(STAMP) ## Open JupyterLab on notebooks/ pointed at the demo database
 	@test -f "$(KINERJA_DB)" || $(MAKE) demo-data
-	KINERJA_DB="$(abspath $(KINERJA_DB))" $(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST)
+	KINERJA_DB="$(abspath $(KINERJA_DB))" $(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## Remove the virtual environment and generated data
 	rm -rf $(VENV) build *.egg-info

@@ -108,3 +108,33 @@ def test_audit_log_is_append_only(db, statement):
         db.execute(statement)
     row = db.execute("SELECT pelaku, aksi, entitas, entitas_id, detail FROM audit_log").fetchone()
     assert row == ("cli", "buka_siklus", "cycle", "1", '{"nama": "Tahunan 2026"}')
+
+
+def test_response_rebuild_keeps_every_answer(tmp_path):
+    """A database made before 0040 keeps its answers, constraints and key when response becomes WITHOUT ROWID."""
+    from kinerja_lib.store import connect, migrations
+
+    path = tmp_path / "lama.db"
+    old = connect(path)
+    migrations.apply(old, stop_before="0040_response_without_rowid")
+    _org(old)
+    old.execute("INSERT INTO cycle (nama, periode, tahun, tanggal_mulai, tanggal_selesai, instrumen_versi, settings,"
+                " dibuat) VALUES ('S', 'Tahunan', 2026, '2026-01-01', '2026-12-31', 'v1', '{}', 'now')")
+    old.execute("INSERT INTO assignment (cycle_id, rater_nip, ratee_nip, relation) "
+                "VALUES (1, '198501012010011001', '198501012010011001', 'diri')")
+    answers = [(1, f"B{v}.{i}", None if (v + i) % 5 == 0 else (v + i) % 5 + 1, "t")
+               for v in range(1, 8) for i in (1, 2, 3)]
+    old.conn.executemany("INSERT INTO response VALUES (?, ?, ?, ?)", answers)
+    old.conn.commit()
+    assert "WITHOUT ROWID" not in old.execute("SELECT sql FROM sqlite_master WHERE name = 'response'").fetchone()[0]
+    old.close()
+
+    db = open_db(path)
+    assert "WITHOUT ROWID" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'response'").fetchone()[0]
+    assert db.execute("SELECT * FROM response ORDER BY item").fetchall() == sorted(answers, key=lambda r: r[1])
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO response VALUES (1, 'B1.1', 3, 't')")   # the key still holds
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO response VALUES (99, 'B1.1', 3, 't')")  # and the foreign key
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO response VALUES (1, 'K01', 6, 't')")    # and the score range

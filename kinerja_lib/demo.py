@@ -33,7 +33,7 @@ from .assignments import bulk_cache, generate_assignments
 from .cycle import close_cycle, open_cycle
 from .errors import KinerjaError
 from .reference import load_competencies, load_golongan, load_instrument
-from .store import PREDIKAT_ORGANISASI, RATINGS, open_db, write_transaction
+from .store import PREDIKAT_ORGANISASI, RATINGS, checked_bulk_load, open_db, write_transaction
 
 #: The date against which service years are counted (Satyalancana boundaries fall on it).
 REFERENCE_DATE = date(2026, 12, 31)
@@ -787,47 +787,50 @@ def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng
                                      replace=False).tolist())
     planted_peer = submitted & np.isin(a_ratee, org.planted_pool) & (a_rel == 2)
 
-    for lo in range(0, m, _ASSIGNMENT_CHUNK):
-        hi = min(m, lo + _ASSIGNMENT_CHUNK)
-        sl = slice(lo, hi)
-        rel, rater, ratee, st = a_rel[sl], a_rater[sl], a_ratee[sl], status[sl]
-        count = n_items[rel]
-        answered = np.where(st == 2, count, np.where(st == 1, np.ceil(count * draft_share[sl]).astype(np.int64), 0))
-        total = int(answered.sum())
-        if total == 0:
-            continue
-        row = np.repeat(np.arange(hi - lo), answered)
-        pos = np.arange(total) - np.repeat(np.cumsum(answered) - answered, answered)
-        item = table[rel[row], pos].astype(np.int64)
-        is_b = item < len(b_codes)
-        rr, ee = rater[row], ratee[row]
-        self_rating = rel[row] == 0
-        base = np.where(is_b, truth.perilaku[ee] + truth.profile[ee, b_value[np.minimum(item, len(b_codes) - 1)]],
-                        truth.kompetensi[ee, np.maximum(item - len(b_codes), 0)])
-        tilt = np.where(self_rating, truth.inflasi[rr], truth.kelonggaran[rr])
-        halo = rng.normal(0, 0.25, hi - lo)[row]
-        latent = base + item_offset[item] + tilt + halo + rng.normal(0, 0.5, total)
-        score = np.clip(np.rint(latent), 1, 5)
-        k = kind[rr]
-        score = np.where(k == 1, point[rr], score)
-        score = np.where(k == 2, rng.integers(1, 6, total), score)
-        null = (rng.random(total) < np.where(self_rating, 0.01, 0.05)) & (k == 0)
-        # A submitted form may hold at most maks_tidak_dapat_menilai "tidak dapat menilai".
-        null_count = np.bincount(row, weights=null, minlength=hi - lo)
-        too_many = (null_count > null_cap * count) & (st == 2)
-        null &= ~too_many[row]
-        score_obj = score.astype(np.int64).astype(object)
-        score_obj[null] = None
-        stamp = stamp_end[sl][row]
-        # One transaction per chunk keeps the WAL file small on very large demos.
-        with write_transaction(db):
-            db.conn.executemany(
-                "INSERT INTO response (assignment_id, item, score, diperbarui) VALUES (?, ?, ?, ?)",
-                zip(a_id[sl][row].tolist(), all_codes[item].tolist(), score_obj.tolist(), stamp.tolist()))
-            comments += _write_comments(db, rng, a_id[sl], st, stamp_end[sl], lo, html_targets,
-                                        planted_peer[sl])
-            _update_status(db, a_id[sl], st, stamp_start[sl], stamp_end[sl])
-        responses += total
+    # Answers reference the assignments just written: check their foreign keys once, after the load.
+    with checked_bulk_load(db, ("response", "comment")):
+        for lo in range(0, m, _ASSIGNMENT_CHUNK):
+            hi = min(m, lo + _ASSIGNMENT_CHUNK)
+            sl = slice(lo, hi)
+            rel, rater, ratee, st = a_rel[sl], a_rater[sl], a_ratee[sl], status[sl]
+            count = n_items[rel]
+            drafted = np.ceil(count * draft_share[sl]).astype(np.int64)
+            answered = np.where(st == 2, count, np.where(st == 1, drafted, 0))
+            total = int(answered.sum())
+            if total == 0:
+                continue
+            row = np.repeat(np.arange(hi - lo), answered)
+            pos = np.arange(total) - np.repeat(np.cumsum(answered) - answered, answered)
+            item = table[rel[row], pos].astype(np.int64)
+            is_b = item < len(b_codes)
+            rr, ee = rater[row], ratee[row]
+            self_rating = rel[row] == 0
+            behaviour = truth.perilaku[ee] + truth.profile[ee, b_value[np.minimum(item, len(b_codes) - 1)]]
+            base = np.where(is_b, behaviour, truth.kompetensi[ee, np.maximum(item - len(b_codes), 0)])
+            tilt = np.where(self_rating, truth.inflasi[rr], truth.kelonggaran[rr])
+            halo = rng.normal(0, 0.25, hi - lo)[row]
+            latent = base + item_offset[item] + tilt + halo + rng.normal(0, 0.5, total)
+            score = np.clip(np.rint(latent), 1, 5)
+            k = kind[rr]
+            score = np.where(k == 1, point[rr], score)
+            score = np.where(k == 2, rng.integers(1, 6, total), score)
+            null = (rng.random(total) < np.where(self_rating, 0.01, 0.05)) & (k == 0)
+            # A submitted form may hold at most maks_tidak_dapat_menilai "tidak dapat menilai".
+            null_count = np.bincount(row, weights=null, minlength=hi - lo)
+            too_many = (null_count > null_cap * count) & (st == 2)
+            null &= ~too_many[row]
+            score_obj = score.astype(np.int64).astype(object)
+            score_obj[null] = None
+            stamp = stamp_end[sl][row]
+            # One transaction per chunk keeps the WAL file small on very large demos.
+            with write_transaction(db):
+                db.conn.executemany(
+                    "INSERT INTO response (assignment_id, item, score, diperbarui) VALUES (?, ?, ?, ?)",
+                    zip(a_id[sl][row].tolist(), all_codes[item].tolist(), score_obj.tolist(), stamp.tolist()))
+                comments += _write_comments(db, rng, a_id[sl], st, stamp_end[sl], lo, html_targets,
+                                            planted_peer[sl])
+                _update_status(db, a_id[sl], st, stamp_start[sl], stamp_end[sl])
+            responses += total
 
     with write_transaction(db):
         _write_truth(db, cycle.id, org, truth, straight, outlier)
@@ -923,14 +926,35 @@ def build_demo_database(path: str | os.PathLike, pegawai: int, seed: int, answer
     """Create a demo database file and return (the opened database, the summary).
 
     Refuses (KinerjaError) to touch a file that already holds data unless ``replace``, in which
-    case the file (and its WAL/SHM companions) is deleted and built afresh.
+    case the file (and its WAL/SHM companions) is replaced by the new one.
+
+    The database is built in a sibling file ``<name>.dibangun`` without a journal (a file nobody
+    else has open, discarded if anything fails: writing every page once instead of twice through
+    the WAL makes a city's demo about a quarter faster), switched to WAL, and only then moved into
+    place. An interrupted build therefore never leaves a half-built database at ``path``.
     """
     target = Path(path)
-    if _holds_data(target):
-        if not replace:
-            raise KinerjaError(f"Basis data {target} sudah berisi data; gunakan --ganti untuk menimpanya "
-                               "dengan organisasi demo")
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-    db = open_db(target)
-    return db, generate_demo(db, pegawai, seed, answers=answers, cycle_name=cycle_name)
+    if _holds_data(target) and not replace:
+        raise KinerjaError(f"Basis data {target} sudah berisi data; gunakan --ganti untuk menimpanya "
+                           "dengan organisasi demo")
+    building = target.with_name(target.name + ".dibangun")
+    _remove_database_files(building)
+    db = open_db(building)
+    try:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        summary = generate_demo(db, pegawai, seed, answers=answers, cycle_name=cycle_name)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.close()
+    except BaseException:
+        db.close()
+        _remove_database_files(building)
+        raise
+    _remove_database_files(target)
+    os.replace(building, target)
+    return open_db(target), summary
+
+
+def _remove_database_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

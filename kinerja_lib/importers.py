@@ -166,8 +166,9 @@ def import_hasil_kerja(db: Database, path: str | Path, cycle: int | str | None =
 
         return _upsert(db, "SELECT nip FROM rating_hasil_kerja WHERE cycle_id = ?", [c.id],
                        "INSERT INTO rating_hasil_kerja (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cycle_id, nip) DO UPDATE SET rating = excluded.rating, "
-                       "sumber = excluded.sumber, penilai_nip = excluded.penilai_nip, diperbarui = excluded.diperbarui",
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cycle_id, nip) DO UPDATE SET "
+                       "rating = excluded.rating, sumber = excluded.sumber, penilai_nip = excluded.penilai_nip, "
+                       "diperbarui = excluded.diperbarui",
                        rows, slice(1, 2))
 
     return _run(db, path, HASIL_KERJA_COLUMNS, {"nip", "rating"}, sheet, check, "rating hasil kerja",
@@ -204,8 +205,9 @@ def import_disiplin(db: Database, path: str | Path, *, sheet: str | None = None,
             rows.append((nip, tingkat, jenis, mulai, selesai, row["keterangan"] or None))
 
         return _upsert(db, "SELECT nip, tingkat, jenis_hukuman, tanggal_mulai FROM disiplin", [],
-                       "INSERT INTO disiplin (nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai, keterangan) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nip, tingkat, jenis_hukuman, tanggal_mulai) DO UPDATE SET "
+                       "INSERT INTO disiplin (nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai, "
+                       "keterangan) VALUES (?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (nip, tingkat, jenis_hukuman, tanggal_mulai) DO UPDATE SET "
                        "tanggal_selesai = excluded.tanggal_selesai, keterangan = excluded.keterangan",
                        rows, slice(0, 4))
 

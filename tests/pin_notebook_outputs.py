@@ -50,7 +50,9 @@ def pin(notebook: Path, db_path: Path) -> int:
     os.environ["KINERJA_DB"] = str(db_path)
     os.environ.pop("KINERJA_CYCLE", None)
     os.environ["MPLBACKEND"] = "Agg"
-    NotebookClient(nb, timeout=600, record_timing=False, resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    client = NotebookClient(nb, timeout=600, record_timing=False,
+                            resources={"metadata": {"path": str(notebook.parent)}})
+    client.execute()
     pinned = 0
     for cell in nb.cells:
         if cell.cell_type != "code":

@@ -328,3 +328,33 @@ def test_demo_file_is_only_replaced_when_asked(tmp_path):
     db, second = build_demo_database(path, 80, 2, answers=False, replace=True)
     assert (second.pegawai, one(db, "SELECT COUNT(*) FROM pegawai"), content(db) != before) == (80, 80, True)
     db.close()
+
+
+def test_an_interrupted_rebuild_leaves_the_old_database_untouched(tmp_path, monkeypatch):
+    """The demo is built beside the target and moved into place only when complete."""
+    import kinerja_lib.demo as demo
+
+    path = tmp_path / "demo.db"
+    db, _ = build_demo_database(path, 60, 1, answers=False)
+    before = content(db)
+    db.close()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("listrik padam")
+
+    monkeypatch.setattr(demo, "_simulate_answers", fail)
+    with pytest.raises(RuntimeError, match="listrik padam"):
+        build_demo_database(path, 80, 2, answers=True, replace=True)
+    assert [p.name for p in tmp_path.iterdir() if "dibangun" in p.name] == []
+    again = open_db(path)
+    assert content(again) == before
+    assert again.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again.close()
+
+
+def test_a_built_demo_is_in_wal_mode_and_passes_the_integrity_checks(tmp_path):
+    db, _ = build_demo_database(tmp_path / "demo.db", 60, 3)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    db.close()

@@ -138,3 +138,17 @@ def test_response_rebuild_keeps_every_answer(tmp_path):
         db.execute("INSERT INTO response VALUES (99, 'B1.1', 3, 't')")  # and the foreign key
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO response VALUES (1, 'K01', 6, 't')")    # and the score range
+
+
+def test_checked_bulk_load_finds_an_orphan_and_turns_foreign_keys_back_on(db_path):
+    """Rows loaded without per-row lookups are still checked: an orphan raises, and the pragma is restored."""
+    from kinerja_lib.store import checked_bulk_load
+
+    db = open_db(db_path)
+    _org(db)
+    with pytest.raises(sqlite3.IntegrityError, match="a response row refers to a missing assignment row"):
+        with checked_bulk_load(db, ("response",)):
+            db.execute("INSERT INTO response VALUES (42, 'B1.1', 3, 't')")
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO response VALUES (43, 'B1.1', 3, 't')")

@@ -4,7 +4,9 @@
 on a 300-pegawai demo database (no answers yet, so every rater has forms to fill) and open 12 different rater links one after another in Debian's Chromium,
 timing from navigation to the first "Mulai menilai/Lanjutkan/Lihat" button being visible and enabled
 (the list is interactive). ``busy`` does the same while 4 other raters, in a separate browser process,
-keep answering items every 0.3 s. Target: median under 1.5 s.
+keep answering items every 0.3 s. Target: median under 1.5 s. ``open_link_floor`` is the baseline for
+both: the same Voilà set-up (voila.json, page template, preheated pool) serving a notebook that shows one
+button and nothing else, opened the same way, so the figure says how much of the time is the form itself.
 
 ``kernel_rss`` opens 6 rater forms and reads VmRSS and PSS of each of their kernels from /proc
 (target under 100 MB) and how many such sessions 24 GB holds.
@@ -61,6 +63,45 @@ def _server_setup(workdir: Path) -> dict:
     proc = subprocess.Popen([str(Path(sys.executable).parent / "kinerja"), "--db", str(workdir / "demo.db"), "serve",
                              "--port", str(port)], cwd=workdir, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
+    _wait_for(base)
+    return {"proc": proc, "base": base, "urls": [i.url for i in issued], "workdir": workdir}
+
+
+FLOOR_NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "id": "satu-tombol", "metadata": {}, "outputs": [],
+               "source": "import ipywidgets as w\n"
+                         "card = w.HBox([w.HTML('Halo'), w.Button(description='Mulai menilai')])\n"
+                         "card.add_class('k360-card')\n"
+                         "card"}],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def _floor_setup(workdir: Path) -> dict:
+    """Plain Voilà with the kit's voila.json and page template on a one-button notebook."""
+    import json
+    import shutil
+
+    from kinerja_lib import config
+
+    (workdir / "nb").mkdir()
+    (workdir / "nb" / "penilaian.ipynb").write_text(json.dumps(FLOOR_NOTEBOOK))
+    shutil.copy(config.PROJECT_ROOT / "voila.json", workdir / "voila.json")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "JUPYTER_PATH": str(config.PROJECT_ROOT / "share" / "jupyter")}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "voila"), "nb", f"--port={port}", "--no-browser"],
+                            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    _wait_for(base)
+    return {"proc": proc, "base": base, "urls": [f"{base}/voila/render/penilaian.ipynb"] * (OPENS + 1),
+            "workdir": workdir}
+
+
+def _wait_for(base: str) -> None:
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -68,10 +109,16 @@ def _server_setup(workdir: Path) -> dict:
                 break
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError("kinerja serve did not start") from None
+                raise RuntimeError("the form server did not start") from None
             time.sleep(0.3)
     time.sleep(5)  # let the preheated pools fill, as on a server that has been up for a while
-    return {"proc": proc, "base": base, "urls": [i.url for i in issued], "workdir": workdir}
+
+
+def _floor_run(state) -> dict:
+    try:
+        return _summary(_open_times(state["urls"]))
+    finally:
+        _stop(state)
 
 
 def _stop(state) -> None:
@@ -272,6 +319,7 @@ def cases() -> list[Case]:
     return [
         Case("forms", "open_link", OPENS, _open_run, _server_setup, quick=True),
         Case("forms", "open_link_busy", OPENS, _open_busy_run, _server_setup),
+        Case("forms", "open_link_floor", OPENS, _floor_run, _floor_setup),
         Case("forms", "kernel_rss", 6, _rss_run, _server_setup, quick=True),
         Case("forms", "save_latency", WRITERS * SAVES_PER_WRITER, lambda s: _latency_run(s, PACED_INTERVAL_S),
              _latency_setup, quick=True),

@@ -910,7 +910,9 @@ def _holds_data(path: Path) -> bool:
     import sqlite3
 
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # An ordinary connection (only read through) checkpoints and removes the WAL files it finds
+        # when it closes; a read-only one would leave them behind next to the user's file.
+        conn = sqlite3.connect(path)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM [{t}])").fetchone()[0]

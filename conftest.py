@@ -14,17 +14,21 @@ from pathlib import Path
 NOTEBOOK_DEMO = {"pegawai": 300, "seed": 2026}
 
 
-def _build_notebook_db(config) -> Path:
+def build_notebook_db(path: Path) -> Path:
+    """Build the notebooks' demo database at ``path`` (also used by tests/pin_notebook_outputs.py)."""
     from kinerja_lib.demo import generate_demo
     from kinerja_lib.store import open_db
 
-    folder = Path(tempfile.mkdtemp(prefix="kinerja-nbval-"))
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
-    path = folder / "demo.db"
     db = open_db(path)
     generate_demo(db, answers=True, **NOTEBOOK_DEMO)
     db.close()
     return path
+
+
+def _build_notebook_db(config) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="kinerja-nbval-"))
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return build_notebook_db(folder / "demo.db")
 
 
 def pytest_collection_modifyitems(session, config, items):

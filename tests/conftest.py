@@ -196,18 +196,12 @@ def demo_org():
 
 # --- browser end-to-end tests (tests/test_e2e_forms.py) -----------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Use Debian's Chromium (never a downloaded browser); skip without it unless CI requires it."""
-    if not CHROMIUM.exists():
-        reason = f"Chromium tidak ditemukan di {CHROMIUM}; pasang dengan 'apt-get install chromium'"
-        if os.environ.get("KINERJA_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + " (KINERJA_REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
+    from live import require_chromium
+
+    return {**browser_type_launch_args, "executable_path": str(require_chromium()),
             "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}
 
@@ -216,23 +210,19 @@ def browser_type_launch_args(browser_type_launch_args):
 def voila_server(tmp_path_factory):
     """`kinerja serve` on a free port over a fresh 60-pegawai demo database; stopped with SIGTERM after."""
     import signal
-    import socket
     import subprocess
     import sys
-    import time
-    import urllib.request
     from types import SimpleNamespace
 
     from kinerja_lib import links
     from kinerja_lib.demo import generate_demo
+    from live import free_port, wait_until_serving
 
     tmp = tmp_path_factory.mktemp("voila")
     path = tmp / "demo.db"
     database = open_db(path)
     summary = generate_demo(database, pegawai=60, seed=2026, answers=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     issued = links.issue_links(database, summary.cycle_id, base_url=base)
     admin = links.issue_admin_link(database, summary.cycle_id, base_url=base)
@@ -241,18 +231,7 @@ def voila_server(tmp_path_factory):
     proc = subprocess.Popen([str(Path(sys.executable).parent / "kinerja"), "--db", str(path), "serve", "--port",
                              str(port), "--log", str(log)], cwd=tmp, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("kinerja serve did not start:\n" + proc.stdout.read().decode(errors="replace"))
-        time.sleep(0.3)
+    wait_until_serving(proc, base, lambda: proc.stdout.read().decode(errors="replace"), "kinerja serve", 90)
     yield SimpleNamespace(base=base, db_path=path, log=log, links=issued, admin=admin, cycle_id=summary.cycle_id,
                           process=proc)
     proc.send_signal(signal.SIGTERM)

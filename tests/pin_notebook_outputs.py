@@ -26,20 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PIN_MARK = "# NBVAL_CHECK_OUTPUT"
 
 
-def build_demo_db(folder: Path) -> Path:
-    """The database the suite's notebooks run on (see ``conftest.NOTEBOOK_DEMO``)."""
-    sys.path.insert(0, str(ROOT))
-    from conftest import NOTEBOOK_DEMO
-    from kinerja_lib.demo import generate_demo
-    from kinerja_lib.store import open_db
-
-    path = folder / "demo.db"
-    db = open_db(path)
-    generate_demo(db, answers=True, **NOTEBOOK_DEMO)
-    db.close()
-    return path
-
-
 def is_pinned(cell) -> bool:
     return cell.cell_type == "code" and cell.source.lstrip().startswith(PIN_MARK)
 
@@ -73,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     with tempfile.TemporaryDirectory(prefix="kinerja-pin-") as tmp:
-        db_path = build_demo_db(Path(tmp))
+        sys.path.insert(0, str(ROOT))
+        from conftest import build_notebook_db  # the very database the suite's notebooks run on
+
+        db_path = build_notebook_db(Path(tmp) / "demo.db")
         for notebook in notebooks:
             count = pin(notebook.resolve(), db_path)
             print(f"{notebook}: {count} pinned cells refreshed")

@@ -11,15 +11,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from live import free_port, wait_until_serving
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,16 +32,10 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def make_demo(tmp_path):
     """Start `make demo` in its own process group; yield (process, output lines, base URL, database path)."""
-    port = _free_port()
+    port = free_port()
     db_path = tmp_path / "demo.db"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("KINERJA_DB", None)
@@ -65,24 +57,9 @@ def make_demo(tmp_path):
                 proc.wait()
 
 
-def _wait_until_serving(proc, lines, base, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"make demo stopped with {proc.returncode}:\n" + "".join(lines))
-        try:
-            with urllib.request.urlopen(base + "/", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail("make demo did not start serving in time:\n" + "".join(lines))
-
-
 def test_make_demo_builds_the_database_prints_working_links_and_serves(make_demo, page):
     proc, lines, base, db_path = make_demo
-    _wait_until_serving(proc, lines, base)
+    wait_until_serving(proc, base, lambda: "".join(lines), "make demo", 120)
     output = "".join(lines)
 
     assert db_path.exists(), output

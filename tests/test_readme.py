@@ -9,12 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from live import require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 KINERJA = Path(sys.executable).parent / "kinerja"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _block(after_heading: str, language: str) -> str:
@@ -36,10 +35,7 @@ def admin_commands() -> list[list[str]]:
 
 def test_the_admins_path_runs_on_the_example_files(tmp_path):
     """Every command of the README's admin path succeeds, in order, from a folder holding data/contoh/."""
-    if not CHROMIUM.exists():
-        if os.environ.get("KINERJA_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium not found at {CHROMIUM} (KINERJA_REQUIRE_BROWSER=1)")
-        pytest.skip("the report commands need Chromium")
+    require_chromium()  # the report commands print PDFs with it
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "contoh").symlink_to(ROOT / "data" / "contoh")
     env = {**os.environ, "KINERJA_DB": str(tmp_path / "data" / "kinerja.db")}

@@ -54,9 +54,7 @@ def _server_setup(workdir: Path) -> dict:
     from kinerja_lib.demo import build_demo_database
 
     db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     base = f"http://127.0.0.1:{port}"
     issued = links.issue_links(db, summary.cycle_id, base_url=base)
     db.close()
@@ -88,9 +86,7 @@ def _floor_setup(workdir: Path) -> dict:
     (workdir / "nb").mkdir()
     (workdir / "nb" / "penilaian.ipynb").write_text(json.dumps(FLOOR_NOTEBOOK))
     shutil.copy(config.PROJECT_ROOT / "voila.json", workdir / "voila.json")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "JUPYTER_PATH": str(config.PROJECT_ROOT / "share" / "jupyter")}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "voila"), "nb", f"--port={port}", "--no-browser"],
@@ -99,6 +95,12 @@ def _floor_setup(workdir: Path) -> dict:
     _wait_for(base)
     return {"proc": proc, "base": base, "urls": [f"{base}/voila/render/penilaian.ipynb"] * (OPENS + 1),
             "workdir": workdir}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _wait_for(base: str) -> None:

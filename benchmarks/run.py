@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = json.loads(out.read_text()) if out.exists() else {}
     merged = {r["case"]: r for r in previous.get("results", [])}
     merged.update({r["case"]: r for r in results})
+    merged = {key: row for key, row in merged.items() if key in cases}  # drop cases that no longer exist
     report = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),

@@ -1,0 +1,117 @@
+"""The form server driven by raw widget messages over its websocket, as a crafted client would send them.
+
+A browser is only one way to talk to a form kernel: anything that can open the page and its kernel's websocket
+can send any widget message. These tests send them with ``benchmarks.headless_rater`` (the client the
+``open_link_busy`` bench uses for its other raters) against the real ``kinerja serve``: ordinary answers arrive
+in SQLite, and crafted ones (changes to a submitted form, a score outside the scale) change nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+import pytest
+
+from benchmarks.headless_rater import HeadlessRater
+from kinerja_lib.forms.rater import ACTION_LABEL
+
+pytestmark = pytest.mark.slow
+
+
+def _rows(path, sql, params=()):
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _raters_with(server, status: str) -> list[str]:
+    """Raters with at least one form in ``status`` and no draft, last first (the browser tests take the first)."""
+    rows = _rows(server.db_path,
+                 "SELECT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 GROUP BY rater_nip "
+                 "HAVING SUM(status = ?) > 0 AND SUM(status = 'draf') = 0 ORDER BY rater_nip DESC",
+                 [server.cycle_id, status])
+    return [nip for (nip,) in rows]
+
+
+def _answers_of(server, nip: str) -> dict[tuple[int, str], int | None]:
+    rows = _rows(server.db_path,
+                 "SELECT r.assignment_id, r.item, r.score FROM response r JOIN assignment a ON a.id = r.assignment_id "
+                 "WHERE a.rater_nip = ? AND a.cycle_id = ?", [nip, server.cycle_id])
+    return {(aid, item): score for aid, item, score in rows}
+
+
+def _statuses_of(server, nip: str) -> dict[int, str]:
+    return dict(_rows(server.db_path, "SELECT id, status FROM assignment WHERE rater_nip = ? AND cycle_id = ?",
+                      [nip, server.cycle_id]))
+
+
+def _url(server, nip: str) -> str:
+    return next(link.url for link in server.links if link.nip == nip)
+
+
+def _run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, timeout=120))
+
+
+def test_widget_messages_without_a_browser_are_saved_like_clicks(voila_server):
+    nip = _raters_with(voila_server, "belum")[0]
+    before = _answers_of(voila_server, nip)
+
+    async def answer_five():
+        rater = HeadlessRater(_url(voila_server, nip))
+        await rater.open()
+        for n in range(5):
+            await rater.answer(n)
+        await rater.sync()
+        await rater.close()
+
+    _run(answer_five())
+    deadline = time.monotonic() + 10
+    while len(new := {k: v for k, v in _answers_of(voila_server, nip).items() if k not in before}) < 5:
+        assert time.monotonic() < deadline, f"only {len(new)} of 5 answers arrived"
+        time.sleep(0.2)
+    assert len({aid for aid, _ in new}) == 1, "all five answers belong to the one form that was opened"
+    assert [new[k] for k in sorted(new)] == [1, 2, 3, 4, 5]
+    assert [item for _, item in sorted(new)] == ["B1.1", "B1.2", "B1.3", "B2.1", "B2.2"]
+
+
+def test_crafted_changes_to_a_submitted_form_change_nothing(voila_server):
+    nip = _raters_with(voila_server, "terkirim")[0]
+    answers, statuses = _answers_of(voila_server, nip), _statuses_of(voila_server, nip)
+
+    async def tamper():
+        rater = HeadlessRater(_url(voila_server, nip))
+        await rater.open(labels=(ACTION_LABEL["terkirim"],))
+        assert len(rater.scales) == 21, "the submitted form is shown, its scales read-only"
+        for n in range(21):
+            await rater.answer(n + 2)  # a different score from whatever is stored, for most items
+        await rater.update(rater.scales[0], {"index": None})  # and a deselect
+        await rater.sync()
+        await rater.close()
+
+    _run(tamper())
+    assert _answers_of(voila_server, nip) == answers
+    assert _statuses_of(voila_server, nip) == statuses
+
+
+def test_a_score_outside_the_scale_is_refused(voila_server):
+    nip = _raters_with(voila_server, "belum")[1]
+    before = _answers_of(voila_server, nip)
+
+    async def out_of_range():
+        rater = HeadlessRater(_url(voila_server, nip))
+        await rater.open()
+        await rater.update(rater.scales[0], {"index": 99})
+        await rater.update(rater.scales[1], {"index": -1})
+        await rater.update(rater.scales[2], {"index": "5"})
+        await rater.answer(3)  # then an ordinary answer on the fourth item, which must still work
+        await rater.sync()
+        await rater.close()
+
+    _run(out_of_range())
+    deadline = time.monotonic() + 10
+    while not (new := {k: v for k, v in _answers_of(voila_server, nip).items() if k not in before}):
+        assert time.monotonic() < deadline, "the ordinary answer after the crafted ones did not arrive"
+        time.sleep(0.2)
+    assert [(item, score) for (_, item), score in new.items()] == [("B2.1", 4)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -51,7 +52,9 @@ def _url(server, nip: str) -> str:
 
 
 def _run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, timeout=120))
+    """Run on a thread of its own: after the browser tests, Playwright's sync API keeps a loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, timeout=120)).result()
 
 
 def test_widget_messages_without_a_browser_are_saved_like_clicks(voila_server):

@@ -250,7 +250,7 @@ def _open_run(state) -> dict:
 def _open_busy_run(state) -> dict:
     ctx = mp.get_context("spawn")
     ready, stop, report = ctx.Event(), ctx.Event(), ctx.Queue()
-    busy = ctx.Process(target=_busy_raters, args=(state["urls"][:BUSY_RATERS], ready, stop, report))
+    busy = ctx.Process(target=_busy_raters, args=(state["urls"][:BUSY_RATERS], ready, stop, report), daemon=True)
     busy.start()
     try:
         if not ready.wait(timeout=180):

@@ -85,8 +85,8 @@ class HeadlessRater:
             "buffers": []}))
 
     async def _kernel_info(self) -> None:
-        """Ask until the kernel answers, as the page does before it talks to the widgets."""
-        while True:
+        """Ask until the kernel answers (for up to a minute), as the page does before it talks to the widgets."""
+        for _ in range(30):
             await self._send("kernel_info_request", {})
             try:
                 while (await asyncio.wait_for(self._read(), timeout=2))["msg_type"] != "kernel_info_reply":
@@ -94,6 +94,7 @@ class HeadlessRater:
                 return
             except asyncio.TimeoutError:
                 continue
+        raise ConnectionError("the form kernel did not answer kernel_info_request within a minute")
 
     async def _read(self) -> dict:
         raw = await self._ws.read_message()

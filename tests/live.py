@@ -1,15 +1,18 @@
 """Helpers for the tests that drive live processes: Debian's Chromium, and a form server (`kinerja serve`,
-`make demo`) on a free port. Imported by tests/conftest.py, tests/test_make_demo.py and tests/test_readme.py."""
+`make demo`) on a free port and the SQLite file it writes. Imported by tests/conftest.py, tests/test_make_demo.py,
+tests/test_readme.py, tests/test_e2e_forms.py and tests/test_forms_protocol.py."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,18 @@ def wait_until_serving(proc: subprocess.Popen, base: str, output: Callable[[], s
                 proc.wait()
             pytest.fail(f"{what} {state}:\n{output()}")
         time.sleep(0.3)
+
+
+def query(path, sql: str, params=()) -> list[tuple]:
+    """The rows of one query on the database a live server writes, on a connection of the test's own."""
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> None:
+    """Return once ``predicate()`` is true; fail the test if ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached in time")
+        time.sleep(0.2)

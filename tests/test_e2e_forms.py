@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
-import time
 from pathlib import Path
 
 import pytest
+from live import query, wait_for
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -20,20 +19,15 @@ pytestmark = pytest.mark.e2e
 WAIT = 60_000
 
 
-def _query(path, sql, params=()):
-    with sqlite3.connect(path) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
 def _pending(server, exclude=()):
     """Return (rater nip, assignment id, ratee name) of not-yet-started forms, one per rater."""
-    rows = _query(server.db_path,
+    rows = query(server.db_path,
                   "SELECT a.rater_nip, a.id, p.nama FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
                   "WHERE a.cycle_id = ? AND a.status = 'belum' AND a.aktif = 1 ORDER BY a.rater_nip, a.id",
                   [server.cycle_id])
     seen, out = set(exclude), []
     for nip, aid, nama in rows:
-        same_name = _query(server.db_path, "SELECT COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
+        same_name = query(server.db_path, "SELECT COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
                            "WHERE a.cycle_id = ? AND a.rater_nip = ? AND p.nama = ?", [server.cycle_id, nip, nama])
         if nip not in seen and same_name[0][0] == 1:
             seen.add(nip)
@@ -43,14 +37,6 @@ def _pending(server, exclude=()):
 
 def _url(server, nip):
     return next(i.url for i in server.links if i.nip == nip)
-
-
-def _wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.2)
 
 
 def _open_form(page, ratee):
@@ -92,9 +78,9 @@ def test_rater_fills_reloads_and_submits_a_form(browser, voila_server, shots):
     comment = "Sigap melayani <warga> & teliti"
     page.locator("textarea").first.fill(comment)
     page.locator("textarea").first.press("Tab")
-    _wait_for(lambda: _query(voila_server.db_path, "SELECT teks FROM comment WHERE assignment_id = ?", [aid])
+    wait_for(lambda: query(voila_server.db_path, "SELECT teks FROM comment WHERE assignment_id = ?", [aid])
               == [(comment,)])
-    saved = dict(_query(voila_server.db_path, "SELECT item, score FROM response WHERE assignment_id = ?", [aid]))
+    saved = dict(query(voila_server.db_path, "SELECT item, score FROM response WHERE assignment_id = ?", [aid]))
     assert len(saved) == total and list(saved.values()).count(None) == 1
     _shot(page, shots, "penilai-kompetensi.png")  # the end of the form: competencies with level descriptors, comments
     page.evaluate("document.getElementById('rendered_cells').scrollTo(0, 0)")
@@ -113,8 +99,8 @@ def test_rater_fills_reloads_and_submits_a_form(browser, voila_server, shots):
     page.get_by_role("button", name="Ya, kirim sekarang").click()
     expect(page.get_by_text("Penilaian ini terkunci").first).to_be_visible(timeout=WAIT)
     expect(page.locator(".k360-answer button:not([disabled])")).to_have_count(0)
-    assert _query(voila_server.db_path, "SELECT status FROM assignment WHERE id = ?", [aid]) == [("terkirim",)]
-    assert dict(_query(voila_server.db_path, "SELECT item, score FROM response WHERE assignment_id = ?",
+    assert query(voila_server.db_path, "SELECT status FROM assignment WHERE id = ?", [aid]) == [("terkirim",)]
+    assert dict(query(voila_server.db_path, "SELECT item, score FROM response WHERE assignment_id = ?",
                        [aid])) == saved
     page.close(run_before_unload=True)
 
@@ -145,7 +131,7 @@ def test_two_raters_at_the_same_time(browser, voila_server, shots):
     expect(phone.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
     expect(desk.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
     _shot(phone, shots, "penilai-ponsel.png")
-    assert _query(voila_server.db_path, "SELECT assignment_id, item, score FROM response WHERE assignment_id IN "
+    assert query(voila_server.db_path, "SELECT assignment_id, item, score FROM response WHERE assignment_id IN "
                   "(?, ?) ORDER BY assignment_id", [aid1, aid2]) == sorted([(aid1, "B1.1", 2), (aid2, "B1.2", 5)])
     for page in (desk, phone):
         page.close(run_before_unload=True)
@@ -156,7 +142,7 @@ def test_admin_dashboard(page, voila_server, shots):
     page.set_viewport_size({"width": 1100, "height": 1100})
     page.goto(voila_server.admin.url)
     expect(page.get_by_text("Dasbor Admin Penilaian 360°")).to_be_visible(timeout=WAIT)
-    done, total = _query(voila_server.db_path, "SELECT SUM(status = 'terkirim'), COUNT(*) FROM assignment "
+    done, total = query(voila_server.db_path, "SELECT SUM(status = 'terkirim'), COUNT(*) FROM assignment "
                          "WHERE cycle_id = ? AND aktif = 1", [voila_server.cycle_id])[0]
     expect(page.get_by_text(f"{done} dari {total} penilaian terkirim")).to_be_visible()
     expect(page.get_by_text("Kelengkapan per relasi")).to_be_visible()

@@ -9,11 +9,11 @@ in SQLite, and crafted ones (changes to a submitted form, a score outside the sc
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from live import query, wait_for
 
 from benchmarks.headless_rater import HeadlessRater
 from kinerja_lib.forms.rater import ACTION_LABEL
@@ -21,14 +21,9 @@ from kinerja_lib.forms.rater import ACTION_LABEL
 pytestmark = pytest.mark.slow
 
 
-def _rows(path, sql, params=()):
-    with sqlite3.connect(path) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
 def _raters_with(server, status: str) -> list[str]:
     """Raters with at least one form in ``status`` and no draft, last first (the browser tests take the first)."""
-    rows = _rows(server.db_path,
+    rows = query(server.db_path,
                  "SELECT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 GROUP BY rater_nip "
                  "HAVING SUM(status = ?) > 0 AND SUM(status = 'draf') = 0 ORDER BY rater_nip DESC",
                  [server.cycle_id, status])
@@ -36,44 +31,48 @@ def _raters_with(server, status: str) -> list[str]:
 
 
 def _answers_of(server, nip: str) -> dict[tuple[int, str], int | None]:
-    rows = _rows(server.db_path,
+    rows = query(server.db_path,
                  "SELECT r.assignment_id, r.item, r.score FROM response r JOIN assignment a ON a.id = r.assignment_id "
                  "WHERE a.rater_nip = ? AND a.cycle_id = ?", [nip, server.cycle_id])
     return {(aid, item): score for aid, item, score in rows}
 
 
+def _new_answers(server, nip: str, before: dict) -> dict[tuple[int, str], int | None]:
+    return {k: v for k, v in _answers_of(server, nip).items() if k not in before}
+
+
 def _statuses_of(server, nip: str) -> dict[int, str]:
-    return dict(_rows(server.db_path, "SELECT id, status FROM assignment WHERE rater_nip = ? AND cycle_id = ?",
+    return dict(query(server.db_path, "SELECT id, status FROM assignment WHERE rater_nip = ? AND cycle_id = ?",
                       [nip, server.cycle_id]))
 
 
-def _url(server, nip: str) -> str:
-    return next(link.url for link in server.links if link.nip == nip)
+def _as_rater(server, nip: str, actions: Callable[[HeadlessRater], Awaitable[None]], **open_args) -> None:
+    """Open ``nip``'s link and a form without a browser, run ``actions``, and return once the kernel handled them.
 
+    Runs on a thread of its own: after the browser tests, Playwright's sync API keeps a loop in this one.
+    """
+    async def run():
+        rater = HeadlessRater(next(link.url for link in server.links if link.nip == nip))
+        await rater.open(**open_args)
+        await actions(rater)
+        await rater.sync()
+        await rater.close()
 
-def _run(coroutine):
-    """Run on a thread of its own: after the browser tests, Playwright's sync API keeps a loop in this one."""
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, timeout=120)).result()
+        pool.submit(asyncio.run, asyncio.wait_for(run(), timeout=120)).result()
 
 
 def test_widget_messages_without_a_browser_are_saved_like_clicks(voila_server):
     nip = _raters_with(voila_server, "belum")[0]
     before = _answers_of(voila_server, nip)
 
-    async def answer_five():
-        rater = HeadlessRater(_url(voila_server, nip))
-        await rater.open()
+    async def answer_five(rater):
         for n in range(5):
             await rater.answer(n)
-        await rater.sync()
-        await rater.close()
 
-    _run(answer_five())
-    deadline = time.monotonic() + 10
-    while len(new := {k: v for k, v in _answers_of(voila_server, nip).items() if k not in before}) < 5:
-        assert time.monotonic() < deadline, f"only {len(new)} of 5 answers arrived"
-        time.sleep(0.2)
+    _as_rater(voila_server, nip, answer_five)
+    wait_for(lambda: len(_new_answers(voila_server, nip, before)) >= 5, 10, "five answers in SQLite")
+    new = _new_answers(voila_server, nip, before)
     assert len({aid for aid, _ in new}) == 1, "all five answers belong to the one form that was opened"
     assert [new[k] for k in sorted(new)] == [1, 2, 3, 4, 5]
     assert [item for _, item in sorted(new)] == ["B1.1", "B1.2", "B1.3", "B2.1", "B2.2"]
@@ -83,17 +82,13 @@ def test_crafted_changes_to_a_submitted_form_change_nothing(voila_server):
     nip = _raters_with(voila_server, "terkirim")[0]
     answers, statuses = _answers_of(voila_server, nip), _statuses_of(voila_server, nip)
 
-    async def tamper():
-        rater = HeadlessRater(_url(voila_server, nip))
-        await rater.open(labels=(ACTION_LABEL["terkirim"],))
+    async def tamper(rater):
         assert len(rater.scales) == 21, "the submitted form is shown, its scales read-only"
         for n in range(21):
             await rater.answer(n + 2)  # a different score from whatever is stored, for most items
         await rater.update(rater.scales[0], {"index": None})  # and a deselect
-        await rater.sync()
-        await rater.close()
 
-    _run(tamper())
+    _as_rater(voila_server, nip, tamper, labels=(ACTION_LABEL["terkirim"],))
     assert _answers_of(voila_server, nip) == answers
     assert _statuses_of(voila_server, nip) == statuses
 
@@ -102,19 +97,13 @@ def test_a_score_outside_the_scale_is_refused(voila_server):
     nip = _raters_with(voila_server, "belum")[1]
     before = _answers_of(voila_server, nip)
 
-    async def out_of_range():
-        rater = HeadlessRater(_url(voila_server, nip))
-        await rater.open()
+    async def out_of_range(rater):
         await rater.update(rater.scales[0], {"index": 99})
         await rater.update(rater.scales[1], {"index": -1})
         await rater.update(rater.scales[2], {"index": "5"})
         await rater.answer(3)  # then an ordinary answer on the fourth item, which must still work
-        await rater.sync()
-        await rater.close()
 
-    _run(out_of_range())
-    deadline = time.monotonic() + 10
-    while not (new := {k: v for k, v in _answers_of(voila_server, nip).items() if k not in before}):
-        assert time.monotonic() < deadline, "the ordinary answer after the crafted ones did not arrive"
-        time.sleep(0.2)
+    _as_rater(voila_server, nip, out_of_range)
+    wait_for(lambda: _new_answers(voila_server, nip, before), 10, "the ordinary answer after the crafted ones")
+    new = _new_answers(voila_server, nip, before)
     assert [(item, score) for (_, item), score in new.items()] == [("B2.1", 4)]

@@ -7,8 +7,10 @@ database. Every list says, per person and in Bahasa Indonesia, why they are on i
 Frames (columns the core reads; extra columns are carried along):
 
 - results: ``nip, skor, skor_adj, skor_adj_se, kelompok_tampil, n_diri, n_atasan, n_rekan, n_bawahan,
-  n_lainnya, predikat`` and optionally ``keputusan_perilaku`` (True when the Pejabat Penilai decided the
-  Rating Perilaku Kerja, False when the predikat still rests on the 360 suggestion).
+  n_lainnya, predikat, status_predikat`` (``ditetapkan`` when the predikat rests on the Pejabat Penilai's
+  recorded decisions, ``sementara`` when it rests on the 360 suggestion; a missing column counts as
+  ``sementara``). Only a ditetapkan predikat leads to a consequence: every list that does (award
+  eligibility, follow-up, talent pool) lists the people still waiting for a decision separately.
 - pegawai: ``nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, golongan, tmt_cpns, aktif`` and
   optionally ``opd`` (else the first segment of the unit path).
 - disiplin: ``nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai``.
@@ -25,7 +27,7 @@ import json
 import math
 import textwrap
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +38,7 @@ import pandas as pd
 
 from .errors import KinerjaError, ReferenceDataError
 from .reference import _load, load_jabatan_types, load_kuadran, load_vocabulary
+from .store import STATUS_PREDIKAT
 
 RULE_KINDS = ("pegawai_aktif", "predikat_periode_ini", "predikat_berturut", "tanpa_hukuman_disiplin_aktif",
               "cukup_penilai", "masa_kerja_minimal")
@@ -43,6 +46,8 @@ KINERJA_AXIS = ("di bawah", "sesuai", "di atas")
 POTENSI_AXIS = ("rendah", "menengah", "tinggi")
 GROUPS = ("diri", "atasan", "rekan", "bawahan", "lainnya")
 REASON_SEPARATOR = " | "   # between the conditions in ``alasan`` (sources may contain ';')
+DITETAPKAN, SEMENTARA = STATUS_PREDIKAT
+MENUNGGU = "menunggu penetapan Pejabat Penilai Kinerja"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -80,6 +85,31 @@ class TindakLanjut:
 
 
 @dataclass(frozen=True)
+class MasaPerbaikan:
+    """An improvement window a low result calls for (PP 30/2019; UU 5/2014 Pasal 118 for JPT).
+
+    It applies to a person whose jenis jabatan is listed and whose predikat (or, when ``rating_hasil_kerja``
+    is given, whose Rating Hasil Kerja) is listed.
+    """
+
+    nama: str
+    jenis_jabatan: tuple[str, ...]
+    predikat: tuple[str, ...]
+    rating_hasil_kerja: tuple[str, ...]
+    bulan: int
+    sesudahnya: str
+    sumber: str
+
+    def applies(self, person: dict) -> bool:
+        """Return whether the window applies to a person (a dict with jenis_jabatan, predikat, rating_hasil_kerja)."""
+        if person.get("jenis_jabatan") not in self.jenis_jabatan:
+            return False
+        if self.rating_hasil_kerja:
+            return person.get("rating_hasil_kerja") in self.rating_hasil_kerja
+        return person.get("predikat") in self.predikat
+
+
+@dataclass(frozen=True)
 class AwardRules:
     """All rules of penghargaan.yaml, validated."""
 
@@ -88,7 +118,7 @@ class AwardRules:
     peringkat: dict[str, Any]
     keadilan: dict[str, Any]
     tindak_lanjut: dict[str, TindakLanjut]
-    masa_perbaikan: dict[str, Any]
+    masa_perbaikan: tuple[MasaPerbaikan, ...]
     satyalancana: dict[str, Any]
     kotak: dict[int, tuple[str, str]]          # box -> (kinerja, potensi)
     kelompok_talenta: tuple[int, ...]
@@ -200,16 +230,26 @@ def load_rules(directory: Path | None = None) -> AwardRules:
         follow[p] = TindakLanjut(p, str(_need(raw, "tindakan", p)), bool(raw.get("tinjauan_disiplin", False)),
                                  int(raw.get("tenggat_bulan", 1)), str(_need(raw, "sumber", p)))
 
-    window = _need(data, "masa_perbaikan", "akar", dict)
-    if set(_need(window, "predikat", "masa_perbaikan", list)) - set(predikat):
-        raise ReferenceDataError("penghargaan.yaml: masa_perbaikan.predikat menyebut predikat yang tidak dikenal")
     known_jenis = {j.kode for j in load_jabatan_types(directory)}
-    if set(_need(window, "jenis_jabatan", "masa_perbaikan", list)) - known_jenis:
-        raise ReferenceDataError("penghargaan.yaml: masa_perbaikan.jenis_jabatan menyebut jenis jabatan yang "
-                                 f"tidak dikenal; pilihan: {', '.join(sorted(known_jenis))}")
-    if int(_need(window, "bulan", "masa_perbaikan", int)) < 1:
-        raise ReferenceDataError("penghargaan.yaml: masa_perbaikan.bulan harus >= 1")
-    _need(window, "sumber", "masa_perbaikan", str)
+    ratings = set(load_kuadran(directory).ratings)
+    windows = []
+    for i, window in enumerate(_need(data, "masa_perbaikan", "akar", list)):
+        where = f"masa_perbaikan[{i}]"
+        jenis = _need(window, "jenis_jabatan", where, list)
+        if set(jenis) - known_jenis:
+            raise ReferenceDataError(f"penghargaan.yaml: {where}.jenis_jabatan menyebut jenis jabatan yang tidak "
+                                     f"dikenal; pilihan: {', '.join(sorted(known_jenis))}")
+        by_predikat, by_hasil = window.get("predikat", []), window.get("rating_hasil_kerja", [])
+        if bool(by_predikat) == bool(by_hasil):
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: isi tepat satu dari predikat atau rating_hasil_kerja")
+        if set(by_predikat) - set(predikat) or set(by_hasil) - ratings:
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: predikat/rating tidak dikenal")
+        bulan = _need(window, "bulan", where, int)
+        if bulan < 1:
+            raise ReferenceDataError(f"penghargaan.yaml: {where}.bulan harus >= 1")
+        windows.append(MasaPerbaikan(str(_need(window, "nama", where, str)), tuple(jenis), tuple(by_predikat),
+                                     tuple(by_hasil), bulan, str(_need(window, "sesudahnya", where, str)),
+                                     str(_need(window, "sumber", where, str))))
 
     satya = _need(data, "satyalancana", "akar", dict)
     years = _need(satya, "tahun", "satyalancana", list)
@@ -238,7 +278,7 @@ def load_rules(directory: Path | None = None) -> AwardRules:
     n_periods = int(talenta.get("jumlah_periode", 1))
     if n_periods < 1:
         raise ReferenceDataError("penghargaan.yaml: kotak_talenta.jumlah_periode harus >= 1")
-    return AwardRules(str(_need(data, "versi", "akar")), awards, peringkat, keadilan, follow, window, satya,
+    return AwardRules(str(_need(data, "versi", "akar")), awards, peringkat, keadilan, follow, tuple(windows), satya,
                       boxes, pool, axis, n_periods, str(talenta.get("sumber", "")), tuple(predikat))
 
 
@@ -341,15 +381,22 @@ def _base_frame(results: pd.DataFrame, pegawai: pd.DataFrame) -> pd.DataFrame:
     return base
 
 
-def history_with_current(results: pd.DataFrame, riwayat: pd.DataFrame | None, cycle) -> pd.DataFrame:
-    """Return the predikat history with the current cycle's predikat (from ``results``) in place.
+def _provisional(results: pd.DataFrame) -> pd.Series:
+    """Return True where a predikat exists but is not ditetapkan (a missing status counts as provisional)."""
+    status = results["status_predikat"] if "status_predikat" in results else pd.Series(None, index=results.index)
+    return results["predikat"].notna() & ~status.eq(DITETAPKAN)
 
-    Rows of ``riwayat`` for ``cycle.id`` are replaced, so the function can be applied twice.
+
+def history_with_current(results: pd.DataFrame, riwayat: pd.DataFrame | None, cycle) -> pd.DataFrame:
+    """Return the decided predikat history with the current cycle's decided predikat (from ``results``).
+
+    Rows of ``riwayat`` for ``cycle.id`` are replaced, so the function can be applied twice. A provisional
+    predikat of the current cycle is left out: history holds decisions only.
     """
     cols = ["nip", "cycle_id", "nama_siklus", "periode", "tanggal_selesai", "predikat"]
     past = (riwayat[cols] if riwayat is not None and len(riwayat) else pd.DataFrame(columns=cols))
     past = past[past["cycle_id"] != cycle.id]
-    now = results.loc[results["predikat"].notna(), ["nip", "predikat"]].copy()
+    now = results.loc[results["predikat"].notna() & ~_provisional(results), ["nip", "predikat"]].copy()
     now["cycle_id"], now["nama_siklus"] = cycle.id, cycle.nama
     now["periode"], now["tanggal_selesai"] = cycle.periode, cycle.tanggal_selesai
     parts = [p for p in (past, now[cols]) if len(p)]
@@ -373,18 +420,20 @@ def _check_predikat_ini(base, syarat, ctx):
     minimal = syarat.params["predikat_minimal"]
     limit = rules.predikat_rank(minimal)
     rank = base["predikat"].map({p: i for i, p in enumerate(rules.predikat_urut)})
-    ok = (rank <= limit).fillna(False).to_numpy(dtype=bool)
     tentative = ctx["sementara"]
+    ok = (rank <= limit).fillna(False).to_numpy(dtype=bool) & ~tentative
     hasil = base["rating_hasil_kerja"] if "rating_hasil_kerja" in base else pd.Series(None, index=base.index)
     msgs = []
-    for p, good, tent, h in zip(base["predikat"], ok, tentative, hasil):
+    for p, tent, h in zip(base["predikat"], tentative, hasil):
         if not isinstance(p, str):
-            missing = ("Rating Perilaku Kerja belum ada: tanpa keputusan Pejabat Penilai dan tanpa saran 360"
-                       if isinstance(h, str) else "Rating Hasil Kerja belum tercatat")
-            msgs.append(f"predikat periode ini belum dapat ditentukan ({missing}); minimal {minimal}")
-            continue
-        note = " (sementara: Rating Perilaku Kerja masih saran 360)" if tent else ""
-        msgs.append(f"predikat periode ini {p}{note}, minimal {minimal}")
+            missing = ("Rating Perilaku Kerja belum ditetapkan Pejabat Penilai" if isinstance(h, str)
+                       else "Rating Hasil Kerja belum tercatat")
+            msgs.append(f"predikat periode ini belum ada ({missing}); minimal {minimal} yang sudah ditetapkan")
+        elif tent:
+            msgs.append(f"predikat periode ini belum ditetapkan: {MENUNGGU} (saran 360 saat ini {p}, "
+                        f"bukan keputusan); minimal {minimal} yang sudah ditetapkan")
+        else:
+            msgs.append(f"predikat periode ini {p} (ditetapkan), minimal {minimal}")
     return ok, msgs
 
 
@@ -517,11 +566,7 @@ def eligibility(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataF
     award = _award(rules, penghargaan)
     on = _to_date(tanggal_acuan) or _to_date(cycle.tanggal_selesai)
     base = _base_frame(results, pegawai)
-    if "keputusan_perilaku" in base:
-        tentative = base["predikat"].notna() & base["keputusan_perilaku"].eq(False)
-    else:
-        tentative = pd.Series(False, index=base.index)
-    base["predikat_sementara"] = tentative.to_numpy(dtype=bool)
+    base["predikat_sementara"] = _provisional(base).to_numpy(dtype=bool)
     ctx = {"rules": rules, "cycle": cycle, "tanggal_acuan": on, "settings": cycle.settings or {},
            "disiplin": disiplin if disiplin is not None and len(disiplin) else _empty_disiplin(),
            "riwayat": history_with_current(results, riwayat, cycle),
@@ -543,6 +588,13 @@ def eligibility(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataF
     base["layak"] = eligible
     base["alasan"] = [REASON_SEPARATOR.join(r) for r in reasons]
     base["alasan_tidak_layak"] = [REASON_SEPARATOR.join(r) for r in failed]
+    # Waiting for a decision: the predikat is only provisional and every other condition is met, so the
+    # person may become eligible once the Pejabat Penilai decides.
+    others = np.ones(len(base), dtype=bool)
+    for syarat in award.syarat:
+        if syarat.aktif and syarat.jenis not in ("predikat_periode_ini", "predikat_berturut"):
+            others &= base[f"syarat:{syarat.jenis}"].to_numpy(dtype=bool)
+    base["menunggu_penetapan"] = base["predikat_sementara"].to_numpy(dtype=bool) & others & ~eligible
     base.attrs.update(penghargaan=award.kode, nama_penghargaan=award.nama, tanggal_acuan=on.isoformat())
     return base
 
@@ -767,12 +819,14 @@ def simulate_ranks(mean: np.ndarray, sd: np.ndarray, k: int, *, units: np.ndarra
 
 @dataclass
 class Shortlist:
-    """An award shortlist: ranked eligible candidates, everyone's eligibility, and the settings used."""
+    """An award shortlist: ranked eligible candidates, everyone's eligibility, the people waiting for a
+    decided predikat (``menunggu``), and the settings used."""
 
     table: pd.DataFrame
     eligibility: pd.DataFrame
     settings: dict[str, Any]
     fit: ShrinkageFit | None
+    menunggu: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, cycle, *,
@@ -787,8 +841,13 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
     (penghargaan.yaml ``peringkat.aturan_seri``); the first ``k`` are chosen, at most ``kuota_per_unit``
     per ``unit_kuota`` when a quota is set. ``p_k_teratas`` is the share of posterior draws in which the
     person is chosen under the same rule; ``peringkat_p05``/``peringkat_p95`` bound their simulated rank.
-    Eligible people without a 360 score are listed last, unranked. Raises KinerjaError for k < 1 or a
-    quota < 1.
+    Eligible people without a 360 score are listed last, unranked. People who meet every condition but
+    whose predikat is still provisional are not candidates: they are returned in ``menunggu`` (with
+    their Pejabat Penilai), never ranked. Raises KinerjaError for k < 1 or a quota < 1.
+
+    One model: the bias-adjusted score (not shrunk by scoring) is a measurement of the person's level
+    with its standard error; levels within a unit are normal around the unit's level; the posterior is
+    the only shrinkage applied (:func:`eb_posterior`).
     """
     rules = rules or load_rules()
     if k < 1:
@@ -837,6 +896,12 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
              "peringkat_p05", "peringkat_p95", "alasan"]
     cand = cand[front + [c for c in cand.columns if c not in front]]
     elig["terpilih"] = elig["nip"].isin(cand.loc[cand["terpilih"].astype(bool), "nip"])
+    waiting = elig[elig["menunggu_penetapan"]]
+    menunggu = pd.DataFrame({
+        "nip": waiting["nip"], "nama": waiting.get("nama"), "opd": waiting.get("opd"),
+        "unit_id": waiting.get("unit_id"), "jabatan": waiting.get("jabatan"),
+        "pejabat_penilai": waiting["nip"].map(_penilai_names(pegawai)),
+        "keterangan": f"Memenuhi syarat lain; predikat periode ini {MENUNGGU}"}).reset_index(drop=True)
     award = rules.penghargaan[penghargaan]
     used = {
         "penghargaan": f"{award.nama} ({award.kode})",
@@ -864,8 +929,20 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
         "versi_aturan": rules.versi,
         "jumlah_dinilai": len(elig),
         "jumlah_layak": int(elig["layak"].sum()),
+        "jumlah_menunggu_penetapan": int(len(menunggu)),
+        "model_peringkat": "skor disesuaikan (rater-leniency dikoreksi, tidak disusutkan) sebagai pengukuran "
+                           "dengan galat bakunya; satu penyusutan Bayes empiris ke tingkat unit",
     }
-    return Shortlist(cand, elig, used, fit)
+    return Shortlist(cand, elig, used, fit, menunggu)
+
+
+def _penilai_names(pegawai: pd.DataFrame) -> dict[str, str]:
+    """Return nip -> "Nama (NIP)" of the person's Pejabat Penilai (their atasan on the roster)."""
+    if "atasan_nip" not in pegawai:
+        return {}
+    names = dict(zip(pegawai["nip"], pegawai["nama"]))
+    return {nip: f"{names.get(a, '')} ({a})".strip() for nip, a in zip(pegawai["nip"], pegawai["atasan_nip"])
+            if isinstance(a, str)}
 
 
 def failed_conditions(shortlist: Shortlist, rules: AwardRules | None = None) -> pd.DataFrame:
@@ -892,22 +969,40 @@ def shortlist_view(table: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
 # Fairness
 # --------------------------------------------------------------------------------------------------
 
+FAIRNESS_COLUMNS = ["dimensi", "kelompok", "n", "terpilih", "laju", "rasio", "di_bawah_ambang", "p_fisher",
+                    "p_holm", "dinilai", "temuan", "kekurangan", "status"]
+STATUS_TIDAK_DINILAI = "tidak dinilai"
+STATUS_TANPA_INDIKASI = "tidak ada indikasi"
+STATUS_INDIKASI = "indikasi (belum bermakna secara statistik)"
+STATUS_TEMUAN = "temuan: dampak merugikan bermakna secara statistik"
+
+
 def fairness(frame: pd.DataFrame, dimensions: dict[str, str] | None = None, *, selected: str = "terpilih",
-             threshold: float = 0.8) -> pd.DataFrame:
-    """Return selection rates per group, the 4/5ths ratio, Fisher's exact p and the shortfall. Reported only.
+             threshold: float = 0.8, alpha: float = 0.05, min_group: int = 20,
+             min_expected: float = 5.0) -> pd.DataFrame:
+    """Return selection rates per group with the 4/5ths ratio and Fisher's exact test. Reported only.
 
     ``frame`` is the pool (one row per person considered) with a boolean ``selected`` column;
     ``dimensions`` maps a column to its Indonesian label (default gender, OPD and golongan group).
-    Per group: ``laju`` = selected / n; ``rasio`` = laju / the highest laju in the dimension;
-    ``di_bawah_ambang`` when rasio < threshold; ``p_fisher`` = two-sided Fisher exact test of the 2x2 table
-    [[selected in group, not selected in group], [selected in rest, not selected in rest]];
+    Per group: ``n``, ``terpilih``, ``laju`` = selected / n; ``rasio`` = laju / the highest laju among the
+    judged groups of the dimension; ``di_bawah_ambang`` when rasio < threshold; ``p_fisher`` = two-sided
+    Fisher exact test of [[selected in group, not selected in group], [selected in rest, not selected
+    in rest]]; ``p_holm`` = the same adjusted by Holm's step-down over the judged groups of the dimension;
     ``kekurangan`` = how many more of the group would have to be selected (others unchanged) for its rate
     to reach threshold x the highest rate, computed in exact fractions.
 
+    A group is judged (``dinilai``) only when it has at least ``min_group`` people and at least
+    ``min_expected`` selections would be expected at the overall rate: below that, a ratio is noise
+    (a shortlist of 10 from a city cannot be judged by OPD). ``status`` words the result:
+    "tidak dinilai" (with the reason), "tidak ada indikasi" (ratio at or above the threshold),
+    "indikasi (belum bermakna secara statistik)" (ratio below, Holm-adjusted p >= alpha) or
+    "temuan: dampak merugikan bermakna secara statistik" (ratio below and p < alpha); ``temuan`` marks
+    the last. A finding calls for a look at the process, not a verdict.
+
     Worked example (also a test): men 8 selected of 20 (laju 0.40), women 6 of 30 (laju 0.20).
-    rasio(women) = 0.20 / 0.40 = 0.50 < 0.80, so adverse impact is indicated. Reaching the threshold needs
-    a rate of 0.8 x 0.40 = 0.32, i.e. 0.32 x 30 = 9.6 -> 10 selections: kekurangan = 10 - 6 = 4.
-    Fisher for women vs the rest uses [[6, 24], [8, 12]].
+    rasio(women) = 0.20 / 0.40 = 0.50 < 0.80: below the threshold. Reaching it needs a rate of
+    0.8 x 0.40 = 0.32, i.e. 0.32 x 30 = 9.6 -> 10 selections: kekurangan = 10 - 6 = 4. Fisher for women
+    vs the rest uses [[6, 24], [8, 12]] (p = 0.19): an indication, not a finding.
     """
     from scipy.stats import fisher_exact
 
@@ -920,6 +1015,7 @@ def fairness(frame: pd.DataFrame, dimensions: dict[str, str] | None = None, *, s
     need = Fraction(str(threshold))
     rows = []
     total_n, total_sel = len(pool), int(chosen.sum())
+    overall = total_sel / total_n if total_n else 0.0
     for col, label in dims.items():
         if col not in pool:
             continue
@@ -928,24 +1024,49 @@ def fairness(frame: pd.DataFrame, dimensions: dict[str, str] | None = None, *, s
             names = load_vocabulary().get("jenis_kelamin", {})
             keys = keys.map(lambda x: names.get(x, x))
         counts = pd.DataFrame({"g": keys, "s": chosen}).groupby("g")["s"].agg(["size", "sum"])
-        best = counts.assign(r=counts["sum"] / counts["size"]).sort_values(["r", "size"], ascending=[False, False])
-        top_n, top_sel = int(best["size"].iloc[0]), int(best["sum"].iloc[0])
-        top_rate = Fraction(top_sel, top_n)
-        for g, (n, s) in counts.iterrows():
-            n, s = int(n), int(s)
-            rate = Fraction(s, n)
-            ratio = float(rate / top_rate) if top_rate > 0 else math.nan
-            target = need * top_rate * n
-            short = max(0, math.ceil(target) - s)
-            rest_n, rest_s = total_n - n, total_sel - s
-            p = (float(fisher_exact([[s, n - s], [rest_s, rest_n - rest_s]])[1]) if rest_n > 0 else math.nan)
-            rows.append({"dimensi": label, "kelompok": g, "n": n, "terpilih": s, "laju": float(rate),
-                         "rasio": ratio, "di_bawah_ambang": bool(top_rate > 0 and rate < need * top_rate),
-                         "p_fisher": p, "kekurangan": int(short)})
-    out = pd.DataFrame(rows, columns=["dimensi", "kelompok", "n", "terpilih", "laju", "rasio", "di_bawah_ambang",
-                                      "p_fisher", "kekurangan"])
-    out.attrs["ambang_rasio"] = threshold
+        judged = (counts["size"] >= min_group) & (counts["size"] * overall >= min_expected)
+        ref = counts[judged]
+        top_rate = Fraction(0)
+        if len(ref):
+            best = ref.assign(r=ref["sum"] / ref["size"]).sort_values(["r", "size"], ascending=[False, False])
+            top_rate = Fraction(int(best["sum"].iloc[0]), int(best["size"].iloc[0]))
+        part = []
+        for g, (n, sel) in counts.iterrows():
+            n, sel = int(n), int(sel)
+            rate = Fraction(sel, n)
+            rest_n, rest_s = total_n - n, total_sel - sel
+            p = (float(fisher_exact([[sel, n - sel], [rest_s, rest_n - rest_s]])[1]) if rest_n > 0 else math.nan)
+            ok = bool(judged[g]) and top_rate > 0
+            part.append({"dimensi": label, "kelompok": g, "n": n, "terpilih": sel, "laju": float(rate),
+                         "rasio": float(rate / top_rate) if ok else math.nan,
+                         "di_bawah_ambang": bool(ok and rate < need * top_rate), "p_fisher": p,
+                         "p_holm": math.nan, "dinilai": ok, "temuan": False,
+                         "kekurangan": int(max(0, math.ceil(need * top_rate * n) - sel)) if ok else 0})
+        _holm(part, alpha)
+        for row in part:
+            if not row["dinilai"]:
+                why = (f"kelompok kurang dari {min_group} orang" if row["n"] < min_group
+                       else f"terpilih yang diharapkan kurang dari {min_expected:g}")
+                row["status"] = f"{STATUS_TIDAK_DINILAI} ({why})"
+            elif not row["di_bawah_ambang"]:
+                row["status"] = STATUS_TANPA_INDIKASI
+            else:
+                row["temuan"] = bool(row["p_holm"] < alpha)
+                row["status"] = STATUS_TEMUAN if row["temuan"] else STATUS_INDIKASI
+        rows += part
+    out = pd.DataFrame(rows, columns=FAIRNESS_COLUMNS)
+    out.attrs.update(ambang_rasio=threshold, alfa=alpha, ukuran_minimal=min_group, harapan_minimal=min_expected)
     return out
+
+
+def _holm(rows: list[dict[str, Any]], alpha: float) -> None:
+    """Fill ``p_holm`` (Holm's step-down adjusted p) for the judged rows, in place."""
+    judged = [r for r in rows if r["dinilai"] and not math.isnan(r["p_fisher"])]
+    m = len(judged)
+    running = 0.0
+    for i, r in enumerate(sorted(judged, key=lambda r: r["p_fisher"])):
+        running = max(running, min(1.0, (m - i) * r["p_fisher"]))
+        r["p_holm"] = running
 
 
 # --------------------------------------------------------------------------------------------------
@@ -954,52 +1075,45 @@ def fairness(frame: pd.DataFrame, dimensions: dict[str, str] | None = None, *, s
 
 def follow_up_list(results: pd.DataFrame, pegawai: pd.DataFrame, cycle, *,
                    rules: AwardRules | None = None) -> pd.DataFrame:
-    """Return the people whose predikat calls for follow-up, with the action, its source and the dates.
+    """Return the people whose decided predikat calls for follow-up, with the action, its source and the dates.
 
-    One row per person with predikat Butuh Perbaikan, Kurang/Misconduct or Sangat Kurang (as
+    One row per person with a ditetapkan predikat Butuh Perbaikan, Kurang/Misconduct or Sangat Kurang (as
     penghargaan.yaml ``tindak_lanjut`` lists): ``tindakan``, ``tinjauan_disiplin`` (discipline review flag),
-    ``tenggat_tindak_lanjut`` = cycle end + ``tenggat_bulan``; and, for the predikat and jenis jabatan of
-    ``masa_perbaikan`` (PP 30/2019: pejabat administrasi and fungsional), the improvement window from the
-    cycle end to cycle end + 6 months, then what follows. Predikat resting on the 360 suggestion are marked
-    ``predikat_sementara``.
+    ``tenggat_tindak_lanjut`` = cycle end + ``tenggat_bulan``; and, where a ``masa_perbaikan`` rule applies
+    (PP 30/2019 for pejabat administrasi, pelaksana included, and fungsional; UU 5/2014 Pasal 118 for JPT),
+    the improvement window from the cycle end, then what follows. A provisional predikat calls for nothing:
+    those people are listed by :func:`pending_decisions`.
     """
     rules = rules or load_rules()
     base = _base_frame(results, pegawai)
-    base = base[base["predikat"].isin(rules.tindak_lanjut)].copy()
-    base["_sementara"] = base["keputusan_perilaku"].eq(False) if "keputusan_perilaku" in base else False
+    base = base[base["predikat"].isin(rules.tindak_lanjut) & ~_provisional(base)].copy()
     end = _to_date(cycle.tanggal_selesai)
-    window = rules.masa_perbaikan
-    window_end = add_months(end, int(window["bulan"])).isoformat()
     rows = []
     for r in base.to_dict("records"):
         rule = rules.tindak_lanjut[r["predikat"]]
-        in_window = r["predikat"] in window["predikat"] and r.get("jenis_jabatan") in window["jenis_jabatan"]
-        sources = [rule.sumber] + ([window["sumber"]] if in_window else [])
+        window = next((w for w in rules.masa_perbaikan if w.applies(r)), None)
+        sources = [rule.sumber] + ([window.sumber] if window else [])
         note = []
-        if in_window:
-            note.append(f"masa perbaikan kinerja {window['bulan']} bulan ({window['sumber']}); "
-                        f"{window['sesudahnya']}")
+        if window:
+            note.append(f"masa perbaikan kinerja {window.bulan} bulan ({window.sumber}); {window.sesudahnya}")
         if rule.tinjauan_disiplin:
             note.append("perlu telaah dugaan pelanggaran disiplin (PP 94/2021)")
-        if r["_sementara"]:
-            note.append("predikat sementara: Rating Perilaku Kerja masih saran 360, belum keputusan Pejabat Penilai")
         rows.append({
             "nip": r["nip"], "nama": r.get("nama"), "unit_id": r.get("unit_id"), "opd": r.get("opd"),
             "jabatan": r.get("jabatan"), "jenis_jabatan": r.get("jenis_jabatan"), "predikat": r["predikat"],
-            "predikat_sementara": bool(r["_sementara"]), "tindakan": rule.tindakan,
-            "tinjauan_disiplin": rule.tinjauan_disiplin,
+            "tindakan": rule.tindakan, "tinjauan_disiplin": rule.tinjauan_disiplin,
             "tenggat_tindak_lanjut": add_months(end, rule.tenggat_bulan).isoformat(),
-            "masa_perbaikan": in_window,
-            "masa_perbaikan_mulai": end.isoformat() if in_window else None,
-            "masa_perbaikan_selesai": window_end if in_window else None,
-            "sesudah_masa_perbaikan": window["sesudahnya"] if in_window else None,
+            "masa_perbaikan": window is not None,
+            "masa_perbaikan_mulai": end.isoformat() if window else None,
+            "masa_perbaikan_selesai": add_months(end, window.bulan).isoformat() if window else None,
+            "sesudah_masa_perbaikan": window.sesudahnya if window else None,
             "dasar": "; ".join(sources), "keterangan": "; ".join(note),
         })
     order = {p: i for i, p in enumerate(rules.predikat_urut)}
     out = pd.DataFrame(rows, columns=["nip", "nama", "unit_id", "opd", "jabatan", "jenis_jabatan", "predikat",
-                                      "predikat_sementara", "tindakan", "tinjauan_disiplin", "tenggat_tindak_lanjut",
-                                      "masa_perbaikan", "masa_perbaikan_mulai", "masa_perbaikan_selesai",
-                                      "sesudah_masa_perbaikan", "dasar", "keterangan"])
+                                      "tindakan", "tinjauan_disiplin", "tenggat_tindak_lanjut", "masa_perbaikan",
+                                      "masa_perbaikan_mulai", "masa_perbaikan_selesai", "sesudah_masa_perbaikan",
+                                      "dasar", "keterangan"])
     if len(out):
         out = (out.assign(_o=out["predikat"].map(order))
                .sort_values(["_o", "opd", "nama"], ascending=[False, True, True], kind="mergesort")
@@ -1007,73 +1121,128 @@ def follow_up_list(results: pd.DataFrame, pegawai: pd.DataFrame, cycle, *,
     return out.reset_index(drop=True)
 
 
+def pending_decisions(results: pd.DataFrame, pegawai: pd.DataFrame) -> pd.DataFrame:
+    """Return the people whose predikat still rests on the 360 suggestion, with their Pejabat Penilai.
+
+    The provisional predikat itself is not shown: until the Pejabat Penilai decides, nothing is said about
+    the person. Columns: nip, nama, opd, unit_id, jabatan, pejabat_penilai, keterangan.
+    """
+    base = _base_frame(results, pegawai)
+    waiting = base[_provisional(base)]
+    out = pd.DataFrame({"nip": waiting["nip"], "nama": waiting.get("nama"), "opd": waiting.get("opd"),
+                        "unit_id": waiting.get("unit_id"), "jabatan": waiting.get("jabatan"),
+                        "pejabat_penilai": waiting["nip"].map(_penilai_names(pegawai)),
+                        "keterangan": f"Rating Perilaku Kerja {MENUNGGU}"})
+    return out.sort_values(["opd", "unit_id", "nama"], na_position="last", kind="mergesort").reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # Satyalancana Karya Satya
 # --------------------------------------------------------------------------------------------------
 
-def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tanggal_acuan: date | str, *,
-                      sejak: date | str | None = None, rules: AwardRules | None = None) -> pd.DataFrame:
-    """Return the active pegawai who reach 10/20/30 years of service from TMT CPNS by ``tanggal_acuan``.
+def _empty_cltn() -> pd.DataFrame:
+    return pd.DataFrame(columns=["nip", "tanggal_mulai", "tanggal_selesai"])
 
-    ``tingkat`` is the highest tier reached (only tiers reached after ``sejak`` when it is given, e.g. to
-    list this year's candidates); ``tanggal_capai`` is its anniversary (see :func:`anniversary`: the
-    anniversary day counts, 29 Feb turns over on 1 Mar). ``layak`` is False for anyone who ever had a
-    sedang/berat penalty (a penalty starting on or before ``tanggal_acuan``), with the reason. Service is
-    taken as unbroken: career breaks are not recorded in the database (stated in ``alasan``). Pegawai
-    without TMT CPNS are listed as not computable.
+
+def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tanggal_acuan: date | str, *,
+                      sejak: date | str | None = None, cltn: pd.DataFrame | None = None,
+                      diterima: pd.DataFrame | None = None, rules: AwardRules | None = None) -> pd.DataFrame:
+    """Return the PNS who reach 10/20/30 years of unbroken service in the award period (``sejak``, ``tanggal_acuan``].
+
+    ``sejak`` defaults to 31 December of the year before ``tanggal_acuan`` (the award period is that
+    calendar year); pass an early date to list every tier ever reached. Only active pegawai whose
+    status_kepegawaian is listed in penghargaan.yaml (PNS) are considered. Unbroken service starts at
+    TMT CPNS; a CLTN period (``cltn``: nip, tanggal_mulai, tanggal_selesai) restarts it on the day after
+    the period ends (``cltn: memutus``) or only removes its days (``cltn: dikurangkan``); a person on CLTN
+    at ``tanggal_acuan`` is not listed. ``tingkat`` is the highest tier whose anniversary falls in the period
+    (:func:`anniversary`: the day counts, 29 Feb turns over on 1 Mar). ``layak`` is False, with the reason,
+    for anyone who ever had a sedang/berat penalty (starting on or before ``tanggal_acuan``) and for a tier
+    already received (``diterima``: nip, tingkat, tahun). PNS without TMT CPNS are listed as not computable.
     """
     rules = rules or load_rules()
     on = _to_date(tanggal_acuan)
-    since = _to_date(sejak)
+    since = _to_date(sejak) or date(on.year - 1, 12, 31)
     cfg = rules.satyalancana
-    tiers = sorted(cfg["tahun"], reverse=True)
+    tiers = sorted(cfg["tahun"])
     peg = pegawai.copy()
     if "aktif" in peg:
         peg = peg[peg["aktif"].fillna(0).astype(int) == 1]
+    allowed = cfg.get("status_kepegawaian", ["PNS"])
+    status = peg["status_kepegawaian"] if "status_kepegawaian" in peg else pd.Series("PNS", index=peg.index)
+    peg = peg[status.fillna("PNS").isin(allowed)]
     peg["opd"] = _opd(peg)
-    years = completed_years(peg["tmt_cpns"], on).to_numpy()
-    before = completed_years(peg["tmt_cpns"], since).to_numpy() if since else np.full(len(peg), -np.inf)
-    tier = np.full(len(peg), np.nan)
-    for t in sorted(tiers):   # highest tier whose anniversary falls in (sejak, tanggal_acuan]
-        tier = np.where((years >= t) & (before < t), t, tier)
-    listed = ~np.isnan(tier) | np.isnan(years)
-    peg, years, tier = peg[listed], years[listed], tier[listed]
+    breaks = cltn if cltn is not None and len(cltn) else _empty_cltn()
+    breaks = breaks[breaks["tanggal_mulai"] <= on.isoformat()]
+    mode = cfg.get("cltn", "memutus")
+    start_of, on_leave, leave_days = {}, set(), {}
+    for nip, a, b in zip(breaks["nip"], breaks["tanggal_mulai"], breaks["tanggal_selesai"]):
+        end = _to_date(b)
+        if end is None or end >= on:
+            on_leave.add(nip)
+            continue
+        restart = end + timedelta(days=1)
+        start_of[nip] = max(start_of.get(nip, restart), restart)
+        leave_days[nip] = leave_days.get(nip, 0) + (end - _to_date(a)).days + 1
+    got: dict[str, dict[int, Any]] = {}
+    if diterima is not None and len(diterima):
+        for nip, t, y in zip(diterima["nip"], diterima["tingkat"], diterima.get("tahun", pd.Series(None, index=diterima.index))):
+            got.setdefault(nip, {})[int(t)] = None if pd.isna(y) else int(y)
     d = disiplin if disiplin is not None and len(disiplin) else _empty_disiplin()
     bad = d[d["tingkat"].isin(cfg["tingkat_disiplin_menggugurkan"]) & (d["tanggal_mulai"] <= on.isoformat())]
     penalties: dict[str, list[str]] = {}
     for nip, t, j, a in zip(bad["nip"], bad["tingkat"], bad["jenis_hukuman"], bad["tanggal_mulai"]):
         penalties.setdefault(nip, []).append(f"hukuman disiplin {t} ({j}, mulai {a})")
     rows = []
-    for r, y, reached in zip(peg.to_dict("records"), years, tier):
-        base = {"nip": r["nip"], "nama": r.get("nama"), "unit_id": r.get("unit_id"), "opd": r.get("opd"),
+    for r in peg.to_dict("records"):
+        nip = r["nip"]
+        base = {"nip": nip, "nama": r.get("nama"), "unit_id": r.get("unit_id"), "opd": r.get("opd"),
                 "jabatan": r.get("jabatan"), "tmt_cpns": r.get("tmt_cpns")}
-        if np.isnan(y):
-            rows.append({**base, "masa_kerja_tahun": None, "tingkat": None, "tanggal_capai": None,
-                         "tingkat_berikut": None, "tanggal_berikut": None, "layak": False,
+        tmt = _to_date(r.get("tmt_cpns"))
+        if tmt is None:
+            rows.append({**base, "mulai_tanpa_putus": None, "masa_kerja_tahun": None, "tingkat": None,
+                         "tanggal_capai": None, "tingkat_berikut": None, "tanggal_berikut": None, "layak": False,
                          "alasan": "TMT CPNS tidak tercatat; masa kerja tidak dapat dihitung"})
             continue
-        tmt, reached = _to_date(r["tmt_cpns"]), int(reached)
-        reached_on = anniversary(tmt, reached)
-        later = [t for t in sorted(tiers) if t > reached]
+        if nip in on_leave:
+            continue
+        start, note = tmt, ""
+        if nip in start_of and mode == "memutus":
+            start = max(tmt, start_of[nip])
+            note = f"; dihitung sejak kembali dari CLTN pada {start.isoformat()} [{cfg.get('sumber_cltn', '')}]"
+        elif nip in leave_days and mode == "dikurangkan":
+            start = tmt + timedelta(days=leave_days[nip])
+            note = f"; {leave_days[nip]} hari CLTN tidak dihitung [{cfg.get('sumber_cltn', '')}]"
+        in_period = [t for t in tiers if since < anniversary(start, t) <= on]
+        if not in_period:
+            continue
+        reached = max(in_period)
+        reached_on = anniversary(start, reached)
+        years = int(completed_years(pd.Series([start.isoformat()]), on).iloc[0])
+        later = [t for t in tiers if t > reached]
         nxt = later[0] if later else None
-        found = penalties.get(r["nip"], [])
-        reason = (f"masa kerja {int(y)} tahun per {on.isoformat()}; genap {reached} tahun pada "
-                  f"{reached_on.isoformat()} sejak TMT CPNS {tmt.isoformat()} (dianggap tanpa putus: jeda masa "
-                  f"kerja tidak tercatat)")
-        if found:
-            reason = f"Tidak layak: pernah dijatuhi {'; '.join(found)} [{cfg['sumber']}]; {reason}"
+        reason = (f"masa kerja tanpa putus {years} tahun per {on.isoformat()}; genap {reached} tahun pada "
+                  f"{reached_on.isoformat()} (TMT CPNS {tmt.isoformat()}{note})")
+        problems = []
+        if reached in got.get(nip, {}):
+            year = got[nip][reached]
+            problems.append(f"Satyalancana {reached} tahun sudah diterima" + (f" ({year})" if year else ""))
+        if penalties.get(nip):
+            problems.append(f"pernah dijatuhi {'; '.join(penalties[nip])}")
+        if problems:
+            reason = f"Tidak layak: {'; '.join(problems)} [{cfg['sumber']}]; {reason}"
         else:
-            reason = f"Layak: {reason}; tidak pernah dijatuhi hukuman disiplin sedang/berat [{cfg['sumber']}]"
-        rows.append({**base, "masa_kerja_tahun": int(y), "tingkat": reached, "tanggal_capai": reached_on.isoformat(),
-                     "tingkat_berikut": nxt,
-                     "tanggal_berikut": anniversary(tmt, nxt).isoformat() if nxt else None,
-                     "layak": not found, "alasan": reason})
-    out = pd.DataFrame(rows, columns=["nip", "nama", "unit_id", "opd", "jabatan", "tmt_cpns", "masa_kerja_tahun",
-                                      "tingkat", "tanggal_capai", "tingkat_berikut", "tanggal_berikut", "layak",
-                                      "alasan"])
-    out["tingkat"] = out["tingkat"].astype("Int64")
-    out["tingkat_berikut"] = out["tingkat_berikut"].astype("Int64")
-    out["masa_kerja_tahun"] = out["masa_kerja_tahun"].astype("Int64")
+            reason = (f"Layak: {reason}; tingkat ini belum pernah diterima; tidak pernah dijatuhi hukuman disiplin "
+                      f"sedang/berat [{cfg['sumber']}]")
+        rows.append({**base, "mulai_tanpa_putus": start.isoformat(), "masa_kerja_tahun": years, "tingkat": reached,
+                     "tanggal_capai": reached_on.isoformat(), "tingkat_berikut": nxt,
+                     "tanggal_berikut": anniversary(start, nxt).isoformat() if nxt else None,
+                     "layak": not problems, "alasan": reason})
+    out = pd.DataFrame(rows, columns=["nip", "nama", "unit_id", "opd", "jabatan", "tmt_cpns", "mulai_tanpa_putus",
+                                      "masa_kerja_tahun", "tingkat", "tanggal_capai", "tingkat_berikut",
+                                      "tanggal_berikut", "layak", "alasan"])
+    for col in ("tingkat", "tingkat_berikut", "masa_kerja_tahun"):
+        out[col] = out[col].astype("Int64")
+    out.attrs["periode"] = f"{(since + timedelta(days=1)).isoformat()} s.d. {on.isoformat()}"
     return out.sort_values(["tingkat", "tanggal_capai", "nip"], ascending=[False, True, True],
                            na_position="last").reset_index(drop=True)
 
@@ -1083,14 +1252,16 @@ def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tang
 # --------------------------------------------------------------------------------------------------
 
 def nine_box(riwayat: pd.DataFrame, potensi: pd.DataFrame | None, *, pegawai: pd.DataFrame | None = None,
-             tanggal_acuan: date | str | None = None, rules: AwardRules | None = None) -> pd.DataFrame:
+             tanggal_acuan: date | str | None = None, menunggu=(), rules: AwardRules | None = None) -> pd.DataFrame:
     """Return each person's talent box (PermenPANRB 3/2020): kinerja axis x potensi, box number, talent pool.
 
     Kinerja axis: predikat mapped by ``kinerja_dari_predikat`` (Sangat Baik -> di atas, Baik -> sesuai,
     lower -> di bawah) over the last ``jumlah_periode`` recorded cycles: the mean of the codes (di bawah 1,
     sesuai 2, di atas 3) rounded to the nearest, halves rounded down (N = 1: the latest predikat).
     Potensi: the latest assessment (on or before ``tanggal_acuan`` when given). People in ``pegawai``
-    (or in the history) without either axis get no box, with the reason in ``keterangan``.
+    (or in the history) without either axis get no box, with the reason in ``keterangan``. ``riwayat``
+    must hold decided predikat only (:func:`history_with_current`); people in ``menunggu`` (whose
+    current predikat is still provisional) get no box until it is decided.
     """
     rules = rules or load_rules()
     code = {a: i + 1 for i, a in enumerate(KINERJA_AXIS)}
@@ -1119,12 +1290,17 @@ def nine_box(riwayat: pd.DataFrame, potensi: pd.DataFrame | None, *, pegawai: pd
     lookup = rules._box_lookup()
     boxes = [lookup.get((k, p)) if isinstance(k, str) and isinstance(p, str) else None
              for k, p in zip(out["kinerja"], out["potensi"])]
+    waiting = out["nip"].isin(set(menunggu)).to_numpy()
+    boxes = [None if w else b for b, w in zip(boxes, waiting)]
     out["kotak"] = pd.array(boxes, dtype="Int64")
     out["kelompok_talenta"] = out["kotak"].isin(rules.kelompok_talenta).fillna(False).astype(bool)
+    out["menunggu_penetapan"] = waiting
     notes = []
-    for k, p, box in zip(out["kinerja"], out["potensi"], out["kotak"]):
+    for k, p, box, w in zip(out["kinerja"], out["potensi"], out["kotak"], waiting):
         missing = []
-        if not isinstance(k, str):
+        if w:
+            missing.append(f"predikat periode ini {MENUNGGU}")
+        elif not isinstance(k, str):
             missing.append("predikat kinerja belum tercatat")
         if not isinstance(p, str):
             missing.append("potensi belum dinilai")
@@ -1150,6 +1326,9 @@ class AwardInputs:
     potensi: pd.DataFrame
     riwayat: pd.DataFrame
     sd_penilai: float | None = None
+    cltn: pd.DataFrame = field(default_factory=_empty_cltn)
+    satyalancana_diterima: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["nip", "tingkat",
+                                                                                            "tahun"]))
 
 
 def _frame(db, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -1170,14 +1349,12 @@ def _opd_map(db) -> dict[str, str]:
 
 
 def _scoring_results(db, cycle) -> pd.DataFrame:
-    try:
-        from . import scoring
-    except ImportError:
-        raise KinerjaError("Modul skor belum tersedia: hasil skor 360 tidak dapat dibaca") from None
+    """Return the stored scoring results, or (without writing anything) the cycle scored in memory."""
+    from . import scoring
+
     results = scoring.load_results(db, cycle.id)
-    if (results is None or results.empty) and hasattr(scoring, "run_scoring"):
-        scoring.run_scoring(db, cycle.id)
-        results = scoring.load_results(db, cycle.id)
+    if results is None or results.empty:
+        results = scoring.run_scoring(db, cycle.id, persist=False).results
     if results is None or results.empty:
         raise KinerjaError(f"Hasil skor siklus '{cycle.nama}' belum ada; hitung skor terlebih dahulu")
     return results
@@ -1216,10 +1393,13 @@ def load_inputs(db, cycle: int | str | None = None, *, results: pd.DataFrame | N
     if results is None:
         results = _scoring_results(db, c)
     results = results.copy()
+    # The status is re-read from the decisions themselves, so a decision recorded after the last scoring
+    # run already counts (and one withdrawn no longer does).
     decided = {r[0] for r in db.execute("SELECT nip FROM rating_perilaku WHERE cycle_id = ?", [c.id]).fetchall()}
-    results["keputusan_perilaku"] = results["nip"].isin(decided)
+    results["status_predikat"] = np.where(results["predikat"].isna(), None,
+                                          np.where(results["nip"].isin(decided), DITETAPKAN, SEMENTARA))
     pegawai = _frame(db, "SELECT nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, jenjang, golongan, "
-                         "tmt_cpns, aktif FROM pegawai")
+                         "tmt_cpns, status_kepegawaian, atasan_nip, aktif FROM pegawai")
     opd = _opd_map(db)
     pegawai["opd"] = pegawai["unit_id"].map(opd).fillna(pegawai["unit_id"])
     disiplin = _frame(db, "SELECT nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai FROM disiplin")
@@ -1232,14 +1412,19 @@ def load_inputs(db, cycle: int | str | None = None, *, results: pd.DataFrame | N
         JOIN cycle c ON c.id = h.cycle_id
         WHERE h.cycle_id <> ?""", [c.id])
     past["predikat"] = [predikat_kinerja(a, b) for a, b in zip(past["rating_hasil_kerja"], past["rating_perilaku"])]
+    cltn = _frame(db, "SELECT nip, tanggal_mulai, tanggal_selesai FROM cltn")
+    diterima = _frame(db, "SELECT nip, tingkat, tahun FROM satyalancana_diterima")
     return AwardInputs(c, results, pegawai, disiplin, potensi, past.drop(columns=["rating_hasil_kerja",
                                                                                   "rating_perilaku"]),
-                       rater_sd(db, c.id))
+                       rater_sd(db, c.id), cltn, diterima)
 
 
 @dataclass
 class AwardReport:
-    """Every award-committee list for one cycle, ready to show or export."""
+    """Every award-committee list for one cycle, ready to show or export.
+
+    ``menunggu`` lists everyone whose predikat is still provisional (no consequence list holds them).
+    """
 
     shortlist: Shortlist
     fairness: pd.DataFrame
@@ -1248,6 +1433,7 @@ class AwardReport:
     nine_box: pd.DataFrame
     settings: dict[str, Any]
     dibuat: str
+    menunggu: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k: int = 10,
@@ -1261,22 +1447,45 @@ def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k
                       penghargaan=penghargaan, k=k, kuota_per_unit=kuota_per_unit, tanggal_acuan=tanggal_acuan,
                       n_sim=n_sim, seed=seed, sd_penilai=inputs.sd_penilai, rules=rules)
     on = short.settings["tanggal_acuan"]
-    fair = fairness(short.eligibility, threshold=float(rules.keadilan["ambang_rasio"]))
+    fair = fairness_report(short.eligibility, rules)
     follow = follow_up_list(inputs.results, inputs.pegawai, cyc, rules=rules)
-    satya = satyalancana_list(inputs.pegawai, inputs.disiplin, on, sejak=satyalancana_sejak, rules=rules)
+    sejak = satyalancana_sejak or (_to_date(cyc.tanggal_mulai) - timedelta(days=1))
+    satya = satyalancana_list(inputs.pegawai, inputs.disiplin, on, sejak=sejak, cltn=inputs.cltn,
+                              diterima=inputs.satyalancana_diterima, rules=rules)
     history = history_with_current(inputs.results, inputs.riwayat, cyc)
-    box = nine_box(history, inputs.potensi, pegawai=inputs.pegawai, tanggal_acuan=on, rules=rules)
+    waiting = pending_decisions(inputs.results, inputs.pegawai)
+    box = nine_box(history, inputs.potensi, pegawai=inputs.pegawai, tanggal_acuan=on, menunggu=waiting["nip"],
+                   rules=rules)
+    k = rules.keadilan
     settings = {**short.settings,
-                "keadilan": f"aturan {rules.keadilan['ambang_rasio']:.0%} (4/5); uji eksak Fisher dua sisi; "
-                            f"basis = semua pegawai yang dinilai pada siklus; dilaporkan, tidak dipaksakan "
-                            f"[{rules.keadilan['sumber']}]",
-                "satyalancana": f"{'/'.join(str(t) for t in rules.satyalancana['tahun'])} tahun per {on}"
-                                + (f", tercapai sesudah {_to_date(satyalancana_sejak)}" if satyalancana_sejak else "")
-                                + f" [{rules.satyalancana['sumber']}]",
-                "kotak_talenta": f"kinerja dari {rules.jumlah_periode_kinerja} periode terakhir; potensi terbaru; "
-                                 f"kelompok talenta kotak {', '.join(map(str, rules.kelompok_talenta))} "
-                                 f"[{rules.sumber_talenta}]"}
-    return AwardReport(short, fair, follow, satya, box, settings, date.today().isoformat())
+                "keadilan": f"aturan {k['ambang_rasio']:.0%} (4/5) dengan uji eksak Fisher dua sisi (koreksi Holm, "
+                            f"alfa {k['alfa']}); kelompok dinilai bila >= {k['ukuran_minimal']} orang dan >= "
+                            f"{k['harapan_minimal']} terpilih yang diharapkan; tahap kelayakan dan daftar pendek; "
+                            f"dilaporkan, tidak dipaksakan [{k['sumber']}]",
+                "satyalancana": f"{'/'.join(str(t) for t in rules.satyalancana['tahun'])} tahun masa kerja tanpa "
+                                f"putus tercapai dalam periode {satya.attrs.get('periode', '')}; "
+                                f"{'/'.join(rules.satyalancana.get('status_kepegawaian', ['PNS']))} saja; CLTN "
+                                f"{rules.satyalancana.get('cltn', 'memutus')} [{rules.satyalancana['sumber']}]",
+                "kotak_talenta": f"kinerja dari {rules.jumlah_periode_kinerja} periode terakhir (predikat yang "
+                                 f"ditetapkan saja); potensi terbaru; kelompok talenta kotak "
+                                 f"{', '.join(map(str, rules.kelompok_talenta))} [{rules.sumber_talenta}]",
+                "menunggu_penetapan": f"{len(waiting)} pegawai: predikat masih sementara (saran 360), tidak masuk "
+                                      "daftar penghargaan, tindak lanjut, maupun kelompok talenta"}
+    return AwardReport(short, fair, follow, satya, box, settings, date.today().isoformat(), waiting)
+
+
+def fairness_report(eligibility: pd.DataFrame, rules: AwardRules | None = None) -> pd.DataFrame:
+    """Return :func:`fairness` at both stages of an award list: who is eligible (``layak``) and who is
+    shortlisted (``terpilih``), over everyone assessed in the cycle, with the rules of penghargaan.yaml."""
+    rules = rules or load_rules()
+    k = rules.keadilan
+    parts = []
+    for stage, column in (("kelayakan", "layak"), ("daftar pendek", "terpilih")):
+        part = fairness(eligibility, selected=column, threshold=float(k["ambang_rasio"]), alpha=float(k["alfa"]),
+                        min_group=int(k["ukuran_minimal"]), min_expected=float(k["harapan_minimal"]))
+        parts.append(part.assign(tahap=stage))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["tahap", *FAIRNESS_COLUMNS]]
 
 
 def award_report(db, cycle: int | str | None = None, **kwargs) -> AwardReport:

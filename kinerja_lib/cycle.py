@@ -90,8 +90,13 @@ def validate_settings(settings: dict[str, Any]) -> None:
         if set(codes) - known:
             raise CycleError(f"kompetensi_per_relasi.{rel}: kode tidak dikenal {sorted(set(codes) - known)}")
     cut = settings["ambang_rating_perilaku"]
+    if not isinstance(cut, dict) or set(cut) != {"di_atas", "di_bawah", "keyakinan"} or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in cut.values()):
+        raise CycleError("ambang_rating_perilaku: isi di_atas, di_bawah (angka skala) dan keyakinan (peluang)")
     if not cut["di_bawah"] < cut["di_atas"]:
         raise CycleError("ambang_rating_perilaku: di_bawah harus lebih kecil dari di_atas")
+    if not 0.5 <= cut["keyakinan"] < 1:
+        raise CycleError("ambang_rating_perilaku.keyakinan: harus peluang 0,5 sampai di bawah 1")
 
 
 def _parse_date(value: str | date, field: str) -> str:

@@ -7,9 +7,15 @@ kept in table ``demo_truth`` of the demo cycle.
 
 Simulation model of one answer (1-5 scale, rounded and clipped):
 
-* BerAKHLAK item: ``perilaku[ratee] + value_profile[ratee, value] + item_offset[item]``
-* competency item: ``kompetensi[ratee, K]``
+* BerAKHLAK item: ``perilaku[ratee] + value_profile[ratee, value] + item_offset[item]``; the value profile
+  sums to zero per person and the item offsets sum to zero, so ``perilaku`` is exactly the person's level
+  on the scale (what an unbiased rater gives on average);
+* competency item: ``kompetensi[ratee, K]``, a whole level (1-5) as in the competency dictionary: the
+  jabatan's standard level, a level below it or a level above it, driven by a person-wide competence
+  and a competency-specific part;
 * plus the rater's ``kelonggaran`` (others) or the person's ``inflasi_diri`` (self-rating),
+* plus the rater group's effect (``GROUP_EFFECTS``: strict atasan, lenient bawahan; weighted by the
+  default ``bobot`` they cancel, so the weighted reference level equals the truth's),
 * plus a per-assignment halo (sd 0.25) and per-answer noise (sd 0.5).
 
 Straight-liners give one fixed point to every item; the outlier rater answers uniformly at random;
@@ -32,7 +38,7 @@ from sqlite_utils import Database
 from .assignments import bulk_cache, generate_assignments
 from .cycle import close_cycle, open_cycle
 from .errors import KinerjaError
-from .reference import load_competencies, load_golongan, load_instrument
+from .reference import load_competencies, load_golongan, load_instrument, load_method_defaults
 from .store import PREDIKAT_ORGANISASI, RATINGS, checked_bulk_load, open_db, write_transaction
 
 #: The date against which service years are counted (Satyalancana boundaries fall on it).
@@ -48,6 +54,13 @@ _ASSIGNMENT_CHUNK = 40_000
 _ROW_CHUNK = 200_000
 
 ATAS, SESUAI, BAWAH = RATINGS  # Di Atas / Sesuai / Di Bawah Ekspektasi
+
+#: Planted rater-group effects (scale points) added to every answer of a group: atasan rate strictly,
+#: bawahan leniently. With the default weights (atasan 0.4, rekan 0.3, bawahan 0.2) their weighted
+#: mean is zero.
+GROUP_EFFECTS = {"diri": 0.0, "atasan": -0.15, "rekan": 0.0, "bawahan": 0.3, "lainnya": 0.0}
+#: Share of pegawai whose Rating Perilaku Kerja the Pejabat Penilai has recorded in the demo cycle.
+DECIDED_SHARE = 0.35
 
 # ------------------------------------------------------------------------------------------
 # Synthetic vocabulary (fixture data for the demo only; not domain rules)
@@ -182,6 +195,7 @@ _ROLES = [
     ("JF", "Ahli Madya", 4, 0, ("IV/a", "IV/c"), (16, 30), 3),
 ]
 R_JPT, R_ADM, R_PENGAWAS, R_PELAKSANA, R_TERAMPIL, R_MAHIR, R_AHLI_PERTAMA, R_AHLI_MUDA, R_AHLI_MADYA = range(9)
+_PPPK_GOLONGAN = {R_PELAKSANA: "V", R_TERAMPIL: "VII", R_AHLI_PERTAMA: "IX"}
 _SEKSI_STAFF = ([R_PELAKSANA, R_TERAMPIL, R_MAHIR, R_AHLI_PERTAMA], [0.70, 0.07, 0.06, 0.17])
 _BIDANG_STAFF = ([R_AHLI_PERTAMA, R_AHLI_MUDA, R_AHLI_MADYA], [0.25, 0.50, 0.25])
 
@@ -203,6 +217,7 @@ class Organisation:
     units: pd.DataFrame        # id, nama, induk_id, jenis, opd
     planted_pool: np.ndarray   # indices of the heads forming a peer pool of exactly 3
     boundary: dict[int, np.ndarray]  # Satyalancana years -> people with TMT exactly that long ago
+    status: np.ndarray         # 'PNS' / 'PPPK'
 
     def __len__(self) -> int:
         return len(self.nip)
@@ -328,7 +343,8 @@ def build_organisation(db: Database, pegawai: int, seed: int) -> Organisation:
         jenjang = np.array([r[1] for r in roles], dtype=object)[org.role]
         tingkat = np.array([r[2] for r in roles])[org.role]
         kepala = np.array([r[3] for r in roles])[org.role]
-        pangkat = pd.Series(org.golongan).map(_PANGKAT).to_numpy(dtype=object)
+        pangkat = pd.Series(org.golongan).map(_PANGKAT).to_numpy(dtype=object, copy=True)
+        pangkat[org.status == "PPPK"] = None  # PPPK hold a golongan but no pangkat
         atasan = np.where(org.atasan >= 0, org.nip[np.maximum(org.atasan, 0)], None)
         unit_id = u["id"].to_numpy(dtype=object)[org.unit]
         tmt = org.tmt_cpns.astype(str).astype(object)
@@ -336,12 +352,12 @@ def build_organisation(db: Database, pegawai: int, seed: int) -> Organisation:
             sl = slice(lo, lo + _ROW_CHUNK)
             db.conn.executemany(
                 "INSERT INTO pegawai (nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, jenjang, "
-                "tingkat, kepala_unit, golongan, pangkat, atasan_nip, tmt_cpns, aktif, diperbarui) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '{STAMP}')",
+                "tingkat, kepala_unit, golongan, pangkat, atasan_nip, tmt_cpns, status_kepegawaian, aktif, "
+                f"diperbarui) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '{STAMP}')",
                 zip(org.nip[sl].tolist(), org.nama[sl].tolist(), org.jenis_kelamin[sl].tolist(),
                     unit_id[sl].tolist(), org.jabatan[sl].tolist(), jenis[sl].tolist(), jenjang[sl].tolist(),
                     tingkat[sl].tolist(), kepala[sl].tolist(), org.golongan[sl].tolist(), pangkat[sl].tolist(),
-                    atasan[sl].tolist(), tmt[sl].tolist()))
+                    atasan[sl].tolist(), tmt[sl].tolist(), org.status[sl].tolist()))
     return org
 
 
@@ -386,6 +402,11 @@ def _draw_organisation(n: int, rng: np.random.Generator) -> Organisation:
     jabatan = _make_jabatan(rng, role, unit, units)
     # The planted pool: the three Administrator heads of OPD 0.
     planted = np.flatnonzero((role == R_ADM) & (opd == 0))
+    # PPPK: more than half of the recent hires into pelaksana and first-level functional posts. Their
+    # golongan is a Roman numeral (Perpres 98/2020) and their TMT is that of their PPPK contract.
+    pppk = np.isin(role, tuple(_PPPK_GOLONGAN)) & (service_years < 5) & (rng.random(n) < 0.6)
+    golongan[pppk] = pd.Series(role[pppk]).map(_PPPK_GOLONGAN).to_numpy(dtype=object)
+    status = np.where(pppk, "PPPK", "PNS").astype(object)
     # Order everyone by NIP: primary-key inserts then append instead of splitting pages.
     order = np.argsort(nip, kind="stable")
     rank = np.empty(n, dtype=np.int64)
@@ -393,7 +414,7 @@ def _draw_organisation(n: int, rng: np.random.Generator) -> Organisation:
     boss = np.where(boss >= 0, rank[np.maximum(boss, 0)], -1)[order]
     return Organisation(nip[order], nama[order], sex[order], unit[order], opd[order], role[order], boss,
                         jabatan[order], golongan[order], tmt[order], units, np.sort(rank[planted]),
-                        {years: np.sort(rank[ix]) for years, ix in boundary_people.items()})
+                        {years: np.sort(rank[ix]) for years, ix in boundary_people.items()}, status[order])
 
 
 def _plant_boundaries(rng: np.random.Generator, role: np.ndarray, tmt: np.ndarray) -> dict[int, np.ndarray]:
@@ -541,21 +562,32 @@ class _Truth:
     profile: np.ndarray          # (n, 7) per-value deviation
     kelonggaran: np.ndarray      # (n,) rater leniency (+) / severity (-)
     inflasi: np.ndarray          # (n,) self-rating inflation
-    kompetensi: np.ndarray       # (n, 9) true competency level 1-5
+    kompetensi: np.ndarray       # (n, 9) true competency level, a whole level 1-5
     hasil: np.ndarray            # (n,) latent result performance (z score)
+
+
+#: True behaviour level: mean and spread on the 1-5 scale (3 = sesuai ekspektasi).
+_PERILAKU_MEAN, _PERILAKU_SD = 3.2, 0.45
+#: A competency is a level below (above) the standard when its latent part is below (above) -/+ this.
+_LEVEL_STEP = 0.85
 
 
 def _draw_truths(rng: np.random.Generator, org: Organisation) -> _Truth:
     n = len(org)
-    perilaku = np.clip(rng.normal(3.4, 0.5, n), 1.0, 5.0)
+    perilaku = np.clip(rng.normal(_PERILAKU_MEAN, _PERILAKU_SD, n), 1.0, 5.0)
     profile = rng.normal(0.0, 0.25, (n, 7))
+    profile -= profile.mean(axis=1, keepdims=True)  # the values vary around the person's own level
     kelonggaran = rng.normal(0.0, 0.35, n)
     inflasi = rng.normal(0.4, 0.2, n)
-    standard = np.array([r[6] for r in _ROLES])[org.role].astype(float)
+    standard = np.array([r[6] for r in _ROLES])[org.role]
     n_comp = len(load_competencies().competencies)
-    kompetensi = np.clip(standard[:, None] + np.clip(rng.normal(0.1, 0.5, (n, n_comp)), -1, 1)
-                         + 0.2 * (perilaku[:, None] - 3.4), 1.0, 5.0)
-    z = (perilaku - 3.4) / 0.5
+    # Whole levels: a person-wide competence (shared by all competencies, as 360 competency ratings
+    # are known to be) plus a competency-specific part, slightly tied to behaviour. About one
+    # competency in eight is a level below the standard and one in eight a level above.
+    z = (perilaku - _PERILAKU_MEAN) / _PERILAKU_SD
+    latent = rng.normal(0.0, 0.5, n)[:, None] + rng.normal(0.0, 0.5, (n, n_comp)) + 0.25 * z[:, None]
+    step = np.where(latent < -_LEVEL_STEP, -1, np.where(latent > _LEVEL_STEP, 1, 0))
+    kompetensi = np.clip(standard[:, None] + step, 1, 5).astype(float)
     hasil = 0.5 * z + math.sqrt(0.75) * rng.standard_normal(n)
     return _Truth(perilaku, profile, kelonggaran, inflasi, kompetensi, hasil)
 
@@ -580,6 +612,16 @@ _HEAD_RATING = {"Istimewa": ATAS, "Baik": SESUAI, "Butuh Perbaikan": BAWAH, "Kur
 
 def _rating_from(latent: np.ndarray, hi: float, lo: float) -> np.ndarray:
     return np.where(latent >= hi, ATAS, np.where(latent < lo, BAWAH, SESUAI)).astype(object)
+
+
+def _perilaku_decision(level: np.ndarray) -> np.ndarray:
+    """Return the demo Pejabat Penilai's Rating Perilaku Kerja for what they saw of a person's level.
+
+    They follow the boundaries of ``ambang_rating_perilaku`` in metode.yaml (the midpoints between the
+    scale's anchors), so the planted category of a true level is well defined.
+    """
+    cut = load_method_defaults()["ambang_rating_perilaku"]
+    return _rating_from(level, float(cut["di_atas"]), float(cut["di_bawah"]))
 
 
 def _hasil_ratings(org: Organisation, latent: np.ndarray, org_pred: np.ndarray) -> np.ndarray:
@@ -616,7 +658,7 @@ def _write_history(db: Database, cycle_id: int, org: Organisation, truth: _Truth
     latent = 0.7 * truth.hasil + math.sqrt(0.51) * rng.standard_normal(n)
     _insert_ratings(db, "rating_hasil_kerja", cycle_id, org, everyone, _hasil_ratings(org, latent, org_pred), "impor")
     perilaku = truth.perilaku + rng.normal(0, 0.35, n)
-    _insert_ratings(db, "rating_perilaku", cycle_id, org, everyone, _rating_from(perilaku, 4.0, 2.6), "impor")
+    _insert_ratings(db, "rating_perilaku", cycle_id, org, everyone, _perilaku_decision(perilaku), "impor")
 
 
 def _write_context(db: Database, cycle_id: int, org: Organisation, truth: _Truth, org_pred: np.ndarray,
@@ -627,9 +669,9 @@ def _write_context(db: Database, cycle_id: int, org: Organisation, truth: _Truth
     _insert_predikat_organisasi(db, cycle_id, org, org_pred)
     _insert_ratings(db, "rating_hasil_kerja", cycle_id, org, everyone,
                     _hasil_ratings(org, truth.hasil, org_pred), "impor")
-    decided = np.flatnonzero(rng.random(n) < 0.35)
+    decided = np.flatnonzero(rng.random(n) < DECIDED_SHARE)
     perilaku = truth.perilaku + rng.normal(0, 0.3, n)
-    _insert_ratings(db, "rating_perilaku", cycle_id, org, decided, _rating_from(perilaku, 4.0, 2.6), "formulir")
+    _insert_ratings(db, "rating_perilaku", cycle_id, org, decided, _perilaku_decision(perilaku), "formulir")
 
     # Ekspektasi Khusus Pimpinan for about 40% of the OPD (at least one), one or two values each.
     opd_units = org.units[org.units["jenis"] == "opd"]["id"].to_numpy(dtype=object)
@@ -642,6 +684,7 @@ def _write_context(db: Database, cycle_id: int, org: Organisation, truth: _Truth
     db.conn.executemany("INSERT INTO ekspektasi_khusus (cycle_id, unit_id, nilai, teks) VALUES (?, ?, ?, ?)", rows)
 
     _write_disiplin(db, org, rng)
+    _write_service_history(db, org, rng)
 
     # Potensi (talent 9-box): a synthetic assessment score driven by competency above standard,
     # about 20% rendah, 60% menengah, 20% tinggi.
@@ -652,6 +695,44 @@ def _write_context(db: Database, cycle_id: int, org: Organisation, truth: _Truth
     db.conn.executemany(
         "INSERT INTO potensi (nip, tanggal, kategori, skor, sumber) VALUES (?, '2026-06-30', ?, ?, "
         "'asesmen sintetis (demo)')", zip(org.nip.tolist(), kategori.tolist(), skor.tolist()))
+
+
+def _write_service_history(db: Database, org: Organisation, rng: np.random.Generator) -> None:
+    """Write the Satyalancana tiers PNS received before the demo year, and a few CLTN career breaks.
+
+    Most PNS received each tier in the year after reaching it. Planted: the first 10-year boundary
+    person took a year of CLTN (so their unbroken 10 years are not reached in the demo year), and one
+    PNS who received the 10-year tier, then took CLTN, reaches 10 unbroken years again in the demo
+    year (the tier is not awarded twice).
+    """
+    start = np.datetime64(date(REFERENCE_DATE.year, 1, 1), "D")
+    pns = org.status == "PNS"
+    tmt = org.tmt_cpns.astype("datetime64[D]")
+    received = []
+    for years in (10, 20, 30):
+        reached = (tmt.astype("datetime64[Y]").astype(int) + 1970 + years)  # year of the anniversary
+        due = pns & (reached < REFERENCE_DATE.year) & (rng.random(len(org)) < 0.85)
+        received += [(org.nip[i], years, int(reached[i]) + 1) for i in np.flatnonzero(due)]
+    cltn = []
+    ten = org.boundary.get(10, np.empty(0, dtype=np.int64))
+    if len(ten):  # a year of CLTN moves their 10 unbroken years past the demo year
+        cltn.append((org.nip[ten[0]], "2019-01-01", "2019-12-31", "Mengikuti suami tugas ke luar daerah"))
+    veteran = np.flatnonzero(pns & (tmt <= np.datetime64("2003-12-31")) & ~np.isin(
+        np.arange(len(org)), np.concatenate([b for b in org.boundary.values()] or [np.empty(0, np.int64)])))
+    if len(veteran):  # back from CLTN on 1 January 2016: 10 unbroken years again in 2026
+        i = int(rng.choice(veteran))
+        received = [r for r in received if r[0] != org.nip[i]] + [(org.nip[i], 10, int(str(tmt[i])[:4]) + 11)]
+        cltn.append((org.nip[i], "2014-01-01", "2015-12-31", "Cuti di luar tanggungan negara (alasan keluarga)"))
+    others = rng.permutation(np.flatnonzero(pns & (tmt <= start - np.timedelta64(8 * 366, "D"))))
+    for i in others[: max(1, len(org) // 400)]:
+        if org.nip[i] in {c[0] for c in cltn}:
+            continue
+        begin = tmt[i] + np.timedelta64(int(rng.integers(2 * 365, 6 * 365)), "D")
+        end = begin + np.timedelta64(int(rng.integers(180, 3 * 365)), "D")
+        cltn.append((org.nip[i], str(begin), str(min(end, start - np.timedelta64(1, "D"))), None))
+    db.conn.executemany("INSERT INTO satyalancana_diterima (nip, tingkat, tahun) VALUES (?, ?, ?)", received)
+    db.conn.executemany("INSERT INTO cltn (nip, tanggal_mulai, tanggal_selesai, keterangan) VALUES (?, ?, ?, ?)",
+                        cltn)
 
 
 _HUKUMAN = {
@@ -770,7 +851,9 @@ def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng
         items = list(range(len(b_codes))) + [len(b_codes) + k_codes.index(k) for k in per_rel.get(name, [])]
         table[r, : len(items)] = items
         n_items[r] = len(items)
-    item_offset = np.r_[rng.normal(0, 0.15, len(b_codes)), np.zeros(len(k_codes))]
+    item_offset = rng.normal(0, 0.15, len(b_codes))
+    item_offset = np.r_[item_offset - item_offset.mean(), np.zeros(len(k_codes))]
+    group_effect = np.array([GROUP_EFFECTS[name] for name in rel_names])
     null_cap = float(cycle.settings["maks_tidak_dapat_menilai"])
 
     # Timestamps per assignment (deterministic): first answer, last change, submission.
@@ -807,7 +890,7 @@ def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng
             self_rating = rel[row] == 0
             behaviour = truth.perilaku[ee] + truth.profile[ee, b_value[np.minimum(item, len(b_codes) - 1)]]
             base = np.where(is_b, behaviour, truth.kompetensi[ee, np.maximum(item - len(b_codes), 0)])
-            tilt = np.where(self_rating, truth.inflasi[rr], truth.kelonggaran[rr])
+            tilt = np.where(self_rating, truth.inflasi[rr], truth.kelonggaran[rr] + group_effect[rel[row]])
             halo = rng.normal(0, 0.25, hi - lo)[row]
             latent = base + item_offset[item] + tilt + halo + rng.normal(0, 0.5, total)
             score = np.clip(np.rint(latent), 1, 5)
@@ -834,6 +917,8 @@ def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng
 
     with write_transaction(db):
         _write_truth(db, cycle.id, org, truth, straight, outlier)
+        db.conn.executemany("INSERT INTO demo_truth_kelompok (cycle_id, kelompok, efek) VALUES (?, ?, ?)",
+                            [(cycle.id, g, float(e)) for g, e in GROUP_EFFECTS.items()])
     summary.submitted = int((status == 2).sum())
     summary.drafts = int((status == 1).sum())
     summary.not_started = int((status == 0).sum())

@@ -241,9 +241,10 @@ def load_jabatan_types(directory: Path | None = None) -> tuple[JabatanType, ...]
 
 
 @lru_cache(maxsize=8)
-def load_golongan(directory: Path | None = None) -> tuple[str, ...]:
-    """Return the recognised golongan ruang, lowest first."""
-    return tuple(str(g) for g in _require(_load("jabatan.yaml", directory), "golongan", "jabatan.yaml", list))
+def load_golongan(status: str = "PNS", directory: Path | None = None) -> tuple[str, ...]:
+    """Return the recognised golongan, lowest first: golongan ruang of PNS (``III/a``) or of PPPK (``IX``)."""
+    key = {"PNS": "golongan", "PPPK": "golongan_pppk"}[status]
+    return tuple(str(g) for g in _require(_load("jabatan.yaml", directory), key, "jabatan.yaml", list))
 
 
 @lru_cache(maxsize=8)

@@ -34,6 +34,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                    "NIP Pejabat Penilai Kinerja", "Atasan NIP"),
     "tmt_cpns": ("TMT CPNS", "TMT PNS", "TMT CPNS/PPPK"),
     "kepala_unit": ("Kepala Unit", "Kepala", "Pimpinan Unit"),
+    "status_kepegawaian": ("Status Kepegawaian", "Status ASN", "Status Pegawai", "PNS/PPPK", "Jenis Pegawai",
+                           "Jenis ASN"),
 }
 REQUIRED = frozenset({"nip", "nama", "unit_kerja", "jabatan", "jenis_jabatan", "atasan_nip"})
 
@@ -43,10 +45,14 @@ UNIT_SEPARATOR = " / "
 _SEX = {"l": "L", "p": "P", "laki-laki": "L", "laki laki": "L", "lakilaki": "L", "pria": "L",
         "perempuan": "P", "wanita": "P"}
 _YES_NO = {"ya": 1, "y": 1, "1": 1, "tidak": 0, "t": 0, "0": 0, "bukan": 0}
+# A CPNS is a PNS in their probation year; "P3K" is the common shorthand for PPPK.
+_STATUS = {"pns": "PNS", "cpns": "PNS", "pppk": "PPPK", "p3k": "PPPK"}
 
 # Spellings of jenis jabatan accepted beside the reference codes. Only unambiguous ones: "JPT"
 # alone (Utama/Madya/Pratama) and "JA" (administrator, pengawas or pelaksana) are refused.
 _JENIS_SPELLINGS = {
+    "JPT Utama": ("jabatan pimpinan tinggi utama", "pimpinan tinggi utama", "jpt utama"),
+    "JPT Madya": ("jabatan pimpinan tinggi madya", "pimpinan tinggi madya", "jpt madya"),
     "JPT Pratama": ("jabatan pimpinan tinggi pratama", "pimpinan tinggi pratama", "jpt pratama"),
     "Administrator": ("jabatan administrator",),
     "Pengawas": ("jabatan pengawas",),
@@ -64,7 +70,7 @@ _GOLONGAN_TAIL_RE = re.compile(r"(?:^|[\s/(,\-])\(?\s*(i{1,3}|iv)\s*[/.\-]?\s*([
 _LEVEL_RE = re.compile(r"\s+/\s+")
 
 _FIELDS = ("nip", "nama", "jenis_kelamin", "unit_id", "jabatan", "jenis_jabatan", "jenjang", "tingkat",
-           "kepala_unit", "golongan", "pangkat", "atasan_nip", "tmt_cpns")
+           "kepala_unit", "golongan", "pangkat", "atasan_nip", "tmt_cpns", "status_kepegawaian")
 
 
 @dataclass(frozen=True)
@@ -213,10 +219,11 @@ class _Record:
 def _validate_rows(table: Table) -> list[_Record]:
     """Check each row on its own and the file as a whole (duplicates, own atasan); return parsed rows."""
     cat = _catalogue()
-    golongan_known = set(load_golongan())
+    golongan_known = {"PNS": set(load_golongan()), "PPPK": set(load_golongan("PPPK"))}
     has = table.has
     has_sex, has_tmt, has_head = has("jenis_kelamin"), has("tmt_cpns"), has("kepala_unit")
     has_pangkat, has_gol, has_pg = has("pangkat"), has("golongan"), has("pangkat_golongan")
+    has_status = has("status_kepegawaian")
     problem = table.problem
     first_row: dict[str, int] = {}
     records: list[_Record] = []
@@ -271,7 +278,16 @@ def _validate_rows(table: Table) -> list[_Record]:
             if head is None:
                 problem(row_no, "kepala_unit", f"isi 'Ya' atau 'Tidak', bukan '{row['kepala_unit']}'")
         v["kepala_unit"] = head
-        pangkat, golongan = _pangkat_golongan(table, row_no, row, has_pangkat, has_gol, has_pg, golongan_known)
+        status = "PNS"
+        if has_status and row["status_kepegawaian"]:
+            status = _STATUS.get(fold(row["status_kepegawaian"]))
+            if status is None:
+                problem(row_no, "status_kepegawaian",
+                        f"status kepegawaian '{row['status_kepegawaian']}' tidak dikenal; isi PNS atau PPPK")
+                status = "PNS"
+        v["status_kepegawaian"] = status
+        pangkat, golongan = _pangkat_golongan(table, row_no, row, has_pangkat, has_gol, has_pg,
+                                              golongan_known[status], status)
         v["pangkat"], v["golongan"] = pangkat, golongan
         atasan = table.nip(row_no, "atasan_nip", row["atasan_nip"], required=False)
         if atasan is not None and atasan == nip:
@@ -284,7 +300,7 @@ def _validate_rows(table: Table) -> list[_Record]:
 
 
 def _pangkat_golongan(table: Table, row_no: int, row: dict, has_pangkat: bool, has_gol: bool, has_pg: bool,
-                      known: set[str]) -> tuple[str | None, str | None]:
+                      known: set[str], status: str = "PNS") -> tuple[str | None, str | None]:
     pangkat = row["pangkat"] if has_pangkat else ""
     golongan_text = row["golongan"] if has_gol else ""
     column = "golongan"
@@ -299,6 +315,13 @@ def _pangkat_golongan(table: Table, row_no: int, row: dict, has_pangkat: bool, h
             golongan_text, column = g or "", "pangkat_golongan"
     if not golongan_text:
         return pangkat or None, None
+    if status == "PPPK":  # PPPK golongan are Roman numerals I-XVII, without ruang
+        golongan = golongan_text.strip().upper()
+        if golongan not in known:
+            table.problem(row_no, column, f"golongan PPPK '{golongan_text}' tidak dikenal; isi angka Romawi "
+                          "I sampai XVII, mis. 'IX'")
+            return pangkat or None, None
+        return pangkat or None, golongan
     golongan = normalise_golongan(golongan_text)
     if golongan is None:  # a combined value in the golongan column, e.g. "Penata / III/c"
         p, g = split_pangkat_golongan(golongan_text)
@@ -383,6 +406,8 @@ def _write(db: Database, table: Table, records: list[_Record], existing: dict,
     keep = set()
     if not table.has("tmt_cpns"):
         keep.add("tmt_cpns")
+    if not table.has("status_kepegawaian"):
+        keep.add("status_kepegawaian")
     if not (table.has("pangkat") or table.has("pangkat_golongan")):
         keep.add("pangkat")
     if not (table.has("golongan") or table.has("pangkat_golongan")):

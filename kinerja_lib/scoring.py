@@ -32,21 +32,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from scipy.special import ndtr
 from sqlite_utils import Database
 
 from . import reliability
-from .bias import BiasFit, fit_crossed
+from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
 from .cycle import Cycle, get_cycle, merge_settings
 from .errors import CycleError
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, pair_codes, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .store import RATINGS, RELATIONS, audit, now, write_transaction
+from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, audit, now, write_transaction
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
 DIRI = "diri"
 ATAS, SESUAI, BAWAH = RATINGS
+DITETAPKAN, SEMENTARA = STATUS_PREDIKAT
 
 # Published single-rater reliabilities (Conway & Huffcutt 1997), shown beside ours for context.
 RELIABILITAS_PUBLIKASI = {"atasan": 0.50, "rekan": 0.37, "bawahan": 0.30}
@@ -214,6 +216,7 @@ class _Scored:
     mean: np.ndarray     # ratee x group: mean of rater means (NaN when not shown)
     shown: np.ndarray    # ratee x group
     score: np.ndarray
+    score_se: np.ndarray
     adj: np.ndarray
     adj_se: np.ndarray
     fit: BiasFit | None
@@ -230,6 +233,7 @@ class _Scored:
         names = np.array(d.groups, dtype=object)
         cols["shown_groups"] = [",".join(names[row]) for row in self.shown]
         cols["score"] = self.score
+        cols["score_se"] = self.score_se
         cols["score_adj"] = self.adj
         cols["score_adj_se"] = self.adj_se
         out = pd.DataFrame(cols)
@@ -248,6 +252,7 @@ def _score(data: _Long, settings: dict[str, Any]) -> _Scored:
     n = np.bincount((data.p_ratee * ng + data.p_group)[data.p_n_raw > 0], minlength=nt * ng).reshape(nt, ng)
     w = _weights(settings, groups)
     score = _weighted(mean, shown, w)
+    score_se = _raw_se(data, has, shown, w)
 
     notes: list[str] = []
     adj, adj_se, fit = np.full(nt, np.nan), np.full(nt, np.nan), None
@@ -258,22 +263,89 @@ def _score(data: _Long, settings: dict[str, Any]) -> _Scored:
         try:
             fit = fit_crossed(data.p_mean[sel], data.p_ratee[sel], data.p_rater[sel], names[data.p_group[sel]],
                               groups=[g for g in groups if g != DIRI])
+            correction = rater_correction(fit, data.p_mean[sel], data.p_ratee[sel], data.p_rater[sel],
+                                          names[data.p_group[sel]], len(data.raters))
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             notes.append(f"model bias penilai tidak dapat dihitung: {exc}")
         else:
-            ref = fit.reference_level({g: settings["bobot"].get(g, 0.0) for g in groups if g != DIRI})
-            idx = fit.ratee.index.to_numpy(dtype=np.int64)
-            adj[idx] = ref + fit.ratee["effect"].to_numpy()
-            adj_se[idx] = fit.ratee["se"].to_numpy()
+            adj, adj_se = _adjusted(data, sel, shown, w, fit, correction, settings)
             adj = np.where(np.isnan(score), np.nan, adj)
             adj_se = np.where(np.isnan(score), np.nan, adj_se)
             # The model ran on integer codes; give its tables the real identifiers back.
+            idx = fit.ratee.index.to_numpy(dtype=np.int64)
             fit = replace(fit, ratee=fit.ratee.set_axis(pd.Index(data.ratees[idx], name="ratee")),
                           rater=fit.rater.set_axis(pd.Index(data.raters[fit.rater.index.to_numpy(dtype=np.int64)],
                                                             name="rater")))
     else:
         notes.append("data terlalu sedikit untuk model bias penilai")
-    return _Scored(data, settings, n, mean, shown, score, adj, adj_se, fit, notes)
+    return _Scored(data, settings, n, mean, shown, score, score_se, adj, adj_se, fit, notes)
+
+
+def _raw_se(data: _Long, has: np.ndarray, shown: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Return the standard error of each raw score from the pooled spread of raters within a group.
+
+    The variance of one rater's mean around their group's mean for the same ratee is pooled over the
+    cycle's shown non-self groups; a group mean of n raters has 1/n of it, and the weighted mean adds
+    the groups in quadrature. Rater leniency is part of that spread, which is why the bias-adjusted score
+    (with its own error) is preferred wherever it exists.
+    """
+    nt, ng = data.n_ratee, len(data.groups)
+    sel = has & (w[data.p_group] > 0) & shown[data.p_ratee, data.p_group]
+    key = data.p_ratee[sel] * ng + data.p_group[sel]
+    count = np.bincount(key, minlength=nt * ng)
+    mean = np.bincount(key, data.p_mean[sel], nt * ng) / np.maximum(count, 1)
+    dev = data.p_mean[sel] - mean[key]
+    dof = int((count[count > 0] - 1).sum())
+    pooled = float((dev * dev).sum() / dof) if dof > 0 else np.nan
+    count = count.reshape(nt, ng)
+    ww = np.where(shown & (count > 0), w[None, :], 0.0)
+    total = ww.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (ww ** 2 * pooled / np.maximum(count, 1)).sum(axis=1) / total ** 2
+    return np.where(total > 0, np.sqrt(var), np.nan)
+
+
+def _adjusted(data: _Long, sel: np.ndarray, shown: np.ndarray, w: np.ndarray, fit: BiasFit,
+              correction: RaterCorrection, settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the bias-adjusted score and its standard error per ratee.
+
+    Each shown non-self rater's mean has the rater's leniency (kinerja_lib.bias.rater_correction, the
+    ratees held fixed) and their group's effect removed; the group means of these corrected means are
+    combined with the cycle's ``bobot``, re-normalised over the groups shown, and the reference level
+    (the ``bobot``-weighted mean of the group effects) is added back. So the weights shape the score
+    exactly as they shape the raw score, while a person is neither helped nor hurt by which groups
+    happened to rate them or by how lenient their particular raters are. The score is not shrunk
+    towards any mean: analyses that rank people apply their own single shrinkage to it.
+
+    Standard error: the error variance of the person's unweighted corrected mean (``ratee_pev``) times
+    the design effect of the group weights, n * sum(a_j^2) over the person's n raters with their
+    weights a_j (1 for equal weights), plus the uncertainty of the reference level.
+    """
+    nt, ng = data.n_ratee, len(data.groups)
+    z = correction.corrected
+    key = data.p_ratee[sel] * ng + data.p_group[sel]
+    count = np.bincount(key, minlength=nt * ng).reshape(nt, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.bincount(key, z, nt * ng).reshape(nt, ng) / count
+    use = shown & (count > 0)
+    ww = np.where(use, w[None, :], 0.0)
+    total = ww.sum(axis=1)
+    weights = {g: float(settings["bobot"].get(g, 0.0)) for g in data.groups if g != DIRI}
+    ref = fit.reference_level(weights)
+    share = ww / np.where(total > 0, total, 1.0)[:, None]
+    n_used = (np.where(use, count, 0)).sum(axis=1)
+    # sum over raters of a_j^2 = sum over groups of share_g^2 / n_g
+    with np.errstate(invalid="ignore", divide="ignore"):
+        design = n_used * (share ** 2 / np.where(use, count, np.inf)).sum(axis=1)
+    pev = np.full(nt, np.nan)
+    pev[: correction.ratee_pev.size] = correction.ratee_pev
+    rated = np.unique(data.p_ratee[sel])
+    level = (fit.var_ratee / max(rated.size, 1) + fit.var_rater / max(len(np.unique(data.p_rater[sel])), 1)
+             + fit.var_resid * len(fit.group_effects) / max(int(sel.sum()), 1))
+    with np.errstate(invalid="ignore"):
+        adj = ref + (np.where(use, m, 0.0) * share).sum(axis=1)
+        se = np.sqrt(pev * design + level)
+    return np.where(total > 0, adj, np.nan), np.where(total > 0, se, np.nan)
 
 
 def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -418,20 +490,78 @@ def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def suggest_rating_perilaku(score, settings: Mapping[str, Any] | None = None) -> pd.Series:
-    """Return the suggested Rating Perilaku Kerja for each 360 score (None where there is no score).
+def rating_perilaku_suggestion(score, se=None, settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return the suggested Rating Perilaku Kerja of each score with the probabilities behind it.
 
-    score >= ``ambang_rating_perilaku.di_atas`` -> Di Atas Ekspektasi; score < ``di_bawah`` -> Di Bawah
-    Ekspektasi; otherwise Sesuai Ekspektasi. A suggestion only: the decision is the Pejabat Penilai's.
+    Columns ``saran``, ``peluang_di_atas`` = P(true score >= ``ambang_rating_perilaku.di_atas``) and
+    ``peluang_di_bawah`` = P(true score < ``di_bawah``), the true score being taken as normal around
+    ``score`` with standard deviation ``se``. The suggestion departs from Sesuai Ekspektasi only when the
+    evidence is strong enough: Di Atas Ekspektasi when ``peluang_di_atas`` >= ``keyakinan``, Di Bawah
+    Ekspektasi when ``peluang_di_bawah`` >= ``keyakinan``, else Sesuai Ekspektasi. Without ``se`` (or
+    where it is missing) the score is taken as exact. None where there is no score. A suggestion only:
+    the decision is the Pejabat Penilai's.
 
-    >>> list(suggest_rating_perilaku([4.2, 3.0, 2.5, float("nan")]))
-    ['Di Atas Ekspektasi', 'Sesuai Ekspektasi', 'Di Bawah Ekspektasi', None]
+    >>> rating_perilaku_suggestion([3.9, 3.6, 3.0, 2.2], [0.1, 0.3, 0.1, 0.1])["saran"].tolist()
+    ['Di Atas Ekspektasi', 'Sesuai Ekspektasi', 'Sesuai Ekspektasi', 'Di Bawah Ekspektasi']
     """
     cut = _settings(settings)["ambang_rating_perilaku"]
     s = pd.Series(score, dtype=float) if not isinstance(score, pd.Series) else score.astype(float)
-    label = np.where(s >= cut["di_atas"], ATAS, np.where(s < cut["di_bawah"], BAWAH, SESUAI)).astype(object)
-    label[s.isna().to_numpy()] = None
-    return pd.Series(label, index=s.index, dtype=object)
+    x = s.to_numpy(dtype=float)
+    sd = np.full(x.shape, np.nan) if se is None else np.asarray(se, dtype=float)
+    exact = ~(sd > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_atas = np.where(exact, (x >= cut["di_atas"]).astype(float), ndtr((x - cut["di_atas"]) / sd))
+        p_bawah = np.where(exact, (x < cut["di_bawah"]).astype(float), ndtr((cut["di_bawah"] - x) / sd))
+    k = float(cut["keyakinan"])
+    label = np.where(p_atas >= k, ATAS, np.where(p_bawah >= k, BAWAH, SESUAI)).astype(object)
+    missing = np.isnan(x)
+    label[missing] = None
+    p_atas[missing] = np.nan
+    p_bawah[missing] = np.nan
+    return pd.DataFrame({"saran": label, "peluang_di_atas": p_atas, "peluang_di_bawah": p_bawah}, index=s.index)
+
+
+def suggest_rating_perilaku(score, settings: Mapping[str, Any] | None = None, se=None) -> pd.Series:
+    """Return the suggested Rating Perilaku Kerja for each score (None where there is no score).
+
+    See :func:`rating_perilaku_suggestion` for the rule; without ``se`` the score is taken as exact.
+
+    >>> list(suggest_rating_perilaku([3.7, 3.0, 2.4, float("nan")]))
+    ['Di Atas Ekspektasi', 'Sesuai Ekspektasi', 'Di Bawah Ekspektasi', None]
+    """
+    return rating_perilaku_suggestion(score, se, settings)["saran"]
+
+
+def suggestion_reason(saran: str | None, score: float, se: float, peluang_di_atas: float, peluang_di_bawah: float,
+                      dasar: str | None, settings: Mapping[str, Any] | None = None) -> str:
+    """Return, in Indonesian, why a Rating Perilaku Kerja suggestion was given.
+
+    >>> suggestion_reason("Di Atas Ekspektasi", 3.82, 0.11, 0.998, 0.0, "skor_adj")[:60]
+    'Saran Di Atas Ekspektasi: skor disesuaikan 3,82 (galat baku 0'
+    """
+    if saran is None or not isinstance(saran, str):
+        return "Belum ada saran: tidak ada skor 360 dari kelompok penilai yang memenuhi minimal."
+    cut = _settings(settings)["ambang_rating_perilaku"]
+
+    def num(x: float) -> str:
+        return f"{x:.2f}".replace(".", ",")
+
+    def pct(p: float) -> str:
+        return f"{100 * p:.0f}%"
+
+    basis = "skor disesuaikan" if dasar == "skor_adj" else "skor 360 mentah (model bias penilai tidak tersedia)"
+    head = f"Saran {saran}: {basis} {num(score)}"
+    head += f" (galat baku {num(se)})" if se == se and se is not None else ""
+    atas, bawah, k = num(cut["di_atas"]), num(cut["di_bawah"]), pct(float(cut["keyakinan"]))
+    odds = (f"peluang skor sebenarnya paling sedikit {atas} = {pct(peluang_di_atas)}, di bawah {bawah} = "
+            f"{pct(peluang_di_bawah)}")
+    if saran == ATAS:
+        why = f"{odds}; Di Atas disarankan bila peluangnya paling sedikit {k}"
+    elif saran == BAWAH:
+        why = f"{odds}; Di Bawah disarankan bila peluangnya paling sedikit {k}"
+    else:
+        why = f"{odds}; tidak ada yang mencapai {k}, maka Sesuai Ekspektasi"
+    return f"{head}; {why}. Saran ini bukan keputusan: Rating Perilaku Kerja ditetapkan Pejabat Penilai Kinerja."
 
 
 def predikat_series(rating_hasil_kerja: pd.Series, rating_perilaku: pd.Series) -> pd.Series:
@@ -586,9 +716,14 @@ class ScoringReport:
         """Return the settings and method choices stamped on the stored results."""
         return {"metode": self.settings,
                 "skor": {"rerata_kelompok": "rerata dari rerata tiap penilai",
-                         "dasar_saran_rating_perilaku": "skor",
+                         "dasar_saran_rating_perilaku": "skor disesuaikan dan galat bakunya (skor mentah bila "
+                                                        "model bias tidak dapat dihitung)",
+                         "skor_disesuaikan": "rerata kelompok dari skor penilai setelah kelonggaran penilai dan "
+                                             "efek kelompok dikeluarkan, dibobot 'bobot', ditambah tingkat acuan "
+                                             "(rerata efek kelompok berbobot); tidak disusutkan",
                          "model_bias": "efek acak silang pegawai x penilai; komponen varians metode momen "
-                                       "(Gao & Owen 2017); BLUP dari persamaan model campuran Henderson",
+                                       "(Gao & Owen 2017); kelonggaran penilai dengan pegawai sebagai efek "
+                                       "tetap (persamaan model campuran Henderson)",
                          "kesepakatan_diri": "pita 0,5 SD selisih (Atwater & Yammarino 1992)",
                          "instrumen_versi": load_instrument().versi, "skala_versi": load_scale().versi},
                 "model": self.fit.summary() if self.fit else None,
@@ -629,7 +764,15 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
     for g in RELATIONS:
         col = f"mean_{g}"
         results[f"rerata_{g}"] = res[col] if col in res else np.nan
-    results["rating_perilaku_saran"] = suggest_rating_perilaku(results["skor"], settings)
+    # The suggestion rests on the bias-adjusted score where the model could be fitted, else the raw score.
+    use_adj = results["skor_adj"].notna()
+    basis = results["skor_adj"].where(use_adj, results["skor"])
+    basis_se = res["score_adj_se"].where(use_adj, res["score_se"])
+    suggestion = rating_perilaku_suggestion(basis, basis_se.to_numpy(dtype=float), settings)
+    results["rating_perilaku_saran"] = suggestion["saran"]
+    results["dasar_saran"] = np.where(use_adj, "skor_adj", np.where(results["skor"].notna(), "skor", None))
+    results["peluang_di_atas"] = suggestion["peluang_di_atas"]
+    results["peluang_di_bawah"] = suggestion["peluang_di_bawah"]
     decided = pd.Series(keputusan if keputusan is not None else {}, dtype=object).reindex(pop)
     results["rating_perilaku"] = decided.where(decided.notna(), results["rating_perilaku_saran"])
     results["sumber_rating_perilaku"] = np.where(decided.notna(), "keputusan",
@@ -637,6 +780,10 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
     results["rating_hasil_kerja"] = pd.Series(hasil_kerja if hasil_kerja is not None else {}, dtype=object
                                               ).reindex(pop)
     results["predikat"] = predikat_series(results["rating_hasil_kerja"], results["rating_perilaku"])
+    # Ditetapkan only when both ratings are the Pejabat Penilai's recorded decisions; a predikat that
+    # rests on the 360 suggestion is sementara and feeds no consequence.
+    results["status_predikat"] = np.where(
+        results["predikat"].isna(), None, np.where(decided.notna().to_numpy(), DITETAPKAN, SEMENTARA))
     overall = agreement[agreement["value"] == SEMUA].set_index("ratee")["kategori"]
     results["kesepakatan_diri"] = overall.reindex(pop)
     results = results.reset_index()
@@ -784,8 +931,9 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
 
 _RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                    *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
-                   "rating_perilaku_saran", "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
-                   "predikat", "kesepakatan_diri"]
+                   "rating_perilaku_saran", "dasar_saran", "peluang_di_atas", "peluang_di_bawah",
+                   "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
+                   "predikat", "status_predikat", "kesepakatan_diri"]
 
 
 def _records(df: pd.DataFrame, columns: list[str]) -> list[tuple]:

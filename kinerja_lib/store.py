@@ -22,6 +22,8 @@ ASSIGNMENT_STATUS = ("belum", "draf", "terkirim")
 RATINGS = ("Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi")
 PREDIKAT_ORGANISASI = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
 DISIPLIN_LEVELS = ("ringan", "sedang", "berat")
+STATUS_KEPEGAWAIAN = ("PNS", "PPPK")
+STATUS_PREDIKAT = ("ditetapkan", "sementara")
 
 migrations = Migrations("kinerja")
 
@@ -336,6 +338,65 @@ def _m0040_response_without_rowid(db: Database) -> None:
         SELECT assignment_id, item, score, diperbarui FROM response;
     DROP TABLE response;
     ALTER TABLE response_baru RENAME TO response;
+    """)
+
+
+@migrations(name="0050_pegawai_status_kepegawaian")
+def _m0050_pegawai_status_kepegawaian(db: Database) -> None:
+    # PNS or PPPK (UU 20/2023): rules differ (Satyalancana for PNS only; PPPK at most 24 JP a year).
+    # Rosters written before this column existed held PNS only, hence the default.
+    db.execute("ALTER TABLE pegawai ADD COLUMN status_kepegawaian TEXT NOT NULL DEFAULT 'PNS' "
+               f"CHECK (status_kepegawaian IN {_in(STATUS_KEPEGAWAIAN)})")
+
+
+@migrations(name="0051_cltn_satyalancana")
+def _m0051_cltn_satyalancana(db: Database) -> None:
+    # Career breaks (cuti di luar tanggungan negara) and Satyalancana Karya Satya tiers already received:
+    # both decide who reaches 10/20/30 years of unbroken service in an award period.
+    _run_script(db, """
+    CREATE TABLE cltn (
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        tanggal_mulai TEXT NOT NULL,
+        tanggal_selesai TEXT CHECK (tanggal_selesai IS NULL OR tanggal_selesai >= tanggal_mulai),
+        keterangan TEXT,
+        PRIMARY KEY (nip, tanggal_mulai)
+    );
+    CREATE TABLE satyalancana_diterima (
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        tingkat INTEGER NOT NULL CHECK (tingkat > 0),   -- years: 10, 20, 30 (penghargaan.yaml)
+        tahun INTEGER,                                   -- year of the Keputusan Presiden
+        keterangan TEXT,
+        PRIMARY KEY (nip, tingkat)
+    );
+    """)
+
+
+@migrations(name="0052_hasil_skor_penetapan")
+def _m0052_hasil_skor_penetapan(db: Database) -> None:
+    # A predikat is 'ditetapkan' only when it rests on the Pejabat Penilai's recorded Rating Perilaku
+    # Kerja; one resting on the 360 suggestion is 'sementara' and feeds no consequence. The suggestion
+    # keeps the probabilities behind it so every output can say why it was given.
+    for column in (
+            f"status_predikat TEXT CHECK (status_predikat IS NULL OR status_predikat IN {_in(STATUS_PREDIKAT)})",
+            "dasar_saran TEXT",            # 'skor_adj' or 'skor': the score the suggestion rests on
+            "peluang_di_atas REAL",        # P(true score >= the Di Atas boundary)
+            "peluang_di_bawah REAL",       # P(true score < the Di Bawah boundary)
+    ):
+        db.execute(f"ALTER TABLE hasil_skor ADD COLUMN {column}")
+    db.execute("UPDATE hasil_skor SET status_predikat = CASE sumber_rating_perilaku WHEN 'keputusan' THEN "
+               "'ditetapkan' ELSE 'sementara' END WHERE predikat IS NOT NULL")
+
+
+@migrations(name="0053_demo_truth_kelompok")
+def _m0053_demo_truth_kelompok(db: Database) -> None:
+    # Planted rater-group effects of the demo (e.g. lenient bawahan, strict atasan).
+    _run_script(db, """
+    CREATE TABLE demo_truth_kelompok (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        kelompok TEXT NOT NULL,
+        efek REAL NOT NULL,
+        PRIMARY KEY (cycle_id, kelompok)
+    );
     """)
 
 

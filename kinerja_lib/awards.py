@@ -1574,11 +1574,15 @@ def export_xlsx(report: AwardReport, path: str | Path) -> Path:
     path = Path(path)
     short = report.shortlist.table[[c for c in SHORTLIST_COLUMNS if c in report.shortlist.table]]
     short = short.rename(columns=SHORTLIST_COLUMNS)
-    elig_cols = ["nip", "nama", "opd", "unit_id", "jabatan", "predikat", "predikat_sementara", "skor", "layak",
-                 "alasan_tidak_layak", "alasan"]
-    elig = report.shortlist.eligibility[[c for c in elig_cols if c in report.shortlist.eligibility]]
-    sheets = {"Daftar pendek": short, "Kelayakan": elig, "Keadilan": report.fairness,
-              "Tindak lanjut": report.follow_up, "Satyalancana": report.satyalancana,
+    base = report.shortlist.eligibility
+    elig = base[[c for c in ["nip", "nama", "opd", "unit_id", "jabatan", "skor", "layak", "menunggu_penetapan",
+                             "alasan_tidak_layak", "alasan"] if c in base]].copy()
+    # A provisional predikat is never printed beside a decided one: the column says which it is.
+    elig.insert(5, "predikat_ditetapkan", base["predikat"].where(~base["predikat_sementara"], None))
+    elig.insert(6, "status_predikat", np.where(base["predikat_sementara"], MENUNGGU,
+                                               np.where(base["predikat"].notna(), DITETAPKAN, "belum ada")))
+    sheets = {"Daftar pendek": short, "Kelayakan": elig, "Menunggu penetapan": report.menunggu,
+              "Keadilan": report.fairness, "Tindak lanjut": report.follow_up, "Satyalancana": report.satyalancana,
               "Kotak talenta": report.nine_box, "Pengaturan": _settings_frame(report)}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -1618,8 +1622,10 @@ def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None)
     lines.append(("meta", f"Tanggal acuan: {report.settings['tanggal_acuan']}    Dibuat: {report.dibuat}    "
                           f"k = {k}    kuota per unit: {report.settings['kuota_per_unit']}"))
     lines.append(("meta", f"Dinilai: {report.settings['jumlah_dinilai']} pegawai; layak: "
-                          f"{report.settings['jumlah_layak']}. Peringkat menurut rerata posterior (empirical Bayes); "
-                          f"P = peluang masuk {k} teratas dari simulasi."))
+                          f"{report.settings['jumlah_layak']}; menunggu penetapan predikat (tidak diperingkat): "
+                          f"{report.settings.get('jumlah_menunggu_penetapan', 0)}. Peringkat menurut rerata "
+                          f"posterior (empirical Bayes); P = peluang masuk {k} teratas dari simulasi. Hanya "
+                          f"predikat yang ditetapkan Pejabat Penilai yang dipakai."))
     lines.append(("gap", ""))
     if rows.empty:
         lines += [("head", "Tidak ada calon yang layak dan berskor untuk daftar ini."), ("gap", "")]

@@ -222,53 +222,72 @@ class RaterCorrection:
     """Observations with their rater's leniency and their group's effect removed (see :func:`rater_correction`).
 
     ``corrected[k]`` is observation k minus its group effect minus its rater's estimated effect;
+    ``group_effects`` are the group effects estimated within ratees, relative to the first group (0);
     ``ratee_pev[i]`` is the error variance of ratee i's mean corrected observation (the generalised
     least-squares estimate of their level), indexed by ratee code; ``effect`` holds each rater's effect,
     indexed by rater code.
     """
 
     corrected: np.ndarray
+    group_effects: pd.Series
     ratee_pev: np.ndarray
     effect: np.ndarray
 
+    def reference_level(self, weights: dict[str, float]) -> float:
+        """Return the weighted mean of the group effects (weights re-normalised over the groups present)."""
+        ge = self.group_effects
+        w = pd.Series({g: float(weights.get(g, 0.0)) for g in ge.index})
+        return float((ge * w).sum() / w.sum()) if w.sum() > 0 else float(ge.mean())
+
 
 def rater_correction(fit: BiasFit, y, ratee, rater, group, n_rater: int | None = None) -> RaterCorrection:
-    """Return the observations corrected for rater leniency with ``fit``'s variance components.
+    """Return the observations corrected for rater leniency and group effects with ``fit``'s variance components.
 
     ``ratee`` and ``rater`` are integer codes (``rater`` in ``range(n_rater)``), ``group`` the group names,
-    one element per observation as given to :func:`fit_crossed`. The rater effects are estimated with every
-    ratee as a fixed effect and the raters random (Henderson's equations with no penalty on the ratees):
-    a rater's effect then rests only on how they rated people compared with those people's other raters,
-    and no ratee's level is shrunk. For a ratee, the mean of their corrected observations is the
-    generalised least-squares estimate of their level, so an analysis that shrinks it (the award
-    ranking) shrinks once.
+    one element per observation as given to :func:`fit_crossed`. Every ratee is a fixed effect, the
+    raters random (Henderson's equations with no penalty on the ratees), and the group effects are
+    estimated alongside: a group's effect is then how that group rates the same people differently from
+    the others, and a rater's effect how they rated people compared with those people's other raters.
+    Neither can absorb differences between the people a group or a rater happens to rate (a supervisor
+    rates junior staff, bawahan rate their head), and no ratee's level is shrunk. For a ratee, the mean
+    of their corrected observations is the generalised least-squares estimate of their level, so an
+    analysis that shrinks it (the award ranking) shrinks once.
 
     ``ratee_pev`` is s2_resid times the diagonal of the inverse of the ratee block's Schur complement
     S = D - N (D_r + lam I)^-1 N' (D: ratings per ratee, D_r: per rater, N: ratee x rater counts,
     lam = s2_resid / s2_rater), taken to second order: 1/S_ii + sum_k S_ik^2 / (S_ii^2 S_kk). Ratees
     are coupled only through raters they share, so the neglected terms are products of two or more
-    such couplings.
+    such couplings; the uncertainty of the group effects is left to the caller.
     """
     y = np.asarray(y, dtype=float)
     a = np.asarray(ratee, dtype=np.int64)
     b = np.asarray(rater, dtype=np.int64)
-    beta = fit.group_effects.reindex(pd.Index(np.asarray(group, dtype=object))).to_numpy(dtype=float)
-    if np.isnan(beta).any():
+    names = np.asarray(group, dtype=object)
+    present = [g for g in fit.group_effects.index if g in set(names)]
+    g = pd.Categorical(names, categories=present).codes.astype(np.int64)
+    if (g < 0).any():
         raise ValueError("koreksi penilai: ada kelompok yang tidak ada dalam model")
     na = int(a.max()) + 1 if a.size else 0
     nb = int(n_rater if n_rater is not None else (b.max() + 1 if b.size else 0))
-    r = y - beta
-    n = r.size
+    ng = len(present)
+    n = y.size
     lam = fit.var_resid / fit.var_rater
     cnt_a = np.bincount(a, minlength=na).astype(float)
     cnt_b = np.bincount(b, minlength=nb).astype(float)
+    cnt_g = np.bincount(g, minlength=ng).astype(float)
     rows = np.arange(n)
-    w = sp.csr_matrix((np.ones(2 * n), (np.concatenate([rows, rows]), np.concatenate([a, na + b]))),
-                      shape=(n, na + nb))
-    c = (w.T @ w + sp.diags(np.concatenate([np.zeros(na), np.full(nb, lam)]))).tocsr()
-    diag = np.concatenate([np.maximum(cnt_a, 1.0), cnt_b + lam])
-    sol, _ = _pcg(c, w.T @ r, 1.0 / diag, None, 1e-10, 3000)
-    v = sol[na:]
+    # Columns: ratees, groups after the first (the first is the baseline), raters.
+    free = g > 0
+    cols = [a, na + g[free] - 1, na + ng - 1 + b]
+    rr = [rows, rows[free], rows]
+    w = sp.csr_matrix((np.ones(sum(len(c) for c in cols)), (np.concatenate(rr), np.concatenate(cols))),
+                      shape=(n, na + ng - 1 + nb))
+    pen = np.concatenate([np.zeros(na + ng - 1), np.full(nb, lam)])
+    c = (w.T @ w + sp.diags(pen)).tocsr()
+    diag = np.concatenate([np.maximum(cnt_a, 1.0), np.maximum(cnt_g[1:], 1.0), cnt_b + lam])
+    sol, _ = _pcg(c, w.T @ y, 1.0 / diag, None, 1e-10, 5000)
+    beta = np.concatenate([[0.0], sol[na:na + ng - 1]])
+    v = sol[na + ng - 1:]
     # Schur complement of the ratee block: S = D - N diag(1 / (n_j + lam)) N'.
     counts = sp.csr_matrix((np.ones(n), (a, b)), shape=(na, nb))
     counts.sum_duplicates()
@@ -278,7 +297,44 @@ def rater_correction(fit: BiasFit, y, ratee, rater, group, n_rater: int | None =
     with np.errstate(invalid="ignore", divide="ignore"):
         second = (off.multiply(off) @ (1.0 / np.where(s_diag > 0, s_diag, np.inf)))
         pev = fit.var_resid * (1.0 / s_diag + second / s_diag ** 2)
-    return RaterCorrection(r - v[b], np.where(cnt_a > 0, pev, np.nan), v)
+    return RaterCorrection(y - beta[g] - v[b], pd.Series(beta, index=pd.Index(present, name="group")),
+                           np.where(cnt_a > 0, pev, np.nan), v)
+
+
+def adjusted_means(corr: RaterCorrection, fit: BiasFit, ratee, group, weights: dict[str, float],
+                   n_ratee: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return each ratee's bias-adjusted level and its standard error from corrected observations.
+
+    ``ratee`` (codes) and ``group`` (names) are those given to :func:`rater_correction`. The level is the
+    reference level (the ``weights``-weighted mean of the group effects) plus the ``weights``-weighted mean
+    of the ratee's group means of corrected observations, weights re-normalised over the groups the
+    ratee has. The error is the ratee's corrected-mean error (``ratee_pev``) times the design effect of
+    the weights, n * sum(a_j^2) over the n observations with their weights a_j, plus the uncertainty of
+    the reference level. NaN for ratees without an observation in a weighted group.
+    """
+    a = np.asarray(ratee, dtype=np.int64)
+    names = list(corr.group_effects.index)
+    g = pd.Categorical(np.asarray(group, dtype=object), categories=names).codes.astype(np.int64)
+    ng = len(names)
+    w = np.array([float(weights.get(x, 0.0)) for x in names])
+    key = a * ng + g
+    count = np.bincount(key, minlength=n_ratee * ng).reshape(n_ratee, ng)
+    use = (count > 0) & (w[None, :] > 0)
+    ww = np.where(use, w[None, :], 0.0)
+    total = ww.sum(axis=1)
+    share = ww / np.where(total > 0, total, 1.0)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.bincount(key, corr.corrected, n_ratee * ng).reshape(n_ratee, ng) / count
+        n_used = np.where(use, count, 0).sum(axis=1)
+        design = n_used * (share ** 2 / np.where(use, count, np.inf)).sum(axis=1)
+    pev = np.full(n_ratee, np.nan)
+    pev[: min(corr.ratee_pev.size, n_ratee)] = corr.ratee_pev[:n_ratee]
+    level = (fit.var_ratee / max(np.unique(a).size, 1) + fit.var_rater / max(corr.effect.size, 1)
+             + fit.var_resid * ng / max(a.size, 1))
+    with np.errstate(invalid="ignore"):
+        adj = corr.reference_level(weights) + (np.where(use, m, 0.0) * share).sum(axis=1)
+        se = np.sqrt(pev * design + level)
+    return np.where(total > 0, adj, np.nan), np.where(total > 0, se, np.nan)
 
 
 def _reml(wtw, wty, yty: float, n: int, ng: int, na: int, nb: int, start) -> np.ndarray | None:

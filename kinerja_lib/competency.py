@@ -56,6 +56,7 @@ NEEDS_ORDER = ("kesenjangan terbesar, lalu peluang kesenjangan >= 1 level terbes
 STATUS_GAP = "kesenjangan"
 STATUS_MEETS = "memenuhi standar"
 STATUS_NOT_ASSESSED = "tidak dinilai"
+STATUS_UNSURE = "perlu dikonfirmasi"
 
 
 # --------------------------------------------------------------------------------------------- settings
@@ -84,6 +85,9 @@ def _check_development_rules(rules: dict[str, Any], name: str, error: type[Excep
             fail(f"{key} harus bilangan bulat >= {lo}")
     if rules["ukuran_kelas_minimal"] > rules["ukuran_kelas"]:
         fail("ukuran_kelas_minimal tidak boleh melebihi ukuran_kelas")
+    sure = rules.get("keyakinan_kesenjangan")
+    if not isinstance(sure, (int, float)) or isinstance(sure, bool) or not 0.5 <= sure < 1:
+        fail("keyakinan_kesenjangan harus peluang 0,5 sampai di bawah 1")
     for key in ("kesenjangan_minimal", "prior_derajat_bebas"):
         value = rules.get(key)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -239,21 +243,38 @@ def required_levels(pegawai: pd.DataFrame, standar: pd.DataFrame | None = None) 
 # --------------------------------------------------------------------------------------- assessed levels
 
 def assessed_levels(responses: pd.DataFrame, settings: dict[str, Any] | None = None,
-                    codes: Iterable[str] | None = None) -> pd.DataFrame:
+                    codes: Iterable[str] | None = None, required: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the assessed level of each ratee on each competency, with its standard error and rater counts.
 
     ``responses`` is the long table (ratee, rater, relation, item, score; NaN = tidak dapat menilai) used
     by scoring; rows whose item is not a competency code (``codes``, default the dictionary) are ignored.
     One row per (nip, kompetensi) that received at least one score: level_dinilai and se (NaN when fewer than
     ``minimal_penilai_kompetensi`` shown non-self raters remain), n_penilai (raters behind the level),
-    n_<group> for each non-self group (0 when the group is not shown), kelompok_tampil, level_diri.
+    n_<group> for each non-self group (0 when the group is not shown), kelompok_tampil, level_diri and
+    ``koreksi_penilai`` (whether rater leniency could be corrected).
+
+    Anonymity as everywhere: a group under its minimum for the person, or for the competency, is left out.
+    ``required`` (nip, kompetensi, level_standar) anchors every rating to the person's required level, so
+    that a supervisor rating junior staff or bawahan rating their head is not mistaken for strictness or
+    leniency. The level is the required level plus two parts (:func:`_levels`):
+
+    * the person's general level relative to their standards, from each rater's mean over the
+      competencies they rated (their halo and leniency are shared by all those answers): corrected for
+      rater leniency and group effects exactly as the behaviour score (kinerja_lib.bias), ``bobot``-weighted,
+      not shrunk;
+    * the competency's own deviation, from each answer's difference to its rater's mean for the person
+      (halo and leniency cancel in it), averaged over raters and shrunk towards the competency's mean
+      deviation in the cycle by empirical Bayes (a normal model whose spread is estimated from the data):
+      one rater's word on one competency counts for little, several raters' agreement for much.
+
+    The standard error adds the two parts' errors.
     """
     settings = settings or competency_settings()
     groups = list(settings["kelompok"])
     others = [g for g in groups if g != "diri"]
     codes = list(codes) if codes is not None else competency_order()
     columns = ["nip", "kompetensi", "level_dinilai", "se", "n_penilai", *[f"n_{g}" for g in others],
-               "kelompok_tampil", "level_diri"]
+               "kelompok_tampil", "level_diri", "koreksi_penilai"]
     r = responses.loc[responses["item"].isin(codes) & responses["relation"].isin(groups)
                       & responses["score"].notna(), ["ratee", "rater", "relation", "item", "score"]]
     if r.empty:
@@ -269,74 +290,133 @@ def assessed_levels(responses: pd.DataFrame, settings: dict[str, Any] | None = N
     # Raters per (ratee, group) who gave at least one competency score: the group's size for anonymity.
     pair = np.unique((ratee_idx * n_groups + rel_idx) * len(raters) + rater_idx)
     group_size = np.bincount(pair // len(raters), minlength=len(ratees) * n_groups)
-
-    cell_key = (ratee_idx * n_items + item_idx) * n_groups + rel_idx
-    cells, inverse = np.unique(cell_key, return_inverse=True)
-    n = np.bincount(inverse).astype(np.float64)
-    s1 = np.bincount(inverse, weights=score)
-    s2 = np.bincount(inverse, weights=score * score)
-    cell_rel = cells % n_groups
-    cell_ratee = cells // (n_items * n_groups)
-    cell_pair = cells // n_groups                       # ratee * n_items + item
     minimum = np.array([settings["minimal_penilai"].get(g, 1) for g in groups], dtype=np.float64)
-    shown = (group_size[cell_ratee * n_groups + cell_rel] >= minimum[cell_rel]) & (n >= minimum[cell_rel])
-    mean = s1 / n
-    ss = np.maximum(s2 - s1 * s1 / n, 0.0)
-    is_self = np.array([g == "diri" for g in groups])[cell_rel]
-    pool = shown & ~is_self & (n >= 2)
-    dof = float((n[pool] - 1).sum())
-    if dof > 0:
-        pooled = float(ss[pool].sum()) / dof
-    else:  # nothing to pool: fall back to the variance of a uniform answer on the scale, (A^2 - 1) / 12
-        a = len(load_scale().points)
-        pooled = (a * a - 1) / 12
-    nu0 = float(settings["prior_derajat_bebas"])
-    var_mean = (nu0 * pooled + ss) / np.maximum(nu0 + n - 1, 1e-12) / n
+    cell_of_row = ratee_idx * n_items + item_idx
+    row_n = np.bincount(cell_of_row * n_groups + rel_idx, minlength=len(ratees) * n_items * n_groups)
+    visible = ((group_size[ratee_idx * n_groups + rel_idx] >= minimum[rel_idx])
+               & (row_n[cell_of_row * n_groups + rel_idx] >= minimum[rel_idx]))
+    is_self = rel_idx == groups.index("diri") if "diri" in groups else np.zeros(len(r), dtype=bool)
+    weight_of = np.array([float(settings["bobot"].get(g, 0.0)) for g in groups])
+    used = visible & ~is_self & (weight_of[rel_idx] > 0)
 
-    weight = np.array([float(settings["bobot"].get(g, 0.0)) for g in groups])[cell_rel]
-    used = shown & ~is_self & (weight > 0)
-    pairs, pair_inv = np.unique(cell_pair, return_inverse=True)
+    pairs, pair_inv = np.unique(cell_of_row, return_inverse=True)
     m = len(pairs)
-    w = np.where(used, weight, 0.0)
-    w_sum = np.bincount(pair_inv, weights=w, minlength=m)
-    level = np.bincount(pair_inv, weights=w * mean, minlength=m)
-    var = np.bincount(pair_inv, weights=w * w * var_mean, minlength=m)
-    n_raters = np.bincount(pair_inv, weights=np.where(used, n, 0.0), minlength=m)
-    enough = (w_sum > 0) & (n_raters >= settings["minimal_penilai_kompetensi"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        level = np.where(enough, level / w_sum, np.nan)
-        se = np.where(enough, np.sqrt(var) / w_sum, np.nan)
+    self_level = np.full(m, np.nan)
+    sv = visible & is_self
+    if sv.any():
+        n_self = np.bincount(pair_inv[sv], minlength=m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self_level = np.where(n_self > 0, np.bincount(pair_inv[sv], score[sv], m) / n_self, np.nan)
 
-    out = pd.DataFrame({"nip": ratees.to_numpy()[pairs // n_items],
-                        "kompetensi": np.asarray(codes, dtype=object)[pairs % n_items],
-                        "level_dinilai": level, "se": se, "n_penilai": n_raters.astype(np.int64)})
+    cell_nip = ratees.to_numpy()[pairs // n_items]
+    cell_code = np.asarray(codes, dtype=object)[pairs % n_items]
+    offset = np.zeros(m)
+    if required is not None and len(required):
+        std = pd.Series(required["level_standar"].to_numpy(dtype=float),
+                        index=pd.MultiIndex.from_arrays([required["nip"], required["kompetensi"]]))
+        per_person = required.groupby("nip")["level_standar"].mean()
+        found = std.reindex(pd.MultiIndex.from_arrays([cell_nip, cell_code])).to_numpy()
+        fallback = pd.Series(cell_nip).map(per_person).to_numpy(dtype=float)
+        offset = np.nan_to_num(np.where(np.isnan(found), fallback, found))
+    level, se, corrected = _levels(pair_inv[used], pairs[pair_inv[used]] % n_items, ratee_idx[used],
+                                   rater_idx[used], rel_idx[used], score[used] - offset[pair_inv[used]], m,
+                                   len(ratees), len(raters), n_items, groups, settings)
+    n_raters = np.bincount(pair_inv[used], minlength=m).astype(np.int64)
+    enough = n_raters >= settings["minimal_penilai_kompetensi"]
+    out = pd.DataFrame({"nip": cell_nip, "kompetensi": cell_code,
+                        "level_dinilai": np.where(enough, level + offset, np.nan),
+                        "se": np.where(enough, se, np.nan), "n_penilai": n_raters})
     mask_bits = np.zeros(m, dtype=np.int64)
     for g_idx, g in enumerate(groups):
-        sel = shown & (cell_rel == g_idx)
         if g == "diri":
-            diri = np.full(m, np.nan)
-            diri[pair_inv[sel]] = mean[sel]
-            self_level = diri
             continue
-        counts = np.zeros(m, dtype=np.int64)
-        counts[pair_inv[sel]] = n[sel].astype(np.int64)
-        out[f"n_{g}"] = counts
-        mask_bits[pair_inv[sel]] |= 1 << g_idx
+        sel = used & (rel_idx == g_idx)
+        out[f"n_{g}"] = np.bincount(pair_inv[sel], minlength=m).astype(np.int64)
+        mask_bits[np.unique(pair_inv[sel])] |= 1 << g_idx
     labels = {bits: ",".join(g for i, g in enumerate(groups) if bits >> i & 1) for bits in np.unique(mask_bits)}
     out["kelompok_tampil"] = pd.Series(mask_bits).map(labels).to_numpy()
-    out["level_diri"] = self_level if "diri" in groups else np.nan
+    out["level_diri"] = self_level
+    out["koreksi_penilai"] = corrected
     return out[columns]
+
+
+def _levels(cell, item, person, rater, group, x, n_cells: int, n_people: int, n_raters: int, n_items: int,
+            groups: list[str], settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return (level relative to the offset, se, corrected) per cell from the used ratings ``x``.
+
+    ``cell`` indexes the output (person x competency cells in use), ``item`` the competency of each rating.
+    See :func:`assessed_levels` for the model.
+    """
+    from .bias import adjusted_means, fit_crossed, rater_correction
+
+    ng = len(groups)
+    names = np.array(groups, dtype=object)
+    weights = {g: float(settings["bobot"].get(g, 0.0)) for g in groups if g != "diri"}
+    # Pair level: one value per (person, rater), the mean over the competencies that rater answered.
+    pkey, pinv = np.unique(person * n_raters + rater, return_inverse=True)
+    k = np.bincount(pinv).astype(float)
+    pmean = np.bincount(pinv, x) / k
+    p_person, p_rater = pkey // n_raters, pkey % n_raters
+    p_group = np.zeros(len(pkey), dtype=np.int64)
+    p_group[pinv] = group
+    general, general_var, corrected = np.full(n_people, np.nan), np.full(n_people, np.nan), False
+    if len(pkey) >= 3 and np.unique(p_person).size >= 2:
+        try:
+            fit = fit_crossed(pmean, p_person, p_rater, names[p_group], groups=[g for g in groups if g != "diri"])
+            corr = rater_correction(fit, pmean, p_person, p_rater, names[p_group], n_raters)
+            general, general_se = adjusted_means(corr, fit, p_person, names[p_group], weights, n_people)
+            general_var = general_se ** 2
+            corrected = True
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            corrected = False
+    if not corrected:  # too little data for the model: weighted group means of the pair means
+        w = np.array([weights.get(g, 0.0) for g in names[p_group]])
+        tw = np.bincount(p_person, w, n_people)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            general = np.bincount(p_person, w * pmean, n_people) / tw
+            spread = float(np.var(pmean)) if pmean.size > 1 else 0.25
+            general_var = np.bincount(p_person, w * w, n_people) * spread / tw ** 2
+    # Specific part: each answer's difference to its rater's mean for the person, per cell.
+    dev = x - pmean[pinv]
+    multi = k[pinv] >= 2
+    n_spec = np.bincount(cell[multi], minlength=n_cells).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = np.bincount(cell[multi], dev[multi], n_cells) / n_spec
+        # Residual variance of one answer around its rater's mean: sum dev^2 / sum (1 - 1/k).
+        s2w = float((dev[multi] ** 2).sum() / max((1.0 - 1.0 / k[pinv][multi]).sum(), 1e-12))
+        noise = np.bincount(cell[multi], (1.0 - 1.0 / k[pinv][multi]), n_cells) * s2w / n_spec ** 2
+    has = n_spec > 0
+    cell_item = np.zeros(n_cells, dtype=np.int64)
+    cell_item[cell] = item
+    prec = np.where(has, 1.0 / np.where(noise > 0, noise, np.inf), 0.0)
+    delta = np.bincount(cell_item, prec * np.nan_to_num(raw), n_items) / np.maximum(
+        np.bincount(cell_item, prec, n_items), 1e-12)
+    centred = raw - delta[cell_item]
+    tau2 = max(float(np.nanmean(centred[has] ** 2) - np.nanmean(noise[has])), 1e-4) if has.any() else 1e-4
+    shrink = np.where(has, tau2 / (tau2 + noise), 0.0)
+    specific = delta[cell_item] + shrink * np.nan_to_num(centred)
+    specific_var = np.where(has, tau2 * noise / (tau2 + noise), tau2)
+    cell_person = np.zeros(n_cells, dtype=np.int64)
+    cell_person[cell] = person
+    level = general[cell_person] + specific
+    se = np.sqrt(general_var[cell_person] + specific_var)
+    return level, se, corrected
 
 
 # ------------------------------------------------------------------------------------------- gaps, JPM
 
 def competency_gaps(required: pd.DataFrame, assessed: pd.DataFrame,
                     settings: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Return one row per required (nip, kompetensi) with the assessed level, gap and P(gap >= 1 level).
+    """Return one row per required (nip, kompetensi) with the assessed level, the gap and how sure it is.
 
-    kesenjangan = level_standar - level_dinilai; peluang_kesenjangan_1 = Phi((level_standar - 1 -
-    level_dinilai) / se) (NaN when not assessed); status is 'kesenjangan' when the gap reaches
-    ``kesenjangan_minimal``, 'memenuhi standar' otherwise, 'tidak dinilai' without an assessed level.
+    kesenjangan = level_standar - level_dinilai; peluang_di_bawah_standar = Phi((level_standar -
+    level_dinilai) / se), the probability that the true level is below the standard (true level taken as
+    normal around the assessed one); peluang_kesenjangan_1 = Phi((level_standar - 1 - level_dinilai) / se).
+    status: 'kesenjangan' only when the evidence supports a gap: the gap reaches ``kesenjangan_minimal``
+    and peluang_di_bawah_standar reaches ``keyakinan_kesenjangan`` (with 0.975, the 95% interval of the
+    gap lies above zero); 'perlu dikonfirmasi' when the gap reaches ``kesenjangan_minimal`` but the
+    evidence is too thin (few raters, raters who disagree); 'memenuhi standar' otherwise; 'tidak dinilai'
+    without an assessed level. Only 'kesenjangan' enters the training-needs list.
     """
     settings = settings or competency_settings()
     gaps = required.merge(assessed, on=["nip", "kompetensi"], how="left")
@@ -348,14 +428,17 @@ def competency_gaps(required: pd.DataFrame, assessed: pd.DataFrame,
     se = gaps["se"].to_numpy(dtype=np.float64)
     gap = req - lvl
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (req - 1 - lvl) / se
-        prob = np.where(se > 0, ndtr(z), np.where(gap >= 1 - 1e-9, 1.0, 0.0))
+        below = np.where(se > 0, ndtr(gap / se), np.where(gap > 0, 1.0, 0.0))
+        prob = np.where(se > 0, ndtr((req - 1 - lvl) / se), np.where(gap >= 1 - 1e-9, 1.0, 0.0))
+    below = np.where(np.isnan(lvl), np.nan, below)
     prob = np.where(np.isnan(lvl), np.nan, prob)
     gaps["kesenjangan"] = gap
+    gaps["peluang_di_bawah_standar"] = below
     gaps["peluang_kesenjangan_1"] = prob
-    status = np.where(np.isnan(lvl), STATUS_NOT_ASSESSED,
-                      np.where(gap >= settings["kesenjangan_minimal"] - 1e-9, STATUS_GAP, STATUS_MEETS))
-    gaps["status"] = status
+    large = gap >= settings["kesenjangan_minimal"] - 1e-9
+    sure = below >= settings["keyakinan_kesenjangan"] - 1e-12
+    gaps["status"] = np.where(np.isnan(lvl), STATUS_NOT_ASSESSED,
+                              np.where(large & sure, STATUS_GAP, np.where(large, STATUS_UNSURE, STATUS_MEETS)))
     return gaps
 
 
@@ -667,7 +750,7 @@ def analyse_frames(pegawai: pd.DataFrame, responses: pd.DataFrame, standar: pd.D
         pegawai["opd"] = pegawai["unit_id"]
     required, no_standard = required_levels(pegawai, standar)
     codes = competency_order(required["kompetensi"].unique())
-    assessed = assessed_levels(responses, settings, codes)
+    assessed = assessed_levels(responses, settings, codes, required)
     gaps = competency_gaps(required, assessed, settings)
     borich = borich_priority(gaps, settings)
     needs = training_needs(gaps, pegawai, borich, settings)
@@ -756,17 +839,17 @@ COLUMN_LABELS: dict[str, str] = {
     "prioritas": "Prioritas", "kompetensi": "Kode Kompetensi", "nama_kompetensi": "Kompetensi",
     "level_standar": "Level Standar", "level_dinilai": "Level Dinilai", "se": "Galat Baku",
     "n_penilai": "Jumlah Penilai", "kesenjangan": "Kesenjangan",
-    "peluang_kesenjangan_1": "Peluang Kesenjangan ≥ 1 Level", "bentuk_label": "Bentuk Pengembangan",
+    "peluang_kesenjangan_1": "Peluang Kesenjangan ≥ 1 Level", "peluang_di_bawah_standar": "Peluang Di Bawah Standar", "status": "Status", "koreksi_penilai": "Koreksi Kelonggaran Penilai", "bentuk_label": "Bentuk Pengembangan",
     "bentuk": "Bentuk Pengembangan", "jp": "JP", "uraian": "Uraian", "kohort": "Kohort",
-    "jpm": "JPM (%)", "kategori_jpm": "Kategori JPM", "n_standar": "Kompetensi Berstandar",
+    "jpm": "Perkiraan JPM dari Penilaian 360° (%)", "kategori_jpm": "Kategori Perkiraan JPM", "n_standar": "Kompetensi Berstandar",
     "n_kompetensi_jpm": "Kompetensi Dinilai", "n_kesenjangan": "Kompetensi Berkesenjangan",
     "jp_rencana": "JP Direncanakan", "memenuhi_jp_minimal": "Memenuhi JP Minimal", "keterangan": "Keterangan",
     "kelas": "Kelas", "jumlah_kelas": "Jumlah Kelas", "peserta": "Jumlah Peserta",
     "rerata_kesenjangan": "Rerata Kesenjangan", "peringkat_borich": "Peringkat Borich",
     "kelas_kecil": "Kelas Kecil (pertimbangkan gabung)", "peringkat": "Peringkat", "n": "Pegawai Dinilai",
     "rerata_standar": "Rerata Level Standar", "rerata_dinilai": "Rerata Level Dinilai",
-    "mwds": "MWDS Borich", "jumlah_pegawai": "Jumlah Pegawai", "dinilai": "Pegawai Dinilai",
-    "rerata_jpm": "Rerata JPM (%)", "pegawai_berkesenjangan": "Pegawai Berkesenjangan",
+    "mwds": "MWDS Borich (kepentingan = level standar)", "jumlah_pegawai": "Jumlah Pegawai", "dinilai": "Pegawai Dinilai",
+    "rerata_jpm": "Rerata Perkiraan JPM (%)", "pegawai_berkesenjangan": "Pegawai Berkesenjangan",
     "tanpa_standar": "Tanpa Standar", "alasan": "Alasan", "level_diri": "Level Menurut Diri Sendiri",
 }
 _FORMATS = {"jpm": "0.0", "rerata_jpm": "0.0", "level_dinilai": "0.00", "se": "0.00", "kesenjangan": "0.00",
@@ -831,21 +914,30 @@ def _settings_rows(report: CompetencyReport) -> pd.DataFrame:
                  ("Tanggal siklus", f"{c.tanggal_mulai} s.d. {c.tanggal_selesai}")]
     rows += [("Sumber", "; ".join(s["sumber"]) if isinstance(s.get("sumber"), list) else str(s.get("sumber", ""))),
              ("Versi aturan pengembangan", str(s.get("versi", ""))),
-             ("Kategori JPM", "; ".join(f"{c['nama']} ≥ {c['min']}" for c in s["jpm_kategori"])),
+             ("Perkiraan JPM", "Job Person Match dihitung dari penilaian 360°: perkiraan, bukan JPM hasil asesmen "
+                               "kompetensi oleh asesor (Peraturan BKN 26/2019)"),
+             ("Kategori perkiraan JPM", "; ".join(f"{c['nama']} ≥ {c['min']}" for c in s["jpm_kategori"])),
              ("JPM dibatasi level standar", "Ya" if s["jpm_batasi_standar"] else "Tidak"),
              ("JP minimal per tahun", str(s["jp_minimal"])),
              ("Kesenjangan minimal untuk masuk daftar", str(s["kesenjangan_minimal"])),
+             ("Bukti kesenjangan", f"peluang level sebenarnya di bawah standar >= {s['keyakinan_kesenjangan']}; "
+                                   "selainnya 'perlu dikonfirmasi' (tidak masuk daftar)"),
+             ("Level dinilai", "level standar + tingkat umum pegawai (rerata penilai, dikoreksi kelonggaran penilai "
+                               "dan efek kelompok) + simpangan kompetensi (disusutkan Bayes empiris)"),
              ("Minimal penilai (selain diri) untuk level dinilai", str(s["minimal_penilai_kompetensi"])),
              ("Kelompok penilai", ", ".join(s["kelompok"])),
              ("Minimal penilai per kelompok (anonimitas)", json.dumps(s["minimal_penilai"], ensure_ascii=False)),
              ("Bobot kelompok", json.dumps(s["bobot"], ensure_ascii=False)),
              ("Skor diri", "Tidak ikut level dinilai; dilaporkan terpisah"),
-             ("Galat baku", f"Ragam antarpenilai disusutkan ke ragam gabungan (derajat bebas prior "
+             ("Galat baku", "Galat tingkat umum (model bias penilai) ditambah galat simpangan kompetensi; "
+                            f"tanpa model: ragam disusutkan ke ragam gabungan (derajat bebas prior "
                             f"{s['prior_derajat_bebas']})"),
              ("Peluang kesenjangan ≥ 1 level", "Pendekatan normal: Φ((standar − 1 − dinilai) / galat baku)"),
              ("Ukuran kelas", str(s["ukuran_kelas"])), ("Ukuran kelas minimal", str(s["ukuran_kelas_minimal"])),
              ("Pengelompokan unit kohort", s["kelompok_unit"]),
-             ("Prioritas kompetensi", "Borich (1980) MWDS = Σ((standar − dinilai) × rerata standar) / n"),
+             ("Prioritas kompetensi", "Borich (1980) MWDS = Σ((standar − dinilai) × rerata standar) / n; "
+                                      "kepentingan diproksikan dengan rerata level standar (kuesioner kepentingan "
+                                      "tidak ditanyakan)"),
              ("Aturan seri prioritas", TIE_RULE), ("Urutan kebutuhan per pegawai", NEEDS_ORDER),
              ("Bentuk pengembangan", "; ".join(f"{v['label']} {v['jp']} JP" for v in s["bentuk"].values())),
              ("Pemetaan bentuk", "; ".join(

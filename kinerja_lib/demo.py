@@ -581,11 +581,12 @@ def _draw_truths(rng: np.random.Generator, org: Organisation) -> _Truth:
     inflasi = rng.normal(0.4, 0.2, n)
     standard = np.array([r[6] for r in _ROLES])[org.role]
     n_comp = len(load_competencies().competencies)
-    # Whole levels: a person-wide competence (shared by all competencies, as 360 competency ratings
-    # are known to be) plus a competency-specific part, slightly tied to behaviour. About one
-    # competency in eight is a level below the standard and one in eight a level above.
+    # Whole levels: a person-wide competence shared by all competencies (a general factor carries most
+    # of the variance of competency ratings; Scullen, Mount & Goff 2000) plus a competency-specific
+    # part, slightly tied to behaviour. About one competency in eight is a level below the standard
+    # and one in eight a level above.
     z = (perilaku - _PERILAKU_MEAN) / _PERILAKU_SD
-    latent = rng.normal(0.0, 0.5, n)[:, None] + rng.normal(0.0, 0.5, (n, n_comp)) + 0.25 * z[:, None]
+    latent = rng.normal(0.0, 0.6, n)[:, None] + rng.normal(0.0, 0.35, (n, n_comp)) + 0.25 * z[:, None]
     step = np.where(latent < -_LEVEL_STEP, -1, np.where(latent > _LEVEL_STEP, 1, 0))
     kompetensi = np.clip(standard[:, None] + step, 1, 5).astype(float)
     hasil = 0.5 * z + math.sqrt(0.75) * rng.standard_normal(n)

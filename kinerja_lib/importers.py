@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from .cycle import get_cycle
 from .errors import CycleError, ImportRejected, Problem
-from .reference import load_competencies, load_instrument, load_scale, load_vocabulary
+from .reference import load_competencies, load_distribution_guide, load_instrument, load_scale, load_vocabulary
 from .store import DISIPLIN_LEVELS, PREDIKAT_ORGANISASI, RATINGS, RELATIONS, audit, now, write_transaction
 from .tabular import ImportSummary, Table, choices_text, fold, parse_float, parse_int, read_table
 
@@ -382,7 +382,9 @@ def import_predikat_organisasi(db: Database, path: str | Path, cycle: int | str 
     Raises ImportRejected listing every problem (unknown unit, unknown predikat, duplicates).
     """
     c = _resolve_cycle(db, cycle)
+    guide = load_distribution_guide()
     spellings = {fold(p): p for p in PREDIKAT_ORGANISASI}
+    spellings.update({fold(a): p for a, p in guide.alias.items()})
 
     def check(table: Table):
         units = _Units(db)
@@ -517,3 +519,112 @@ def import_potensi(db: Database, path: str | Path, *, sheet: str | None = None, 
 
     return _run(db, path, POTENSI_COLUMNS, {"nip", "tanggal", "kategori"}, sheet, check,
                 "potensi", "impor_potensi", pelaku)
+
+
+# --------------------------------------------------------------------------- checks after an import
+
+def head_rating_warnings(db: Database, cycle: int | str | None = None) -> list[str]:
+    """Return a warning for each unit head whose Rating Hasil Kerja differs from their unit's achievement.
+
+    SE MenPANRB 3/2023: the head of a unit takes the unit's achievement as Rating Hasil Kerja. A head is a
+    pegawai marked kepala_unit whose own unit has a Predikat Kinerja Organisasi in the cycle; the expected
+    rating comes from ``rating_hasil_kerja_pimpinan`` in distribusi.yaml. Warns, never refuses.
+    """
+    c = get_cycle(db, cycle)
+    expected = load_distribution_guide().head_rating
+    rows = db.execute(
+        "SELECT p.nip, p.nama, p.unit_id, o.predikat, h.rating FROM pegawai p "
+        "JOIN predikat_organisasi o ON o.unit_id = p.unit_id AND o.cycle_id = ? "
+        "JOIN rating_hasil_kerja h ON h.nip = p.nip AND h.cycle_id = ? "
+        "WHERE p.kepala_unit = 1 AND p.aktif = 1 ORDER BY p.unit_id, p.nip", [c.id, c.id]).fetchall()
+    out = []
+    for nip, nama, unit, org, rating in rows:
+        want = expected.get(org)
+        if want is not None and rating != want:
+            out.append(f"Peringatan: {nama} ({nip}) memimpin {unit} yang berpredikat {org}; Rating Hasil Kerja "
+                       f"pimpinan unit lazimnya {want} (capaian unit, SE MenPANRB 3/2023), tercatat {rating}.")
+    return out
+
+
+# --------------------------------------------------------------------------- CLTN and Satyalancana received
+
+CLTN_COLUMNS = {
+    "nip": NIP,
+    "tanggal_mulai": ("Tanggal Mulai", "Mulai", "TMT CLTN", "TMT"),
+    "tanggal_selesai": ("Tanggal Selesai", "Selesai", "Tanggal Aktif Kembali", "Akhir CLTN"),
+    "keterangan": ("Keterangan", "Nomor SK", "No SK", "Alasan"),
+}
+SATYALANCANA_COLUMNS = {
+    "nip": NIP,
+    "tingkat": ("Tingkat", "Satyalancana", "Masa Bakti", "Tahun Masa Bakti", "Jenis"),
+    "tahun": ("Tahun", "Tahun Keppres", "Tahun Diterima", "Tahun Penganugerahan"),
+    "keterangan": ("Keterangan", "Nomor Keppres", "No Keppres"),
+}
+
+
+def import_cltn(db: Database, path: str | Path, *, sheet: str | None = None, pelaku: str = "cli") -> ImportSummary:
+    """Import periods of cuti di luar tanggungan negara (NIP, tanggal mulai, tanggal selesai; upsert).
+
+    They break the unbroken service the Satyalancana Karya Satya counts. An open period (no end date) means
+    the pegawai is on CLTN now. Raises ImportRejected listing every problem.
+    """
+    def check(table: Table):
+        known = _nips(db)
+        seen: dict = {}
+        rows = []
+        for n, row in table.records():
+            nip = _known_nip(table, n, "nip", row["nip"], known)
+            start = table.date(n, "tanggal_mulai", row["tanggal_mulai"], required=True)
+            end = table.date(n, "tanggal_selesai", row["tanggal_selesai"])
+            if start and end and end < start:
+                table.problem(n, "tanggal_selesai", "tanggal selesai sebelum tanggal mulai")
+            if nip and start:
+                _duplicate(table, seen, (nip, start), n, "tanggal_mulai", f"CLTN {nip} mulai {start}")
+            rows.append((nip, start, end, row["keterangan"] or None))
+
+        return _upsert(db, "SELECT nip, tanggal_mulai FROM cltn", [],
+                       "INSERT INTO cltn (nip, tanggal_mulai, tanggal_selesai, keterangan) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (nip, tanggal_mulai) DO UPDATE SET tanggal_selesai = excluded.tanggal_selesai, "
+                       "keterangan = excluded.keterangan", rows, slice(0, 2))
+
+    return _run(db, path, CLTN_COLUMNS, {"nip", "tanggal_mulai"}, sheet, check, "CLTN", "impor_cltn", pelaku)
+
+
+def import_satyalancana(db: Database, path: str | Path, *, sheet: str | None = None,
+                        pelaku: str = "cli") -> ImportSummary:
+    """Import the Satyalancana Karya Satya tiers already received (NIP, tingkat 10/20/30, tahun; upsert).
+
+    A tier already received is never proposed again. ``tingkat`` is the number of years ("10", "XX tahun"
+    and "Satyalancana Karya Satya XX Tahun" are read). Raises ImportRejected listing every problem.
+    """
+    from .awards import load_rules
+
+    tiers = [int(t) for t in load_rules().satyalancana["tahun"]]
+
+    def check(table: Table):
+        known = _nips(db)
+        seen: dict = {}
+        rows = []
+        for n, row in table.records():
+            nip = _known_nip(table, n, "nip", row["nip"], known)
+            found = re.search(r"\d+", row["tingkat"] or "")
+            tingkat = int(found.group()) if found else None
+            if tingkat not in tiers:
+                table.problem(n, "tingkat", f"tingkat '{row['tingkat']}' tidak dikenal; pilihan: "
+                              f"{choices_text([str(t) for t in tiers])} (tahun masa bakti)")
+            tahun = None
+            if row["tahun"]:
+                tahun = parse_int(row["tahun"])
+                if tahun is None or not 1950 <= tahun <= 2100:
+                    table.problem(n, "tahun", f"tahun '{row['tahun']}' tidak valid")
+            if nip and tingkat:
+                _duplicate(table, seen, (nip, tingkat), n, "tingkat", f"Satyalancana {tingkat} tahun {nip}")
+            rows.append((nip, tingkat, tahun, row["keterangan"] or None))
+
+        return _upsert(db, "SELECT nip, tingkat FROM satyalancana_diterima", [],
+                       "INSERT INTO satyalancana_diterima (nip, tingkat, tahun, keterangan) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (nip, tingkat) DO UPDATE SET tahun = excluded.tahun, "
+                       "keterangan = excluded.keterangan", rows, slice(0, 2))
+
+    return _run(db, path, SATYALANCANA_COLUMNS, {"nip", "tingkat"}, sheet, check, "Satyalancana diterima",
+                "impor_satyalancana", pelaku)

@@ -57,8 +57,11 @@ def check_distribution(predikat_organisasi: str, predikat_pegawai: Iterable[str]
     0.8
     >>> check_distribution("Istimewa", ["Sangat Baik"] * 7 + ["Baik"] * 3)
     []
+    >>> check_distribution("Istimewa", ["Sangat Baik"] * 5 + ["Baik"] * 5)[0].rule
+    'Sangat Baik sebagian besar (lebih dari 50%)'
     """
     guide = load_distribution_guide()
+    predikat_organisasi = guide.canonical(predikat_organisasi) or predikat_organisasi
     if predikat_organisasi not in guide.rules:
         raise ValueError(f"Predikat Kinerja Organisasi {predikat_organisasi!r} tidak dikenal; "
                          f"pilihan: {', '.join(guide.predikat_organisasi)}")
@@ -74,6 +77,8 @@ def check_distribution(predikat_organisasi: str, predikat_pegawai: Iterable[str]
         share = count / total if total else 0.0
         if rule.minimal_orang is not None:
             broken = count < rule.minimal_orang
+        elif rule.batas == "lebih_dari":
+            broken = share <= rule.proporsi + 1e-12
         elif rule.batas == "paling_banyak":
             broken = share > rule.proporsi + 1e-12
         else:

@@ -130,6 +130,8 @@ class DistributionRule:
     def describe(self) -> str:
         """Return the rule as Indonesian text, e.g. ``Sangat Baik paling banyak 70%``."""
         which = " + ".join(self.predikat)
+        if self.batas == "lebih_dari":
+            return f"{which} sebagian besar (lebih dari {self.proporsi:.0%})"
         kata = "paling banyak" if self.batas == "paling_banyak" else "paling sedikit"
         if self.minimal_orang is not None:
             return f"{which} {kata} {self.minimal_orang} orang"
@@ -141,6 +143,20 @@ class DistributionGuide:
     sumber: str
     predikat_organisasi: tuple[str, ...]
     rules: dict[str, tuple[DistributionRule, ...]]
+    alias: dict[str, str]
+    head_rating: dict[str, str]
+
+    def canonical(self, label: str) -> str | None:
+        """Return the canonical Predikat Kinerja Organisasi for a label or an accepted alias, else None.
+
+        >>> load_distribution_guide().canonical("Butuh Perbaikan (Cukup)")
+        'Butuh Perbaikan'
+        """
+        text = " ".join(str(label).split())
+        for known in (*self.predikat_organisasi, *self.alias):
+            if known.casefold() == text.casefold():
+                return self.alias.get(known, known)
+        return None
 
 
 def _load(name: str, directory: Path | None) -> dict[str, Any]:
@@ -285,8 +301,9 @@ def load_distribution_guide(directory: Path | None = None) -> DistributionGuide:
             if not set(pred) <= known:
                 raise ReferenceDataError(f"{name}: predikat {pred} tidak dikenal")
             batas = _require(r, "batas", name, str)
-            if batas not in ("paling_banyak", "paling_sedikit"):
-                raise ReferenceDataError(f"{name}: batas '{batas}' harus paling_banyak atau paling_sedikit")
+            if batas not in ("paling_banyak", "paling_sedikit", "lebih_dari"):
+                raise ReferenceDataError(f"{name}: batas '{batas}' harus paling_banyak, paling_sedikit atau "
+                                         "lebih_dari")
             prop, count = r.get("proporsi"), r.get("minimal_orang")
             if (prop is None) == (count is None):
                 raise ReferenceDataError(f"{name}: aturan harus punya tepat satu dari proporsi atau minimal_orang")
@@ -295,7 +312,13 @@ def load_distribution_guide(directory: Path | None = None) -> DistributionGuide:
             parsed.append(DistributionRule(org, pred, batas, None if prop is None else float(prop),
                                            None if count is None else int(count)))
         rules[org] = tuple(parsed)
-    return DistributionGuide(str(data.get("sumber", "")), orgs, rules)
+    alias = {str(k): str(v) for k, v in (data.get("alias") or {}).items()}
+    if set(alias.values()) - set(orgs):
+        raise ReferenceDataError(f"{name}: alias menunjuk predikat organisasi yang tidak dikenal")
+    head = {str(k): str(v) for k, v in (data.get("rating_hasil_kerja_pimpinan") or {}).items()}
+    if set(head) - set(orgs) or set(head.values()) - set(load_kuadran(directory).ratings):
+        raise ReferenceDataError(f"{name}: rating_hasil_kerja_pimpinan memuat label yang tidak dikenal")
+    return DistributionGuide(str(data.get("sumber", "")), orgs, rules, alias, head)
 
 
 def load_method_defaults(directory: Path | None = None) -> dict[str, Any]:

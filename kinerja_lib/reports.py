@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -254,6 +255,7 @@ def load_submitted_responses(db: Database, cycle_id: int, nips: list[str] | None
 
 _STORED = {"skor": "score", "skor_adj": "score_adj", "skor_adj_se": "score_adj_se",
            "kelompok_tampil": "shown_groups", "rating_perilaku_saran": "saran",
+           "peluang_di_atas": "p_atas", "peluang_di_bawah": "p_bawah", "dasar_saran": "dasar",
            **{f"rerata_{g}": f"mean_{g}" for g in ("diri", "atasan", "rekan", "bawahan", "lainnya")}}
 
 
@@ -288,7 +290,13 @@ def cycle_scores(db: Database, cycle: Cycle, ratees: list[str],
         return pd.DataFrame(index=pd.Index(ratees, name="nip"),
                             columns=["score", "score_adj", "score_adj_se", "shown_groups", "saran"]), None
     scores = scoring.score_responses(responses, cycle.settings).set_index("ratee")
-    scores["saran"] = scoring.suggest_rating_perilaku(scores["score"], cycle.settings)
+    use_adj = scores["score_adj"].notna()
+    suggestion = scoring.rating_perilaku_suggestion(
+        scores["score_adj"].where(use_adj, scores["score"]),
+        scores["score_adj_se"].where(use_adj, scores["score_se"]).to_numpy(dtype=float), cycle.settings)
+    scores["saran"], scores["p_atas"], scores["p_bawah"] = (suggestion["saran"], suggestion["peluang_di_atas"],
+                                                             suggestion["peluang_di_bawah"])
+    scores["dasar"] = np.where(use_adj, "skor_adj", np.where(scores["score"].notna(), "skor", None))
     return scores.reindex(ratees), None
 
 
@@ -530,6 +538,11 @@ def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *
 
     score, score_adj, se = (_num(result.get(k)) for k in ("score", "score_adj", "score_adj_se"))
     saran = None if _is_missing(result.get("saran")) else result.get("saran")
+    basis = score_adj if result.get("dasar") == "skor_adj" else score
+    basis_se = se if result.get("dasar") == "skor_adj" else None
+    alasan = (scoring.suggestion_reason(saran, basis, basis_se if basis_se is not None else float("nan"),
+                                        _num(result.get("p_atas")) or 0.0, _num(result.get("p_bawah")) or 0.0,
+                                        result.get("dasar"), settings) if saran and basis is not None else None)
     decided = data.ratings.get(nip, {})
     perilaku, hasil = decided.get("perilaku"), decided.get("hasil_kerja")
     summary = {
@@ -537,7 +550,7 @@ def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *
         "ci_bawah": None if score_adj is None or se is None else score_adj - 1.96 * se,
         "ci_atas": None if score_adj is None or se is None else score_adj + 1.96 * se,
         "diri": _num(result.get("mean_diri")) if "diri" in shown else None,
-        "saran": saran, "rating_perilaku": perilaku, "rating_hasil_kerja": hasil,
+        "saran": saran, "saran_alasan": alasan, "rating_perilaku": perilaku, "rating_hasil_kerja": hasil,
         "predikat": predikat_kinerja(hasil, perilaku) if hasil and perilaku else None,
         "jumlah_penilai": sum(g["n"] for g in groups if g["tampil"] and g["kode"] != "diri"),
     }
@@ -873,9 +886,11 @@ def build_berita_acara_data(db: Database, cycle: int | str | Cycle | None, unit:
     """Return the template context of the berita acara penetapan predikat kinerja of one unit.
 
     Lists every active pegawai of the unit and its sub-units with Rating Hasil Kerja, Rating Perilaku
-    Kerja (the Pejabat Penilai's decision; the 360 suggestion, marked provisional, when not yet
-    decided) and the Predikat Kinerja, then checks the distribution against the unit's Predikat
-    Kinerja Organisasi (SE MenPANRB 3/2023) as warnings with the numbers, never as a block.
+    Kerja and the Predikat Kinerja, all from recorded decisions only: where the Pejabat Penilai has not
+    decided, the row says "menunggu penetapan" and no predikat is printed (a 360 suggestion is advice,
+    never part of a penetapan). Then checks the distribution of the decided predikat against the unit's
+    Predikat Kinerja Organisasi (SE MenPANRB 3/2023) as warnings with the numbers, never as a block.
+    While anyone is waiting, the document is a draft (``draf``): watermarked and not to be signed.
     Raises ReportError for an unknown unit.
     """
     c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
@@ -889,24 +904,16 @@ def build_berita_acara_data(db: Database, cycle: int | str | Cycle | None, unit:
         "ORDER BY p.kepala_unit DESC, p.unit_id, p.nama, p.nip", db.conn, params=[uid, like])
     everyone = pd.read_sql_query("SELECT nip, nama, jabatan, atasan_nip FROM pegawai", db.conn).set_index("nip")
     ratings = _load_ratings(db, c.id)
-    rated = _ratees(db, c.id, uid, None)
-    results = cycle_scores(db, c, rated)[0] if rated else None
 
-    rows, sementara = [], 0
+    rows, menunggu = [], 0
     for p in members.itertuples(index=False):
         decided = ratings.get(p.nip, {})
         hasil, perilaku = decided.get("hasil_kerja"), decided.get("perilaku")
-        saran = None
-        if results is not None and p.nip in results.index:
-            saran = results.loc[p.nip].get("saran")
-            saran = None if _is_missing(saran) else saran
-        dipakai = perilaku or saran
-        provisional = perilaku is None and saran is not None
-        predikat = predikat_kinerja(hasil, dipakai) if hasil and dipakai else None
-        sementara += int(provisional and predikat is not None)
+        predikat = predikat_kinerja(hasil, perilaku) if hasil and perilaku else None
+        waiting = predikat is None
+        menunggu += int(waiting)
         rows.append({"nama": p.nama, "nip": p.nip, "jabatan": p.jabatan, "unit": p.unit_nama,
-                     "hasil_kerja": hasil, "perilaku": dipakai, "perilaku_saran": provisional,
-                     "predikat": predikat, "predikat_sementara": provisional and predikat is not None})
+                     "hasil_kerja": hasil, "perilaku": perilaku, "predikat": predikat, "menunggu": waiting})
 
     org, org_unit = _predikat_organisasi(db, c.id, uid)
     with_predikat = [r["predikat"] for r in rows if r["predikat"]]
@@ -930,8 +937,8 @@ def build_berita_acara_data(db: Database, cycle: int | str | Cycle | None, unit:
         "unit": {"id": uid, "nama": unit_nama},
         "siklus": {"nama": c.nama, "periode": c.periode, "tahun": c.tahun,
                    "mulai": tanggal(c.tanggal_mulai), "selesai": tanggal(c.tanggal_selesai)},
-        "pegawai": rows, "jumlah": len(rows), "jumlah_berpredikat": total, "sementara": sementara,
-        "tanpa_predikat": len(rows) - total,
+        "pegawai": rows, "jumlah": len(rows), "jumlah_berpredikat": total, "menunggu": menunggu,
+        "draf": menunggu > 0, "tanpa_predikat": len(rows) - total,
         "predikat_organisasi": org, "predikat_organisasi_unit": org_unit, "distribusi": distribusi,
         "peringatan": peringatan, "penilai": penilai, "atasan_penilai": atasan,
     }
@@ -963,9 +970,10 @@ def render_berita_acara(db: Database, cycle: int | str | Cycle | None = None, *,
     units = [_resolve_unit(db, unit)] if unit is not None else _units_with_predikat(db, c.id)
     jobs, paths = [], []
     for uid in units:
-        page = render_berita_acara_html(build_berita_acara_data(
-            db, c, uid, tanggal_penetapan=tanggal_penetapan, tempat=tempat, instansi=instansi))
-        path = out / f"berita-acara-{_slug(uid)}.pdf"
+        context = build_berita_acara_data(db, c, uid, tanggal_penetapan=tanggal_penetapan, tempat=tempat,
+                                          instansi=instansi)
+        page = render_berita_acara_html(context)
+        path = out / f"berita-acara-{_slug(uid)}{'-DRAF' if context['draf'] else ''}.pdf"
         if html:
             path.with_suffix(".html").write_text(page, encoding="utf-8")
         jobs.append((page, path))

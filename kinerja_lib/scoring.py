@@ -309,10 +309,11 @@ def _adjusted(data: _Long, sel: np.ndarray, shown: np.ndarray, w: np.ndarray, fi
               correction: RaterCorrection, settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Return the bias-adjusted score and its standard error per ratee.
 
-    Each shown non-self rater's mean has the rater's leniency (kinerja_lib.bias.rater_correction, the
-    ratees held fixed) and their group's effect removed; the group means of these corrected means are
-    combined with the cycle's ``bobot``, re-normalised over the groups shown, and the reference level
-    (the ``bobot``-weighted mean of the group effects) is added back. So the weights shape the score
+    Each shown non-self rater's mean has the rater's leniency and their group's effect removed
+    (kinerja_lib.bias.rater_correction, the ratees held fixed, so a group's effect is how it rates the
+    same people differently); the group means of these corrected means are combined with the cycle's
+    ``bobot``, re-normalised over the groups shown, and the reference level (the ``bobot``-weighted mean
+    of the group effects) is added back. So the weights shape the score
     exactly as they shape the raw score, while a person is neither helped nor hurt by which groups
     happened to rate them or by how lenient their particular raters are. The score is not shrunk
     towards any mean: analyses that rank people apply their own single shrinkage to it.
@@ -331,7 +332,7 @@ def _adjusted(data: _Long, sel: np.ndarray, shown: np.ndarray, w: np.ndarray, fi
     ww = np.where(use, w[None, :], 0.0)
     total = ww.sum(axis=1)
     weights = {g: float(settings["bobot"].get(g, 0.0)) for g in data.groups if g != DIRI}
-    ref = fit.reference_level(weights)
+    ref = correction.reference_level(weights)
     share = ww / np.where(total > 0, total, 1.0)[:, None]
     n_used = (np.where(use, count, 0)).sum(axis=1)
     # sum over raters of a_j^2 = sum over groups of share_g^2 / n_g
@@ -518,7 +519,8 @@ def rating_perilaku_suggestion(score, se=None, settings: Mapping[str, Any] | Non
     label[missing] = None
     p_atas[missing] = np.nan
     p_bawah[missing] = np.nan
-    return pd.DataFrame({"saran": label, "peluang_di_atas": p_atas, "peluang_di_bawah": p_bawah}, index=s.index)
+    return pd.DataFrame({"saran": pd.Series(label, index=s.index, dtype=object),
+                         "peluang_di_atas": p_atas, "peluang_di_bawah": p_bawah}, index=s.index)
 
 
 def suggest_rating_perilaku(score, settings: Mapping[str, Any] | None = None, se=None) -> pd.Series:
@@ -536,8 +538,8 @@ def suggestion_reason(saran: str | None, score: float, se: float, peluang_di_ata
                       dasar: str | None, settings: Mapping[str, Any] | None = None) -> str:
     """Return, in Indonesian, why a Rating Perilaku Kerja suggestion was given.
 
-    >>> suggestion_reason("Di Atas Ekspektasi", 3.82, 0.11, 0.998, 0.0, "skor_adj")[:60]
-    'Saran Di Atas Ekspektasi: skor disesuaikan 3,82 (galat baku 0'
+    >>> suggestion_reason("Di Atas Ekspektasi", 3.82, 0.11, 0.998, 0.0, "skor_adj").split(";")[0]
+    'Saran Di Atas Ekspektasi: skor disesuaikan 3,82 (galat baku 0,11)'
     """
     if saran is None or not isinstance(saran, str):
         return "Belum ada saran: tidak ada skor 360 dari kelompok penilai yang memenuhi minimal."
@@ -1021,16 +1023,18 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     names = load_instrument().value_names()
     scores = results[["nip", "nama", "unit_id", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                       *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
-                      "rating_perilaku_saran", "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
-                      "predikat", "kesepakatan_diri"]].copy()
+                      "rating_perilaku_saran", "peluang_di_atas", "peluang_di_bawah", "rating_perilaku",
+                      "sumber_rating_perilaku", "rating_hasil_kerja", "predikat", "status_predikat",
+                      "kesepakatan_diri"]].copy()
     scores["kelompok_tampil"] = scores["kelompok_tampil"].map(
         lambda s: ", ".join(rel.get(g, g) for g in s.split(",") if g))
     scores["kesepakatan_diri"] = scores["kesepakatan_diri"].map(KESEPAKATAN).where(scores["kesepakatan_diri"].notna())
     scores.columns = ["NIP", "Nama", "Unit", "Skor 360", "Skor Disesuaikan", "Galat Baku Skor Disesuaikan",
                       "Kelompok Ditampilkan", *[f"Jumlah Penilai {rel[g]}" for g in RELATIONS],
-                      *[f"Rerata {rel[g]}" for g in RELATIONS], "Saran Rating Perilaku Kerja",
+                      *[f"Rerata {rel[g]}" for g in RELATIONS], "Saran Rating Perilaku Kerja (bukan keputusan)",
+                      "Peluang Skor Sebenarnya di Atas Batas", "Peluang Skor Sebenarnya di Bawah Batas",
                       "Rating Perilaku Kerja", "Sumber Rating Perilaku Kerja", "Rating Hasil Kerja",
-                      "Predikat Kinerja", "Kesepakatan Diri"]
+                      "Predikat Kinerja", "Status Predikat", "Kesepakatan Diri"]
     # One row per pegawai in the per-value sheets (a city has tens of thousands of pegawai x values).
     ident = results.set_index("nip")[["nama"]].rename(columns={"nama": "Nama"})
     ident.index.name = "NIP"

@@ -32,7 +32,8 @@ def _frames(people):
         res.append({"nip": p["nip"], "skor": p.get("skor", 3.5), "skor_adj": p.get("skor_adj", np.nan),
                     "skor_adj_se": p.get("skor_adj_se", np.nan), "kelompok_tampil": p.get("tampil", "atasan,rekan"),
                     "n_diri": 1, "n_atasan": p.get("n_atasan", 1), "n_rekan": p.get("n_rekan", 4), "n_bawahan": 0,
-                    "n_lainnya": 0, "predikat": p.get("predikat", "Baik"), "rating_hasil_kerja": p.get("hasil")})
+                    "n_lainnya": 0, "predikat": p.get("predikat", "Baik"), "rating_hasil_kerja": p.get("hasil"),
+                    "status_predikat": p.get("status", "ditetapkan")})
         peg.append({"nip": p["nip"], "nama": p.get("nama", f"Pegawai {p['nip'][-3:]}"),
                     "jenis_kelamin": p.get("jk", "L"), "unit_id": p.get("unit", "Dinas A / Bidang 1"),
                     "jabatan": "Analis", "jenis_jabatan": p.get("jenis_jabatan", "JF"), "golongan": "III/b",
@@ -74,7 +75,7 @@ def _twin_box(data):
 
 
 def _bad_jabatan(data):
-    data["masa_perbaikan"]["jenis_jabatan"].append("Kepala Seksi")
+    data["masa_perbaikan"][0]["jenis_jabatan"].append("Kepala Seksi")
 
 
 def _bad_kind(data):
@@ -137,9 +138,10 @@ def test_ineligible_person_gets_every_reason_in_indonesian():
     sep = awards.REASON_SEPARATOR
     assert out.loc[0, "alasan"] == sep.join([
         "Memenuhi: pegawai aktif [data kepegawaian]",
-        "Tidak memenuhi: predikat periode ini Butuh Perbaikan, minimal Baik "
+        "Tidak memenuhi: predikat periode ini Butuh Perbaikan (ditetapkan), minimal Baik "
         "[PermenPANRB 6/2022 (tindak lanjut evaluasi kinerja: penghargaan)]",
-        "Memenuhi: tidak ada hukuman disiplin sedang/berat yang aktif pada 2026-12-31 [PP 94/2021]",
+        "Memenuhi: tidak ada hukuman disiplin sedang/berat yang aktif pada 2026-12-31 [kebijakan lokal (PP "
+        "94/2021 hanya mengatur tingkat hukuman; tidak ada pasal yang melarang penghargaan)]",
         "Memenuhi: penilai cukup (atasan 1) "
         "[pengaturan siklus (minimal_penilai); kelompok wajib: kebijakan lokal]",
         "Tidak memenuhi: masa kerja 1 tahun per 2026-12-31, minimal 2 tahun [kebijakan lokal]",
@@ -149,11 +151,12 @@ def test_ineligible_person_gets_every_reason_in_indonesian():
 
 @pytest.mark.parametrize("person, penghargaan, failed", [
     ({"predikat": None}, "asn_berprestasi",
-     "predikat periode ini belum dapat ditentukan (Rating Hasil Kerja belum tercatat)"),
+     "predikat periode ini belum ada (Rating Hasil Kerja belum tercatat)"),
     ({"predikat": None, "hasil": "Sesuai Ekspektasi"}, "asn_berprestasi",
-     "predikat periode ini belum dapat ditentukan (Rating Perilaku Kerja belum ada: tanpa keputusan Pejabat "
-     "Penilai dan tanpa saran 360)"),
-    ({"predikat": "Baik"}, "asn_teladan", "predikat periode ini Baik, minimal Sangat Baik"),
+     "predikat periode ini belum ada (Rating Perilaku Kerja belum ditetapkan Pejabat Penilai)"),
+    ({"predikat": "Baik"}, "asn_teladan", "predikat periode ini Baik (ditetapkan), minimal Sangat Baik"),
+    ({"predikat": "Sangat Baik", "status": "sementara"}, "asn_teladan",
+     "predikat periode ini belum ditetapkan: menunggu penetapan Pejabat Penilai Kinerja"),
     ({"tampil": "rekan", "n_atasan": 0, "predikat": "Sangat Baik"}, "asn_teladan",
      "penilai kurang: kelompok atasan tidak tampil (0 penilai, minimal 1)"),
     ({"tampil": "atasan", "n_rekan": 2, "predikat": "Sangat Baik"}, "asn_teladan",
@@ -188,13 +191,43 @@ def test_kenaikan_pangkat_pilihan_needs_baik_in_the_last_two_years(riwayat, elig
     assert f"predikat 2 periode Tahunan terakhir minimal Baik ({reason})" in row["alasan"]
 
 
-def test_predikat_resting_on_the_360_suggestion_is_marked_sementara():
-    """Without the Pejabat Penilai's decision the predikat is flagged as provisional in the reasons."""
-    results, pegawai = _frames([{"nip": _nip(1), "predikat": "Sangat Baik"}])
-    results["keputusan_perilaku"] = False
+@pytest.mark.parametrize("status, eligible, waiting", [("ditetapkan", True, False), ("sementara", False, True),
+                                                        (None, False, True)])
+def test_only_a_decided_predikat_makes_anyone_eligible(status, eligible, waiting):
+    """A predikat resting on the 360 suggestion (or of unknown status) never makes anyone eligible: the person
+    who meets every other condition is listed as waiting for the Pejabat Penilai's decision instead."""
+    results, pegawai = _frames([{"nip": _nip(1), "predikat": "Sangat Baik", "status": status}])
     out = awards.eligibility(results, pegawai, None, _cycle())
-    assert bool(out.loc[0, "predikat_sementara"]) is True
-    assert "predikat periode ini Sangat Baik (sementara: Rating Perilaku Kerja masih saran 360)" in out.loc[0, "alasan"]
+    assert (bool(out.loc[0, "layak"]), bool(out.loc[0, "menunggu_penetapan"])) == (eligible, waiting)
+    assert ("menunggu penetapan" in out.loc[0, "alasan"]) is waiting
+
+
+def test_shortlist_lists_the_people_waiting_for_a_decision_with_their_pejabat_penilai():
+    """Waiting people are not ranked; they appear in ``menunggu`` with who must decide, counted in the settings."""
+    people = _unit(12) + [{"nip": _nip(50), "skor": 4.9, "predikat": "Sangat Baik", "status": "sementara"}]
+    results, pegawai = _frames(people)
+    pegawai["atasan_nip"] = _nip(0)
+    short = awards.shortlist(results, pegawai, None, _cycle(), k=3, n_sim=200)
+    assert _nip(50) not in set(short.table["nip"])
+    assert short.menunggu["nip"].tolist() == [_nip(50)]
+    assert short.menunggu["pejabat_penilai"].tolist() == [f"Pegawai 000 ({_nip(0)})"]
+    assert short.settings["jumlah_menunggu_penetapan"] == 1
+
+
+def test_follow_up_and_talent_pool_ignore_provisional_predikat():
+    """A provisional Sangat Kurang calls for no follow-up; a provisional Sangat Baik puts nobody in the talent pool."""
+    results, pegawai = _frames([{"nip": _nip(1), "predikat": "Sangat Kurang", "status": "sementara"},
+                                {"nip": _nip(2), "predikat": "Sangat Kurang"},
+                                {"nip": _nip(3), "predikat": "Sangat Baik", "status": "sementara"}])
+    assert awards.follow_up_list(results, pegawai, _cycle())["nip"].tolist() == [_nip(2)]
+    waiting = awards.pending_decisions(results, pegawai)
+    assert waiting["nip"].tolist() == [_nip(1), _nip(3)] and "predikat" not in waiting
+    history = awards.history_with_current(results, None, _cycle())
+    assert history["nip"].tolist() == [_nip(2)]
+    potensi = pd.DataFrame({"nip": [_nip(3)], "tanggal": ["2026-06-30"], "kategori": ["tinggi"]})
+    box = awards.nine_box(history, potensi, pegawai=pegawai, menunggu=waiting["nip"]).set_index("nip")
+    assert pd.isna(box.loc[_nip(3), "kotak"]) and not box.loc[_nip(3), "kelompok_talenta"]
+    assert "menunggu penetapan" in box.loc[_nip(3), "keterangan"]
 
 
 # --- ranking --------------------------------------------------------------------------------------
@@ -338,8 +371,9 @@ def test_eligible_people_without_a_score_are_listed_unranked():
 
 @pytest.mark.parametrize("predikat, jenis, tindakan, review, window", [
     ("Butuh Perbaikan", "JF", "Bimbingan dan konseling kinerja oleh atasan langsung", False, None),
+    # pelaksana are pejabat administrasi (UU 5/2014 Pasal 14): PP 30/2019 applies to them too
     ("Kurang/Misconduct", "Pelaksana", "Bimbingan dan konseling kinerja; telaah dugaan pelanggaran disiplin",
-     True, None),
+     True, ("2026-12-31", "2027-06-30")),
     ("Kurang/Misconduct", "Pengawas", "Bimbingan dan konseling kinerja; telaah dugaan pelanggaran disiplin",
      True, ("2026-12-31", "2027-06-30")),
     ("Sangat Kurang", "Administrator",
@@ -351,7 +385,8 @@ def test_eligible_people_without_a_score_are_listed_unranked():
      "Bimbingan dan konseling kinerja intensif dengan rencana perbaikan tertulis", False, None),
 ])
 def test_follow_up_action_and_pp30_window(predikat, jenis, tindakan, review, window):
-    """Each low predikat gets its follow-up; pejabat administrasi/fungsional get the 6-month PP 30/2019 window."""
+    """Each low decided predikat gets its follow-up; pejabat administrasi (pelaksana included) and fungsional get
+    the 6-month PP 30/2019 window; JPT only when their Rating Hasil Kerja is Di Bawah (UU 5/2014 Pasal 118)."""
     results, pegawai = _frames([{"nip": _nip(1), "predikat": predikat, "jenis_jabatan": jenis},
                                 {"nip": _nip(2), "predikat": "Baik"}])
     out = awards.follow_up_list(results, pegawai, _cycle())
@@ -359,6 +394,17 @@ def test_follow_up_action_and_pp30_window(predikat, jenis, tindakan, review, win
     row = out.iloc[0]
     assert (row["tindakan"], bool(row["tinjauan_disiplin"]), row["tenggat_tindak_lanjut"]) == \
         (tindakan, review, "2027-01-31")
+    got = (row["masa_perbaikan_mulai"], row["masa_perbaikan_selesai"]) if row["masa_perbaikan"] else None
+    assert got == window
+
+
+@pytest.mark.parametrize("hasil, window", [("Di Bawah Ekspektasi", ("2026-12-31", "2027-06-30")),
+                                           ("Sesuai Ekspektasi", None)])
+def test_jpt_improvement_window_follows_their_rating_hasil_kerja(hasil, window):
+    """UU 5/2014 Pasal 118: a JPT whose performance agreement is not met (Rating Hasil Kerja Di Bawah) gets 6 months."""
+    results, pegawai = _frames([{"nip": _nip(1), "predikat": "Butuh Perbaikan" if hasil.startswith("Di Bawah")
+                                 else "Kurang/Misconduct", "jenis_jabatan": "JPT Madya", "hasil": hasil}])
+    row = awards.follow_up_list(results, pegawai, _cycle()).iloc[0]
     got = (row["masa_perbaikan_mulai"], row["masa_perbaikan_selesai"]) if row["masa_perbaikan"] else None
     assert got == window
 
@@ -397,4 +443,4 @@ def test_load_inputs_reads_history_opd_and_decisions(open_cycle_db):
     assert inputs.riwayat[["nip", "nama_siklus", "predikat"]].values.tolist() == \
         [[_nip(1), "Tahunan 2025", "Kurang/Misconduct"]]
     assert inputs.pegawai["opd"].tolist() == ["Dinas X", "Dinas X"]
-    assert inputs.results["keputusan_perilaku"].tolist() == [False, True]
+    assert inputs.results["status_predikat"].tolist() == ["sementara", "ditetapkan"]

@@ -34,6 +34,9 @@ def test_four_fifths_matches_the_hand_worked_example():
     out = awards.fairness(_pool({"L": (20, 8), "P": (30, 6)}), {"jenis_kelamin": "Jenis kelamin"})
     got = out[["kelompok", "n", "terpilih", "laju", "rasio", "di_bawah_ambang", "kekurangan"]].values.tolist()
     assert got == [["Laki-laki", 20, 8, 0.4, 1.0, False, 0], ["Perempuan", 30, 6, 0.2, 0.5, True, 4]]
+    # p = 0.19: below the ratio but not significant, so an indication and not a finding
+    assert out["status"].tolist() == [awards.STATUS_TANPA_INDIKASI, awards.STATUS_INDIKASI]
+    assert out["temuan"].tolist() == [False, False]
 
 
 def test_fisher_p_matches_scipy_and_the_hypergeometric_sum():
@@ -52,7 +55,8 @@ def test_fisher_p_matches_scipy_and_the_hypergeometric_sum():
 ])
 def test_ratio_and_shortfall_at_the_boundaries(groups, kelompok, ratio, below, shortfall):
     """The threshold is compared in exact fractions: a ratio of exactly 0.8 is not adverse impact."""
-    out = awards.fairness(_pool(groups), {"jenis_kelamin": "Kelompok"}).set_index("kelompok").loc[kelompok]
+    out = awards.fairness(_pool(groups), {"jenis_kelamin": "Kelompok"}, min_group=1,
+                          min_expected=0).set_index("kelompok").loc[kelompok]
     assert (None if pd.isna(out["rasio"]) else round(out["rasio"], 12), bool(out["di_bawah_ambang"]),
             int(out["kekurangan"])) == (ratio, below, shortfall)
 
@@ -62,3 +66,57 @@ def test_golongan_is_grouped_by_its_roman_part():
     pool = pd.DataFrame({"golongan": ["III/a", "III/d", "IV/a", None], "terpilih": [True, False, True, False]})
     out = awards.fairness(pool, {"golongan_kelompok": "Golongan"})
     assert out[["kelompok", "n", "terpilih"]].values.tolist() == [["III", 2, 1], ["IV", 1, 1], ["tidak tercatat", 1, 0]]
+
+
+@pytest.mark.parametrize("groups, judged", [
+    ({"A": (19, 10), "B": (60, 10)}, {"A": False, "B": True}),     # A has fewer than 20 people
+    ({"A": (40, 1), "B": (400, 9)}, {"A": False, "B": True}),      # A: 40 x 10/440 = 0.9 expected < 5
+    ({"A": (40, 10), "B": (40, 10)}, {"A": True, "B": True}),
+])
+def test_small_groups_are_not_judged(groups, judged):
+    """A group needs 20 people and 5 expected selections at the overall rate to be judged; otherwise no ratio."""
+    out = awards.fairness(_pool(groups), {"jenis_kelamin": "Kelompok"}).set_index("kelompok")
+    assert out["dinilai"].to_dict() == judged
+    assert out.loc[~out["dinilai"], "rasio"].isna().all()
+    assert out.loc[~out["dinilai"], "status"].str.startswith(awards.STATUS_TIDAK_DINILAI).all()
+
+
+def test_a_large_significant_shortfall_is_a_finding_with_holm_adjusted_p():
+    """Women 20 of 200 against men 60 of 200: ratio 1/3, Fisher p far below 0.05 even after Holm: a finding."""
+    out = awards.fairness(_pool({"L": (200, 60), "P": (200, 20)}), {"jenis_kelamin": "Jenis kelamin"})
+    women = out.set_index("kelompok").loc["Perempuan"]
+    assert women["status"] == awards.STATUS_TEMUAN and bool(women["temuan"])
+    assert women["p_holm"] == pytest.approx(min(1.0, 2 * fisher_exact([[20, 180], [60, 140]])[1]))
+
+
+def test_holm_adjustment_steps_down():
+    """Holm: the smallest of m p-values is multiplied by m, the next by m - 1, never below the one before."""
+    rows = [{"dinilai": True, "p_fisher": p} for p in (0.01, 0.04, 0.03)]
+    awards._holm(rows, 0.05)
+    assert [r["p_holm"] for r in rows] == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_no_planted_bias_gives_almost_no_findings():
+    """Selection unrelated to group (random ranks) in 200 pools of 4 groups: findings in at most 5% of pools."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    pools_with_finding = 0
+    for _ in range(200):
+        g = rng.choice(["A", "B", "C", "D"], 600)
+        chosen = rng.random(600) < 0.1
+        out = awards.fairness(pd.DataFrame({"jenis_kelamin": g, "terpilih": chosen}), {"jenis_kelamin": "Kelompok"})
+        pools_with_finding += bool(out["temuan"].any())
+    assert pools_with_finding <= 10
+
+
+def test_planted_bias_is_found():
+    """When raters mark one group down by 0.4 SD, selection of the top 10% shows it as a finding."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    g = rng.choice(["A", "B"], 2000)
+    score = rng.normal(0, 1, 2000) - np.where(g == "B", 0.4, 0.0)
+    chosen = score >= np.quantile(score, 0.9)
+    out = awards.fairness(pd.DataFrame({"jenis_kelamin": g, "terpilih": chosen}), {"jenis_kelamin": "Kelompok"})
+    assert out.set_index("kelompok").loc["B", "status"] == awards.STATUS_TEMUAN

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from kinerja_lib.scoring import (
+    rating_perilaku_suggestion,
     analyse,
     distribution_by_unit,
     predikat_series,
@@ -27,10 +28,10 @@ def _one_ratee(**groups):
 
 
 def test_result_has_the_contract_columns():
-    """One row per ratee: ratee, n_/mean_ per group, shown_groups, score, score_adj, score_adj_se."""
+    """One row per ratee: ratee, n_/mean_ per group, shown_groups, score, score_se, score_adj, score_adj_se."""
     out = score_responses(_one_ratee(atasan=[4], rekan=[3, 3, 3]))
     assert list(out.columns) == ["ratee", *[f"n_{g}" for g in GROUPS], *[f"mean_{g}" for g in GROUPS],
-                                 "shown_groups", "score", "score_adj", "score_adj_se"]
+                                 "shown_groups", "score", "score_se", "score_adj", "score_adj_se"]
 
 
 @pytest.mark.parametrize("groups, shown, score", [
@@ -175,17 +176,39 @@ def test_scores_any_multi_rater_data():
 
 
 @pytest.mark.parametrize("score, expected", [
-    (5.0, ATAS), (4.0, ATAS), (3.999, SESUAI), (3.0, SESUAI), (2.6, SESUAI), (2.599, BAWAH), (1.0, BAWAH),
+    (5.0, ATAS), (3.5, ATAS), (3.499, SESUAI), (3.0, SESUAI), (2.5, SESUAI), (2.499, BAWAH), (1.0, BAWAH),
     (np.nan, None)])
-def test_rating_perilaku_suggestion_uses_the_default_cutoffs(score, expected):
-    """score >= 4.0 -> Di Atas Ekspektasi; score < 2.6 -> Di Bawah Ekspektasi; else Sesuai (metode.yaml)."""
+def test_rating_perilaku_suggestion_of_an_exact_score_uses_the_midpoints_between_anchors(score, expected):
+    """Without uncertainty: score >= 3.5 -> Di Atas; score < 2.5 -> Di Bawah; else Sesuai (metode.yaml)."""
     assert suggest_rating_perilaku([score]).tolist() == [expected]
 
 
+@pytest.mark.parametrize("score, se, expected", [
+    # P(true >= 3.5) = Phi((score - 3.5) / se): Di Atas from 0.8 on (z = 0.8416)
+    (3.5 + 0.8417 * 0.2, 0.2, ATAS), (3.5 + 0.8415 * 0.2, 0.2, SESUAI),
+    # P(true < 2.5) = Phi((2.5 - score) / se)
+    (2.5 - 0.8417 * 0.1, 0.1, BAWAH), (2.5 - 0.8415 * 0.1, 0.1, SESUAI),
+    # a score above the boundary but too uncertain stays Sesuai
+    (3.7, 0.5, SESUAI)])
+def test_suggestion_departs_from_sesuai_only_with_the_stated_confidence(score, se, expected):
+    """With its standard error a score suggests Di Atas/Di Bawah only when that is at least 80% likely."""
+    out = rating_perilaku_suggestion([score], [se])
+    assert out["saran"].tolist() == [expected]
+
+
+def test_probabilities_behind_the_suggestion_are_normal_tail_areas():
+    """peluang_di_atas = Phi((score - 3.5)/se), peluang_di_bawah = Phi((2.5 - score)/se), by hand."""
+    out = rating_perilaku_suggestion([3.7], [0.2]).iloc[0]
+    assert out["peluang_di_atas"] == pytest.approx(0.8413447, abs=1e-6)
+    assert out["peluang_di_bawah"] == pytest.approx(1.0 - 0.99999999999, abs=1e-8)
+
+
 def test_rating_perilaku_suggestion_cutoffs_are_configurable():
-    """The cycle's ambang_rating_perilaku moves the cutoffs."""
-    cut = {"ambang_rating_perilaku": {"di_atas": 3.5, "di_bawah": 3.0}}
+    """The cycle's ambang_rating_perilaku moves the cutoffs and the confidence."""
+    cut = {"ambang_rating_perilaku": {"di_atas": 3.5, "di_bawah": 3.0, "keyakinan": 0.8}}
     assert suggest_rating_perilaku([3.6, 3.2, 2.9], cut).tolist() == [ATAS, SESUAI, BAWAH]
+    sure = {"ambang_rating_perilaku": {"di_atas": 3.5, "di_bawah": 2.5, "keyakinan": 0.99}}
+    assert suggest_rating_perilaku([3.7], sure, se=[0.1]).tolist() == [SESUAI]
 
 
 def test_final_rating_is_the_decision_when_recorded_else_the_suggestion():
@@ -201,7 +224,8 @@ def test_final_rating_is_the_decision_when_recorded_else_the_suggestion():
               "predikat": "Sangat Baik"},
         "Y": {"rating_perilaku_saran": SESUAI, "rating_perilaku": BAWAH, "sumber_rating_perilaku": "keputusan",
               "predikat": "Kurang/Misconduct"},
-        "Z": {"rating_perilaku_saran": BAWAH, "rating_perilaku": BAWAH, "sumber_rating_perilaku": "saran",
+        # one supervisor's 2 is not evidence enough for Di Bawah (P < 80% with one rater's error)
+        "Z": {"rating_perilaku_saran": SESUAI, "rating_perilaku": SESUAI, "sumber_rating_perilaku": "saran",
               "predikat": None},
         "W": {"rating_perilaku_saran": None, "rating_perilaku": ATAS, "sumber_rating_perilaku": "keputusan",
               "predikat": "Baik"},

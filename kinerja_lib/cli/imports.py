@@ -44,6 +44,8 @@ def import_roster_cmd(db, file, sheet) -> None:
 def import_hasil_kerja_cmd(db, file, cycle, sheet) -> None:
     """Impor Rating Hasil Kerja per pegawai (mis. ekspor e-Kinerja) untuk satu siklus."""
     click.echo(importers.import_hasil_kerja(db, file, cycle, sheet=sheet, pelaku=_pelaku()).message())
+    for warning in importers.head_rating_warnings(db, cycle):
+        click.echo(warning)
 
 
 @import_group.command("disiplin")
@@ -75,6 +77,8 @@ def import_responses_cmd(db, file, cycle, sheet, ganti) -> None:
 def import_predikat_organisasi_cmd(db, file, cycle, sheet) -> None:
     """Impor Predikat Kinerja Organisasi per unit (SE MenPANRB 3/2023) untuk satu siklus."""
     click.echo(importers.import_predikat_organisasi(db, file, cycle, sheet=sheet, pelaku=_pelaku()).message())
+    for warning in importers.head_rating_warnings(db, cycle):
+        click.echo(warning)
 
 
 @import_group.command("ekspektasi")
@@ -103,6 +107,24 @@ def import_standar_kompetensi_cmd(db, file, sheet) -> None:
 def import_potensi_cmd(db, file, sheet) -> None:
     """Impor hasil penilaian potensi (rendah/menengah/tinggi) untuk manajemen talenta."""
     click.echo(importers.import_potensi(db, file, sheet=sheet, pelaku=_pelaku()).message())
+
+
+@import_group.command("cltn")
+@FILE
+@SHEET
+@with_db
+def import_cltn_cmd(db, file, sheet) -> None:
+    """Impor masa cuti di luar tanggungan negara (NIP, tanggal mulai, tanggal selesai) untuk Satyalancana."""
+    click.echo(importers.import_cltn(db, file, sheet=sheet, pelaku=_pelaku()).message())
+
+
+@import_group.command("satyalancana")
+@FILE
+@SHEET
+@with_db
+def import_satyalancana_cmd(db, file, sheet) -> None:
+    """Impor Satyalancana Karya Satya yang sudah diterima (NIP, tingkat 10/20/30, tahun)."""
+    click.echo(importers.import_satyalancana(db, file, sheet=sheet, pelaku=_pelaku()).message())
 
 
 def register(main: click.Group) -> None:

@@ -263,11 +263,12 @@ def assessed_levels(responses: pd.DataFrame, settings: dict[str, Any] | None = N
       rater leniency and group effects exactly as the behaviour score (kinerja_lib.bias), ``bobot``-weighted,
       not shrunk;
     * the competency's own deviation, from each answer's difference to its rater's mean for the person
-      (halo and leniency cancel in it), averaged over raters and shrunk towards the competency's mean
-      deviation in the cycle by empirical Bayes (a normal model whose spread is estimated from the data):
-      one rater's word on one competency counts for little, several raters' agreement for much.
+      (halo and leniency cancel in it), averaged over the raters, not shrunk; its error is the pooled
+      within-rater variance of answers over the number of raters, so one rater's word on one competency
+      carries a wide interval and several raters' agreement a narrow one.
 
-    The standard error adds the two parts' errors.
+    The standard error adds the two parts' errors. Levels are not shrunk towards the standard: a gap is
+    flagged by how sure it is (:func:`competency_gaps`), not hidden by a prior.
     """
     settings = settings or competency_settings()
     groups = list(settings["kelompok"])
@@ -369,13 +370,9 @@ def _levels(cell, item, person, rater, group, x, n_cells: int, n_people: int, n_
             corrected = True
         except (ValueError, RuntimeError, np.linalg.LinAlgError):
             corrected = False
-    if not corrected:  # too little data for the model: weighted group means of the pair means
-        w = np.array([weights.get(g, 0.0) for g in names[p_group]])
-        tw = np.bincount(p_person, w, n_people)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            general = np.bincount(p_person, w * pmean, n_people) / tw
-            spread = float(np.var(pmean)) if pmean.size > 1 else 0.25
-            general_var = np.bincount(p_person, w * w, n_people) * spread / tw ** 2
+    if not corrected:  # too little data for the model: the plain weighted group means per cell
+        level, se = _plain_levels(cell, group, x, n_cells, groups, settings)
+        return level, se, False
     # Specific part: each answer's difference to its rater's mean for the person, per cell.
     dev = x - pmean[pinv]
     multi = k[pinv] >= 2
@@ -392,15 +389,46 @@ def _levels(cell, item, person, rater, group, x, n_cells: int, n_people: int, n_
     delta = np.bincount(cell_item, prec * np.nan_to_num(raw), n_items) / np.maximum(
         np.bincount(cell_item, prec, n_items), 1e-12)
     centred = raw - delta[cell_item]
+    # Where no rater answered more than this one competency for the person, nothing tells the competency
+    # apart from the person's general level: take the cycle's mean deviation of that competency, with the
+    # spread of true deviations (estimated by moments) as its error.
     tau2 = max(float(np.nanmean(centred[has] ** 2) - np.nanmean(noise[has])), 1e-4) if has.any() else 1e-4
-    shrink = np.where(has, tau2 / (tau2 + noise), 0.0)
-    specific = delta[cell_item] + shrink * np.nan_to_num(centred)
-    specific_var = np.where(has, tau2 * noise / (tau2 + noise), tau2)
+    specific = np.where(has, raw, delta[cell_item])
+    specific_var = np.where(has, noise, tau2)
     cell_person = np.zeros(n_cells, dtype=np.int64)
     cell_person[cell] = person
     level = general[cell_person] + specific
     se = np.sqrt(general_var[cell_person] + specific_var)
     return level, se, corrected
+
+
+def _plain_levels(cell, group, x, n_cells: int, groups: list[str], settings: dict[str, Any]):
+    """Return (level, se) per cell as the ``bobot``-weighted mean of its groups' means, without correction.
+
+    The rater variance of each (cell, group) is shrunk towards the variance pooled over all cells,
+    s2 = (nu0 * s2_pool + SS) / (nu0 + n - 1) (the posterior mean of a scaled-inverse-chi-square prior with
+    ``prior_derajat_bebas`` = nu0 degrees of freedom), so a single supervisor's rating still gets an honest
+    standard error; se = sqrt(sum(w_g^2 s2_g / n_g)) / sum(w_g).
+    """
+    ng = len(groups)
+    weight_of = np.array([float(settings["bobot"].get(g, 0.0)) for g in groups])
+    key = cell * ng + group
+    count = np.bincount(key, minlength=n_cells * ng).reshape(n_cells, ng).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(key, x, n_cells * ng).reshape(n_cells, ng) / count
+        ss = np.maximum(np.bincount(key, x * x, n_cells * ng).reshape(n_cells, ng) - count * mean ** 2, 0.0)
+    pool = count >= 2
+    dof = float((count[pool] - 1).sum())
+    a = len(load_scale().points)
+    pooled = float(ss[pool].sum()) / dof if dof > 0 else (a * a - 1) / 12
+    nu0 = float(settings["prior_derajat_bebas"])
+    w = np.where(count > 0, weight_of[None, :], 0.0)
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_mean = (nu0 * pooled + np.nan_to_num(ss)) / np.maximum(nu0 + count - 1, 1e-12) / count
+        level = (np.where(count > 0, mean, 0.0) * w).sum(axis=1) / total
+        se = np.sqrt((np.where(count > 0, var_mean, 0.0) * w ** 2).sum(axis=1)) / total
+    return np.where(total > 0, level, np.nan), np.where(total > 0, se, np.nan)
 
 
 # ------------------------------------------------------------------------------------------- gaps, JPM

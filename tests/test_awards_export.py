@@ -21,7 +21,8 @@ def _report(k=2):
     results = pd.DataFrame({"nip": nips, "skor": [4.6, 4.4, 4.2, 3.9, 2.5, 3.0], "skor_adj": np.nan,
                             "skor_adj_se": np.nan, "kelompok_tampil": "atasan,rekan", "n_diri": 1, "n_atasan": 1,
                             "n_rekan": 4, "n_bawahan": 0, "n_lainnya": 0,
-                            "predikat": ["Sangat Baik", "Baik", "Baik", "Baik", "Sangat Kurang", "Baik"]})
+                            "predikat": ["Sangat Baik", "Baik", "Baik", "Baik", "Sangat Kurang", "Baik"],
+                            "status_predikat": "ditetapkan"})
     pegawai = pd.DataFrame({"nip": nips, "nama": NAMES, "jenis_kelamin": ["P", "L", "P", "L", "P", "L"],
                             "unit_id": "Dinas Kesehatan / Bidang P2P", "jabatan": "Epidemiolog",
                             "jenis_jabatan": "JF", "golongan": "III/c", "tmt_cpns": "2006-03-01", "aktif": 1})
@@ -34,11 +35,12 @@ def _report(k=2):
 
 
 def test_workbook_has_every_list_and_the_settings(tmp_path):
-    """The XLSX holds shortlist, eligibility, fairness, follow-up, Satyalancana, 9-box and settings sheets."""
+    """The XLSX holds shortlist, eligibility, the people waiting for a decision, fairness, follow-up,
+    Satyalancana, 9-box and settings sheets."""
     path = awards.export_xlsx(_report(), tmp_path / "penghargaan.xlsx")
     book = pd.read_excel(path, sheet_name=None)
-    assert list(book) == ["Daftar pendek", "Kelayakan", "Keadilan", "Tindak lanjut", "Satyalancana",
-                          "Kotak talenta", "Pengaturan"]
+    assert list(book) == ["Daftar pendek", "Kelayakan", "Menunggu penetapan", "Keadilan", "Tindak lanjut",
+                          "Satyalancana", "Kotak talenta", "Pengaturan"]
     short = book["Daftar pendek"]
     assert short[["Peringkat", "Nama", "Masuk daftar pendek"]].values.tolist() == [
         [1, "Siti Rahayu", True], [2, "Bambang Sutrisno", True], [3, "Dewi Lestari", False], [4, "Agus Salim", False]]
@@ -65,8 +67,8 @@ def test_pdf_lists_names_reasons_settings_and_date(tmp_path):
         assert name in text
     assert "Joko Prasetyo" not in text     # active berat penalty: never on the list
     assert "1. Siti Rahayu (NIP 198001012005011000) - Dinas Kesehatan - MASUK DAFTAR PENDEK" in text
-    assert ("Memenuhi: tidak ada hukuman disiplin sedang/berat yang aktif pada 2026-12-31 [PP 94/2021]" in text)
-    assert "Memenuhi: predikat periode ini Sangat Baik, minimal Baik" in text
+    assert "Memenuhi: tidak ada hukuman disiplin sedang/berat yang aktif pada 2026-12-31 [kebijakan lokal" in text
+    assert "Memenuhi: predikat periode ini Sangat Baik (ditetapkan), minimal Baik" in text
     assert f"Dibuat: {report.dibuat}" in text
     assert "aturan_seri: rerata posterior lebih tinggi" in text
 

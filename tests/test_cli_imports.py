@@ -110,7 +110,7 @@ def test_responses_command_with_cycle_and_ganti(db_path):
     assert refused.exit_code == 2 and "gunakan --ganti" in refused.stderr
     result = run(db_path, "import", "responses", CONTOH / "jawaban.csv", "--cycle", "1", "--ganti")
     assert (result.exit_code, result.stdout) == (
-        0, "Impor jawaban dari jawaban.csv selesai: 55 baris, 1 formulir ditambahkan, 1 formulir diperbarui.\n")
+        0, "Impor jawaban dari jawaban.csv selesai: 60 baris, 1 formulir ditambahkan, 1 formulir diperbarui.\n")
 
 
 def test_unassigned_rater_is_refused_by_the_command(db_path):
@@ -119,7 +119,7 @@ def test_unassigned_rater_is_refused_by_the_command(db_path):
     before = dump(db_path)
     result = run(db_path, "import", "responses", CONTOH / "jawaban.csv")
     assert result.exit_code == 2
-    assert result.stderr.count("tidak ditugaskan menilai") == 55
+    assert result.stderr.count("tidak ditugaskan menilai") == 60
     assert dump(db_path) == before
 
 

@@ -222,15 +222,19 @@ def test_competency_rated_by_nobody_is_not_assessed_and_ranked_last():
 # ------------------------------------------------------------------------------------------ gap, JPM
 
 @pytest.mark.parametrize("required, assessed, se, gap, status", [
-    (4, 2.0, 0.5, 2.0, "kesenjangan"),
-    (3, 2.5, 0.4, 0.5, "kesenjangan"),
-    (3, 2.6, 0.4, 0.4, "memenuhi standar"),
+    (4, 2.0, 0.5, 2.0, "kesenjangan"),            # P(below) = Phi(4) > 0.975
+    (3, 2.5, 0.25, 0.5, "kesenjangan"),           # Phi(2.0) = 0.977 >= 0.975
+    (3, 2.5, 0.26, 0.5, "perlu dikonfirmasi"),    # Phi(1.92) = 0.973: the gap is there, the evidence thin
+    (3, 2.6, 0.05, 0.4, "memenuhi standar"),      # sure but smaller than kesenjangan_minimal
     (2, 3.5, 0.3, -1.5, "memenuhi standar"),
 ])
-def test_gap_and_probability_of_a_gap_of_at_least_one_level(required, assessed, se, gap, status):
-    """gap = required - assessed; P(gap >= 1) = Phi((required - 1 - assessed)/se) (normal approximation)."""
+def test_gap_is_flagged_only_when_large_enough_and_supported(required, assessed, se, gap, status):
+    """gap = required - assessed; a gap of at least 0.5 is flagged when P(true level < required) =
+    Phi(gap/se) reaches 0.975 (its 95% interval lies above zero), else it needs confirming;
+    P(gap >= 1) = Phi((required - 1 - assessed)/se)."""
     row = _gaps([(1, "K01", required, assessed, se)]).iloc[0]
     assert row["kesenjangan"] == pytest.approx(gap)
+    assert row["peluang_di_bawah_standar"] == pytest.approx(norm.cdf(required, loc=assessed, scale=se))
     assert row["peluang_kesenjangan_1"] == pytest.approx(norm.cdf(required - 1, loc=assessed, scale=se))
     assert row["status"] == status
 
@@ -290,10 +294,10 @@ def test_borich_mwds_matches_a_hand_worked_example():
 def test_borich_ties_follow_the_declared_rule():
     """Equal MWDS: more people with a gap first, then dictionary order."""
     rows = [  # every competency: mean R 2, mean discrepancy 0.5 -> MWDS 1.0
-        (1, "K04", 2, 1.0, 0.3), (2, "K04", 2, 2.0, 0.3),     # one person with a gap
-        (1, "K05", 2, 1.5, 0.3), (2, "K05", 2, 1.5, 0.3),     # two people with a gap
-        (1, "K03", 2, 1.0, 0.3), (2, "K03", 2, 2.0, 0.3),     # as K04
-        (1, "K01", 2, 2.0, 0.3), (2, "K01", 2, 2.0, 0.3),     # no gap, MWDS 0
+        (1, "K04", 2, 1.0, 0.1), (2, "K04", 2, 2.0, 0.1),     # one person with a gap
+        (1, "K05", 2, 1.5, 0.1), (2, "K05", 2, 1.5, 0.1),     # two people with a gap
+        (1, "K03", 2, 1.0, 0.1), (2, "K03", 2, 2.0, 0.1),     # as K04
+        (1, "K01", 2, 2.0, 0.1), (2, "K01", 2, 2.0, 0.1),     # no gap, MWDS 0
     ]
     assert comp.borich_priority(_gaps(rows))["kompetensi"].tolist() == ["K05", "K03", "K04", "K01"]
 
@@ -319,12 +323,12 @@ def _needs_for(rows, pegawai_ids):
 
 def test_needs_are_ordered_by_gap_then_probability_and_numbered():
     """Per person: largest gap first; equal gaps by the larger probability of a one-level gap."""
-    needs = _needs_for([(1, "K01", 3, 1.9, 0.2), (1, "K02", 3, 1.8, 0.2), (1, "K03", 3, 1.9, 0.8),
+    needs = _needs_for([(1, "K01", 3, 1.9, 0.2), (1, "K02", 3, 1.8, 0.2), (1, "K03", 3, 1.9, 0.5),
                         (1, "K04", 3, 3.0, 0.2)], [1])
     assert needs[["prioritas", "kompetensi", "bentuk", "jp"]].to_dict("records") == [
         {"prioritas": 1, "kompetensi": "K02", "bentuk": "coaching_mentoring", "jp": 12},
         {"prioritas": 2, "kompetensi": "K01", "bentuk": "pelatihan_klasikal", "jp": 24},   # P = Phi(0.5)
-        {"prioritas": 3, "kompetensi": "K03", "bentuk": "pelatihan_klasikal", "jp": 24}]   # P = Phi(0.125)
+        {"prioritas": 3, "kompetensi": "K03", "bentuk": "pelatihan_klasikal", "jp": 24}]   # P = Phi(0.2)
 
 
 def test_every_pegawai_is_planned_at_least_20_jp():
@@ -390,7 +394,7 @@ def test_cohorts_across_all_units_when_configured():
 def test_cohorts_follow_borich_priority_then_higher_level():
     """Cohorts of the higher-priority competency come first; within it the higher standard level first."""
     pegawai = _pegawai([(1, "A", "Administrator", None, "Dinas A"), (2, "B", "Pelaksana", None, "Dinas A")])
-    gaps = _gaps([(1, "K01", 3, 1.0, 0.3), (2, "K01", 1, 0.0, 0.3), (1, "K02", 3, 2.5, 0.3)])
+    gaps = _gaps([(1, "K01", 3, 1.0, 0.3), (2, "K01", 1, 0.0, 0.3), (1, "K02", 3, 2.5, 0.2)])
     borich = comp.borich_priority(gaps)
     cohorts, _ = comp.training_cohorts(comp.training_needs(gaps, pegawai, borich), pegawai, borich)
     assert cohorts[["kompetensi", "level_standar", "peringkat_borich"]].values.tolist() == [

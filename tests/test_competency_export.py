@@ -58,7 +58,8 @@ def test_headers_are_readable_indonesian(workbook):
     """The per-person sheet and the cohort sheet carry the labels a planner reads, not column codes."""
     _, wb = workbook
     assert _header(wb["Rencana per Pegawai"]) == [
-        "NIP", "Nama", "Perangkat Daerah", "Unit Kerja", "Jabatan", "JPM (%)", "Kategori JPM", "Prioritas",
+        "NIP", "Nama", "Perangkat Daerah", "Unit Kerja", "Jabatan", "Perkiraan JPM dari Penilaian 360° (%)",
+        "Kategori Perkiraan JPM", "Prioritas",
         "Kode Kompetensi", "Kompetensi", "Level Standar", "Level Dinilai", "Galat Baku", "Jumlah Penilai",
         "Kesenjangan", "Peluang Kesenjangan ≥ 1 Level", "Bentuk Pengembangan", "JP", "Uraian", "Kohort"]
     assert _header(wb["Kohort"]) == [
@@ -103,7 +104,9 @@ def test_settings_sheet_states_the_method(workbook):
     """The settings sheet stamps thresholds, weights, the Borich tie rule and the sources."""
     _, wb = workbook
     rows = {r[0].value: r[1].value for r in wb["Pengaturan"].iter_rows(min_row=2)}
-    assert rows["Kategori JPM"] == "Optimal ≥ 90; Cukup Optimal ≥ 78; Kurang Optimal ≥ 0"
+    assert rows["Kategori perkiraan JPM"] == "Optimal ≥ 90; Cukup Optimal ≥ 78; Kurang Optimal ≥ 0"
+    assert "perkiraan, bukan JPM hasil asesmen" in rows["Perkiraan JPM"] and "Peraturan BKN 26/2019" in rows["Perkiraan JPM"]
+    assert "kepentingan diproksikan dengan rerata level standar" in rows["Prioritas kompetensi"]
     assert rows["JP minimal per tahun"] == "20"
     assert rows["Aturan seri prioritas"] == comp.TIE_RULE
     assert "PermenPANRB Nomor 38 Tahun 2017" in rows["Sumber"] and "Pasal 203-207" in rows["Sumber"]

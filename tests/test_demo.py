@@ -92,8 +92,19 @@ def test_demo_org_chart_is_a_tree_of_opd_bidang_seksi(demo_org):
 def test_demo_golongan_fits_the_jabatan(demo_org, jenis, jenjang, allowed):
     """Golongan ruang stays in the range usual for the jenis and jenjang jabatan."""
     found = {g for g, in demo_org.db.execute(
-        "SELECT DISTINCT golongan FROM pegawai WHERE jenis_jabatan = ? AND jenjang IS ?", [jenis, jenjang])}
+        "SELECT DISTINCT golongan FROM pegawai WHERE jenis_jabatan = ? AND jenjang IS ? "
+        "AND status_kepegawaian = 'PNS'", [jenis, jenjang])}
     assert found and found <= allowed
+
+
+def test_demo_has_pppk_among_recent_hires_with_their_own_golongan(demo_org):
+    """PPPK are recent hires in pelaksana and first-level functional posts, with Roman golongan and no pangkat."""
+    rows = demo_org.db.execute("SELECT jenis_jabatan, jenjang, golongan, pangkat, tmt_cpns FROM pegawai "
+                               "WHERE status_kepegawaian = 'PPPK'").fetchall()
+    assert rows
+    assert {(j, jj) for j, jj, *_ in rows} <= {("Pelaksana", None), ("JF", "Terampil"), ("JF", "Ahli Pertama")}
+    assert {g for _, _, g, _, _ in rows} <= {"V", "VII", "IX"} and {p for *_, p, _ in rows} == {None}
+    assert min(t for *_, t in rows) >= "2021-12-01"
 
 
 def test_demo_jabatan_mix_and_gender(demo_org):

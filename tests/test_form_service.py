@@ -47,8 +47,8 @@ def test_overview_lists_self_first_then_by_relation(small_org):
     assert ov.rater.nama == 'Andi <b>Pratama</b> & "Co"'
     assert [(a.ratee.nama, a.relation_label, a.status_label, a.progress.total) for a in ov.assignments] == [
         ('Andi <b>Pratama</b> & "Co"', "Diri sendiri", "Belum diisi", 30),
-        ("Budi Santoso", "Rekan kerja", "Belum diisi", 25),
-        ("Citra Lestari", "Rekan kerja", "Belum diisi", 25),
+        ("Budi Santoso", "Rekan kerja", "Belum diisi", 30),
+        ("Citra Lestari", "Rekan kerja", "Belum diisi", 30),
         ("Rina Kartika", "Bawahan", "Belum diisi", 25),
     ]
 
@@ -56,7 +56,7 @@ def test_overview_lists_self_first_then_by_relation(small_org):
 @pytest.mark.parametrize("rater, ratee, competencies", [
     ("andi", "andi", ["K01", "K02", "K03", "K04", "K05", "K06", "K07", "K08", "K09"]),
     ("kepala", "andi", ["K01", "K02", "K03", "K04", "K05", "K06", "K07", "K08", "K09"]),
-    ("andi", "budi", ["K01", "K02", "K03", "K05"]),
+    ("andi", "budi", ["K01", "K02", "K03", "K04", "K05", "K06", "K07", "K08", "K09"]),
     ("andi", "kepala", ["K02", "K03", "K06", "K07"]),
 ])
 def test_form_items_follow_the_cycle_settings_for_the_relation(small_org, rater, ratee, competencies):
@@ -88,7 +88,7 @@ def test_save_is_an_idempotent_upsert_that_marks_a_draft(small_org):
     assert _rows(small_org.db, aid) == [("B1.1", 5), ("K05", None)]
     status, mulai = small_org.db.execute("SELECT status, mulai FROM assignment WHERE id = ?", [aid]).fetchone()
     assert status == "draf" and mulai is not None
-    assert (progress.answered, progress.total, progress.missing[:2]) == (1, 25, ("B1.2", "B1.3"))
+    assert (progress.answered, progress.total, progress.missing[:2]) == (1, 30, ("B1.2", "B1.3"))
 
 
 @pytest.mark.parametrize("case, rater, pair, item, score, error", [
@@ -98,7 +98,7 @@ def test_save_is_an_idempotent_upsert_that_marks_a_draft(small_org):
     ("fractional score", "andi", ("andi", "citra"), "B1.1", 2.5, FormError),
     ("boolean score", "andi", ("andi", "citra"), "B1.1", True, FormError),
     ("text score", "andi", ("andi", "citra"), "B1.1", "3", FormError),
-    ("competency not asked of rekan", "andi", ("andi", "citra"), "K04", 3, FormError),
+    ("competency not asked of bawahan", "andi", ("andi", "kepala"), "K04", 3, FormError),
     ("unknown item", "andi", ("andi", "citra"), "B9.9", 3, FormError),
     ("admin link on a rater form", "admin", ("andi", "citra"), "B1.1", 3, AccessDenied),
 ])
@@ -163,15 +163,15 @@ def test_submit_needs_every_item(small_org):
         fs.submit(small_org.db, g["budi"], aid)
 
 
-@pytest.mark.parametrize("tdm, allowed", [(8, True), (9, False)])
+@pytest.mark.parametrize("tdm, allowed", [(10, True), (11, False)])
 def test_submit_limits_tidak_dapat_menilai(small_org, tdm, allowed):
-    """At most floor(0.34 x 25) = 8 "tidak dapat menilai" answers may be submitted on a rekan form."""
+    """At most floor(0.34 x 30) = 10 "tidak dapat menilai" answers may be submitted on a rekan form."""
     g, aid = _grants(small_org), small_org.assignment[("budi", "citra")]
     _fill(small_org, g["budi"], aid, tdm=tdm)
     if allowed:
         fs.submit(small_org.db, g["budi"], aid)
     else:
-        with pytest.raises(FormError, match="paling banyak 8"):
+        with pytest.raises(FormError, match="paling banyak 10"):
             fs.submit(small_org.db, g["budi"], aid)
     status = small_org.db.execute("SELECT status FROM assignment WHERE id = ?", [aid]).fetchone()[0]
     assert status == ("terkirim" if allowed else "draf")

@@ -89,7 +89,7 @@ def test_clicking_the_disabled_submit_of_an_incomplete_form_is_refused(small_org
     form.scores["B1.1"].value = 3
     assert form.submit_button.disabled
     form.submit_button.click()
-    assert "24 butir belum diisi" in form.message
+    assert "29 butir belum diisi" in form.message
     form.confirm_button.click()
     assert _status(small_org.db, aid) == "draf"
 

@@ -82,12 +82,12 @@ def test_example_responses_import_as_submitted_forms(db):
     cycle_id = org(db)
     atasan, rekan = example_assignments(db, cycle_id)
     summary = import_responses(db, CONTOH / "jawaban.csv", cycle_id)
-    assert (summary.rows, summary.inserted, summary.updated, summary.counted) == (55, 2, 0, "formulir")
+    assert (summary.rows, summary.inserted, summary.updated, summary.counted) == (60, 2, 0, "formulir")
     forms = {r["id"]: (r["status"], r["dikirim_melalui"], r["terkirim"] is not None)
              for r in db.query("SELECT * FROM assignment")}
     assert forms == {atasan: ("terkirim", "impor", True), rekan: ("terkirim", "impor", True)}
     counts = dict(db.execute("SELECT assignment_id, COUNT(*) FROM response GROUP BY assignment_id").fetchall())
-    assert counts == {atasan: 30, rekan: 25}
+    assert counts == {atasan: 30, rekan: 30}
     assert db.execute("SELECT assignment_id, item FROM response WHERE score IS NULL").fetchall() == [(rekan, "B5.2")]
 
 
@@ -182,22 +182,19 @@ BAD_RESPONSES = {
     "fractional score": ({"change": {2: {"skor": "3.5"}}}, [(4, "skor", "skor '3.5' di luar skala")]),
     "word as score": ({"change": {3: {"skor": "baik"}}}, [(5, "skor", "skor 'baik' di luar skala")]),
     "unassigned rater": ({"extra": [[YOGA, ANISA, "rekan", "B1.1", "4"]]},
-                         [(57, "nip_penilai", f"penilai {YOGA} tidak ditugaskan menilai {ANISA}")]),
+                         [(62, "nip_penilai", f"penilai {YOGA} tidak ditugaskan menilai {ANISA}")]),
     "relation differs from the assignment": ({"change": {31: {"relasi": "bawahan"}}},
                                              [(33, "relasi", "relasi 'bawahan' tidak sesuai penugasan")]),
     "unknown relation": ({"change": {31: {"relasi": "teman"}}}, [(33, "relasi", "relasi 'teman' tidak dikenal")]),
     "unknown item": ({"change": {0: {"kode_butir": "B8.1"}}},
                      [(2, "kode_butir", "butir 'B8.1' tidak ada pada formulir relasi 'atasan'")]),
-    "competency not asked of peers": ({"extra": [[FAJAR, ANISA, "rekan", "K04", "4"]]},
-                                      [(57, "kode_butir", "butir 'K04' tidak ada pada formulir relasi 'rekan'; "
-                                                          "butir yang berlaku: B1.1..B7.3, K01, K02, K03, K05")]),
     "duplicate answer": ({"extra": [[FAJAR, ANISA, "rekan", "b1.1", "4"]]},
-                         [(57, "kode_butir", "jawaban butir B1.1 untuk pasangan ini ganda: sudah ada di baris 32")]),
+                         [(62, "kode_butir", "jawaban butir B1.1 untuk pasangan ini ganda: sudah ada di baris 32")]),
     "incomplete form": ({"drop": (40, 41)}, [(32, "kode_butir", "jawaban 198712112011011002 untuk 199205302019032004 "
                                                                 "belum lengkap: 2 butir tidak ada (B4.2, B4.3)")]),
     "too many tidak dapat menilai": ({"change": {i: {"skor": ""} for i in range(30, 40)}},
                                      [(32, "skor", "jawaban 198712112011011002 untuk 199205302019032004: "
-                                                   "11 butir 'Tidak dapat menilai', paling banyak 8")]),
+                                                   "11 butir 'Tidak dapat menilai', paling banyak 10")]),
     "malformed nip": ({"change": {5: {"nip_dinilai": "19920530201903200"}}},
                       [(7, "nip_dinilai", "NIP '19920530201903200' harus tepat 18 angka")]),
 }
@@ -221,7 +218,7 @@ def test_an_inactive_assignment_does_not_accept_answers(db, tmp_path):
     assign(db, cycle_id, FAJAR, ANISA, "rekan", aktif=0, alasan_hapus="pindah unit")
     problems = rejected(db, lambda: import_responses(db, CONTOH / "jawaban.csv", cycle_id))
     prefix = f"penilai {FAJAR} tidak ditugaskan menilai {ANISA}"
-    assert {(r, m[:len(prefix)]) for r, _, m in problems} == {(n, prefix) for n in range(32, 57)}
+    assert {(r, m[:len(prefix)]) for r, _, m in problems} == {(n, prefix) for n in range(32, 62)}
 
 
 @pytest.mark.parametrize("status", ["draf", "terkirim"])
@@ -240,7 +237,7 @@ def test_a_form_filled_online_is_only_replaced_with_ganti(db, tmp_path, status):
     summary = import_responses(db, CONTOH / "jawaban.csv", cycle_id, ganti=True)
     assert (summary.inserted, summary.updated) == (1, 1)
     assert db.execute("SELECT score FROM response WHERE assignment_id = ? AND item = 'B1.1'", [atasan]).fetchone() == (4,)
-    assert db.execute("SELECT COUNT(*) FROM response WHERE assignment_id IN (?, ?)", [atasan, rekan]).fetchone() == (55,)
+    assert db.execute("SELECT COUNT(*) FROM response WHERE assignment_id IN (?, ?)", [atasan, rekan]).fetchone() == (60,)
 
 
 def test_a_form_imported_earlier_is_replaced_by_a_new_import(db, tmp_path):
@@ -266,7 +263,7 @@ def test_relation_labels_and_tidak_dapat_menilai_words_are_accepted(db, tmp_path
     """Relations may be written as their labels; 'TDM' and the scale's label mean tidak dapat menilai."""
     cycle_id = org(db)
     _, rekan = example_assignments(db, cycle_id)
-    change = {i: {"relasi": "Rekan kerja"} for i in range(30, 55)}
+    change = {i: {"relasi": "Rekan kerja"} for i in range(30, 60)}
     change[30]["skor"], change[31]["skor"] = "TDM", "tidak dapat menilai"
     import_responses(db, responses_file(tmp_path, change=change), cycle_id)
     assert db.execute("SELECT item FROM response WHERE assignment_id = ? AND score IS NULL ORDER BY item",
@@ -370,7 +367,8 @@ def test_guide_lists_every_accepted_column_name_and_links_every_example():
     tables = {"roster": roster.COLUMNS, "hasil-kerja": importers.HASIL_KERJA_COLUMNS,
               "disiplin": importers.DISIPLIN_COLUMNS, "responses": importers.RESPONSES_COLUMNS,
               "predikat-organisasi": importers.PREDIKAT_ORGANISASI_COLUMNS, "ekspektasi": importers.EKSPEKTASI_COLUMNS,
-              "standar-kompetensi": importers.STANDAR_KOMPETENSI_COLUMNS, "potensi": importers.POTENSI_COLUMNS}
+              "standar-kompetensi": importers.STANDAR_KOMPETENSI_COLUMNS, "potensi": importers.POTENSI_COLUMNS,
+              "cltn": importers.CLTN_COLUMNS, "satyalancana": importers.SATYALANCANA_COLUMNS}
     sections = guide_sections()
     assert set(sections) == set(tables)
     missing = {verb: sorted({normalise_header(a) for aliases in cols.values() for a in aliases} - sections[verb])
@@ -379,3 +377,34 @@ def test_guide_lists_every_accepted_column_name_and_links_every_example():
     text = GUIDE.read_text(encoding="utf-8")
     examples = sorted(p.name for p in CONTOH.iterdir() if p.suffix in (".csv", ".xlsx"))
     assert [name for name in examples if f"(../data/contoh/{name})" not in text] == []
+
+
+def test_a_competency_not_asked_of_the_relation_is_refused(db, tmp_path):
+    """Bawahan are asked K02, K03, K06 and K07 only: a K04 answer from a bawahan is refused at its row."""
+    cycle_id = org(db)
+    assign(db, cycle_id, ANISA, KEPALA_BIDANG, "bawahan")
+    rows = [[ANISA, KEPALA_BIDANG, "bawahan", item, "4"]
+            for item in [*(f"B{v}.{i}" for v in range(1, 8) for i in range(1, 4)), "K02", "K03", "K06", "K07", "K04"]]
+    path = write_csv(tmp_path, RESPONSE_HEADER, rows, name="jawaban.csv")
+    problems = rejected(db, lambda: import_responses(db, path, cycle_id))
+    assert problems == [(27, "kode_butir", "butir 'K04' tidak ada pada formulir relasi 'bawahan'; butir yang "
+                                           "berlaku: B1.1..B7.3, K02, K03, K06, K07")]
+
+
+def test_cltn_and_satyalancana_examples_import_and_bad_rows_are_refused(db, tmp_path):
+    """The example CLTN and Satyalancana files import; an unknown tier, a reversed period and a duplicate are refused."""
+    from kinerja_lib.importers import import_cltn, import_satyalancana
+    from kinerja_lib.roster import import_roster
+
+    import_roster(db, CONTOH / "pegawai.csv")
+    assert import_cltn(db, CONTOH / "cltn.csv").inserted == 1
+    assert import_satyalancana(db, CONTOH / "satyalancana.csv").inserted == 5
+    nip = "196805121994031003"
+    bad = write_csv(tmp_path, ["NIP", "Tingkat", "Tahun"], [[nip, "15", "2010"], [nip, "Satyalancana Karya Satya 30 Tahun", ""],
+                                                           [nip, "30", "1800"], [nip, "30 tahun", ""]])
+    problems = rejected(db, lambda: import_satyalancana(db, bad))
+    # 15 is no tier; 1800 no year; rows 4 and 5 repeat the 30-year tier of row 3
+    assert [(r, c) for r, c, _ in problems] == [(2, "Tingkat"), (4, "Tahun"), (4, "Tingkat"), (5, "Tingkat")]
+    periods = write_csv(tmp_path, ["NIP", "Tanggal Mulai", "Tanggal Selesai"], [[nip, "01-07-2010", "30-06-2010"]],
+                        name="cltn.csv")
+    assert [(r, c) for r, c, _ in rejected(db, lambda: import_cltn(db, periods))] == [(2, "Tanggal Selesai")]

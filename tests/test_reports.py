@@ -231,15 +231,24 @@ def test_berita_acara_lists_the_unit_and_warns_with_numbers(small_org, tmp_path)
         [], False, 8)
 
 
-def test_berita_acara_context_marks_360_suggestions_as_provisional(small_org):
-    """Without a decided Rating Perilaku there is no predikat unless a 360 suggestion exists, marked provisional."""
+def test_berita_acara_prints_decisions_only_and_is_a_draft_while_anyone_waits(small_org):
+    """Without a decided Rating Perilaku nobody gets a predikat (a 360 suggestion is never printed) and the
+    document is a draft; once everyone is decided it is not."""
     stamp = now()
     for nip in small_org.nip.values():
         small_org.db.execute("INSERT INTO rating_hasil_kerja (cycle_id, nip, rating, sumber, diperbarui) "
                              "VALUES (?, ?, 'Di Atas Ekspektasi', 'impor', ?)", [small_org.cycle.id, nip, stamp])
     ctx = reports.build_berita_acara_data(small_org.db, small_org.cycle.id, "Dinas Uji")
-    assert ([(r["predikat"], r["predikat_sementara"]) for r in ctx["pegawai"]], ctx["tanpa_predikat"],
-            ctx["predikat_organisasi"], ctx["peringatan"]) == ([(None, False)] * 4, 4, None, [])
+    assert ([(r["predikat"], r["perilaku"], r["menunggu"]) for r in ctx["pegawai"]], ctx["menunggu"], ctx["draf"],
+            ctx["peringatan"]) == ([(None, None, True)] * 4, 4, True, [])
+    html = reports.render_berita_acara_html(ctx)
+    assert "DRAF – BELUM DAPAT DITETAPKAN" in html and 'class="draf-tanda"' in html
+    for nip in small_org.nip.values():
+        small_org.db.execute("INSERT INTO rating_perilaku (cycle_id, nip, rating, sumber, diperbarui) "
+                             "VALUES (?, ?, 'Sesuai Ekspektasi', 'formulir', ?)", [small_org.cycle.id, nip, stamp])
+    ctx = reports.build_berita_acara_data(small_org.db, small_org.cycle.id, "Dinas Uji")
+    assert (ctx["menunggu"], ctx["draf"], {r["predikat"] for r in ctx["pegawai"]}) == (0, False, {"Baik"})
+    assert "DRAF" not in reports.render_berita_acara_html(ctx)
 
 
 # --- the command line ------------------------------------------------------------------------------

@@ -644,8 +644,9 @@ def eb_posterior(y: np.ndarray, se: np.ndarray, unit: np.ndarray) -> tuple[np.nd
     the unit means with omega^2 estimated the same way, so a unit of one person does not shrink
     its member towards themself. Each person's score is then shrunk towards their unit's mean:
     B_i = se_i^2 / (se_i^2 + tau^2), posterior mean = B_i mu_u + (1 - B_i) y_i, posterior variance
-    = tau^2 se_i^2 / (tau^2 + se_i^2). The estimated prior means are plugged in (empirical Bayes); their
-    own uncertainty is not propagated.
+    = tau^2 se_i^2 / (tau^2 + se_i^2), widened for having estimated the prior from the same people
+    (Morris 1983): se_i^2 (1 - (k - 1)/k B_i) + 2/(k - 3) B_i^2 (y_i - prior_i)^2, k the size of the unit
+    whose mean is the prior (the whole pool when the unit means are pooled into one).
     """
     y, se, unit = np.asarray(y, float), np.asarray(se, float), np.asarray(unit)
     s2 = se ** 2
@@ -668,7 +669,12 @@ def eb_posterior(y: np.ndarray, se: np.ndarray, unit: np.ndarray) -> tuple[np.nd
     if tau2 > 0:
         b = s2 / (s2 + tau2)
         mean = b * prior + (1 - b) * y
-        sd = np.sqrt(tau2 * s2 / (tau2 + s2))
+        # Morris (1983, JASA 78, eq. 4.2) widens the plug-in posterior for having estimated the prior
+        # from the same k people: s2 (1 - (k - 1)/k B) + 2/(k - 3) B^2 (y - prior)^2, k = the unit's size
+        # (the people the prior mean and spread were estimated with; the whole pool when units are pooled).
+        k = frame["u"].map(g["n"]).to_numpy(float) if n_units > 1 and omega2 > 0 else np.full(len(y), float(len(y)))
+        extra = np.where(k > 3, 2.0 / np.maximum(k - 3, 1.0) * b * b * (y - prior) ** 2, 0.0)
+        sd = np.sqrt(s2 * (1 - (k - 1) / k * b) + extra)
     else:
         mean, sd = prior.copy(), np.zeros_like(y)
     return mean, sd, prior, ShrinkageFit(tau2, omega2, grand, n_units, len(y))

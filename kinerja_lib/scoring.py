@@ -772,7 +772,8 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
     basis_se = res["score_adj_se"].where(use_adj, res["score_se"])
     suggestion = rating_perilaku_suggestion(basis, basis_se.to_numpy(dtype=float), settings)
     results["rating_perilaku_saran"] = suggestion["saran"]
-    results["dasar_saran"] = np.where(use_adj, "skor_adj", np.where(results["skor"].notna(), "skor", None))
+    results["dasar_saran"] = pd.Series(np.where(use_adj, "skor_adj", np.where(results["skor"].notna(), "skor", None)),
+                                       index=results.index, dtype=object)
     results["peluang_di_atas"] = suggestion["peluang_di_atas"]
     results["peluang_di_bawah"] = suggestion["peluang_di_bawah"]
     decided = pd.Series(keputusan if keputusan is not None else {}, dtype=object).reindex(pop)
@@ -784,8 +785,9 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
     results["predikat"] = predikat_series(results["rating_hasil_kerja"], results["rating_perilaku"])
     # Ditetapkan only when both ratings are the Pejabat Penilai's recorded decisions; a predikat that
     # rests on the 360 suggestion is sementara and feeds no consequence.
-    results["status_predikat"] = np.where(
-        results["predikat"].isna(), None, np.where(decided.notna().to_numpy(), DITETAPKAN, SEMENTARA))
+    results["status_predikat"] = pd.Series(np.where(
+        results["predikat"].isna(), None, np.where(decided.notna().to_numpy(), DITETAPKAN, SEMENTARA)),
+        index=results.index, dtype=object)
     overall = agreement[agreement["value"] == SEMUA].set_index("ratee")["kategori"]
     results["kesepakatan_diri"] = overall.reindex(pop)
     results = results.reset_index()

@@ -190,3 +190,107 @@ def topk_outcome(shortlist, truth: Truth, settings: Mapping[str, Any]) -> pd.Dat
     t = table["nip"].map(true_score(truth, settings))
     best = t.rank(ascending=False, method="first") <= k
     return pd.DataFrame({"nip": table["nip"], "p_k_teratas": table["p_k_teratas"], "benar_k_teratas": best})
+
+
+def fairness_findings(fairness_table: pd.DataFrame) -> dict[str, int]:
+    """Return how many groups were judged and how many are findings, per stage of the award list."""
+    out = {}
+    for stage, part in fairness_table.groupby("tahap", sort=False):
+        out[f"{stage}: dinilai"] = int(part["dinilai"].sum())
+        out[f"{stage}: indikasi"] = int((part["di_bawah_ambang"] & ~part["temuan"]).sum())
+        out[f"{stage}: temuan"] = int(part["temuan"].sum())
+    return out
+
+
+def planted_bias_check(eligibility: pd.DataFrame, group_column: str = "jenis_kelamin", group: str = "P",
+                       shift: float = -0.3, share: float = 0.1, seed: int = 0) -> pd.DataFrame:
+    """Return the fairness table after planting a bias: ``group``'s posterior level lowered by ``shift``.
+
+    Among everyone with a posterior level (``rerata_posterior``), the top ``share`` by level (plus a tiny
+    random tie-break) are 'selected', once as estimated and once with the group marked down, as raters
+    biased against the group would. A sound check finds nothing in the first and a finding in the second.
+    Returns the two fairness tables stacked with column ``tanam`` ("tanpa bias" / "bias ditanam").
+    """
+    from .awards import fairness
+
+    base = eligibility.dropna(subset=["rerata_posterior"]).copy()
+    rng = np.random.default_rng(seed)
+    jitter = rng.normal(0, 1e-9, len(base))
+    parts = []
+    for label, delta in (("tanpa bias", 0.0), ("bias ditanam", shift)):
+        level = base["rerata_posterior"].to_numpy() + jitter + np.where(base[group_column].eq(group), delta, 0.0)
+        chosen = level >= np.quantile(level, 1 - share)
+        frame = base.assign(pilih=chosen)
+        dims = {group_column: "Jenis kelamin" if group_column == "jenis_kelamin" else group_column}
+        parts.append(fairness(frame, dims, selected="pilih").assign(tanam=label))
+    return pd.concat(parts, ignore_index=True)
+
+
+def jpm_agreement(people: pd.DataFrame, gaps: pd.DataFrame, truth: Truth, settings: Mapping[str, Any]) -> pd.DataFrame:
+    """Return the JPM categories estimated from 360 against those of the planted levels (counts table)."""
+    from .competency import jpm_category
+
+    d = gaps.merge(truth.kompetensi, on=["nip", "kompetensi"], how="inner")
+    d = d[d["level_dinilai"].notna()]
+    true = d.groupby("nip").apply(lambda x: x["level"].sum() / x["level_standar"].sum() * 100, include_groups=False)
+    est = people.set_index("nip")["kategori_jpm"]
+    frame = pd.DataFrame({"tertanam": jpm_category(true.to_numpy(), settings), "perkiraan": est.reindex(true.index)})
+    return pd.crosstab(frame["tertanam"], frame["perkiraan"])
+
+
+@dataclass
+class DemoValidation:
+    """Every figure of :func:`validate_demo` for one demo cycle."""
+
+    skor: pd.DataFrame
+    komposisi: pd.DataFrame
+    saran: pd.DataFrame
+    penilai: dict[str, float]
+    cakupan_penghargaan: dict[str, float]
+    peluang_k: pd.DataFrame
+    keadilan: dict[str, int]
+    bias_ditanam: pd.DataFrame
+    kesenjangan: dict[str, float]
+    jpm: pd.DataFrame
+
+    def summary(self) -> dict[str, float]:
+        """Return the headline figures as a flat dict (for tables and benchmarks)."""
+        adj = self.skor.set_index("skor").loc["skor disesuaikan"]
+        raw = self.skor.set_index("skor").loc["skor 360 mentah"]
+        planted = self.bias_ditanam
+        found = planted[(planted["tanam"] == "bias ditanam") & planted["temuan"]]
+        false = planted[(planted["tanam"] == "tanpa bias") & planted["temuan"]]
+        return {"r_skor_mentah": raw["r"], "r_skor_disesuaikan": adj["r"], "rmse_skor_disesuaikan": adj["rmse"],
+                "cakupan_95_skor_disesuaikan": adj["cakupan_95"],
+                "kesesuaian_saran": self.saran.attrs["kesesuaian"], "r_kelonggaran_penilai": self.penilai["r"],
+                "cakupan_95_posterior_penghargaan": self.cakupan_penghargaan["cakupan"],
+                "temuan_keadilan_tanpa_bias": int(len(false)), "bias_ditanam_ditemukan": bool(len(found)),
+                "presisi_kesenjangan": self.kesenjangan["presisi"], "recall_kesenjangan": self.kesenjangan["recall"]}
+
+
+def validate_demo(db, cycle_id: int | None = None, *, k: int = 10, n_sim: int = 1000) -> DemoValidation:
+    """Return every recovery figure of a demo cycle (default: the newest open one), computed as users run them.
+
+    Scores and awards come from the stored analyses when present (else computed in memory, nothing written).
+    """
+    from . import awards, competency, scoring
+    from .cycle import get_cycle
+
+    c = get_cycle(db, cycle_id)
+    truth = load_truth(db, c.id)
+    rep = scoring.run_scoring(db, c.id, persist=False)
+    settings = c.settings
+    results = rep.results
+    award = awards.build_report(awards.load_inputs(db, c.id, results=results), k=k, n_sim=n_sim)
+    comp = competency.analyse_competency(db, c.id)
+    return DemoValidation(
+        skor=score_recovery(results, truth, settings),
+        komposisi=group_composition_bias(results, truth, settings),
+        saran=suggestion_agreement(results, truth, settings),
+        penilai=rater_recovery(rep.rater_bias, truth),
+        cakupan_penghargaan=award_interval_coverage(award.shortlist, truth, settings),
+        peluang_k=topk_outcome(award.shortlist, truth, settings),
+        keadilan=fairness_findings(award.fairness),
+        bias_ditanam=planted_bias_check(award.shortlist.eligibility),
+        kesenjangan=competency_flags(comp.gaps, truth),
+        jpm=jpm_agreement(comp.people, comp.gaps, truth, comp.settings))

@@ -285,19 +285,27 @@ def test_between_person_variance_is_recovered_by_method_of_moments():
     assert fit.omega2 == pytest.approx(0.04, abs=0.012)
 
 
-def test_posterior_matches_numerical_integration():
-    """Posterior mean and SD equal those of prior x likelihood integrated on a grid (independent oracle)."""
+def test_posterior_matches_numerical_integration_widened_for_the_estimated_prior():
+    """The posterior mean equals prior x likelihood integrated on a grid (independent oracle); its variance is
+    the grid's, widened by Morris (1983) for having estimated the prior from the k people of the unit:
+    s2 (1 - (k - 1)/k B) + 2/(k - 3) B^2 (y - prior)^2, B = s2 / (s2 + tau2), whose first term is the grid
+    variance s2 (1 - B) plus s2 B / k."""
     rng = np.random.default_rng(3)
     units = np.repeat(["A", "B", "C"], 15)
-    y = rng.normal(3.6, 0.4, len(units))
+    y = rng.normal(3.6, 0.4, len(units)) + np.repeat([0.0, 0.3, -0.3], 15)
     se = rng.uniform(0.1, 0.5, len(units))
     mean, sd, prior, fit = awards.eb_posterior(y, se, units)
+    assert fit.omega2 > 0   # units differ: each unit's 15 people estimated its prior
     grid = np.linspace(0, 7, 70001)
     for i in (0, 20, 44):
         dens = norm.pdf(grid, prior[i], np.sqrt(fit.tau2)) * norm.pdf(y[i], grid, se[i])
         dens /= dens.sum()
         m = (grid * dens).sum()
-        assert (mean[i], sd[i]) == pytest.approx((m, np.sqrt(((grid - m) ** 2 * dens).sum())), abs=1e-4)
+        plug_in = ((grid - m) ** 2 * dens).sum()
+        b, k = se[i] ** 2 / (se[i] ** 2 + fit.tau2), 15
+        widened = plug_in + se[i] ** 2 * b / k + 2 / (k - 3) * b * b * (y[i] - prior[i]) ** 2
+        assert (mean[i], sd[i] ** 2) == pytest.approx((m, widened), abs=1e-4)
+        assert sd[i] > np.sqrt(plug_in)
 
 
 def test_probability_of_top_one_matches_the_normal_difference():

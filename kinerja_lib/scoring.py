@@ -711,7 +711,9 @@ class ScoringReport:
         return {"pegawai": int(len(res)), "dengan_skor": int(res["skor"].notna().sum()),
                 "kelompok_disembunyikan": {g: n for g, n in hidden.items() if n},
                 "porsi_varians_pegawai": fit.get("share_ratee"), "porsi_varians_penilai": fit.get("share_rater"),
-                "predikat": {k: int(v) for k, v in res["predikat"].value_counts().items()},
+                "predikat": {k: int(v) for k, v in
+                             res.loc[res["status_predikat"].eq(DITETAPKAN), "predikat"].value_counts().items()},
+                "menunggu_penetapan": int(res["status_predikat"].eq(SEMENTARA).sum()),
                 "peringatan_distribusi": int(len(self.warnings)), "penilai_ditandai": int(len(self.flagged))}
 
     def method(self) -> dict[str, Any]:

@@ -39,7 +39,11 @@ def score(db, cycle, xlsx) -> None:
         click.echo(f"Model bias penilai: {info['porsi_varians_pegawai']:.0%} varians dari pegawai yang dinilai, "
                    f"{info['porsi_varians_penilai']:.0%} dari kelonggaran/keketatan penilai.")
     if info["predikat"]:
-        click.echo("Predikat Kinerja: " + ", ".join(f"{k} {v}" for k, v in info["predikat"].items()) + ".")
+        click.echo("Predikat Kinerja ditetapkan: " + (", ".join(f"{k} {v}" for k, v in info["predikat"].items())
+                                                       or "belum ada") + ".")
+    if info["menunggu_penetapan"]:
+        click.echo(f"Menunggu penetapan Pejabat Penilai (predikat sementara dari saran 360, tidak dipakai untuk "
+                   f"penghargaan maupun pembinaan): {info['menunggu_penetapan']} pegawai.")
     click.echo(f"Penilai yang ditandai (kualitas jawaban): {len(report.flagged)}.")
     if report.warnings.empty:
         click.echo("Distribusi predikat sesuai pola SE MenPANRB 3/2023 di semua unit yang punya predikat organisasi.")

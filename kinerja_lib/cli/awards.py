@@ -33,7 +33,8 @@ def register(main: click.Group) -> None:
     @click.option("--tanggal-acuan", callback=_iso_date, default=None,
                   help="Tanggal acuan hukuman disiplin dan masa kerja (bawaan: akhir siklus).")
     @click.option("--satyalancana-sejak", callback=_iso_date, default=None,
-                  help="Hanya masa kerja 10/20/30 tahun yang genap sesudah tanggal ini.")
+                  help="Awal periode Satyalancana: tingkat 10/20/30 tahun yang genap sesudah tanggal ini "
+                       "(bawaan: tahun siklus; mis. 1900-01-01 = semua tingkat yang pernah dicapai).")
     @click.option("--xlsx", "xlsx", required=True, type=click.Path(dir_okay=False),
                   help="Berkas Excel keluaran (semua daftar dan pengaturan).")
     @click.option("--pdf", "pdf", default=None, type=click.Path(dir_okay=False),
@@ -59,9 +60,13 @@ def register(main: click.Group) -> None:
         chosen = int(table["terpilih"].astype(bool).sum())
         click.echo(f"{report.settings['penghargaan']}: {chosen} calon terpilih dari "
                    f"{report.settings['jumlah_layak']} yang layak ({report.settings['jumlah_dinilai']} dinilai).")
-        below = report.fairness[report.fairness["di_bawah_ambang"]]
-        if len(below):
-            click.echo(f"Perhatian keadilan: {len(below)} kelompok di bawah aturan 4/5 (lihat lembar 'Keadilan').")
+        if report.settings.get("jumlah_menunggu_penetapan"):
+            click.echo(f"Menunggu penetapan predikat (memenuhi syarat lain, belum diperingkat): "
+                       f"{report.settings['jumlah_menunggu_penetapan']} pegawai (lembar 'Menunggu penetapan').")
+        findings = int(report.fairness["temuan"].sum())
+        hints = int((report.fairness["di_bawah_ambang"] & ~report.fairness["temuan"]).sum())
+        if findings or hints:
+            click.echo(f"Keadilan: {findings} temuan dan {hints} indikasi di bawah aturan 4/5 (lihat lembar 'Keadilan').")
         click.echo(f"Tindak lanjut pembinaan: {len(report.follow_up)} pegawai; Satyalancana Karya Satya: "
                    f"{int(report.satyalancana['layak'].sum())} layak; kelompok talenta: "
                    f"{int(report.nine_box['kelompok_talenta'].sum())} pegawai.")

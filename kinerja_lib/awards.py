@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .cycle import anonymity_warning
 from .errors import KinerjaError, ReferenceDataError
 from .reference import _load, load_jabatan_types, load_kuadran, load_vocabulary
 from .store import STATUS_PREDIKAT
@@ -931,6 +932,7 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
                             f"{json.dumps(s.params, ensure_ascii=False) if s.params else ''}[{s.sumber}]"
                             for s in award.syarat),
         "minimal_penilai": json.dumps(settings.get("minimal_penilai", {}), ensure_ascii=False),
+        "peringatan_anonimitas": anonymity_warning(settings) or "tidak ada (minimal 3 untuk kelompok anonim)",
         "bobot": json.dumps(settings.get("bobot", {}), ensure_ascii=False),
         "versi_aturan": rules.versi,
         "jumlah_dinilai": len(elig),

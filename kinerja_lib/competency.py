@@ -974,6 +974,11 @@ def _settings_rows(report: CompetencyReport) -> pd.DataFrame:
                  + f" → {s['bentuk'][r['bentuk']]['label']}" for r in s["aturan_bentuk"])),
              ("Pemenuhan JP", f"{s['pengembangan_mandiri']['uraian']} — "
                               f"{s['bentuk'][s['pengembangan_mandiri']['bentuk']]['label']}")]
+    from .cycle import anonymity_warning
+
+    warning = anonymity_warning(s)
+    if warning:
+        rows.insert(0, ("Peringatan anonimitas", warning))
     rows += [("Peringatan", w) for w in report.warnings]
     return pd.DataFrame(rows, columns=["pengaturan", "nilai"])
 

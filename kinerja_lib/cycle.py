@@ -42,8 +42,8 @@ def merge_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
     Raises CycleError naming the setting that is wrong.
 
-    >>> merge_settings({"minimal_penilai": {"rekan": 2}})["minimal_penilai"]["rekan"]
-    2
+    >>> merge_settings({"minimal_penilai": {"rekan": 4}})["minimal_penilai"]["rekan"]
+    4
     """
     overrides = overrides or {}
     settings = load_method_defaults()
@@ -72,6 +72,11 @@ def validate_settings(settings: dict[str, Any]) -> None:
     for group, n in settings["minimal_penilai"].items():
         if group not in groups or not isinstance(n, int) or n < 1:
             raise CycleError(f"minimal_penilai.{group}: harus bilangan bulat >= 1 untuk kelompok yang dikenal")
+    weak = weak_anonymity(settings)
+    if weak and settings.get("izinkan_minimal_di_bawah_3") is not True:
+        raise CycleError(f"minimal_penilai: {', '.join(f'{g} {n}' for g, n in weak.items())} di bawah 3 melemahkan "
+                         "anonimitas (jawaban seseorang dapat dikenali); tulis juga izinkan_minimal_di_bawah_3: true "
+                         "bila memang disengaja")
     weights = settings["bobot"]
     if "diri" in weights:
         raise CycleError("bobot.diri: skor diri tidak ikut skor 360, jangan diberi bobot")
@@ -97,6 +102,29 @@ def validate_settings(settings: dict[str, Any]) -> None:
         raise CycleError("ambang_rating_perilaku: di_bawah harus lebih kecil dari di_atas")
     if not 0.5 <= cut["keyakinan"] < 1:
         raise CycleError("ambang_rating_perilaku.keyakinan: harus peluang 0,5 sampai di bawah 1")
+
+
+#: Rater groups whose members are anonymous: their minimum protects who said what.
+ANONYMOUS_GROUPS = ("rekan", "bawahan", "lainnya")
+
+
+def weak_anonymity(settings: dict[str, Any]) -> dict[str, int]:
+    """Return the anonymous groups whose minimum is below 3, with their minimum (empty when none).
+
+    >>> weak_anonymity({"kelompok": ["atasan", "rekan"], "minimal_penilai": {"atasan": 1, "rekan": 2}})
+    {'rekan': 2}
+    """
+    return {g: int(n) for g, n in settings.get("minimal_penilai", {}).items()
+            if g in ANONYMOUS_GROUPS and g in settings.get("kelompok", []) and int(n) < 3}
+
+
+def anonymity_warning(settings: dict[str, Any]) -> str | None:
+    """Return the warning every output prints when an anonymous group's minimum is below 3, else None."""
+    weak = weak_anonymity(settings)
+    if not weak:
+        return None
+    return ("PERHATIAN: minimal penilai di bawah 3 (" + ", ".join(f"{g} {n}" for g, n in weak.items())
+            + "); anonimitas lebih lemah dari bawaan dan jawaban seseorang mungkin dapat dikenali.")
 
 
 def _parse_date(value: str | date, field: str) -> str:

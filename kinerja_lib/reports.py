@@ -25,10 +25,11 @@ from markupsafe import Markup
 from sqlite_utils import Database
 
 from . import scoring
-from .cycle import Cycle, get_cycle
+from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import ReportError
 from .predikat import check_distribution, predikat_kinerja
 from .reference import load_instrument, load_kuadran, load_scale, load_vocabulary
+from .store import data_version
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 REDACTED = "[nama disamarkan]"
@@ -260,15 +261,17 @@ _STORED = {"skor": "score", "skor_adj": "score_adj", "skor_adj_se": "score_adj_s
 
 
 def _stored_scores(db: Database, cycle_id: int, ratees: list[str]) -> tuple[pd.DataFrame, str] | None:
-    """Return the stored scores and when they were computed, or None when absent or older than a form."""
+    """Return the stored scores and when they were computed, or None when absent or stale.
+
+    Stale means any form changed state since the run read the data: the run's recorded change counter
+    (store.data_version) is behind the cycle's, whatever the clock says.
+    """
     stored = scoring.load_results(db, cycle_id)
     if stored.empty or not set(ratees) <= set(stored["nip"]):
         return None
-    run = db.execute("SELECT dihitung FROM analysis_run WHERE id = ?",
+    run = db.execute("SELECT dihitung, versi_data FROM analysis_run WHERE id = ?",
                      [int(stored["analysis_run_id"].iloc[0])]).fetchone()
-    last = db.execute("SELECT max(max(coalesce(diperbarui, ''), coalesce(terkirim, ''))) FROM assignment "
-                      "WHERE cycle_id = ?", [cycle_id]).fetchone()[0] or ""
-    if run is None or run[0] < last:
+    if run is None or run[1] is None or run[1] < data_version(db, cycle_id):
         return None
     return stored.rename(columns=_STORED).set_index("nip"), run[0]
 
@@ -477,6 +480,7 @@ def _settings_summary(data: CycleReportData, vocab: dict) -> dict[str, Any]:
         "ambang": s["ambang_rating_perilaku"],
         "titik_buta": s["titik_buta_proporsi_rentang"],
         "skor_dihitung": tanggal(data.skor_dihitung) if data.skor_dihitung else None,
+        "peringatan_anonimitas": anonymity_warning(s),
     }
 
 

@@ -12,8 +12,9 @@ Rules (DOMAIN.md, "360° method"):
   mean of those raters' own means, so every rater weighs the same whatever they left unanswered.
 * A group under its minimum (``minimal_penilai``) is dropped entirely: no mean, no part in the score,
   the bias-adjusted score or any per-value figure, and its comments are withheld. It is never folded
-  into an "others" figure. The same holds for each value: a (ratee, group, value) cell scored by fewer
-  raters than the minimum is hidden and its answers count nowhere. Counts stay visible to the researcher.
+  into an "others" figure. The same holds for each item: a (ratee, group, item) cell scored by fewer
+  raters than the minimum is hidden and its answers count nowhere, so no shown figure can be set
+  against another to recover them. Counts stay visible to the researcher.
 * The score is the weighted mean of the shown groups' means, self excluded, weights (``bobot``)
   re-normalised over the groups shown for that person.
 * The bias-adjusted score is the reference level (the ``bobot``-weighted mean of the group effects)
@@ -37,12 +38,12 @@ from sqlite_utils import Database
 
 from . import reliability
 from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
-from .cycle import Cycle, get_cycle, merge_settings
+from .cycle import Cycle, anonymity_warning, get_cycle, merge_settings
 from .errors import CycleError
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, pair_codes, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, audit, now, write_transaction
+from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, now, write_transaction
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
@@ -117,11 +118,12 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
           item_values: Mapping[str, str] | None = None) -> _Long:
     """Code the long table and apply the anonymity rule at its finest grain.
 
-    The unit of suppression is the (ratee, rater group, value) cell: a cell scored by fewer raters than
-    the group's minimum is hidden, and its scores are treated as missing by every figure (group means,
-    the score, the bias model, per-value results). Were only the per-value figure hidden, the group's
-    overall mean would still carry those answers and, set against the shown values, give them away.
-    Items outside ``item_values`` (default: the BerAKHLAK instrument) form cells of their own.
+    The unit of suppression is the (ratee, rater group, item) cell: a cell scored by fewer raters than the
+    group's minimum is hidden, and its scores are treated as missing by every figure (group means, the
+    score, the bias model, per-value and per-item results). Were only the per-item figure hidden, the
+    value's mean or the group's overall mean would still carry those answers and, set against the shown
+    items, give them away. ``item_values`` (default: the BerAKHLAK instrument) groups items into the
+    values reported; items outside it are reported on their own.
     """
     groups = list(settings["kelompok"])
     missing = [c for c in COLUMNS if c not in responses.columns]
@@ -161,11 +163,15 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
     item_to_value[alone] = len(data.values) + np.arange(alone.size)
     data.n_cells = nc = len(data.values) + alone.size
     data.value = item_to_value[item]
-    scored = np.bincount(pair * nc + data.value, data.ok_raw, npair * nc) > 0
-    cell = (((data.p_ratee * ng + data.p_group) * nc)[:, None] + np.arange(nc)).ravel()
-    raters_in_cell = np.bincount(cell[scored], minlength=nt * ng * nc).reshape(nt, ng, nc)
+    # Suppression at the finest grain, the item: a (ratee, group, item) cell scored by fewer raters than the
+    # group's minimum is hidden everywhere. Hiding at the value only would let a shown value mean, set
+    # against the shown items of that value, give away a hidden item's answers.
+    ni = len(items)
+    scored = np.bincount(pair * ni + item, data.ok_raw, npair * ni) > 0
+    cell = (((data.p_ratee * ng + data.p_group) * ni)[:, None] + np.arange(ni)).ravel()
+    raters_in_cell = np.bincount(cell[scored], minlength=nt * ng * ni).reshape(nt, ng, ni)
     visible = raters_in_cell >= _minimums(settings, groups)[None, :, None]
-    data.ok = data.ok_raw & visible.ravel()[(ratee * ng + data.group) * nc + data.value]
+    data.ok = data.ok_raw & visible.ravel()[(ratee * ng + data.group) * ni + item]
     data.p_n, data.p_mean = _pair_means(pair, data.ok, y, npair)
     return data
 
@@ -700,6 +706,7 @@ class ScoringReport:
     notes: list[str] = field(default_factory=list)
     cycle: Cycle | None = None
     run_id: int | None = None
+    data_version: int | None = None   # the cycle's change counter when the data was read (store.data_version)
 
     def summary(self) -> dict[str, Any]:
         """Return the headline figures: people, people scored, hidden groups, model shares, predikat, flags."""
@@ -913,6 +920,9 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     Raises CycleError when the cycle does not exist or has no submitted forms.
     """
     c = get_cycle(db, cycle)
+    # Read the change counter before the data: a change in between then makes the run look stale (safe),
+    # never the other way round.
+    version = data_version(db, c.id)
     responses = load_responses(db, c.id)
     if responses.empty:
         raise CycleError(f"Siklus '{c.nama}' belum punya formulir terkirim untuk dinilai")
@@ -927,6 +937,7 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
                      unit={nip: opd.get(u) for nip, u in unit_of.items()}, predikat_organisasi=org,
                      timings=load_timings(db, c.id))
     report.cycle = c
+    report.data_version = version
     if persist:
         report.run_id = save_results(db, c.id, report, pelaku=pelaku)
     return report
@@ -955,8 +966,8 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
     with write_transaction(db):
-        run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (?, 'skor', ?, ?)",
-                            [int(cycle_id), method, now()]).lastrowid
+        run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
+                            "VALUES (?, 'skor', ?, ?, ?)", [int(cycle_id), method, now(), report.data_version]).lastrowid
         for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [int(cycle_id)])
         cols = _RESULT_COLUMNS
@@ -1071,6 +1082,9 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
                                         "aturan": "Aturan", "proporsi_aktual": "Proporsi Saat Ini",
                                         "jumlah": "Jumlah", "total": "Total Pegawai", "pesan": "Peringatan"})
     flat: list[tuple[str, str]] = [("analysis_run", run[0]), ("dihitung", run[2])]
+    warning = anonymity_warning(json.loads(run[1]).get("metode", {}))
+    if warning:
+        flat.insert(0, ("peringatan anonimitas", warning))
     _flatten("", json.loads(run[1]), flat)
     settings = pd.DataFrame(flat, columns=["Pengaturan", "Nilai"])
     path = Path(path)

@@ -400,6 +400,33 @@ def _m0053_demo_truth_kelompok(db: Database) -> None:
     """)
 
 
+@migrations(name="0054_versi_data")
+def _m0054_versi_data(db: Database) -> None:
+    # A counter per cycle bumped by every change to what the analyses read: they read only submitted forms,
+    # whose answers and comments change only together with the assignment's state (submitting, reopening,
+    # an import that replaces a form, a manual removal), so the assignment is where to count. An analysis
+    # run records the counter it saw, so "the stored scores are stale" compares two integers, not
+    # timestamps that two changes within one second share.
+    statements = ["""
+    CREATE TABLE versi_data (
+        cycle_id INTEGER PRIMARY KEY REFERENCES cycle(id),
+        versi INTEGER NOT NULL DEFAULT 0
+    );""", "ALTER TABLE analysis_run ADD COLUMN versi_data INTEGER;"]
+    bump = ("INSERT INTO versi_data (cycle_id, versi) VALUES ({cycle}, 1) "
+            "ON CONFLICT (cycle_id) DO UPDATE SET versi = versi + 1;")
+    statements.append("CREATE TRIGGER versi_assignment_insert AFTER INSERT ON assignment BEGIN "
+                      + bump.format(cycle="NEW.cycle_id") + " END;")
+    statements.append("CREATE TRIGGER versi_assignment_update AFTER UPDATE OF status, aktif, relation ON assignment "
+                      "BEGIN " + bump.format(cycle="NEW.cycle_id") + " END;")
+    _run_script(db, "\n".join(statements))
+
+
+def data_version(db: Database, cycle_id: int) -> int:
+    """Return the cycle's change counter (0 before any change; see migration 0054)."""
+    row = db.execute("SELECT versi FROM versi_data WHERE cycle_id = ?", [int(cycle_id)]).fetchone()
+    return int(row[0]) if row else 0
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

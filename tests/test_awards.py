@@ -233,7 +233,7 @@ def test_follow_up_and_talent_pool_ignore_provisional_predikat():
 # --- ranking --------------------------------------------------------------------------------------
 
 SETTINGS_REKAN_ONLY = {"bobot": {"atasan": 0.0, "rekan": 1.0, "bawahan": 0.0, "lainnya": 0.0},
-                       "minimal_penilai": {"rekan": 2}}
+                       "minimal_penilai": {"rekan": 2}, "izinkan_minimal_di_bawah_3": True}
 
 
 @pytest.mark.parametrize("path", ["mentah", "disesuaikan"])

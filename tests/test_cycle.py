@@ -111,3 +111,16 @@ def test_cli_reports_a_bad_cycle_without_traceback(tmp_path):
     assert result.exit_code == 1
     assert "Galat: tanggal_selesai tidak boleh sebelum tanggal_mulai" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_minimum_below_three_for_an_anonymous_group_needs_an_explicit_override():
+    """minimal_penilai rekan 2 is refused unless izinkan_minimal_di_bawah_3 is set; then every output warns."""
+    from kinerja_lib.cycle import anonymity_warning
+
+    with pytest.raises(CycleError, match="rekan 2 di bawah 3 melemahkan anonimitas"):
+        merge_settings({"minimal_penilai": {"rekan": 2}})
+    settings = merge_settings({"minimal_penilai": {"rekan": 2}, "izinkan_minimal_di_bawah_3": True})
+    assert anonymity_warning(settings) == ("PERHATIAN: minimal penilai di bawah 3 (rekan 2); anonimitas lebih lemah "
+                                           "dari bawaan dan jawaban seseorang mungkin dapat dikenali.")
+    assert anonymity_warning(merge_settings()) is None
+    assert merge_settings({"minimal_penilai": {"atasan": 1}})["minimal_penilai"]["atasan"] == 1

@@ -198,8 +198,10 @@ def test_stored_scores_are_used_until_a_form_changes(reports_demo):
     run = scoring.run_scoring(d.db, d.cycle_id)
     dihitung = d.db.execute("SELECT dihitung FROM analysis_run WHERE id = ?", [run.run_id]).fetchone()[0]
     fresh = reports.prepare_cycle(d.db, d.cycle_id, nip=d.target, competency=False).skor_dihitung
-    d.db.execute("UPDATE assignment SET diperbarui = ? WHERE id = (SELECT min(id) FROM assignment WHERE cycle_id = ?)",
-                 ["9999-01-01T00:00:00+00:00", d.cycle_id])
+    # A form reopened and submitted again within the same second as the run: the clock cannot tell, the
+    # change counter can.
+    d.db.execute("UPDATE assignment SET status = 'terkirim', diperbarui = ? WHERE id = "
+                 "(SELECT min(id) FROM assignment WHERE cycle_id = ? AND status = 'terkirim')", [dihitung, d.cycle_id])
     stale = reports.prepare_cycle(d.db, d.cycle_id, nip=d.target, competency=False).skor_dihitung
     assert (fresh, stale) == (dihitung, None)
 
@@ -285,3 +287,19 @@ def test_a_name_full_of_markup_is_escaped_in_the_page_and_its_footer(small_org):
     html = reports.report_html(small_org.db, small_org.cycle.id, small_org.nip["andi"])
     assert ("<b>Pratama</b>" in html, "Andi &lt;b&gt;Pratama&lt;/b&gt; &amp; &#34;Co&#34;" in html,
             "Andi\\000020\\00003cb\\00003ePratama" in html) == (False, True, True)
+
+
+def test_a_weakened_anonymity_minimum_is_printed_on_the_report(small_org):
+    """With minimal_penilai rekan 2 (allowed explicitly), the report says anonymity is weaker, at the top and in
+    the settings table."""
+    import json
+
+    from kinerja_lib.cycle import merge_settings
+
+    settings = merge_settings({"minimal_penilai": {"rekan": 2}, "izinkan_minimal_di_bawah_3": True})
+    small_org.db.execute("UPDATE cycle SET settings = ? WHERE id = ?", [json.dumps(settings), small_org.cycle.id])
+    kepala = small_org.nip["kepala"]
+    ctx = reports.build_report_data(small_org.db, small_org.cycle.id, kepala)
+    warning = "PERHATIAN: minimal penilai di bawah 3 (rekan 2)"
+    assert ctx["pengaturan"]["peringatan_anonimitas"].startswith(warning)
+    assert reports.render_report_html(ctx).count(warning) == 2

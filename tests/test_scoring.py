@@ -78,7 +78,8 @@ def test_group_mean_weighs_every_rater_equally():
 def test_weights_and_minimums_come_from_the_settings():
     """Custom bobot and minimal_penilai change the score and what is shown."""
     df = _one_ratee(atasan=[4], rekan=[2, 2])
-    row = score_responses(df, {"minimal_penilai": {"rekan": 2}, "bobot": {"atasan": 1, "rekan": 1}}).iloc[0]
+    row = score_responses(df, {"minimal_penilai": {"rekan": 2}, "izinkan_minimal_di_bawah_3": True,
+                               "bobot": {"atasan": 1, "rekan": 1}}).iloc[0]
     assert (row["shown_groups"], row["score"]) == ("atasan,rekan", 3.0)
 
 
@@ -324,3 +325,20 @@ def test_demo_peer_groups_of_two_are_suppressed(demo_scored):
     two = res[res["n_rekan"] == 2]
     assert len(two) > 0
     assert two["rerata_rekan"].isna().all() and not two["kelompok_tampil"].str.contains("rekan").any()
+
+
+def test_a_hidden_item_counts_nowhere_so_no_shown_figure_gives_it_away():
+    """Three rekan, but only two scored B1.3: B1.3 is hidden for rekan, and the value B1's rekan mean (and the
+    score) use only B1.1 and B1.2, so value and items cannot be set against each other to recover B1.3."""
+    rows = []
+    answers = {"r1": (4, 4, 1), "r2": (2, 3, 1), "r3": (3, 3, None)}
+    for rater, scores in answers.items():
+        for item, s in zip(("B1.1", "B1.2", "B1.3"), scores):
+            rows.append(("X", rater, "rekan", item, np.nan if s is None else s))
+    df = pd.DataFrame(rows, columns=["ratee", "rater", "relation", "item", "score"])
+    by_value = score_by_value(df).set_index(["value", "group"])
+    expected = np.mean([np.mean([4, 4]), np.mean([2, 3]), np.mean([3, 3])])
+    assert by_value.loc[("B1", "rekan"), "mean"] == pytest.approx(expected)
+    by_item = score_by_value(df, item_values={c: c for c in ("B1.1", "B1.2", "B1.3")}).set_index(["value", "group"])
+    assert ("B1.3", "rekan") not in by_item.index and ("B1.1", "rekan") in by_item.index
+    assert score_responses(df).iloc[0]["mean_rekan"] == pytest.approx(expected)

@@ -30,6 +30,10 @@ def score(db, cycle, xlsx) -> None:
 
     report = run_scoring(db, cycle, pelaku=_pelaku())
     info = report.summary()
+    from ..cycle import anonymity_warning
+
+    if anonymity_warning(report.settings):
+        click.echo(anonymity_warning(report.settings))
     click.echo(f"Siklus #{report.cycle.id} '{report.cycle.nama}': {info['dengan_skor']} dari {info['pegawai']} "
                f"pegawai mendapat skor 360 (analysis_run #{report.run_id}).")
     if info["kelompok_disembunyikan"]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.util
+import json
 import math
 import os
 import random
 import re
 import shutil
 import unicodedata
+import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import ReportError
 from .predikat import check_distribution, predikat_kinerja
 from .reference import load_instrument, load_kuadran, load_scale, load_vocabulary
-from .store import data_version
+from .store import data_version, write_transaction
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 REDACTED = "[nama disamarkan]"
@@ -697,6 +699,100 @@ def template_env() -> Environment:
     return _ENV
 
 
+# --------------------------------------------------------------------------------------------
+# Published versions: what a pegawai has seen never changes by one rater's answers
+
+
+def report_basis(db: Database, cycle_id: int, nips: list[str]) -> dict[str, dict[str, list[list[Any]]]]:
+    """Return, per pegawai, the submitted forms their report rests on: ``{group: [[assignment id, submitted]]}``.
+
+    A form reopened and submitted again counts as a different form (its submission time changed).
+    """
+    out: dict[str, dict[str, list[list[Any]]]] = {nip: {} for nip in nips}
+    sql = ("SELECT ratee_nip, relation, id, terkirim FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+           "AND status = 'terkirim'")
+    for chunk in _chunks(nips):
+        for nip, relation, aid, terkirim in db.execute(sql + f" AND ratee_nip IN {_in_clause(chunk)} ORDER BY id",
+                                                     [cycle_id, *chunk]):
+            out[nip].setdefault(relation, []).append([int(aid), terkirim])
+    return out
+
+
+def _changes(a: list[list[Any]], b: list[list[Any]]) -> int:
+    """Return how many forms differ between two bases of one group: added, removed or submitted again."""
+    first, second = {int(x[0]): x[1] for x in a}, {int(x[0]): x[1] for x in b}
+    return len(first.keys() ^ second.keys()) + sum(first[k] != second[k] for k in first.keys() & second.keys())
+
+
+def publishable(basis: dict[str, list], earlier: list[dict[str, list]], minimum: dict[str, int]) -> list[str]:
+    """Return the groups whose figures may not be republished (empty: the new version may be published).
+
+    Against every earlier published version, each group must have changed by no form at all or by at least
+    its minimum of raters (``minimal_penilai``); otherwise the difference between the versions would be the
+    answers of fewer people than anonymity allows.
+
+    >>> publishable({"rekan": [[1, "a"], [2, "a"], [3, "b"]]}, [{"rekan": [[1, "a"], [2, "a"], [3, "a"]]}], {"rekan": 3})
+    ['rekan']
+    """
+    blocked = []
+    for before in earlier:
+        for group in sorted(set(basis) | set(before)):
+            n = _changes(basis.get(group, []), before.get(group, []))
+            if 0 < n < int(minimum.get(group, 1)) and group not in blocked:
+                blocked.append(group)
+    return blocked
+
+
+def _settings_key(data: CycleReportData) -> str:
+    blob = json.dumps({"settings": data.settings, "instrumen": data.cycle.instrumen_versi, "redaksi": data.redactor
+                       is not None, "kompetensi": data.competency is not None}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def published_report(db: Database, data: CycleReportData, nip: str,
+                     basis: dict[str, list] | None = None) -> dict[str, Any]:
+    """Return the report context a pegawai may see, publishing a new version when that is safe.
+
+    The current context (:func:`build_report_data`) becomes a new published version when the pegawai has
+    none yet, or when the forms behind it changed by at least each group's minimum of raters against every
+    earlier version (:func:`publishable`), or when only the method settings changed. Otherwise the latest
+    published version is returned unchanged, with a note that newer answers wait for more raters. The
+    context's ``versi`` says which version it is and when it was published.
+    """
+    basis = basis if basis is not None else report_basis(db, data.cycle.id, [nip])[nip]
+    key = _settings_key(data)
+    rows = db.execute("SELECT versi, diterbitkan, kunci, dasar, konteks FROM laporan_versi WHERE cycle_id = ? AND "
+                      "nip = ? ORDER BY versi", [data.cycle.id, nip]).fetchall()
+    earlier = [json.loads(r[3]) for r in rows]
+    if rows and earlier[-1] == basis and rows[-1][2] == key:
+        return _stored_context(rows[-1], None)
+    blocked = publishable(basis, earlier, data.settings["minimal_penilai"])
+    if rows and blocked:
+        vocab = load_vocabulary()["relasi"]
+        groups = ", ".join(vocab.get(g, g) for g in blocked)
+        return _stored_context(rows[-1], f"Jawaban yang masuk sesudah versi ini belum diterbitkan: perubahan pada "
+                                         f"kelompok {groups} berasal dari terlalu sedikit penilai untuk ditampilkan "
+                                         f"tanpa mengungkap siapa mereka.")
+    context = build_report_data(db, data.cycle, nip, prepared=data)
+    number = (rows[-1][0] + 1) if rows else 1
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    context["versi"] = {"nomor": number, "diterbitkan": tanggal(stamp), "tertahan": None}
+    with write_transaction(db):
+        db.execute("INSERT INTO laporan_versi (cycle_id, nip, versi, diterbitkan, kunci, dasar, konteks) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [data.cycle.id, nip, number, stamp, key, json.dumps(basis),
+                    zlib.compress(json.dumps(context, ensure_ascii=False, default=str).encode("utf-8"))])
+    return context
+
+
+def _stored_context(row, held: str | None) -> dict[str, Any]:
+    context = json.loads(zlib.decompress(row[4]).decode("utf-8"))
+    # JSON keys are text: the scale's labels are keyed by their integer points.
+    context["skala"]["label"] = {int(k): v for k, v in context["skala"]["label"].items()}
+    context["versi"] = {**context.get("versi", {}), "tertahan": held}
+    return context
+
+
 def render_report_html(context: dict[str, Any]) -> str:
     """Return the HTML of one person's report from the context of :func:`build_report_data`."""
     kaki = f"Laporan 360° · {context['pegawai']['nama']} · {context['siklus']['nama']} · Rahasia"
@@ -841,9 +937,11 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
     data = prepare_cycle(db, cycle, unit=unit, nip=nip, redact=redact, instansi=instansi)
     done: list[RenderedReport] = []
 
+    bases = report_basis(db, data.cycle.id, data.ratees)
+
     def jobs() -> Iterator[tuple[str, Path]]:
         for ratee in data.ratees:
-            page = render_report_html(build_report_data(db, data.cycle, ratee, prepared=data))
+            page = render_report_html(published_report(db, data, ratee, bases[ratee]))
             path = out / f"laporan-360-{ratee}.pdf"
             if html:
                 path.with_suffix(".html").write_text(page, encoding="utf-8")

@@ -421,6 +421,26 @@ def _m0054_versi_data(db: Database) -> None:
     _run_script(db, "\n".join(statements))
 
 
+@migrations(name="0055_laporan_versi")
+def _m0055_laporan_versi(db: Database) -> None:
+    # Published versions of each pegawai's 360 report: what was shown, and which submitted forms it rested
+    # on (server side only; never shown to the ratee). A group's figures are republished only when they
+    # differ from every earlier version by the answers of at least the group's minimum of raters, so two
+    # versions can never be set against each other to recover one rater's answers.
+    _run_script(db, """
+    CREATE TABLE laporan_versi (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        versi INTEGER NOT NULL,
+        diterbitkan TEXT NOT NULL,
+        kunci TEXT NOT NULL,                 -- hash of the settings the figures were computed with
+        dasar TEXT NOT NULL,                 -- JSON {group: [[assignment id, submitted at], ...]}
+        konteks BLOB NOT NULL,               -- zlib-compressed JSON of the report's template context
+        PRIMARY KEY (cycle_id, nip, versi)
+    );
+    """)
+
+
 def data_version(db: Database, cycle_id: int) -> int:
     """Return the cycle's change counter (0 before any change; see migration 0054)."""
     row = db.execute("SELECT versi FROM versi_data WHERE cycle_id = ?", [int(cycle_id)]).fetchone()

@@ -303,3 +303,59 @@ def test_a_weakened_anonymity_minimum_is_printed_on_the_report(small_org):
     warning = "PERHATIAN: minimal penilai di bawah 3 (rekan 2)"
     assert ctx["pengaturan"]["peringatan_anonimitas"].startswith(warning)
     assert reports.render_report_html(ctx).count(warning) == 2
+
+
+# --- published versions: no difference of one rater ------------------------------------------------
+
+@pytest.mark.parametrize("before, after, blocked", [
+    ({"rekan": [[1, "t"], [2, "t"], [3, "t"]]}, {"rekan": [[1, "t"], [2, "t"], [3, "t"], [4, "t"]]}, ["rekan"]),
+    ({"rekan": [[1, "t"], [2, "t"], [3, "t"]]}, {"rekan": [[1, "t"], [2, "t"], [3, "u"]]}, ["rekan"]),
+    ({"rekan": [[1, "t"], [2, "t"], [3, "t"]]}, {"rekan": [[1, "t"], [2, "t"], [3, "t"], [4, "t"], [5, "t"],
+                                                           [6, "t"]]}, []),
+    ({"atasan": [[9, "t"]]}, {"atasan": [[9, "u"]]}, []),          # the atasan is named anyway: minimum 1
+])
+def test_a_new_version_needs_a_changed_group_to_differ_by_its_minimum(before, after, blocked):
+    """One added or resubmitted peer would be recoverable by subtraction; three are a group; the atasan is
+    shown by name anyway."""
+    assert reports.publishable(after, [before], {"rekan": 3, "atasan": 1}) == blocked
+
+
+def test_differences_are_checked_against_every_earlier_version():
+    """v1 -> v2 and v2 -> v3 each change 3 peers, but v1 and v3 differ by 2: v3 is not published."""
+    v1 = {"rekan": [[i, "t"] for i in (1, 2, 3, 4, 5)]}
+    v2 = {"rekan": [[i, "t"] for i in (1, 2, 3, 4, 5, 6, 7, 8)]}
+    v3 = {"rekan": [[i, "t"] for i in (1, 2, 3, 4, 5, 6, 9)]}
+    assert reports.publishable(v3, [v2], {"rekan": 3}) == []
+    assert reports.publishable(v3, [v1, v2], {"rekan": 3}) == ["rekan"]
+
+
+def test_a_reopened_peer_does_not_change_the_published_report(tmp_path):
+    """A peer's form reopened and resubmitted with other answers leaves the pegawai's published report as it
+    was (with a note); three new peers' forms do change it, as a new version."""
+    from kinerja_lib.demo import build_demo_database
+
+    db, summary = build_demo_database(tmp_path / "demo.db", 120, 2026)
+    cycle = summary.cycle_id
+    target, = db.execute("SELECT ratee_nip FROM assignment WHERE cycle_id = ? AND relation = 'rekan' AND "
+                         "status = 'terkirim' GROUP BY ratee_nip HAVING count(*) >= 3 LIMIT 1", [cycle]).fetchone()
+    data = reports.prepare_cycle(db, cycle, nip=target, competency=False)
+    first = reports.published_report(db, data, target)
+    assert "rekan" in {g["kode"] for g in first["kelompok"] if g["tampil"]}
+    # nothing changed: the stored version comes back and renders exactly as it was published
+    assert reports.render_report_html(reports.published_report(db, data, target)) == reports.render_report_html(first)
+    aid, = db.execute("SELECT id FROM assignment WHERE cycle_id = ? AND ratee_nip = ? AND relation = 'rekan' "
+                      "AND status = 'terkirim' LIMIT 1", [cycle, target]).fetchone()
+    db.execute("UPDATE response SET score = CASE WHEN score IS NULL THEN NULL ELSE 6 - score END "
+               "WHERE assignment_id = ?", [aid])
+    db.execute("UPDATE assignment SET terkirim = '2099-01-01T00:00:00+00:00' WHERE id = ?", [aid])
+    data = reports.prepare_cycle(db, cycle, nip=target, competency=False)
+    assert reports.build_report_data(db, cycle, target, prepared=data)["nilai"] != first["nilai"]
+    second = reports.published_report(db, data, target)
+    assert second["nilai"] == first["nilai"] and second["ringkasan"]["skor"] == first["ringkasan"]["skor"]
+    assert "belum diterbitkan" in second["versi"]["tertahan"]
+    assert "belum diterbitkan" in reports.render_report_html(second)
+    db.execute("UPDATE assignment SET terkirim = '2099-01-02T00:00:00+00:00' WHERE cycle_id = ? AND ratee_nip = ? "
+               "AND relation = 'rekan' AND status = 'terkirim' AND id <> ?", [cycle, target, aid])
+    third = reports.published_report(db, reports.prepare_cycle(db, cycle, nip=target, competency=False), target)
+    assert (third["versi"]["nomor"], third["versi"]["tertahan"]) == (2, None)
+    db.close()

@@ -830,15 +830,12 @@ def load_standar(db) -> pd.DataFrame:
 def load_competency_responses(db, cycle_id: int, codes: Iterable[str] | None = None) -> pd.DataFrame:
     """Return the competency answers of a cycle's active, submitted assignments as the long table.
 
-    Columns ratee, rater, relation, item, score (NaN = tidak dapat menilai).
+    Columns ratee, rater, relation, item, score (NaN = tidak dapat menilai); see
+    kinerja_lib.responses.load_answers.
     """
-    codes = list(codes) if codes is not None else competency_order()
-    marks = ", ".join("?" for _ in codes)
-    return pd.read_sql_query(
-        "SELECT a.ratee_nip AS ratee, a.rater_nip AS rater, a.relation, r.item, r.score "
-        "FROM response r JOIN assignment a ON a.id = r.assignment_id "
-        f"WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' AND r.item IN ({marks})",
-        db.conn, params=[cycle_id, *codes], dtype={"score": "float64"})
+    from .responses import load_answers
+
+    return load_answers(db, cycle_id, list(codes) if codes is not None else competency_order())
 
 
 def analyse_competency(db, cycle: int | str | None = None, settings: dict[str, Any] | None = None,

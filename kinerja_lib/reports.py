@@ -31,6 +31,7 @@ from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import ReportError
 from .predikat import check_distribution, predikat_kinerja
 from .reference import load_instrument, load_kuadran, load_scale, load_vocabulary
+from .responses import load_answers
 from .store import data_version, write_transaction
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -237,23 +238,9 @@ def _chunks(nips: list[str], size: int = 900) -> Iterator[list[str]]:
 
 def load_submitted_responses(db: Database, cycle_id: int, nips: list[str] | None = None) -> pd.DataFrame:
     """Return the BerAKHLAK answers given to ``nips`` (None = everyone) as the long table
-    (ratee, rater, relation, item, score).
-
-    The same rows as :func:`kinerja_lib.scoring.load_responses` (active, submitted forms; score NaN =
-    tidak dapat menilai), limited to the given ratees so that one unit's reports need not read the city.
-    """
-    if nips is None:
-        return scoring.load_responses(db, cycle_id)
-    codes = list(load_instrument().item_codes)
-    sql = ("SELECT a.ratee_nip AS ratee, a.rater_nip AS rater, a.relation, r.item, r.score "
-           "FROM response r JOIN assignment a ON a.id = r.assignment_id "
-           f"WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' AND r.item IN {_in_clause(codes)}")
-    frames = [pd.read_sql_query(sql + f" AND a.ratee_nip IN {_in_clause(chunk)}", db.conn,
-                                params=[cycle_id, *codes, *chunk]) for chunk in _chunks(nips)]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["ratee", "rater", "relation", "item", "score"])
-    out["score"] = out["score"].astype(float)
-    return out
+    (ratee, rater, relation, item, score), by kinerja_lib.responses.load_answers, so that one unit's
+    reports need not read the city."""
+    return load_answers(db, cycle_id, list(load_instrument().item_codes), nips)
 
 
 _STORED = {"skor": "score", "skor_adj": "score_adj", "skor_adj_se": "score_adj_se",

@@ -43,6 +43,7 @@ from .errors import CycleError
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, pair_codes, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
+from .responses import load_answers, submitted_assignments
 from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, now, write_transaction
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
@@ -819,9 +820,9 @@ def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, 
 def load_responses(db: Database, cycle_id: int, items: str = "berakhlak") -> pd.DataFrame:
     """Return the submitted answers of a cycle as the long table ``ratee, rater, relation, item, score``.
 
-    Only active assignments with status 'terkirim' count; ``items`` is ``berakhlak`` (the 21 behaviour
-    items) or ``kompetensi`` (K01..K09). Identifier columns are categorical. Rater NIPs are for the
-    analysis only: nothing shown to a ratee may carry them.
+    ``items`` is ``berakhlak`` (the 21 behaviour items) or ``kompetensi`` (K01..K09); see
+    kinerja_lib.responses.load_answers for the rules. Rater NIPs are for the analysis only: nothing shown
+    to a ratee may carry them.
     """
     if items == "berakhlak":
         codes = list(load_instrument().item_codes)
@@ -829,23 +830,12 @@ def load_responses(db: Database, cycle_id: int, items: str = "berakhlak") -> pd.
         codes = list(load_competencies().by_code())
     else:
         raise ValueError("items harus 'berakhlak' atau 'kompetensi'")
-    marks = ", ".join("?" * len(codes))
-    df = pd.read_sql_query(
-        "SELECT a.ratee_nip AS ratee, a.rater_nip AS rater, a.relation, r.item, r.score "
-        "FROM response r JOIN assignment a ON a.id = r.assignment_id "
-        f"WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' AND r.item IN ({marks}) "
-        "ORDER BY a.id, r.item", db.conn, params=[int(cycle_id), *codes])
-    for col in ("ratee", "rater", "relation", "item"):
-        df[col] = df[col].astype("category")
-    df["score"] = df["score"].astype(float)
-    return df
+    return load_answers(db, cycle_id, codes)
 
 
 def load_timings(db: Database, cycle_id: int) -> pd.DataFrame:
     """Return ``rater, ratee, mulai, terkirim`` of the cycle's submitted active assignments."""
-    return pd.read_sql_query(
-        "SELECT rater_nip AS rater, ratee_nip AS ratee, mulai, terkirim FROM assignment "
-        "WHERE cycle_id = ? AND aktif = 1 AND status = 'terkirim'", db.conn, params=[int(cycle_id)])
+    return submitted_assignments(db, cycle_id)[["rater", "ratee", "mulai", "terkirim"]]
 
 
 def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | None = None) -> pd.DataFrame:

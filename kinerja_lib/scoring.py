@@ -943,9 +943,19 @@ _RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                    "predikat", "status_predikat", "kesepakatan_diri"]
 
 
-def _records(df: pd.DataFrame, columns: list[str]) -> list[tuple]:
-    clean = df[columns].astype(object).where(df[columns].notna(), None)
-    return [tuple(row) for row in clean.itertuples(index=False, name=None)]
+def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> list[tuple]:
+    """Return the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``."""
+    lists = []
+    for col in columns:
+        values = df[col]
+        if values.dtype.kind == "f":
+            arr = values.to_numpy()
+            lists.append([None if v != v else v for v in arr.tolist()])
+        elif values.dtype.kind in "iub":
+            lists.append(values.tolist())
+        else:
+            lists.append([None if v is None or v != v else v for v in values.astype(object).tolist()])
+    return [(*prefix, *row, *suffix) for row in zip(*lists)]
 
 
 def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:
@@ -961,22 +971,25 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
         for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [int(cycle_id)])
         cols = _RESULT_COLUMNS
+        key = (int(cycle_id),)
         db.conn.executemany(
             f"INSERT INTO hasil_skor (cycle_id, {', '.join(cols)}, analysis_run_id) "
             f"VALUES (?, {', '.join('?' * len(cols))}, ?)",
-            [(int(cycle_id), *row, run_id) for row in _records(report.results, cols)])
+            _records(report.results.sort_values("nip", kind="stable"), cols, key, (run_id,)))
+        # Inserted in key order: the clustered tables then grow at their end.
         bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
+        bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
+                                                                              kind="stable")
         db.conn.executemany(
             "INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, kelompok, n, rerata, analysis_run_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(int(cycle_id), *row, run_id) for row in _records(bv, ["nip", "nilai", "kelompok", "n", "rerata"])])
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", _records(bv, ["nip", "nilai", "kelompok", "n", "rerata"], key, (run_id,)))
         ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri", "others": "lainnya",
                                               "diff": "selisih"})
+        ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
         db.conn.executemany(
             "INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, lainnya, selisih, kategori, titik, "
             "analysis_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(int(cycle_id), *row, run_id) for row in
-             _records(ag, ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"])])
+            _records(ag, ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"], key, (run_id,)))
         audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(report.results),
               peringatan_distribusi=len(report.warnings))
     return int(run_id)

@@ -441,6 +441,45 @@ def _m0055_laporan_versi(db: Database) -> None:
     """)
 
 
+@migrations(name="0056_hasil_without_rowid")
+def _m0056_hasil_without_rowid(db: Database) -> None:
+    # The per-value and self-agreement results are a few hundred thousand rows per city run, replaced as a
+    # whole on every run: store them clustered on their key (WITHOUT ROWID) so a run's delete and insert
+    # touch one run of pages instead of a rowid table plus its key index.
+    _run_script(db, """
+    CREATE TABLE hasil_skor_nilai_baru (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        nilai TEXT NOT NULL,
+        kelompok TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        rerata REAL NOT NULL,
+        analysis_run_id INTEGER NOT NULL REFERENCES analysis_run(id),
+        PRIMARY KEY (cycle_id, nip, nilai, kelompok)
+    ) WITHOUT ROWID;
+    INSERT INTO hasil_skor_nilai_baru SELECT cycle_id, nip, nilai, kelompok, n, rerata, analysis_run_id
+        FROM hasil_skor_nilai;
+    DROP TABLE hasil_skor_nilai;
+    ALTER TABLE hasil_skor_nilai_baru RENAME TO hasil_skor_nilai;
+    CREATE TABLE hasil_kesepakatan_diri_baru (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        nilai TEXT NOT NULL,
+        diri REAL NOT NULL,
+        lainnya REAL NOT NULL,
+        selisih REAL NOT NULL,
+        kategori TEXT,
+        titik TEXT NOT NULL DEFAULT '',
+        analysis_run_id INTEGER NOT NULL REFERENCES analysis_run(id),
+        PRIMARY KEY (cycle_id, nip, nilai)
+    ) WITHOUT ROWID;
+    INSERT INTO hasil_kesepakatan_diri_baru SELECT cycle_id, nip, nilai, diri, lainnya, selisih, kategori, titik,
+        analysis_run_id FROM hasil_kesepakatan_diri;
+    DROP TABLE hasil_kesepakatan_diri;
+    ALTER TABLE hasil_kesepakatan_diri_baru RENAME TO hasil_kesepakatan_diri;
+    """)
+
+
 def data_version(db: Database, cycle_id: int) -> int:
     """Return the cycle's change counter (0 before any change; see migration 0054)."""
     row = db.execute("SELECT versi FROM versi_data WHERE cycle_id = ?", [int(cycle_id)]).fetchone()

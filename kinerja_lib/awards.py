@@ -38,6 +38,7 @@ import pandas as pd
 
 from .cycle import anonymity_warning
 from .errors import KinerjaError, ReferenceDataError
+from .organisation import load_tree
 from .reference import _load, load_jabatan_types, load_kuadran, load_vocabulary
 from .store import STATUS_PREDIKAT
 
@@ -1344,18 +1345,6 @@ def _frame(db, sql: str, params: list | None = None) -> pd.DataFrame:
     return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
 
 
-def _opd_map(db) -> dict[str, str]:
-    units = dict(db.execute("SELECT id, induk_id FROM unit").fetchall())
-    out = {}
-    for uid in units:
-        seen, cur = set(), uid
-        while units.get(cur) and cur not in seen:
-            seen.add(cur)
-            cur = units[cur]
-        out[uid] = cur
-    return out
-
-
 def _scoring_results(db, cycle) -> pd.DataFrame:
     """Return the stored scoring results, or (without writing anything) the cycle scored in memory."""
     from . import scoring
@@ -1408,8 +1397,7 @@ def load_inputs(db, cycle: int | str | None = None, *, results: pd.DataFrame | N
                                           np.where(results["nip"].isin(decided), DITETAPKAN, SEMENTARA))
     pegawai = _frame(db, "SELECT nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, jenjang, golongan, "
                          "tmt_cpns, status_kepegawaian, atasan_nip, aktif FROM pegawai")
-    opd = _opd_map(db)
-    pegawai["opd"] = pegawai["unit_id"].map(opd).fillna(pegawai["unit_id"])
+    pegawai["opd"] = load_tree(db).opd_of(pegawai["unit_id"])
     disiplin = _frame(db, "SELECT nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai FROM disiplin")
     potensi = _frame(db, "SELECT nip, tanggal, kategori FROM potensi")
     past = _frame(db, """

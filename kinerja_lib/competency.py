@@ -807,18 +807,9 @@ def load_pegawai(db) -> pd.DataFrame:
     pegawai = pd.read_sql_query(
         "SELECT nip, nama, unit_id, jabatan, jenis_jabatan, jenjang FROM pegawai WHERE aktif = 1 ORDER BY nip",
         db.conn)
-    units = pd.read_sql_query("SELECT id, induk_id FROM unit", db.conn)
-    parent = {u: None if pd.isna(p) else p for u, p in zip(units["id"], units["induk_id"])}
-    root: dict[str, str] = {}
-    for unit in parent:
-        chain, node = [], unit
-        while node is not None and node not in root and node not in chain:
-            chain.append(node)
-            node = parent.get(node)
-        top = root.get(node, chain[-1]) if node is not None else chain[-1]
-        for u in chain:
-            root[u] = top
-    pegawai["opd"] = pegawai["unit_id"].map(root).fillna(pegawai["unit_id"])
+    from .organisation import load_tree
+
+    pegawai["opd"] = load_tree(db).opd_of(pegawai["unit_id"])
     return pegawai
 
 

@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from . import scoring
 from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import ReportError
+from .organisation import load_tree, predikat_organisasi
 from .predikat import check_distribution, predikat_kinerja
 from .reference import load_instrument, load_kuadran, load_scale, load_vocabulary
 from .responses import load_answers
@@ -950,17 +951,9 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
 
 def _predikat_organisasi(db: Database, cycle_id: int, unit_id: str) -> tuple[str | None, str | None]:
     """Return (predikat, unit it was set on) for the unit or its nearest ancestor that has one."""
-    current: str | None = unit_id
-    seen: set[str] = set()
-    while current is not None and current not in seen:
-        seen.add(current)
-        row = db.execute("SELECT predikat FROM predikat_organisasi WHERE cycle_id = ? AND unit_id = ?",
-                         [cycle_id, current]).fetchone()
-        if row:
-            return row[0], current
-        parent = db.execute("SELECT induk_id FROM unit WHERE id = ?", [current]).fetchone()
-        current = parent[0] if parent else None
-    return None, None
+    rated = predikat_organisasi(db, cycle_id)
+    found = load_tree(db).nearest(unit_id, rated)
+    return (rated[found], found) if found else (None, None)
 
 
 def _official(pegawai: pd.DataFrame, nip: str | None) -> dict[str, str] | None:

@@ -40,6 +40,7 @@ from . import reliability
 from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
 from .cycle import Cycle, anonymity_warning, get_cycle, merge_settings
 from .errors import CycleError
+from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, pair_codes, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
@@ -869,32 +870,14 @@ def _has_responses(db: Database, cycle_id: int) -> bool:
                       [int(cycle_id)]).fetchone() is not None
 
 
-def unit_for_distribution(db: Database, cycle_id: int) -> pd.Series:
-    """Return unit_id -> the unit whose Predikat Kinerja Organisasi applies to it.
-
-    That is the nearest ancestor (itself included) with a predikat_organisasi row for the cycle, else
-    the top of its tree (an OPD without a recorded predikat, reported but not checked).
-    """
-    parent = dict(db.execute("SELECT id, induk_id FROM unit").fetchall())
-    rated = {r[0] for r in db.execute("SELECT unit_id FROM predikat_organisasi WHERE cycle_id = ?", [int(cycle_id)])}
-    out = {}
-    for unit in parent:
-        node, seen = unit, set()
-        while node not in rated and parent.get(node) and node not in seen:
-            seen.add(node)
-            node = parent[node]
-        out[unit] = node
-    return pd.Series(out, dtype=object, name="opd")
-
-
 def response_rates(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return form completion per OPD of the rater and relation: ``opd, relation, ditugaskan, terkirim,
-    draf, belum, proporsi_terkirim`` over the cycle's active assignments."""
+    """Return form completion per perangkat daerah (OPD, the root of the unit tree) of the rater and relation:
+    ``opd, relation, ditugaskan, terkirim, draf, belum, proporsi_terkirim`` over the active assignments."""
     df = pd.read_sql_query(
         "SELECT p.unit_id, a.relation, a.status, count(*) AS n FROM assignment a "
         "JOIN pegawai p ON p.nip = a.rater_nip WHERE a.cycle_id = ? AND a.aktif = 1 "
         "GROUP BY p.unit_id, a.relation, a.status", db.conn, params=[int(cycle_id)])
-    df["opd"] = df["unit_id"].map(unit_for_distribution(db, cycle_id))
+    df["opd"] = load_tree(db).opd_of(df["unit_id"])
     wide = df.pivot_table(index=["opd", "relation"], columns="status", values="n", aggfunc="sum", fill_value=0)
     wide = wide.reindex(columns=["terkirim", "draf", "belum"], fill_value=0)
     wide.insert(0, "ditugaskan", wide.sum(axis=1))
@@ -920,11 +903,10 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
         "SELECT DISTINCT ratee_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 ORDER BY ratee_nip", [c.id])]
     hasil = dict(db.execute("SELECT nip, rating FROM rating_hasil_kerja WHERE cycle_id = ?", [c.id]).fetchall())
     decided = dict(db.execute("SELECT nip, rating FROM rating_perilaku WHERE cycle_id = ?", [c.id]).fetchall())
-    unit_of = dict(db.execute("SELECT nip, unit_id FROM pegawai").fetchall())
-    opd = unit_for_distribution(db, c.id)
-    org = dict(db.execute("SELECT unit_id, predikat FROM predikat_organisasi WHERE cycle_id = ?", [c.id]).fetchall())
+    units = units_of_pegawai(db, c.id)
+    org = predikat_organisasi(db, c.id)
     report = analyse(responses, c.settings, population=population, hasil_kerja=hasil, keputusan=decided,
-                     unit={nip: opd.get(u) for nip, u in unit_of.items()}, predikat_organisasi=org,
+                     unit=dict(zip(units["nip"], units["unit_predikat"])), predikat_organisasi=org,
                      timings=load_timings(db, c.id))
     report.cycle = c
     report.data_version = version
@@ -996,12 +978,15 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
 
 
 def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored hasil_skor rows of a cycle with each pegawai's ``nama``, ``unit_id`` and ``opd`` (the
-    unit whose Predikat Kinerja Organisasi applies, see unit_for_distribution); empty if none."""
+    """Return the stored hasil_skor rows of a cycle with each pegawai's ``nama``, ``unit_id``, ``opd`` (their
+    perangkat daerah) and ``unit_predikat`` (the unit whose Predikat Kinerja Organisasi applies; see
+    kinerja_lib.organisation); empty if none."""
     out = pd.read_sql_query(
         "SELECT h.*, p.nama, p.unit_id FROM hasil_skor h JOIN pegawai p ON p.nip = h.nip "
         "WHERE h.cycle_id = ? ORDER BY h.nip", db.conn, params=[int(cycle_id)])
-    out["opd"] = out["unit_id"].map(unit_for_distribution(db, cycle_id))
+    tree = load_tree(db)
+    out["opd"] = tree.opd_of(out["unit_id"])
+    out["unit_predikat"] = tree.predikat_unit_of(out["unit_id"], predikat_organisasi(db, cycle_id))
     return out
 
 
@@ -1073,11 +1058,9 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     wide = wide.reindex(columns=order)
     wide.columns = [f"{heads[m]} {'Keseluruhan' if v == SEMUA else v}" for m, v in order]
     agree = ident.join(wide, how="inner").reset_index()
-    opd = unit_for_distribution(db, cycle_id)
-    org = dict(db.execute("SELECT unit_id, predikat FROM predikat_organisasi WHERE cycle_id = ?",
-                          [int(cycle_id)]).fetchall())
     shares, warnings = distribution_by_unit(
-        pd.DataFrame({"unit": results["unit_id"].map(opd), "predikat": results["predikat"]}), org)
+        pd.DataFrame({"unit": results["unit_predikat"], "predikat": results["predikat"]}),
+        predikat_organisasi(db, cycle_id))
     shares = shares.rename(columns={"unit": "Unit", "predikat_organisasi": "Predikat Kinerja Organisasi",
                                     "n_pegawai": "Jumlah Pegawai Berpredikat",
                                     "n_tanpa_predikat": "Jumlah Tanpa Predikat"})

@@ -104,10 +104,10 @@ def test_cli_opens_lists_and_closes_a_cycle(tmp_path):
 
 
 def test_cli_reports_a_bad_cycle_without_traceback(tmp_path):
-    """A wrong date gives one Indonesian line and exit status 1, no traceback."""
+    """A wrong date gives one Indonesian line and exit status 2, no traceback."""
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "k.db"), "cycle", "open", "--nama", "X",
                                        "--periode", "Tahunan", "--tahun", "2026", "--mulai", "2026-12-31",
                                        "--selesai", "2026-01-01"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Galat: tanggal_selesai tidak boleh sebelum tanggal_mulai" in result.output
     assert "Traceback" not in result.output

@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from .common import with_db
+from .common import Bilangan, with_db
 
 
 def _iso_date(ctx, param, value):
@@ -24,11 +24,11 @@ def register(main: click.Group) -> None:
 
     @main.command("penghargaan")
     @click.option("--cycle", "cycle", default=None, help="Siklus (id atau nama); bawaan: siklus terbuka terbaru.")
-    @click.option("--top", "k", type=click.IntRange(min=1), default=10, show_default=True,
+    @click.option("--top", "k", type=Bilangan(1, 100_000), default=10, show_default=True,
                   help="Jumlah calon dalam daftar pendek (k).")
     @click.option("--penghargaan", "penghargaan", default="asn_berprestasi", show_default=True,
                   help="Kode daftar penghargaan di data/referensi/penghargaan.yaml.")
-    @click.option("--kuota", "kuota", type=click.IntRange(min=1), default=None,
+    @click.option("--kuota", "kuota", type=Bilangan(1, 100_000), default=None,
                   help="Paling banyak sekian calon terpilih per perangkat daerah.")
     @click.option("--tanggal-acuan", callback=_iso_date, default=None,
                   help="Tanggal acuan hukuman disiplin dan masa kerja (bawaan: akhir siklus).")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .common import with_db
+from .common import Bilangan, Pilihan, with_db
 
 
 @click.command("pelatihan")
 @click.option("--cycle", "cycle", default=None, help="Id atau nama siklus (bawaan: siklus terbuka terbaru).")
 @click.option("--xlsx", "xlsx_path", required=True, type=click.Path(dir_okay=False),
               help="Berkas XLSX rencana pengembangan kompetensi yang ditulis.")
-@click.option("--ukuran-kelas", type=click.IntRange(min=1), default=None,
+@click.option("--ukuran-kelas", type=Bilangan(1, 10_000), default=None,
               help="Peserta paling banyak per kelas (bawaan: data/referensi/pengembangan.yaml).")
-@click.option("--kelompok-unit", type=click.Choice(["opd", "unit", "semua"]), default=None,
+@click.option("--kelompok-unit", type=Pilihan(["opd", "unit", "semua"]), default=None,
               help="Kohort dibentuk per perangkat daerah, per unit kerja, atau lintas unit.")
 @with_db
 def pelatihan(db, cycle, xlsx_path, ukuran_kelas, kelompok_unit) -> None:

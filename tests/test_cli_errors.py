@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -78,26 +76,7 @@ def test_an_unusable_database_path_is_refused_and_nothing_is_created(tmp_path, m
         conn.close()
 
 
-def unprivileged(command: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """Run a command as an ordinary user (root ignores file permissions), or skip when that is impossible."""
-    if os.geteuid() != 0:
-        return subprocess.run(command, capture_output=True, text=True, **kwargs)
-    if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: permissions cannot be tested")
-    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command],
-                          capture_output=True, text=True, **kwargs)
-
-
-@pytest.fixture
-def shared_dir():
-    """A folder an unprivileged user may enter (pytest's tmp_path is private to its owner)."""
-    folder = Path(tempfile.mkdtemp(prefix="kinerja-izin-"))
-    folder.chmod(0o777)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def test_a_database_in_a_read_only_folder_is_refused(shared_dir):
+def test_a_database_in_a_read_only_folder_is_refused(shared_dir, unprivileged):
     """A new database in a folder the user cannot write exits 2 with the reason, before SQLite is asked."""
     locked = shared_dir / "terkunci"
     locked.mkdir()
@@ -108,7 +87,7 @@ def test_a_database_in_a_read_only_folder_is_refused(shared_dir):
     assert "Traceback" not in result.stderr and not list(locked.iterdir())
 
 
-def test_a_read_only_database_file_is_refused(shared_dir):
+def test_a_read_only_database_file_is_refused(shared_dir, unprivileged):
     """An existing database the user may only read is refused with exit 2, unchanged."""
     path = shared_dir / "kinerja.db"
     open_db(path).close()

@@ -104,6 +104,8 @@ def test_a_read_only_database_file_is_refused(shared_dir, unprivileged):
     (["import", "roster"], ["argumen 'FILE' wajib diisi"]),
     (["cycle", "open", "--nama", "X"], ["opsi '--periode' wajib diisi"]),
     (["penghargaan", "--xlsx", "a.xlsx", "--top", "1e9"], ["'1e9' bukan bilangan bulat"]),
+    (["links", "--berlaku-hari", "99999999999"], ["--berlaku-hari", "di luar rentang"]),
+    (["links", "--nip", " "], ["--nip", "tidak boleh kosong"]),
 ])
 def test_usage_errors_are_one_indonesian_line(tmp_path, args, fragments):
     """Unknown commands and options, missing or out-of-range values: exit 2, Indonesian, no database made."""

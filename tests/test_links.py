@@ -15,7 +15,7 @@ from kinerja_lib import links
 from kinerja_lib.cli import main
 from kinerja_lib.cli.serve import RedactingFormatter, redact
 from kinerja_lib.cycle import close_cycle
-from kinerja_lib.errors import AccessDenied, LinkError
+from kinerja_lib.errors import AccessDenied, LinkError, OutputError
 
 BASE = "https://nilai.example.go.id/kinerja"
 
@@ -179,7 +179,7 @@ def test_export_csv_and_xlsx(small_org, tmp_path):
     ws = load_workbook(links.export_links(issued, tmp_path / "t.xlsx")).active
     values = [list(r) for r in ws.iter_rows(values_only=True)]
     assert values == [["nama", "NIP", "unit", "link", "jumlah dinilai"], *expected]
-    with pytest.raises(LinkError):
+    with pytest.raises(OutputError):
         links.export_links(issued, tmp_path / "t.pdf")
 
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import click
-import yaml
+import getpass
 
-from ..cycle import close_cycle, list_cycles, open_cycle
+import click
+
+from ..cycle import YEAR_MAX, YEAR_MIN, close_cycle, list_cycles, load_settings_file, open_cycle
 from ..reference import load_vocabulary
 from ..store import schema_version
-from .common import with_db
+from .common import Bilangan, Pilihan, required_text, with_db
+
+
+def _pelaku() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user entry in some containers
+        return "cli"
 
 
 @click.command("init")
@@ -25,22 +33,18 @@ def cycle_group() -> None:
 
 
 @cycle_group.command("open")
-@click.option("--nama", required=True, help="Nama siklus, unik, mis. 'Tahunan 2026'.")
-@click.option("--periode", required=True, type=click.Choice(load_vocabulary()["periode"]),
-              help="Periode penilaian.")
-@click.option("--tahun", required=True, type=int)
+@click.option("--nama", required=True, callback=required_text, help="Nama siklus, unik, mis. 'Tahunan 2026'.")
+@click.option("--periode", required=True, type=Pilihan(load_vocabulary()["periode"]), help="Periode penilaian.")
+@click.option("--tahun", required=True, type=Bilangan(YEAR_MIN, YEAR_MAX), help="Tahun penilaian.")
 @click.option("--mulai", "tanggal_mulai", required=True, help="Tanggal mulai (TTTT-BB-HH).")
 @click.option("--selesai", "tanggal_selesai", required=True, help="Tanggal selesai (TTTT-BB-HH).")
-@click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False),
+@click.option("--settings", "settings_file",
               help="Berkas YAML yang menimpa pengaturan metode bawaan (data/referensi/metode.yaml).")
 @with_db
 def cycle_open(db, nama, periode, tahun, tanggal_mulai, tanggal_selesai, settings_file) -> None:
     """Buka siklus baru dengan pengaturan metode 360."""
-    overrides = None
-    if settings_file:
-        with open(settings_file, encoding="utf-8") as fh:
-            overrides = yaml.safe_load(fh) or {}
-    c = open_cycle(db, nama, periode, tahun, tanggal_mulai, tanggal_selesai, overrides)
+    overrides = load_settings_file(settings_file) if settings_file else None
+    c = open_cycle(db, nama, periode, tahun, tanggal_mulai, tanggal_selesai, overrides, pelaku=_pelaku())
     click.echo(f"Siklus #{c.id} '{c.nama}' dibuka ({c.periode} {c.tahun}, {c.tanggal_mulai} s.d. {c.tanggal_selesai}).")
 
 
@@ -53,11 +57,11 @@ def cycle_list(db) -> None:
 
 
 @cycle_group.command("close")
-@click.argument("cycle")
+@click.argument("cycle", callback=required_text)
 @with_db
 def cycle_close(db, cycle) -> None:
-    """Tutup siklus: tautan berhenti berlaku dan formulir terkunci."""
-    c = close_cycle(db, cycle)
+    """Tutup siklus: tautan berhenti berlaku dan formulir terkunci (siklus yang sudah ditutup tetap ditutup)."""
+    c = close_cycle(db, cycle, pelaku=_pelaku())
     click.echo(f"Siklus #{c.id} '{c.nama}' ditutup.")
 
 

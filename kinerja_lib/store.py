@@ -339,6 +339,20 @@ def _m0040_response_without_rowid(db: Database) -> None:
     """)
 
 
+@migrations(name="0060_demo_marker")
+def _m0060_demo_marker(db: Database) -> None:
+    # Written by the demo generator only: `kinerja demo --ganti` replaces a database that carries this
+    # row (or an empty one) and refuses every other, so demo data never replaces an office's real data.
+    _run_script(db, """
+    CREATE TABLE demo_info (
+        id INTEGER PRIMARY KEY CHECK (id = 1),   -- at most one row
+        pegawai INTEGER NOT NULL,
+        benih INTEGER NOT NULL,
+        dibuat TEXT NOT NULL
+    );
+    """)
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

@@ -110,6 +110,8 @@ def test_a_read_only_database_file_is_refused(shared_dir, unprivileged):
     (["cycle", "open", "--nama", "X", "--periode", "Tahunan", "--tahun", "99999999999999999999",
       "--mulai", "2026-01-01", "--selesai", "2026-12-31"], ["di luar rentang yang diterima (1900 sampai 2100)"]),
     (["cycle", "close", "   "], ["tidak boleh kosong"]),
+    (["demo", "--pegawai", "10" + "0" * 30], ["--pegawai", "terlalu besar"]),
+    (["assign", "--seed", "-1"], ["--seed", "di luar rentang"]),
     (["penghargaan", "--xlsx", "a.xlsx", "--top", "1e9"], ["'1e9' bukan bilangan bulat"]),
     (["links", "--berlaku-hari", "99999999999"], ["--berlaku-hari", "di luar rentang"]),
     (["links", "--nip", " "], ["--nip", "tidak boleh kosong"]),

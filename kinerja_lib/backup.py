@@ -1,16 +1,52 @@
-"""Database files: checking that a path can hold the kit's database before it is opened."""
+"""Database files: checking a path before use, consistent backups while raters write, checked restores.
+
+A backup uses SQLite's online backup API (``sqlite3.Connection.backup``) in one step: the copy is
+read inside one read transaction, so it is the database as it stood when the step began, even
+while form kernels keep saving answers (in WAL mode a reader never blocks a writer). Copying the
+file with ``cp`` instead can catch the database between a write to the WAL and its checkpoint and
+lose answers.
+
+A restore checks the backup first (``PRAGMA integrity_check`` and the schema version: every
+applied migration must be known to this version of the kit), keeps the current database aside as
+``<name>.sebelum-pulih-<waktu>`` (itself a consistent backup), then copies the backup into the
+live database through the same API, so SQLite's locks keep other connections consistent.
+"""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import stat
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from .errors import DatabaseFileError
+from .errors import BackupError, DatabaseFileError, OutputError
+from .export import PRIVATE_FILE_MODE, StagedFile
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATION_SET = "kinerja"
+BUSY_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """What a backup wrote: the file, its size in bytes and how long it took."""
+
+    path: Path
+    bytes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a restore did: the live database, the backup it came from, where the old file was kept."""
+
+    path: Path
+    source: Path
+    kept_aside: Path | None
+    migrations_applied: list[str]
 
 
 def is_sqlite_file(path: str | os.PathLike) -> bool:
@@ -103,3 +139,177 @@ def make_private(path: str | os.PathLike) -> None:
                 os.chmod(p, stat.S_IMODE(info.st_mode) & 0o700)
         except OSError:
             continue
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    return conn
+
+
+def _integrity(conn: sqlite3.Connection) -> list[str]:
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    return [] if rows == ["ok"] else rows
+
+
+def _copy(source: Path, dest_file: Path) -> None:
+    """Copy ``source`` into the new file ``dest_file`` in one backup step, as a single-file database."""
+    src = _connect(source)
+    try:
+        dst = sqlite3.connect(dest_file)
+        try:
+            # pages=-1: the whole database in one step, inside one read transaction on the source.
+            src.backup(dst, pages=-1)
+            dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+            problems = _integrity(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if problems:
+        raise BackupError(f"salinan '{dest_file}' gagal diperiksa (integrity_check): {'; '.join(problems[:5])}")
+
+
+def backup_database(source: str | os.PathLike, target: str | os.PathLike, *, replace: bool = False) -> BackupResult:
+    """Write a consistent, checked copy of the database ``source`` to ``target`` (owner-only); return it.
+
+    Safe while other processes write. The copy is a single file (journal mode DELETE) that passes
+    ``PRAGMA integrity_check``; it is written beside ``target`` and renamed into place. Raises
+    BackupError when the source is not a database, the target exists (unless ``replace``) or is
+    the source itself, OutputError when the target's folder cannot be written.
+    """
+    started = time.perf_counter()
+    src, dst = Path(source), Path(target)
+    if not is_sqlite_file(src):
+        raise BackupError(f"basis data '{src}' tidak ada atau bukan basis data SQLite")
+    folder = dst.parent if str(dst.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"berkas cadangan '{dst}': folder '{folder}' tidak ada; buat dahulu foldernya")
+    if dst.exists() or dst.is_symlink():
+        if dst.is_dir() or not dst.is_file():
+            raise OutputError(f"berkas cadangan '{dst}' bukan berkas biasa; pilih nama berkas lain")
+        if os.path.samefile(src, dst):
+            raise BackupError(f"berkas cadangan '{dst}' adalah basis data itu sendiri; pilih nama lain")
+        if not replace:
+            raise BackupError(f"berkas cadangan '{dst}' sudah ada; gunakan --ganti untuk menimpanya")
+    staged = StagedFile(dst)
+    try:
+        staged.temp.unlink()  # sqlite writes a fresh file; the name stays reserved by us
+        _copy(src, staged.temp)
+        os.chmod(staged.temp, PRIVATE_FILE_MODE)
+        staged.place()
+    except BaseException:
+        staged.undo()
+        raise
+    staged.done()
+    return BackupResult(dst, dst.stat().st_size, time.perf_counter() - started)
+
+
+def check_backup_file(path: str | os.PathLike) -> None:
+    """Raise BackupError unless ``path`` is a sound database of this kit (integrity and schema checked)."""
+    p = Path(path)
+    try:
+        info = os.stat(p)
+    except FileNotFoundError:
+        raise BackupError(f"berkas cadangan '{p}' tidak ditemukan") from None
+    except OSError as exc:
+        raise BackupError(f"berkas cadangan '{p}' tidak dapat dibuka: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BackupError(f"berkas cadangan '{p}' bukan berkas biasa")
+    if not is_sqlite_file(p):
+        raise BackupError(f"berkas '{p}' bukan basis data SQLite, jadi bukan cadangan Kinerja 360")
+    try:
+        conn = sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True)
+        try:
+            problems = _integrity(conn)
+            problem = None if problems else schema_problem(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"berkas cadangan '{p}' rusak: {exc}") from None
+    if problems:
+        raise BackupError(f"berkas cadangan '{p}' rusak (integrity_check): {'; '.join(problems[:5])}")
+    if problem:
+        raise BackupError(f"berkas cadangan '{p}': {problem}")
+
+
+def holds_data(path: str | os.PathLike) -> bool:
+    """Return whether the database at ``path`` holds any unit, pegawai or cycle."""
+    if not Path(path).exists() or Path(path).stat().st_size == 0:
+        return False
+    conn = _connect(Path(path))
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM [{t}])").fetchone()[0]
+                   for t in ("pegawai", "cycle", "unit") if t in tables)
+    finally:
+        conn.close()
+
+
+def aside_name(path: Path, at: datetime | None = None) -> Path:
+    """Return where the current database is kept before a restore: ``<name>.sebelum-pulih-<waktu>``."""
+    stamp = (at or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.sebelum-pulih-{stamp}")
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.sebelum-pulih-{stamp}-{n}")
+        n += 1
+    return candidate
+
+
+def restore_database(source: str | os.PathLike, target: str | os.PathLike, *, replace: bool = False,
+                     pelaku: str = "cli") -> RestoreResult:
+    """Restore the database ``target`` from the backup ``source``; return what was done.
+
+    Checks the backup (integrity, schema version) and the target path first. A target holding data
+    is only overwritten with ``replace``; it is then kept aside first as a consistent copy. The
+    restored database is migrated to this version of the kit and the restore is written to its
+    audit log. Raises BackupError or DatabaseFileError, changing nothing, when a check fails.
+    """
+    from .store import audit, migrations, open_db, write_transaction
+
+    src, dst = Path(source), check_database_path(target)
+    check_backup_file(src)
+    if dst.exists() and os.path.samefile(src, dst):
+        raise BackupError(f"berkas cadangan '{src}' adalah basis data itu sendiri")
+    aside = None
+    if dst.exists() and dst.stat().st_size > 0:
+        if not is_sqlite_file(dst):
+            raise BackupError(f"'{dst}' bukan basis data SQLite; tidak akan ditimpa")
+        if holds_data(dst) and not replace:
+            raise BackupError(f"basis data '{dst}' sudah berisi data; gunakan --ganti untuk menggantinya dengan "
+                              f"isi '{src.name}' (berkas sekarang disimpan dahulu sebagai "
+                              f"'{dst.name}.sebelum-pulih-<waktu>')")
+        aside = aside_name(dst)
+        backup_database(dst, aside)
+    before = set(known_migrations())
+    backup = sqlite3.connect(f"file:{src.resolve()}?mode=ro", uri=True)
+    try:
+        applied_before = {r[0] for r in backup.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
+        live = _connect(dst)
+        try:
+            if live.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                page_src = backup.execute("PRAGMA page_size").fetchone()[0]
+                if live.execute("PRAGMA page_size").fetchone()[0] != page_src:
+                    # A WAL database cannot change its page size: leave WAL for the copy.
+                    live.execute("PRAGMA journal_mode = DELETE")
+            backup.backup(live, pages=-1)
+            live.execute("PRAGMA journal_mode = WAL")
+        finally:
+            live.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"pemulihan ke '{dst}' gagal, basis data tidak berubah: {exc}") from None
+    finally:
+        backup.close()
+    make_private(dst)
+    db = open_db(dst)
+    try:
+        pending = sorted(before - applied_before)
+        migrations.apply(db)
+        with write_transaction(db):
+            audit(db, pelaku, "pulihkan_basis_data", None, None, berkas=str(src),
+                  disimpan_di=str(aside) if aside else None, migrasi_baru=pending)
+    finally:
+        db.close()
+    return RestoreResult(dst, src, aside, pending)

@@ -1,4 +1,4 @@
-"""CLI commands for the database and cycles: ``init`` and ``cycle open/list/close``."""
+"""CLI commands for the database and cycles: ``init``, ``backup``, ``restore`` and ``cycle open/list/close``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from ..cycle import YEAR_MAX, YEAR_MIN, close_cycle, list_cycles, load_settings_file, open_cycle
 from ..reference import load_vocabulary
 from ..store import schema_version
-from .common import Bilangan, Pilihan, required_text, with_db
+from .common import Bilangan, Pilihan, database_path, required_text, with_db
 
 
 def _pelaku() -> str:
@@ -25,6 +25,46 @@ def init(db) -> None:
     """Buat atau migrasikan basis data (mode WAL, foreign key aktif)."""
     click.echo(f"Basis data siap: {db.conn.execute('PRAGMA database_list').fetchone()[2] or ':memory:'}")
     click.echo("Migrasi terpasang: " + ", ".join(schema_version(db)))
+
+
+@click.command("backup")
+@click.argument("file")
+@click.option("--ganti", "replace", is_flag=True, help="Timpa berkas cadangan yang sudah ada.")
+@click.pass_context
+def backup(ctx: click.Context, file: str, replace: bool) -> None:
+    """Buat cadangan basis data yang konsisten ke FILE, aman walau penilai sedang mengisi formulir.
+
+    Memakai API cadangan daring SQLite (bukan menyalin berkas), memeriksa salinannya dengan
+    PRAGMA integrity_check, dan hanya pemilik yang dapat membacanya. Contoh harian (cron):
+    kinerja backup cadangan/kinerja-$(date +%F).db
+    """
+    from ..backup import backup_database, check_database_path
+
+    source = check_database_path(database_path(ctx))
+    result = backup_database(source, file, replace=replace)
+    click.echo(f"Cadangan {source} ditulis ke {result.path} ({result.bytes / 1e6:.1f} MB, lolos "
+               f"integrity_check, {result.seconds:.1f} detik).")
+
+
+@click.command("restore")
+@click.argument("file")
+@click.option("--ganti", "replace", is_flag=True,
+              help="Ganti basis data yang sudah berisi data (isinya disimpan dahulu di samping berkasnya).")
+@click.pass_context
+def restore(ctx: click.Context, file: str, replace: bool) -> None:
+    """Pulihkan basis data dari berkas cadangan FILE.
+
+    Cadangan diperiksa dahulu (PRAGMA integrity_check dan versi skema). Basis data yang sekarang
+    disimpan sebagai <nama>.sebelum-pulih-<waktu> sebelum diganti. Hentikan 'kinerja serve' dahulu.
+    """
+    from ..backup import restore_database
+
+    result = restore_database(file, database_path(ctx), replace=replace, pelaku=_pelaku())
+    click.echo(f"Basis data {result.path} dipulihkan dari {result.source}.")
+    if result.kept_aside is not None:
+        click.echo(f"Isi sebelumnya disimpan di {result.kept_aside}.")
+    if result.migrations_applied:
+        click.echo("Skema diperbarui: " + ", ".join(result.migrations_applied) + ".")
 
 
 @click.group("cycle")
@@ -67,4 +107,6 @@ def cycle_close(db, cycle) -> None:
 
 def register(main: click.Group) -> None:
     main.add_command(init)
+    main.add_command(backup)
+    main.add_command(restore)
     main.add_command(cycle_group)

@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from . import scoring
 from .cycle import Cycle, get_cycle
 from .errors import ReportError
+from .export import write_private_bytes, write_private_text
 from .predikat import check_distribution, predikat_kinerja
 from .reference import load_instrument, load_kuadran, load_scale, load_vocabulary
 
@@ -732,7 +733,7 @@ async def _print_async(jobs: Iterable[tuple[str, Path]], executable: str | None,
                 while (job := await queue.get()) is not None:
                     html, path = job
                     await page.set_content(html, wait_until="load")
-                    path.write_bytes(await page.pdf(prefer_css_page_size=True, print_background=True))
+                    write_private_bytes(path, await page.pdf(prefer_css_page_size=True, print_background=True))
                     if bar is not None:
                         bar.update(1)
 
@@ -820,7 +821,7 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
     Raises ReportError for an unknown unit or pegawai, or when Chromium cannot be started.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = prepare_cycle(db, cycle, unit=unit, nip=nip, redact=redact, instansi=instansi)
     done: list[RenderedReport] = []
 
@@ -829,16 +830,16 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
             page = render_report_html(build_report_data(db, data.cycle, ratee, prepared=data))
             path = out / f"laporan-360-{ratee}.pdf"
             if html:
-                path.with_suffix(".html").write_text(page, encoding="utf-8")
+                write_private_text(path.with_suffix(".html"), page)
             person = data.pegawai.loc[ratee]
             done.append(RenderedReport(ratee, person["nama"], person["unit_nama"], person["jabatan"], path))
             yield page, path
 
     print_pdfs(jobs(), total=len(data.ratees), progress=progress, desc="Laporan 360°", pages=pages)
     index = out / "index.html"
-    index.write_text(template_env().get_template("indeks.html.j2").render(
+    write_private_text(index, template_env().get_template("indeks.html.j2").render(
         instansi=data.instansi, siklus=data.cycle, dibuat=tanggal(data.dibuat), laporan=done,
-        kaki=f"Daftar laporan 360° · {data.cycle.nama}"), encoding="utf-8")
+        kaki=f"Daftar laporan 360° · {data.cycle.nama}"))
     return [r.path for r in done] + [index]
 
 
@@ -959,7 +960,7 @@ def render_berita_acara(db: Database, cycle: int | str | Cycle | None = None, *,
     """
     c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     units = [_resolve_unit(db, unit)] if unit is not None else _units_with_predikat(db, c.id)
     jobs, paths = [], []
     for uid in units:
@@ -967,7 +968,7 @@ def render_berita_acara(db: Database, cycle: int | str | Cycle | None = None, *,
             db, c, uid, tanggal_penetapan=tanggal_penetapan, tempat=tempat, instansi=instansi))
         path = out / f"berita-acara-{_slug(uid)}.pdf"
         if html:
-            path.with_suffix(".html").write_text(page, encoding="utf-8")
+            write_private_text(path.with_suffix(".html"), page)
         jobs.append((page, path))
         paths.append(path)
     print_pdfs(jobs, total=len(jobs), progress=progress, desc="Berita acara")

@@ -361,6 +361,18 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _create_private(path: str) -> None:
+    """Create a new database file readable by its owner only, before SQLite creates it.
+
+    It holds personal data (UU 27/2022); SQLite gives the -wal and -shm files the database's mode.
+    An existing file is left as it is (SQLite reports anything wrong with it).
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        pass
+
+
 def connect(path: str | os.PathLike | None = None) -> Database:
     """Return a Database with foreign keys on and a busy timeout, without migrating.
 
@@ -369,6 +381,7 @@ def connect(path: str | os.PathLike | None = None) -> Database:
     target = str(config.db_path(path)) if path != ":memory:" else ":memory:"
     if target != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+        _create_private(target)
     conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     db = Database(conn)
     db.memory = target == ":memory:"

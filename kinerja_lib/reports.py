@@ -651,6 +651,22 @@ def chart_competency(rows_in: list[dict[str, Any]], scale) -> dict[str, Any]:
 # HTML rendering
 
 
+# Explicit embeddings, overrides and isolates (LRE..RLO, LRI..PDI): typed into a name or comment they
+# reverse or reorder the text after them. Isolation is the stylesheet's job (<bdi>, unicode-bidi).
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_bidi_controls(value: Any) -> Any:
+    """Return ``value`` with bidi override characters removed when it is plain text (Jinja's finalize).
+
+    >>> without_bidi_controls("Abc\u202edef")
+    'Abcdef'
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return value.translate(_BIDI_CONTROLS)
+    return value
+
+
 def css_string(text: Any) -> Markup:
     """Return ``text`` escaped for a CSS string literal inside a <style> element.
 
@@ -661,7 +677,7 @@ def css_string(text: Any) -> Markup:
     'a\\\\000022b'
     """
     out = []
-    for ch in str(text):
+    for ch in str(text).translate(_BIDI_CONTROLS):
         out.append(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}")
     return Markup("".join(out))
 
@@ -674,7 +690,7 @@ def template_env() -> Environment:
     global _ENV
     if _ENV is None:
         env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True)
+                          trim_blocks=True, lstrip_blocks=True, finalize=without_bidi_controls)
         env.filters.update(angka=angka, persen=persen, tanggal=tanggal, css_string=css_string)
         env.globals["css"] = Markup((TEMPLATE_DIR / "laporan.css").read_text(encoding="utf-8"))
         _ENV = env

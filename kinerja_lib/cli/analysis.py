@@ -6,6 +6,8 @@ import getpass
 
 import click
 
+from ..export import check_output_path, staged_files
+from ..store import write_transaction
 from .common import with_db
 
 
@@ -18,17 +20,27 @@ def _pelaku() -> str:
 
 @click.command("score")
 @click.option("--cycle", "cycle", default=None, help="Id atau nama siklus (bawaan: siklus terbuka terbaru).")
-@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), help="Ekspor hasil ke berkas XLSX ini.")
+@click.option("--xlsx", "xlsx", help="Ekspor hasil ke berkas XLSX ini (foldernya harus sudah ada).")
 @with_db
 def score(db, cycle, xlsx) -> None:
     """Hitung skor 360, skor disesuaikan, saran Rating Perilaku Kerja, predikat dan cek distribusi.
 
     Hasil disimpan ke tabel hasil_skor (menggantikan hasil sebelumnya untuk siklus ini) beserta
-    pengaturan metode yang dipakai.
+    pengaturan metode yang dipakai. Dengan --xlsx, hasil baru disimpan hanya bila berkasnya juga
+    berhasil ditulis; bila gagal, basis data tidak berubah.
     """
-    from ..scoring import export_results_xlsx, run_scoring
+    from ..scoring import export_results_xlsx, run_scoring, save_results
 
-    report = run_scoring(db, cycle, pelaku=_pelaku())
+    if xlsx:
+        check_output_path(xlsx, ("xlsx",), option="--xlsx")
+    report = run_scoring(db, cycle, persist=False)   # computed without holding the write lock
+    with staged_files(xlsx) as (staged,):
+        with write_transaction(db):
+            report.run_id = save_results(db, report.cycle.id, report, pelaku=_pelaku())
+            if staged is not None:
+                # Read back inside the same transaction: the workbook shows exactly what is committed.
+                export_results_xlsx(db, report.cycle.id, staged.temp)
+                staged.place()
     info = report.summary()
     click.echo(f"Siklus #{report.cycle.id} '{report.cycle.nama}': {info['dengan_skor']} dari {info['pegawai']} "
                f"pegawai mendapat skor 360 (analysis_run #{report.run_id}).")
@@ -50,8 +62,7 @@ def score(db, cycle, xlsx) -> None:
     for note in report.notes:
         click.echo(f"Catatan: {note}")
     if xlsx:
-        path = export_results_xlsx(db, report.cycle.id, xlsx)
-        click.echo(f"Hasil diekspor ke {path}")
+        click.echo(f"Hasil diekspor ke {xlsx}")
 
 
 def register(main: click.Group) -> None:

@@ -34,27 +34,38 @@ def register(main: click.Group) -> None:
                   help="Tanggal acuan hukuman disiplin dan masa kerja (bawaan: akhir siklus).")
     @click.option("--satyalancana-sejak", callback=_iso_date, default=None,
                   help="Hanya masa kerja 10/20/30 tahun yang genap sesudah tanggal ini.")
-    @click.option("--xlsx", "xlsx", required=True, type=click.Path(dir_okay=False),
-                  help="Berkas Excel keluaran (semua daftar dan pengaturan).")
-    @click.option("--pdf", "pdf", default=None, type=click.Path(dir_okay=False),
-                  help="Berkas PDF daftar pendek beserta alasan, siap cetak.")
+    @click.option("--xlsx", "xlsx", required=True,
+                  help="Berkas Excel keluaran (semua daftar dan pengaturan); foldernya harus sudah ada.")
+    @click.option("--pdf", "pdf", default=None, help="Berkas PDF daftar pendek beserta alasan, siap cetak.")
     @with_db
     def penghargaan(db, cycle, k, penghargaan, kuota, tanggal_acuan, satyalancana_sejak, xlsx, pdf):
         """Susun daftar pendek penghargaan beserta alasan, uji keadilan, daftar pembinaan, Satyalancana
         Karya Satya dan kotak talenta; ekspor ke Excel (dan PDF)."""
         from ..awards import award_report, export_pdf, export_xlsx
+        from ..export import check_output_path, staged_files
         from ..store import audit, now, write_transaction
 
+        check_output_path(xlsx, ("xlsx",), option="--xlsx")
+        if pdf:
+            check_output_path(pdf, ("pdf",), option="--pdf")
         report = award_report(db, cycle, penghargaan=penghargaan, k=k, kuota_per_unit=kuota,
                               tanggal_acuan=tanggal_acuan, satyalancana_sejak=satyalancana_sejak)
-        export_xlsx(report, xlsx)
-        if pdf:
-            export_pdf(report, pdf)
         cycle_id = report.shortlist.settings["siklus_id"]
-        with write_transaction(db):
-            db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (?, 'penghargaan', ?, ?)",
-                       [cycle_id, json.dumps(report.settings, ensure_ascii=False, default=str), now()])
-            audit(db, "cli", "ekspor_penghargaan", "cycle", cycle_id, xlsx=str(xlsx), pdf=str(pdf) if pdf else None)
+        # Both files are written beside their targets first; they are put in place, and the run
+        # recorded, together: a failure anywhere leaves neither file nor database changed.
+        with staged_files(xlsx, pdf) as (xlsx_file, pdf_file):
+            export_xlsx(report, xlsx_file.temp)
+            if pdf_file is not None:
+                export_pdf(report, pdf_file.temp)
+            with write_transaction(db):
+                db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) "
+                           "VALUES (?, 'penghargaan', ?, ?)",
+                           [cycle_id, json.dumps(report.settings, ensure_ascii=False, default=str), now()])
+                audit(db, "cli", "ekspor_penghargaan", "cycle", cycle_id, xlsx=str(xlsx),
+                      pdf=str(pdf) if pdf else None)
+                xlsx_file.place()
+                if pdf_file is not None:
+                    pdf_file.place()
         table = report.shortlist.table
         chosen = int(table["terpilih"].astype(bool).sum())
         click.echo(f"{report.settings['penghargaan']}: {chosen} calon terpilih dari "

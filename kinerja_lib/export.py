@@ -372,14 +372,11 @@ def _write_or_fail(temp: Path, target: str | os.PathLike, write: Callable[[], An
 def csv_text(sheet: Sheet) -> str:
     """Return the sheet as CSV text: Indonesian headers, neutralised text, rounded numbers.
 
-    Text fields are quoted, so a delimiter inside a value (Excel in an Indonesian locale splits on
-    ';') cannot start a new cell.
-
     >>> csv_text(Sheet("x", [("=1+1", -2.5, True)], columns=["nama", "skor", "aktif"])).splitlines()
-    ['"nama","skor","aktif"', '"\\'=1+1",-2.5,"Ya"']
+    ['nama,skor,aktif', "'=1+1,-2.5,Ya"]
     """
     buf = io.StringIO()
-    writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC)
+    writer = csv.writer(buf)
     columns = sheet.header()
     writer.writerow([neutralise(str(sheet.labels.get(c, c))) for c in columns])
     text_cols = [c in sheet.text for c in columns]

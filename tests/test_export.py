@@ -64,14 +64,14 @@ def test_xlsx_cells_are_text_or_numbers_never_formulas(tmp_path):
     assert not any(c.data_type == "f" for s in wb for row in s.iter_rows() for c in row)
 
 
-def test_csv_quotes_text_neutralises_formulas_and_keeps_numbers(tmp_path):
-    """The CSV has a BOM, Indonesian headers, quoted text with the apostrophe, unquoted numbers."""
+def test_csv_neutralises_formulas_and_keeps_numbers(tmp_path):
+    """The CSV has a BOM, Indonesian headers, text with the apostrophe, numbers as written numbers."""
     path = write_csv(tmp_path / "daftar.csv", sheet())
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0] == '"NIP","Nama","Selisih","Peluang","Layak"'
-    assert lines[2] == '"199003032015022003","Budi",1.25,"","Tidak"'
+    assert lines[0] == "NIP,Nama,Selisih,Peluang,Layak"
+    assert lines[2] == "199003032015022003,Budi,1.25,,Tidak"
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[1] == ["198501012010011001", "'" + HOSTILE[0], "-0.75", "0.125", "Ya"]
 
@@ -160,3 +160,4 @@ def test_an_output_folder_may_be_new_but_its_parent_must_exist(tmp_path):
         check_output_dir(tmp_path / "berkas")
     with pytest.raises(OutputError, match="folder induk"):
         check_output_dir(tmp_path / "a" / "b")
+

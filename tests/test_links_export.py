@@ -4,6 +4,7 @@ so a failed export never revokes the links already sent; the file is safe to ope
 from __future__ import annotations
 
 import contextlib
+import csv
 import sqlite3
 import stat
 
@@ -113,7 +114,8 @@ def test_new_links_and_their_file_arrive_together(sent, tmp_path):
     db = open_db(path)
     with pytest.raises(links.AccessDenied):
         links.resolve(db, next(iter(first.values())))
-    tokens = [line.rsplit("?t=", 1)[1].split('"')[0] for line in out.read_text(encoding="utf-8-sig").splitlines()[1:]]
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        tokens = [row["link"].rsplit("?t=", 1)[1] for row in csv.DictReader(fh)]
     assert len(tokens) == 5 and all(links.resolve(db, t) for t in tokens)
     db.close()
 

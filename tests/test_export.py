@@ -161,3 +161,18 @@ def test_an_output_folder_may_be_new_but_its_parent_must_exist(tmp_path):
     with pytest.raises(OutputError, match="folder induk"):
         check_output_dir(tmp_path / "a" / "b")
 
+
+# --- every export of the kit goes through the writer -------------------------------------------------
+
+def test_the_reminder_list_neutralises_a_formula_name(small_org, tmp_path):
+    """The admin dashboard's reminder CSV (text and file) escapes a roster name that is a formula; 0600."""
+    from kinerja_lib import form_service, links
+
+    small_org.db.execute("UPDATE pegawai SET nama = ? WHERE nip = ?", [HOSTILE[0], small_org.nip["andi"]])
+    grant = links.resolve(small_org.db, links.issue_admin_link(small_org.db, small_org.cycle.id).token)
+    text = form_service.reminder_csv(small_org.db, grant)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [r[1] for r in rows if r[0] == small_org.nip["andi"]] == ["'" + HOSTILE[0]]
+    path = form_service.export_reminders(small_org.db, grant, tmp_path / "pengingat.csv")
+    assert path.read_bytes().decode("utf-8-sig") == text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

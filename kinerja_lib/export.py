@@ -418,6 +418,122 @@ def _text_cell(text: str) -> str:
     return text
 
 
+def _converted_columns(sheet: Sheet) -> tuple[list[str], list[list[Any]]]:
+    """Return the sheet's column names and each column's values converted by :func:`cell_value`.
+
+    DataFrame columns of plain numbers are converted with numpy at once: a city's per-value sheet
+    holds hundreds of thousands of them.
+    """
+    import numpy as np
+
+    names = sheet.header()
+    data = sheet.data
+    if not hasattr(data, "itertuples"):
+        rows = [list(r) for r in data]
+        return names, [[cell_value(r[i] if i < len(r) else None, as_text=name in sheet.text) for r in rows]
+                       for i, name in enumerate(names)]
+    columns: list[list[Any]] = []
+    for i, name in enumerate(names):
+        series = data.iloc[:, i]
+        kind = series.dtype.kind
+        if name in sheet.text or kind not in "fiu":
+            columns.append([cell_value(v, as_text=name in sheet.text) for v in series.tolist()])
+            continue
+        values = series.to_numpy()
+        out = values.astype(object)
+        if kind == "f":
+            finite = np.isfinite(values)
+            whole = finite & (np.floor(np.where(finite, values, 0)) == values) & (np.abs(values) < 1e15)
+            out[whole] = values[whole].astype(np.int64).astype(object)
+            out[np.isnan(values)] = None
+            out[np.isposinf(values)] = "\u221e"
+            out[np.isneginf(values)] = "\u2212\u221e"
+        else:
+            big = np.abs(values.astype(float)) >= 1e15
+            out[big] = [str(v) for v in values[big]]
+        columns.append(out.tolist())
+    return names, columns
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
+    return "number"
+
+
+def _prototypes(ws: Any, formats: list[str | None], wraps: list[bool]) -> list[dict[str, Any]]:
+    """Return, per column, one cell per kind of value with that column's style set once."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    out = []
+    for fmt, wrapped in zip(formats, wraps):
+        cells = {k: WriteOnlyCell(ws) for k in ("text", "float", "number", "date", "datetime")}
+        if wrapped:
+            cells["text"].alignment = wrap
+        cells["float"].number_format = fmt or "0.00"
+        if fmt:
+            cells["number"].number_format = fmt
+        cells["date"].number_format = "yyyy-mm-dd"
+        cells["datetime"].number_format = "yyyy-mm-dd hh:mm"
+        out.append(cells)
+    return out
+
+
+def _fast_rows(ws: Any, prototypes: list[dict[str, Any]]) -> None:
+    """Let ``ws.append`` take plain values and write each through its column's prepared cell.
+
+    openpyxl's write-only ``append`` binds every value to a new cell, and a ready-made styled cell
+    passes through a failed conversion first; together that costs more than writing the XML. Here
+    a value is bound to its column's prepared cell just before that cell is written (rows are
+    written one at a time, so a cell is never shared by two values in flight). Should openpyxl stop
+    calling ``_values_to_row``, :func:`_write_sheet` gives rows as complete cells instead: slower,
+    equally correct.
+    """
+    from openpyxl.cell import Cell
+
+    def values_to_row(values, row_idx):
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                cell = prototypes[col_idx - 1][_kind_of(value)]
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"   # never a formula or an error code, whatever the text says
+            cell.column, cell.row = col_idx, row_idx
+            yield cell
+
+    ws._values_to_row = values_to_row
+
+
+def _cells(ws: Any, values: Sequence[Any], prototypes: list[dict[str, Any]]) -> list[Any]:
+    """Return a row as new cells styled like their column's prototypes (the portable, slower form)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row: list[Any] = []
+    for value, protos in zip(values, prototypes):
+        if value is None:
+            row.append(None)
+            continue
+        proto = protos[_kind_of(value)]
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cell.number_format, cell.alignment = proto.number_format, proto.alignment
+        row.append(cell)
+    return row
+
+
 def _write_sheet(wb: Any, sheet: Sheet, used: set[str], sample_rows: int = 500) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -425,24 +541,15 @@ def _write_sheet(wb: Any, sheet: Sheet, used: set[str], sample_rows: int = 500) 
 
     ws = wb.create_sheet(_sheet_title(sheet.title, used))
     ws.freeze_panes = "A2"
-    columns = sheet.header()
-    headers = [_text_cell(neutralise(str(sheet.labels.get(c, c)))) for c in columns]
-    text_cols = [c in sheet.text for c in columns]
-    formats = [sheet.formats.get(c) for c in columns]
-    wraps = [c in sheet.wrap for c in columns]
-    # Rows are converted before the widths are known; keep a sample to size the columns from.
-    converted: list[list[Any]] = []
-    rows = sheet.rows()
-    for raw in rows:
-        converted.append([cell_value(v, as_text=t) for v, t in zip(raw, text_cols)])
-        if len(converted) >= sample_rows:
-            break
-    for i, head in enumerate(headers):
-        lengths = [len(_shown(r[i], formats[i])) for r in converted if i < len(r)]
+    names, columns = _converted_columns(sheet)
+    headers = [_text_cell(neutralise(str(sheet.labels.get(c, c)))) for c in names]
+    formats = [sheet.formats.get(c) for c in names]
+    for i, (head, values) in enumerate(zip(headers, columns)):
+        lengths = [len(_shown(v, formats[i])) for v in values[:sample_rows]]
         longest = max([len(head) * 0.8, *lengths], default=8)
         ws.column_dimensions[get_column_letter(i + 1)].width = min(max(8.0, longest + 2), 60.0)
     font, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    head_align, wrap_align = Alignment(wrap_text=True, vertical="top"), Alignment(wrap_text=True, vertical="top")
+    head_align = Alignment(wrap_text=True, vertical="top")
     header_cells = []
     for head in headers:
         cell = WriteOnlyCell(ws, value=head)
@@ -450,33 +557,13 @@ def _write_sheet(wb: Any, sheet: Sheet, used: set[str], sample_rows: int = 500) 
         cell.font, cell.fill, cell.alignment = font, fill, head_align
         header_cells.append(cell)
     ws.append(header_cells)
-
-    def emit(values: Sequence[Any]) -> None:
-        out = []
-        for v, fmt, wrap in zip(values, formats, wraps):
-            if v is None:
-                out.append(None)
-                continue
-            cell = WriteOnlyCell(ws, value=_text_cell(v) if isinstance(v, str) else v)
-            if isinstance(v, str):
-                cell.data_type = "s"   # never a formula, whatever the text says
-                if wrap:
-                    cell.alignment = wrap_align
-            elif isinstance(v, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(v, date):
-                cell.number_format = "yyyy-mm-dd"
-            elif fmt:
-                cell.number_format = fmt
-            elif isinstance(v, float):
-                cell.number_format = "0.00"
-            out.append(cell)
-        ws.append(out)
-
-    for values in converted:
-        emit(values)
-    for raw in rows:
-        emit([cell_value(v, as_text=t) for v, t in zip(raw, text_cols)])
+    prototypes = _prototypes(ws, formats, [c in sheet.wrap for c in names])
+    fast = hasattr(type(ws), "_values_to_row")
+    if fast:
+        _fast_rows(ws, prototypes)
+    for values in zip(*columns):
+        values = [_text_cell(v) if isinstance(v, str) else v for v in values]
+        ws.append(values if fast else _cells(ws, values, prototypes))
 
 
 def _shown(value: Any, fmt: str | None) -> str:

@@ -170,6 +170,26 @@ def _copy(source: Path, dest_file: Path) -> None:
         raise BackupError(f"salinan '{dest_file}' gagal diperiksa (integrity_check): {'; '.join(problems[:5])}")
 
 
+def snapshot(source: str | os.PathLike, dest_file: str | os.PathLike) -> Path:
+    """Copy the database ``source`` to the new file ``dest_file`` as it stands now, without blocking writers.
+
+    A working copy (no integrity check): for reading and writing something derived from one
+    consistent state while raters keep saving in the live database.
+    """
+    dest = Path(dest_file)
+    src = _connect(Path(source))
+    try:
+        dst = sqlite3.connect(dest)
+        try:
+            src.backup(dst, pages=-1)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return dest
+
+
 def backup_database(source: str | os.PathLike, target: str | os.PathLike, *, replace: bool = False) -> BackupResult:
     """Write a consistent, checked copy of the database ``source`` to ``target`` (owner-only); return it.
 

@@ -4,6 +4,7 @@ appear whole or not at all, and the database change commits only together with t
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import stat
 
 import pytest
@@ -127,3 +128,40 @@ def test_pelatihan_keeps_the_previous_workbook_when_writing_fails(demo, tmp_path
     result = cli(demo, "pelatihan", "--xlsx", out)
     assert result.exit_code == 2
     assert out.read_bytes() == previous and files(tmp_path) == ["rencana.xlsx"]
+
+
+def _during_export(demo, sql):
+    """An export_results_xlsx that first runs ``sql`` from another connection which will not wait for a lock."""
+    real = scoring.export_results_xlsx
+
+    def export(db, cycle_id, path):
+        other = sqlite3.connect(demo, timeout=0)
+        try:
+            other.execute(sql)
+            other.commit()
+        finally:
+            other.close()
+        return real(db, cycle_id, path)
+    return export
+
+
+def test_raters_can_save_while_the_score_workbook_is_written(demo, tmp_path, monkeypatch):
+    """The workbook is written from a snapshot: the live database takes other writes meanwhile (no lock held)."""
+    monkeypatch.setattr(scoring, "export_results_xlsx", _during_export(
+        demo, "UPDATE assignment SET diperbarui = '2026-03-01T08:00:00+00:00' WHERE id = 1"))
+    result = cli(demo, "score", "--xlsx", tmp_path / "hasil.xlsx")
+    assert result.exit_code == 0, result.output
+    assert files(tmp_path) == ["hasil.xlsx"]
+
+
+def test_a_run_stored_meanwhile_makes_score_refuse_rather_than_mislabel(demo, tmp_path, monkeypatch):
+    """If another analysis run is stored while the workbook is written, its run number would be wrong: exit 2,
+    no results and no file."""
+    monkeypatch.setattr(scoring, "export_results_xlsx", _during_export(
+        demo, "INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (2, 'lain', '{}', 'x')"))
+    result = cli(demo, "score", "--xlsx", tmp_path / "hasil.xlsx")
+    assert result.exit_code == 2 and "analisis lain tersimpan pada saat yang sama" in result.stderr
+    assert files(tmp_path) == []
+    db = open_db(demo)
+    assert db.execute("SELECT COUNT(*) FROM hasil_skor").fetchone() == (0,)
+    db.close()

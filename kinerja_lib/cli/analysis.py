@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import tempfile
+from pathlib import Path
 
 import click
 
+from ..errors import CycleError
 from ..export import check_output_path, staged_files
-from ..store import write_transaction
+from ..store import open_db, write_transaction
 from .common import with_db
 
 
@@ -34,12 +37,17 @@ def score(db, cycle, xlsx) -> None:
     if xlsx:
         check_output_path(xlsx, ("xlsx",), option="--xlsx")
     report = run_scoring(db, cycle, persist=False)   # computed without holding the write lock
+    pelaku = _pelaku()
     with staged_files(xlsx) as (staged,):
+        exported_run = _export_from_snapshot(db, report, staged.temp, pelaku) if staged is not None else None
         with write_transaction(db):
-            report.run_id = save_results(db, report.cycle.id, report, pelaku=_pelaku())
+            report.run_id = save_results(db, report.cycle.id, report, pelaku=pelaku)
             if staged is not None:
-                # Read back inside the same transaction: the workbook shows exactly what is committed.
-                export_results_xlsx(db, report.cycle.id, staged.temp)
+                if exported_run is not None and exported_run != report.run_id:
+                    raise CycleError("analisis lain tersimpan pada saat yang sama, sehingga nomor analisis di berkas "
+                                     "tidak cocok; tidak ada yang diubah, jalankan ulang perintah ini")
+                if exported_run is None:   # an in-memory database: no snapshot, export in the transaction
+                    export_results_xlsx(db, report.cycle.id, staged.temp)
                 staged.place()
     info = report.summary()
     click.echo(f"Siklus #{report.cycle.id} '{report.cycle.nama}': {info['dengan_skor']} dari {info['pegawai']} "
@@ -63,6 +71,31 @@ def score(db, cycle, xlsx) -> None:
         click.echo(f"Catatan: {note}")
     if xlsx:
         click.echo(f"Hasil diekspor ke {xlsx}")
+
+
+def _export_from_snapshot(db, report, temp: Path, pelaku: str) -> int | None:
+    """Write the score workbook from a snapshot of the database holding the new results; return their run id.
+
+    A city's workbook takes longer to write than a rater's save may wait for the write lock (15 s),
+    so it is written from a consistent copy while the live database stays open to raters; the live
+    database then receives the same results in one short transaction. Returns None (and writes
+    nothing) for an in-memory database.
+    """
+    from ..backup import snapshot
+    from ..scoring import export_results_xlsx, save_results
+
+    live = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not live:
+        return None
+    # Beside the database: its folder is known to be writable and large enough for a copy of it.
+    with tempfile.TemporaryDirectory(prefix=".kinerja-skor-", dir=Path(live).parent) as work:
+        copy = open_db(snapshot(live, Path(work) / "salinan.db"))
+        try:
+            run_id = save_results(copy, report.cycle.id, report, pelaku=pelaku)
+            export_results_xlsx(copy, report.cycle.id, temp)
+        finally:
+            copy.close()
+    return run_id
 
 
 def register(main: click.Group) -> None:

@@ -176,3 +176,43 @@ def test_the_reminder_list_neutralises_a_formula_name(small_org, tmp_path):
     path = form_service.export_reminders(small_org.db, grant, tmp_path / "pengingat.csv")
     assert path.read_bytes().decode("utf-8-sig") == text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.fixture(scope="module")
+def hostile_demo(tmp_path_factory):
+    """A scored 60-pegawai demo in which one scored pegawai's name and jabatan are formulas."""
+    from types import SimpleNamespace
+
+    from kinerja_lib.demo import build_demo_database
+    from kinerja_lib.scoring import run_scoring
+
+    db, summary = build_demo_database(tmp_path_factory.mktemp("ekspor") / "demo.db", 60, 21)
+    nip = db.execute("SELECT ratee_nip FROM assignment WHERE cycle_id = ? AND relation = 'atasan' "
+                     "AND status = 'terkirim' ORDER BY ratee_nip LIMIT 1", [summary.cycle_id]).fetchone()[0]
+    db.execute("UPDATE pegawai SET nama = ?, jabatan = ? WHERE nip = ?", [HOSTILE[0], HOSTILE[3], nip])
+    db.conn.commit()
+    run_scoring(db, summary.cycle_id)
+    yield SimpleNamespace(db=db, cycle_id=summary.cycle_id, nip=nip)
+    db.close()
+
+
+def no_formulas(wb) -> bool:
+    return not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)
+
+
+def test_the_score_workbook_neutralises_names_and_formats_shares(hostile_demo, tmp_path):
+    """export_results_xlsx: the hostile name is escaped text, shares are percentages, no formula anywhere, 0600."""
+    from kinerja_lib.scoring import export_results_xlsx
+
+    path = export_results_xlsx(hostile_demo.db, hostile_demo.cycle_id, tmp_path / "hasil.xlsx")
+    wb = load_workbook(path)
+    ws = wb["Skor 360"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == hostile_demo.nip)
+    name = row[header.index("Nama")]
+    assert (name.value, name.data_type) == ("'" + HOSTILE[0], "s")
+    shares = wb["Distribusi Unit"]
+    share_columns = [i for i, c in enumerate(shares[1]) if c.value == "Baik"]
+    assert share_columns and shares.cell(2, share_columns[0] + 1).number_format == "0.0%"
+    assert ws.freeze_panes == "A2" and no_formulas(wb)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

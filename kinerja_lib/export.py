@@ -467,17 +467,19 @@ def _kind_of(value: Any) -> str:
     return "number"
 
 
-def _prototypes(ws: Any, formats: list[str | None], wraps: list[bool]) -> list[dict[str, Any]]:
+def _prototypes(ws: Any, formats: list[str | None], wraps: list[bool], texts: list[bool]) -> list[dict[str, Any]]:
     """Return, per column, one cell per kind of value with that column's style set once."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment
 
     wrap = Alignment(wrap_text=True, vertical="top")
     out = []
-    for fmt, wrapped in zip(formats, wraps):
+    for fmt, wrapped, text in zip(formats, wraps, texts):
         cells = {k: WriteOnlyCell(ws) for k in ("text", "float", "number", "date", "datetime")}
         if wrapped:
             cells["text"].alignment = wrap
+        if text:
+            cells["text"].number_format = "@"   # stays text when edited: an 18-digit NIP is never rounded
         cells["float"].number_format = fmt or "0.00"
         if fmt:
             cells["number"].number_format = fmt
@@ -557,7 +559,7 @@ def _write_sheet(wb: Any, sheet: Sheet, used: set[str], sample_rows: int = 500) 
         cell.font, cell.fill, cell.alignment = font, fill, head_align
         header_cells.append(cell)
     ws.append(header_cells)
-    prototypes = _prototypes(ws, formats, [c in sheet.wrap for c in names])
+    prototypes = _prototypes(ws, formats, [c in sheet.wrap for c in names], [c in sheet.text for c in names])
     fast = hasattr(type(ws), "_values_to_row")
     if fast:
         _fast_rows(ws, prototypes)

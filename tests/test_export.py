@@ -216,3 +216,20 @@ def test_the_score_workbook_neutralises_names_and_formats_shares(hostile_demo, t
     assert share_columns and shares.cell(2, share_columns[0] + 1).number_format == "0.0%"
     assert ws.freeze_panes == "A2" and no_formulas(wb)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_training_workbook_neutralises_names_and_keeps_its_layout(hostile_demo, tmp_path):
+    """export_training_xlsx: the hostile name and jabatan are escaped text, NIP is '@' text, booleans Ya/Tidak."""
+    from kinerja_lib.competency import analyse_competency, export_training_xlsx
+
+    report = analyse_competency(hostile_demo.db, hostile_demo.cycle_id)
+    wb = load_workbook(export_training_xlsx(report, tmp_path / "rencana.xlsx"))
+    ws = wb["Ringkasan Pegawai"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == hostile_demo.nip)
+    assert row[header.index("Nama")].value == "'" + HOSTILE[0]
+    assert row[header.index("Jabatan")].value == "'" + HOSTILE[3]
+    assert (row[0].data_type, row[0].number_format) == ("s", "@")
+    flag = header.index("Memenuhi JP Minimal")
+    assert {r[flag].value for r in ws.iter_rows(min_row=2)} <= {"Ya", "Tidak"}
+    assert ws.freeze_panes == "A2" and no_formulas(wb)

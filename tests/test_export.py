@@ -233,3 +233,22 @@ def test_the_training_workbook_neutralises_names_and_keeps_its_layout(hostile_de
     flag = header.index("Memenuhi JP Minimal")
     assert {r[flag].value for r in ws.iter_rows(min_row=2)} <= {"Ya", "Tidak"}
     assert ws.freeze_panes == "A2" and no_formulas(wb)
+
+
+def test_the_award_workbook_neutralises_names_and_says_ya_or_tidak(hostile_demo, tmp_path):
+    """awards.export_xlsx: the hostile name is escaped text, booleans read Ya/Tidak, probabilities are percentages."""
+    from kinerja_lib.awards import award_report, export_xlsx
+
+    report = award_report(hostile_demo.db, hostile_demo.cycle_id, k=5)
+    wb = load_workbook(export_xlsx(report, tmp_path / "penghargaan.xlsx"))
+    ws = wb["Kelayakan"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == hostile_demo.nip)
+    assert (row[header.index("nama")].value, row[header.index("nama")].data_type) == ("'" + HOSTILE[0], "s")
+    assert {r[header.index("layak")].value for r in ws.iter_rows(min_row=2)} <= {"Ya", "Tidak"}
+    short = wb["Daftar pendek"]
+    head = [c.value for c in short[1]]
+    chance = short.cell(2, head.index("Peluang masuk k teratas") + 1)
+    assert chance.number_format == "0%" and isinstance(chance.value, float)
+    assert short.cell(2, head.index("Masuk daftar pendek") + 1).value in ("Ya", "Tidak")
+    assert no_formulas(wb) and stat.S_IMODE((tmp_path / "penghargaan.xlsx").stat().st_mode) == 0o600

@@ -15,6 +15,7 @@ live database through the same API, so SQLite's locks keep other connections con
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 import time
@@ -277,51 +278,132 @@ def aside_name(path: Path, at: datetime | None = None) -> Path:
     return candidate
 
 
-def restore_database(source: str | os.PathLike, target: str | os.PathLike, *, replace: bool = False,
-                     pelaku: str = "cli") -> RestoreResult:
-    """Restore the database ``target`` from the backup ``source``; return what was done.
-
-    Checks the backup (integrity, schema version) and the target path first. A target holding data
-    is only overwritten with ``replace``; it is then kept aside first as a consistent copy. The
-    restored database is migrated to this version of the kit and the restore is written to its
-    audit log. Raises BackupError or DatabaseFileError, changing nothing, when a check fails.
-    """
-    from .store import audit, migrations, open_db, write_transaction
-
-    src, dst = Path(source), check_database_path(target)
-    check_backup_file(src)
-    if dst.exists() and os.path.samefile(src, dst):
-        raise BackupError(f"berkas cadangan '{src}' adalah basis data itu sendiri")
-    aside = None
-    if dst.exists() and dst.stat().st_size > 0:
-        if not is_sqlite_file(dst):
-            raise BackupError(f"'{dst}' bukan basis data SQLite; tidak akan ditimpa")
-        if holds_data(dst) and not replace:
-            raise BackupError(f"basis data '{dst}' sudah berisi data; gunakan --ganti untuk menggantinya dengan "
-                              f"isi '{src.name}' (berkas sekarang disimpan dahulu sebagai "
-                              f"'{dst.name}.sebelum-pulih-<waktu>')")
-        aside = aside_name(dst)
-        backup_database(dst, aside)
-    before = set(known_migrations())
-    backup = sqlite3.connect(f"file:{src.resolve()}?mode=ro", uri=True)
+def _healthy(path: Path) -> bool:
+    """Return whether ``path`` is an SQLite database that opens and passes ``PRAGMA integrity_check``."""
+    if not is_sqlite_file(path):
+        return False
     try:
-        applied_before = {r[0] for r in backup.execute(
-            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
-        live = _connect(dst)
+        conn = _connect(path)
+        try:
+            return not _integrity(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+
+
+def _keep_aside(path: Path, healthy: bool) -> Path:
+    """Copy the current database to ``<name>.sebelum-pulih-<waktu>``: consistently when it is sound, byte for
+    byte (with its -wal) when it is damaged, so even a broken file can still be examined later."""
+    aside = aside_name(path)
+    staged = StagedFile(aside)
+    try:
+        if healthy:
+            staged.temp.unlink()
+            snapshot(path, staged.temp)
+        else:
+            shutil.copyfile(path, staged.temp)
+            if Path(f"{path}-wal").exists():
+                shutil.copyfile(f"{path}-wal", f"{aside}-wal")
+                os.chmod(f"{aside}-wal", PRIVATE_FILE_MODE)
+        os.chmod(staged.temp, PRIVATE_FILE_MODE)
+        staged.place()
+    except BaseException:
+        staged.undo()
+        raise
+    staged.done()
+    return aside
+
+
+def _replace_file(source: Path, target: Path) -> None:
+    """Put a copy of ``source`` at ``target`` by renaming a finished file over it (for a missing or
+    damaged target, which SQLite cannot write into)."""
+    staged = StagedFile(target)
+    try:
+        staged.temp.unlink()
+        snapshot(source, staged.temp)
+        conn = sqlite3.connect(staged.temp)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        os.chmod(staged.temp, PRIVATE_FILE_MODE)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        staged.place()
+    except BaseException:
+        staged.undo()
+        raise
+    staged.done()
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    """Copy ``source`` into the live database ``target`` through SQLite, so its locks and WAL stay coherent."""
+    backup = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True)
+    try:
+        live = _connect(target)
         try:
             if live.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-                page_src = backup.execute("PRAGMA page_size").fetchone()[0]
-                if live.execute("PRAGMA page_size").fetchone()[0] != page_src:
+                if live.execute("PRAGMA page_size").fetchone()[0] != backup.execute("PRAGMA page_size").fetchone()[0]:
                     # A WAL database cannot change its page size: leave WAL for the copy.
                     live.execute("PRAGMA journal_mode = DELETE")
             backup.backup(live, pages=-1)
             live.execute("PRAGMA journal_mode = WAL")
         finally:
             live.close()
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"pemulihan ke '{dst}' gagal, basis data tidak berubah: {exc}") from None
     finally:
         backup.close()
+
+
+def restore_database(source: str | os.PathLike, target: str | os.PathLike, *, replace: bool = False,
+                     pelaku: str = "cli") -> RestoreResult:
+    """Restore the database ``target`` from the backup ``source``; return what was done.
+
+    Checks the backup (integrity, schema version) and the target path first. A target holding data
+    (or one that is damaged or not a database, whose content cannot be known) is only overwritten
+    with ``replace``, and is kept aside first as ``<name>.sebelum-pulih-<waktu>``. A sound target is
+    overwritten through SQLite's backup API, a missing or damaged one by renaming a finished copy
+    over it. The restored database is migrated to this version of the kit and the restore is written
+    to its audit log. Raises BackupError or DatabaseFileError, changing nothing, when a check fails.
+    """
+    from .store import audit, migrations, open_db, write_transaction
+
+    src, dst = Path(source), Path(target)
+    folder = dst.parent if str(dst.parent) else Path(".")
+    if not folder.is_dir():
+        raise DatabaseFileError(f"basis data '{dst}': folder '{folder}' tidak ada; buat dahulu foldernya")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabaseFileError(f"basis data '{dst}': folder '{folder}' tidak dapat ditulisi")
+    if dst.exists() and not dst.is_file():
+        raise DatabaseFileError(f"basis data '{dst}' bukan berkas biasa")
+    check_backup_file(src)
+    if dst.exists() and os.path.samefile(src, dst):
+        raise BackupError(f"berkas cadangan '{src}' adalah basis data itu sendiri")
+    present = dst.exists() and dst.stat().st_size > 0
+    healthy = present and _healthy(dst)
+    if present and not replace:
+        if not healthy:
+            raise BackupError(f"'{dst}' rusak atau bukan basis data SQLite; gunakan --ganti untuk menggantinya "
+                              f"(berkas sekarang disimpan dahulu sebagai '{dst.name}.sebelum-pulih-<waktu>')")
+        if holds_data(dst):
+            raise BackupError(f"basis data '{dst}' sudah berisi data; gunakan --ganti untuk menggantinya dengan "
+                              f"isi '{src.name}' (berkas sekarang disimpan dahulu sebagai "
+                              f"'{dst.name}.sebelum-pulih-<waktu>')")
+    aside = _keep_aside(dst, healthy) if present else None
+    before = set(known_migrations())
+    try:
+        backup = sqlite3.connect(f"file:{src.resolve()}?mode=ro", uri=True)
+        try:
+            applied_before = {r[0] for r in backup.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
+        finally:
+            backup.close()
+        if healthy or (dst.exists() and not present):
+            _copy_into(src, dst)
+        else:
+            _replace_file(src, dst)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"pemulihan ke '{dst}' gagal, basis data tidak berubah: {exc}") from None
     make_private(dst)
     db = open_db(dst)
     try:

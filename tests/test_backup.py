@@ -231,3 +231,21 @@ def test_an_older_backup_is_migrated_after_restore(backed_up, tmp_path):
     assert rows(target, "SELECT COUNT(*) FROM demo_info") == [(0,)]
     with pytest.raises(BackupError, match="sudah berisi data"):
         restore_database(backup, target)
+
+
+def test_a_damaged_database_is_restored_over_and_kept_aside_as_it_was(backed_up):
+    """Restoring is what a damaged database needs: --ganti keeps the broken file byte for byte and restores."""
+    live, backup, names = backed_up
+    broken = bytearray(live.read_bytes())
+    broken[:16] = b"rusak, bukan SQL"
+    live.write_bytes(bytes(broken))
+    for suffix in ("-wal", "-shm"):
+        Path(f"{live}{suffix}").unlink(missing_ok=True)
+    refused = cli(live, "restore", backup)
+    assert refused.exit_code == 2 and "rusak atau bukan basis data SQLite; gunakan --ganti" in refused.stderr
+    result = cli(live, "restore", backup, "--ganti")
+    assert result.exit_code == 0, result.output
+    (aside,) = live.parent.glob("org.db.sebelum-pulih-*")
+    assert aside.read_bytes() == bytes(broken)
+    assert rows(live, "SELECT nama FROM pegawai ORDER BY nip") == names
+    assert integrity(live) == "ok" and rows(live, "PRAGMA journal_mode") == [("wal",)]

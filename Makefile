@@ -7,6 +7,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 KINERJA_DB ?= data/kinerja.db
+# The demo has its own file: `kinerja demo --ganti` rebuilds only databases the demo built, and the
+# admin's data/kinerja.db is never its target.
+DEMO_DB ?= data/demo.db
 DEMO_PEGAWAI ?= 300
 DEMO_SEED ?= 2026
 HOST ?= 127.0.0.1
@@ -28,14 +31,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the kit with its test tools
 
-demo-data: $(STAMP) ## Build the demo database (KINERJA_DB, DEMO_PEGAWAI, DEMO_SEED) and print rater links for BASE_URL
-	$(BIN)/kinerja --db "$(KINERJA_DB)" demo --pegawai $(DEMO_PEGAWAI) --seed $(DEMO_SEED) --jawaban --ganti \
+demo-data: $(STAMP) ## Build the demo database DEMO_DB (DEMO_PEGAWAI, DEMO_SEED) and print rater links for BASE_URL
+	$(BIN)/kinerja --db "$(DEMO_DB)" demo --pegawai $(DEMO_PEGAWAI) --seed $(DEMO_SEED) --jawaban --ganti \
 		--base-url "$(BASE_URL)"
 
-demo: demo-data ## Build the demo database, then serve the rater forms with Voilà on HOST:PORT
-	$(BIN)/kinerja --db "$(KINERJA_DB)" serve --host $(HOST) --port $(PORT)
+demo: demo-data ## Build the demo database DEMO_DB, then serve its rater forms with Voilà on HOST:PORT
+	$(BIN)/kinerja --db "$(DEMO_DB)" serve --host $(HOST) --port $(PORT)
 
-serve: $(STAMP) ## Serve the forms for the existing database
+serve: $(STAMP) ## Serve the forms for the admin's database KINERJA_DB
 	$(BIN)/kinerja --db "$(KINERJA_DB)" serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) ## Run the whole test suite (unit, notebooks, browser end-to-end)
@@ -47,11 +50,11 @@ test-fast: $(STAMP) ## Run the suite without the browser and slow tests
 bench: $(STAMP) ## Run the benchmarks and write benchmarks/results.json
 	$(BIN)/python -m benchmarks.run --out benchmarks/results.json
 
-lab: $(STAMP) ## Open JupyterLab on notebooks/ pointed at the demo database
-	@test -f "$(KINERJA_DB)" || $(MAKE) demo-data
-	KINERJA_DB="$(abspath $(KINERJA_DB))" $(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) \
+lab: $(STAMP) ## Open JupyterLab on notebooks/ pointed at the demo database DEMO_DB
+	@test -f "$(DEMO_DB)" || $(MAKE) demo-data
+	KINERJA_DB="$(abspath $(DEMO_DB))" $(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
-clean: ## Remove the virtual environment and generated data
+clean: ## Remove the virtual environment and the demo database (never the admin's data/kinerja.db)
 	rm -rf $(VENV) build *.egg-info
-	rm -f data/kinerja.db data/kinerja.db-wal data/kinerja.db-shm
+	rm -f data/demo.db data/demo.db-wal data/demo.db-shm data/demo.db-tautan.csv

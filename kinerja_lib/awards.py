@@ -1276,7 +1276,7 @@ def nine_box(riwayat: pd.DataFrame, potensi: pd.DataFrame | None, *, pegawai: pd
     code = {a: i + 1 for i, a in enumerate(KINERJA_AXIS)}
     hist = riwayat[riwayat["predikat"].notna()].sort_values(["nip", "tanggal_selesai"], ascending=[True, False])
     hist = hist.groupby("nip", sort=False).head(rules.jumlah_periode_kinerja).copy()
-    hist["kode"] = hist["predikat"].map(rules.kinerja_dari_predikat).map(code)
+    hist["kode"] = hist["predikat"].map(rules.kinerja_dari_predikat).map(code).astype(float)
     hist["dasar"] = hist["predikat"] + " (" + hist["nama_siklus"].astype(str) + ")"
     per = hist.groupby("nip", sort=False).agg(kode=("kode", "mean"), dasar_kinerja=("dasar", "; ".join))
     per["kinerja"] = np.ceil(per["kode"] - 0.5).astype(int).map({v: k for k, v in code.items()})
@@ -1565,7 +1565,7 @@ def _settings_frame(report: AwardReport) -> pd.DataFrame:
 
 def export_xlsx(report: AwardReport, path: str | Path) -> Path:
     """Write the shortlist (with reasons), eligibility, fairness, follow-up, Satyalancana, 9-box and settings."""
-    from openpyxl.styles import Alignment
+    from .export import Sheet, write_xlsx
 
     path = Path(path)
     short = report.shortlist.table[[c for c in SHORTLIST_COLUMNS if c in report.shortlist.table]]
@@ -1580,20 +1580,10 @@ def export_xlsx(report: AwardReport, path: str | Path) -> Path:
     sheets = {"Daftar pendek": short, "Kelayakan": elig, "Menunggu penetapan": report.menunggu,
               "Keadilan": report.fairness, "Tindak lanjut": report.follow_up, "Satyalancana": report.satyalancana,
               "Kotak talenta": report.nine_box, "Pengaturan": _settings_frame(report)}
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            ws = writer.sheets[name]
-            ws.freeze_panes = "A2"
-            if name == "Daftar pendek" and "Alasan" in frame:   # small sheet: wrap the reasons for printing
-                column = ws.cell(row=1, column=frame.columns.get_loc("Alasan") + 1).column_letter
-                for cell in ws[column][1:]:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-            for i, col in enumerate(frame.columns, start=1):
-                longest = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
-                width = min(80, longest + 2)
-                ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
-    return path
+    # The kit's export writer: frozen headers, widths, NIP as text, names escaped, 0600, all-or-nothing.
+    formats = {"Peluang masuk k teratas": "0%", "laju": "0.0%", "rasio": "0.00", "p_fisher": "0.000"}
+    return write_xlsx(path, [Sheet(name, frame, formats=formats, text=["NIP", "nip"], wrap=["Alasan"])
+                             for name, frame in sheets.items()])
 
 
 def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None) -> Path:

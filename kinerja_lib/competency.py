@@ -873,52 +873,11 @@ _FORMATS = {"jpm": "0.0", "rerata_jpm": "0.0", "level_dinilai": "0.00", "se": "0
             "rerata_dinilai": "0.00", "mwds": "0.000", "level_diri": "0.00"}
 
 
-def _write_sheet(wb, title: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
-    """Write one sheet in write-only mode: bold wrapped header, frozen first row, widths from the content."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+def _sheet(title: str, frame: pd.DataFrame, labels: dict[str, str] | None = None):
+    """Return one planner's sheet for the export writer: Indonesian headers, number formats, NIP as text."""
+    from .export import Sheet
 
-    labels = {**COLUMN_LABELS, **(labels or {})}
-    ws = wb.create_sheet(title)
-    ws.freeze_panes = "A2"
-    headers = [labels.get(c, c) for c in frame.columns]
-    sample = frame.head(500)
-    for i, (col, head) in enumerate(zip(frame.columns, headers), start=1):
-        values = sample[col].map(lambda v: f"{v:.2f}" if isinstance(v, float) else str(v)) if len(sample) else []
-        longest = max([len(head) * 0.8, *[len(v) for v in values]], default=8)
-        ws.column_dimensions[get_column_letter(i)].width = min(max(8.0, longest + 2), 60.0)
-    font, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    align = Alignment(wrap_text=True, vertical="top")
-    row = []
-    for head in headers:
-        cell = WriteOnlyCell(ws, value=head)
-        cell.font, cell.fill, cell.alignment = font, fill, align
-        row.append(cell)
-    ws.append(row)
-    formats = [_FORMATS.get(c) for c in frame.columns]
-    text = [c == "nip" for c in frame.columns]
-    for values in frame.itertuples(index=False, name=None):
-        out = []
-        for v, fmt, is_text in zip(values, formats, text):
-            if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-                out.append(None)
-                continue
-            if isinstance(v, (np.integer,)):
-                v = int(v)
-            elif isinstance(v, (np.floating,)):
-                v = float(v)
-            elif isinstance(v, np.bool_):
-                v = "Ya" if v else "Tidak"
-            elif isinstance(v, bool):
-                v = "Ya" if v else "Tidak"
-            if fmt or is_text:
-                cell = WriteOnlyCell(ws, value=str(v) if is_text else v)
-                cell.number_format = "@" if is_text else fmt
-                out.append(cell)
-            else:
-                out.append(v)
-        ws.append(out)
+    return Sheet(title, frame, labels={**COLUMN_LABELS, **(labels or {})}, formats=_FORMATS, text=["nip"])
 
 
 def _settings_rows(report: CompetencyReport) -> pd.DataFrame:
@@ -977,7 +936,7 @@ def export_training_xlsx(report: CompetencyReport, path: str | Path) -> Path:
     Sheets: Rencana per Pegawai (the needs list), Ringkasan Pegawai, Kohort, Peserta Kohort, Ringkasan Unit,
     Prioritas Kompetensi, Tanpa Standar, Pengaturan. Headers are Indonesian, the header row is frozen.
     """
-    from openpyxl import Workbook
+    from .export import write_xlsx
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -998,17 +957,11 @@ def export_training_xlsx(report: CompetencyReport, path: str | Path) -> Path:
     members = members.assign(bentuk=members["bentuk"].map(forms))[
         ["kohort", "kompetensi", "nama_kompetensi", "level_standar", "nip", "nama", "opd", "unit_id", "jabatan",
          "kesenjangan", "bentuk"]]
-    wb = Workbook(write_only=True)
-    _write_sheet(wb, "Rencana per Pegawai", plan)
-    _write_sheet(wb, "Ringkasan Pegawai", summary)
-    _write_sheet(wb, "Kohort", cohorts)
-    _write_sheet(wb, "Peserta Kohort", members)
-    _write_sheet(wb, "Ringkasan Unit", report.units)
-    _write_sheet(wb, "Prioritas Kompetensi", report.borich)
-    _write_sheet(wb, "Tanpa Standar", report.no_standard)
-    _write_sheet(wb, "Pengaturan", _settings_rows(report), {"pengaturan": "Pengaturan", "nilai": "Nilai"})
-    wb.save(path)
-    return path
+    return write_xlsx(path, [
+        _sheet("Rencana per Pegawai", plan), _sheet("Ringkasan Pegawai", summary), _sheet("Kohort", cohorts),
+        _sheet("Peserta Kohort", members), _sheet("Ringkasan Unit", report.units),
+        _sheet("Prioritas Kompetensi", report.borich), _sheet("Tanpa Standar", report.no_standard),
+        _sheet("Pengaturan", _settings_rows(report), {"pengaturan": "Pengaturan", "nilai": "Nilai"})])
 
 
 # ---------------------------------------------------------------------------------------------- plots

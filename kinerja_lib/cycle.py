@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlite_utils import Database
 
 from .errors import CycleError
@@ -33,6 +38,10 @@ class Cycle:
         return self.status == "terbuka"
 
 
+#: Longest cycle name accepted (it is printed on every report and export).
+NAME_MAX = 200
+YEAR_MIN, YEAR_MAX = 1900, 2100
+
 #: Settings keyed by rater group, narrowed with ``kelompok``.
 PER_GROUP_SETTINGS = ("minimal_penilai", "bobot", "kompetensi_per_relasi")
 
@@ -46,6 +55,8 @@ def merge_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     4
     """
     overrides = overrides or {}
+    if not isinstance(overrides, dict):
+        raise CycleError("pengaturan harus berupa pasangan 'kunci: nilai'")
     settings = load_method_defaults()
     if "kelompok" in overrides and isinstance(overrides["kelompok"], list):
         # Narrowing the groups drops the defaults that belong to the removed groups; a value the
@@ -56,12 +67,55 @@ def merge_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for key, value in overrides.items():
         if key not in settings:
             raise CycleError(f"Pengaturan '{key}' tidak dikenal")
+        _check_shape(str(key), settings[key], value)
         if isinstance(settings[key], dict) and isinstance(value, dict):
             settings[key] = {**settings[key], **value}
         else:
             settings[key] = value
     validate_settings(settings)
     return settings
+
+
+_KINDS = {dict: "pasangan 'kunci: nilai'", list: "daftar", str: "teks", int: "bilangan bulat", float: "bilangan"}
+
+
+def _kind(value: Any) -> type:
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, (int, float)):
+        return float if isinstance(value, float) else int
+    for kind in (dict, list, str):
+        if isinstance(value, kind):
+            return kind
+    return type(value)
+
+
+def _check_shape(key: str, default: Any, value: Any) -> None:
+    """Raise CycleError unless ``value`` has the shape of the default setting ``key`` (recursively).
+
+    A whole number is accepted where the default is a decimal; booleans are never numbers.
+    """
+    want, got = _kind(default), _kind(value)
+    if want is float and got is int:
+        got = float
+    if want is not got:
+        raise CycleError(f"{key}: harus {_KINDS.get(want, want.__name__)}, bukan {_KINDS.get(got, 'nilai ' + repr(value)[:40])}")
+    if want is float and not math.isfinite(value):
+        raise CycleError(f"{key}: harus bilangan terhingga")
+    if want is int and not -2**63 <= value < 2**63:
+        raise CycleError(f"{key}: bilangan terlalu besar")
+    if want is dict:
+        sample = next(iter(default.values()), None)
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise CycleError(f"{key}: kunci '{k}' harus teks")
+            reference = default.get(k, sample)
+            if reference is not None:
+                _check_shape(f"{key}.{k}", reference, v)
+    elif want is list:
+        sample = default[0] if default else value[0] if value and isinstance(value[0], str) else ""
+        for i, v in enumerate(value):
+            _check_shape(f"{key}[{i + 1}]", sample, v)
 
 
 def validate_settings(settings: dict[str, Any]) -> None:
@@ -85,11 +139,15 @@ def validate_settings(settings: dict[str, Any]) -> None:
     if set(weights) - set(groups):
         raise CycleError(f"bobot: kelompok tidak dikenal {sorted(set(weights) - set(groups))}")
     peers = settings["rekan_per_pegawai"]
-    if not isinstance(peers, int) or peers < 0:
-        raise CycleError("rekan_per_pegawai: harus bilangan bulat >= 0")
-    share = settings["maks_tidak_dapat_menilai"]
-    if not 0 <= float(share) <= 1:
-        raise CycleError("maks_tidak_dapat_menilai: harus proporsi 0..1")
+    if not isinstance(peers, int) or not 0 <= peers <= 100:
+        raise CycleError("rekan_per_pegawai: harus bilangan bulat 0 sampai 100")
+    if not 0 <= settings["benih_acak"] < 2**32:
+        raise CycleError("benih_acak: harus bilangan bulat 0 sampai 4294967295")
+    if not 1 <= settings["komentar_maks_karakter"] <= 100_000:
+        raise CycleError("komentar_maks_karakter: harus bilangan bulat 1 sampai 100000")
+    for key in ("maks_tidak_dapat_menilai", "titik_buta_proporsi_rentang"):
+        if not 0 <= float(settings[key]) <= 1:
+            raise CycleError(f"{key}: harus proporsi 0..1")
     known = set(load_competencies().by_code())
     for rel, codes in settings["kompetensi_per_relasi"].items():
         if set(codes) - known:
@@ -127,6 +185,86 @@ def anonymity_warning(settings: dict[str, Any]) -> str | None:
             + "); anonimitas lebih lemah dari bawaan dan jawaban seseorang mungkin dapat dikenali.")
 
 
+#: A settings file is a few dozen lines; anything larger is not one.
+SETTINGS_FILE_MAX_BYTES = 256 * 1024
+_SETTINGS_MAX_NODES = 10_000
+
+
+def load_settings_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Return the method overrides in a YAML settings file (for ``merge_settings``).
+
+    Raises CycleError naming the file (and the line of a YAML error) for a missing, special,
+    oversized, non-UTF-8 or malformed file, or one that is not a mapping of settings.
+    """
+    p = Path(path)
+    name = str(p)
+    try:
+        info = os.stat(p)
+    except FileNotFoundError:
+        raise CycleError(f"{name}: berkas pengaturan tidak ditemukan") from None
+    except OSError as exc:
+        raise CycleError(f"{name}: berkas pengaturan tidak dapat dibuka ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CycleError(f"{name}: adalah folder, bukan berkas pengaturan")
+    if not stat.S_ISREG(info.st_mode):
+        raise CycleError(f"{name}: bukan berkas biasa (perangkat atau pipa)")
+    if info.st_size > SETTINGS_FILE_MAX_BYTES:
+        raise CycleError(f"{name}: terlalu besar untuk berkas pengaturan ({info.st_size} bita; paling besar "
+                         f"{SETTINGS_FILE_MAX_BYTES})")
+    try:
+        raw = p.read_bytes()[:SETTINGS_FILE_MAX_BYTES + 1]
+        text = raw.decode("utf-8-sig")
+    except OSError as exc:
+        raise CycleError(f"{name}: berkas pengaturan tidak dapat dibaca ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CycleError(f"{name}: bukan teks UTF-8; simpan ulang sebagai UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", baris {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "susunan YAML tidak valid"
+        raise CycleError(f"{name}{where}: YAML tidak valid ({problem})") from None
+    except RecursionError:
+        raise CycleError(f"{name}: YAML terlalu dalam bersarang") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CycleError(f"{name}: isi berkas pengaturan harus berupa pasangan 'kunci: nilai' seperti "
+                         "data/referensi/metode.yaml")
+    _count_nodes(data, name)
+    return data
+
+
+def _count_nodes(data: Any, name: str) -> None:
+    # YAML aliases can make a small file describe an exponentially large tree; refuse it before
+    # anything walks or serialises it.
+    budget = [_SETTINGS_MAX_NODES]
+
+    def walk(node: Any) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise CycleError(f"{name}: terlalu banyak nilai untuk berkas pengaturan")
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(k)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(data)
+
+
+def _clean_name(nama: Any) -> str:
+    text = " ".join(str(nama if nama is not None else "").split())
+    if not text:
+        raise CycleError("nama siklus tidak boleh kosong atau hanya spasi")
+    if len(text) > NAME_MAX:
+        raise CycleError(f"nama siklus terlalu panjang ({len(text)} karakter; paling banyak {NAME_MAX})")
+    return text
+
+
 def _parse_date(value: str | date, field: str) -> str:
     if isinstance(value, date):
         return value.isoformat()
@@ -143,12 +281,15 @@ def open_cycle(db: Database, nama: str, periode: str, tahun: int, tanggal_mulai:
 
     Raises CycleError for a duplicate name, an unknown periode, bad dates or bad settings.
     """
+    nama = _clean_name(nama)
     periods = load_vocabulary()["periode"]
     if periode not in periods:
         raise CycleError(f"periode '{periode}' tidak dikenal; pilihan: {', '.join(periods)}")
     start, end = _parse_date(tanggal_mulai, "tanggal_mulai"), _parse_date(tanggal_selesai, "tanggal_selesai")
     if end < start:
         raise CycleError("tanggal_selesai tidak boleh sebelum tanggal_mulai")
+    if isinstance(tahun, bool) or not isinstance(tahun, int) or not YEAR_MIN <= tahun <= YEAR_MAX:
+        raise CycleError(f"tahun '{tahun}' harus bilangan bulat {YEAR_MIN}-{YEAR_MAX}")
     merged = merge_settings(settings)
     with write_transaction(db):
         if db.execute("SELECT 1 FROM cycle WHERE nama = ?", [nama]).fetchone():
@@ -177,12 +318,15 @@ def get_cycle(db: Database, cycle: int | str | None = None) -> Cycle:
         rows = list(db.query("SELECT * FROM cycle WHERE status = 'terbuka' ORDER BY id DESC LIMIT 1"))
         if not rows:
             raise CycleError("Belum ada siklus yang terbuka; buka dengan 'kinerja cycle open'")
-    elif isinstance(cycle, int) or str(cycle).isdigit():
-        rows = list(db.query("SELECT * FROM cycle WHERE id = ?", [int(cycle)]))
+    elif isinstance(cycle, int) or (str(cycle).isascii() and str(cycle).isdigit()):
+        text = str(cycle)
+        # An id beyond SQLite's integer range cannot exist; do not ask.
+        rows = list(db.query("SELECT * FROM cycle WHERE id = ?", [int(text)])) if len(text) <= 18 else []
     else:
         rows = list(db.query("SELECT * FROM cycle WHERE nama = ?", [str(cycle)]))
     if not rows:
-        raise CycleError(f"Siklus '{cycle}' tidak ditemukan")
+        shown = str(cycle) if len(str(cycle)) <= 60 else str(cycle)[:60] + "…"
+        raise CycleError(f"Siklus '{shown}' tidak ditemukan")
     return _row_to_cycle(rows[0])
 
 
@@ -192,9 +336,18 @@ def list_cycles(db: Database) -> list[Cycle]:
 
 
 def close_cycle(db: Database, cycle: int | str, pelaku: str = "cli") -> Cycle:
-    """Close a cycle: its links stop working and its forms can no longer change. Returns it."""
+    """Close a cycle: its links stop working and its forms can no longer change. Returns it.
+
+    Raises CycleError, changing nothing, when the cycle is already closed: its closing time is the
+    one recorded the first time.
+    """
     c = get_cycle(db, cycle)
     with write_transaction(db):
-        db.execute("UPDATE cycle SET status = 'ditutup', ditutup = ? WHERE id = ?", [now(), c.id])
+        row = db.execute("SELECT status, ditutup FROM cycle WHERE id = ?", [c.id]).fetchone()
+        if row[0] != "terbuka":
+            raise CycleError(f"Siklus '{c.nama}' sudah ditutup pada {row[1] or 'waktu yang tidak tercatat'}; "
+                             "tidak ada yang diubah")
+        db.execute("UPDATE cycle SET status = 'ditutup', ditutup = ? WHERE id = ? AND status = 'terbuka'",
+                   [now(), c.id])
         audit(db, pelaku, "tutup_siklus", "cycle", c.id)
     return get_cycle(db, c.id)

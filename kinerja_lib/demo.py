@@ -37,9 +37,9 @@ from sqlite_utils import Database
 
 from .assignments import bulk_cache, generate_assignments
 from .cycle import close_cycle, open_cycle
-from .errors import KinerjaError
+from .errors import DemoError, KinerjaError
 from .reference import load_competencies, load_golongan, load_instrument, load_method_defaults
-from .store import PREDIKAT_ORGANISASI, RATINGS, checked_bulk_load, open_db, write_transaction
+from .store import PREDIKAT_ORGANISASI, RATINGS, checked_bulk_load, now, open_db, write_transaction
 
 #: The date against which service years are counted (Satyalancana boundaries fall on it).
 REFERENCE_DATE = date(2026, 12, 31)
@@ -516,8 +516,11 @@ def generate_demo(db: Database, pegawai: int, seed: int, answers: bool = True,
     all, and (``answers``) simulated responses and comments with the planted truths in demo_truth.
     Deterministic per ``seed``. Raises KinerjaError when the database already holds pegawai.
     """
-    if db.execute("SELECT EXISTS (SELECT 1 FROM cycle)").fetchone()[0]:
-        raise KinerjaError("Basis data sudah berisi siklus; organisasi demo hanya dibuat di basis data kosong")
+    if any(db.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in ("cycle", "pegawai", "unit")):
+        raise KinerjaError("Basis data sudah berisi data; organisasi demo hanya dibuat di basis data kosong")
+    with write_transaction(db):
+        db.execute("INSERT INTO demo_info (id, pegawai, benih, dibuat) VALUES (1, ?, ?, ?)",
+                   [int(pegawai), int(seed), now()])
     with bulk_cache(db):
         return _generate_demo(db, pegawai, seed, answers, cycle_name)
 
@@ -989,32 +992,49 @@ def _write_truth(db: Database, cycle_id: int, org: Organisation, truth: _Truth, 
 # A demo database file
 # ------------------------------------------------------------------------------------------
 
-def _holds_data(path: Path) -> bool:
-    """Return whether a file is a database holding pegawai or cycles (or is not a database at all)."""
-    if not path.exists() or path.stat().st_size == 0:
-        return False
+def database_kind(path: str | os.PathLike) -> str:
+    """Return what a path holds: ``'kosong'`` (nothing yet, or no data), ``'demo'``, ``'data'`` or ``'lain'``.
+
+    ``'demo'`` is a database the demo generator built (it carries the demo_info row); ``'data'`` one
+    holding units, pegawai or cycles that the generator did not build; ``'lain'`` anything that is not
+    an SQLite database (a folder, a device, another kind of file).
+    """
     import sqlite3
 
+    from .backup import is_sqlite_file
+
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return "kosong"
+    if path.is_file() and path.stat().st_size == 0:
+        return "kosong"
+    if not is_sqlite_file(path):
+        return "lain"
     try:
         # An ordinary connection (only read through) checkpoints and removes the WAL files it finds
         # when it closes; a read-only one would leave them behind next to the user's file.
         conn = sqlite3.connect(path)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM [{t}])").fetchone()[0]
-                       for t in ("pegawai", "cycle", "unit") if t in tables)
+            if "demo_info" in tables and conn.execute("SELECT EXISTS (SELECT 1 FROM demo_info)").fetchone()[0]:
+                return "demo"
+            holds = any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM [{t}])").fetchone()[0]
+                        for t in ("pegawai", "cycle", "unit") if t in tables)
+            return "data" if holds or (tables and "_sqlite_migrations" not in tables) else "kosong"
         finally:
             conn.close()
     except sqlite3.DatabaseError:
-        return True
+        return "lain"
 
 
 def build_demo_database(path: str | os.PathLike, pegawai: int, seed: int, answers: bool = True,
                         replace: bool = False, cycle_name: str = DEFAULT_CYCLE) -> tuple[Database, DemoSummary]:
     """Create a demo database file and return (the opened database, the summary).
 
-    Refuses (KinerjaError) to touch a file that already holds data unless ``replace``, in which
-    case the file (and its WAL/SHM companions) is replaced by the new one.
+    Only an empty path or a database the demo generator built is replaced (the latter with
+    ``replace``; the file and its WAL/SHM companions are replaced by the new one). A database holding
+    any other data, or a file that is not a database, is never touched: DemoError, even with
+    ``replace``, so a demo can never overwrite an office's real data.
 
     The database is built in a sibling file ``<name>.dibangun`` without a journal (a file nobody
     else has open, discarded if anything fails: writing every page once instead of twice through
@@ -1022,9 +1042,15 @@ def build_demo_database(path: str | os.PathLike, pegawai: int, seed: int, answer
     place. An interrupted build therefore never leaves a half-built database at ``path``.
     """
     target = Path(path)
-    if _holds_data(target) and not replace:
-        raise KinerjaError(f"Basis data {target} sudah berisi data; gunakan --ganti untuk menimpanya "
-                           "dengan organisasi demo")
+    kind = database_kind(target)
+    if kind == "lain":
+        raise DemoError(f"'{target}' bukan basis data SQLite; demo tidak akan menimpanya. Pakai berkas lain, "
+                        "mis. --db data/demo.db")
+    if kind == "data":
+        raise DemoError(f"Basis data {target} berisi data yang bukan buatan demo; demo tidak pernah menimpanya, "
+                        "juga dengan --ganti. Pakai berkas lain untuk demo, mis. --db data/demo.db")
+    if kind == "demo" and not replace:
+        raise DemoError(f"Basis data demo {target} sudah ada; gunakan --ganti untuk membangunnya ulang")
     building = target.with_name(target.name + ".dibangun")
     _remove_database_files(building)
     db = open_db(building)

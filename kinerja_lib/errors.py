@@ -65,3 +65,22 @@ class LinkError(KinerjaError, ValueError):
 
 class ReportError(KinerjaError, ValueError):
     """A report cannot be made: unknown unit or pegawai, a bad date, or no PDF engine to print with."""
+
+
+class OutputError(KinerjaError, ValueError):
+    """An output file or folder cannot be written: unknown extension, missing or read-only folder, a path
+    that is not a regular file, or a write that failed (disk full). Nothing was changed."""
+
+
+class DatabaseFileError(KinerjaError, ValueError):
+    """The database path cannot be used: not an SQLite database, not a regular file, damaged, or in a
+    missing or read-only folder."""
+
+
+class BackupError(KinerjaError, ValueError):
+    """A backup or restore cannot be done: a damaged or unknown backup file, or a target that would be
+    overwritten without ``--ganti``."""
+
+
+class DemoError(KinerjaError, ValueError):
+    """The demo generator refuses a database that is not its own (real data, or not a database)."""

@@ -521,22 +521,28 @@ def rater_status(db: Database, grant: LinkGrant, only: str = "belum_selesai") ->
 REMINDER_COLUMNS = ("NIP", "nama", "unit", "jumlah dinilai", "belum diisi", "draf", "terkirim")
 
 
+def _reminder_sheet(db: Database, grant: LinkGrant):
+    from .export import Sheet
+
+    rows = [(r.nip, r.nama, r.unit, r.total, r.belum, r.draf, r.terkirim)
+            for r in rater_status(db, grant, "belum_selesai")]
+    return Sheet("Pengingat", rows, columns=list(REMINDER_COLUMNS), text=["NIP"])
+
+
 def reminder_csv(db: Database, grant: LinkGrant) -> str:
-    """Return the reminder list (raters with forms not yet submitted) as CSV text."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(REMINDER_COLUMNS)
-    for r in rater_status(db, grant, "belum_selesai"):
-        writer.writerow([r.nip, r.nama, r.unit, r.total, r.belum, r.draf, r.terkirim])
-    return buf.getvalue()
+    """Return the reminder list (raters with forms not yet submitted) as CSV text, formula text neutralised."""
+    from .export import csv_text
+
+    return csv_text(_reminder_sheet(db, grant))
 
 
 def export_reminders(db: Database, grant: LinkGrant, path: str | Path) -> Path:
-    """Write the reminder list to a CSV file (UTF-8 with BOM, for spreadsheets) and return its path."""
+    """Write the reminder list to a CSV file (UTF-8 with BOM, owner-only, all-or-nothing) and return its path."""
+    from .export import write_csv
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(reminder_csv(db, grant), encoding="utf-8-sig", newline="")
-    return path
+    return write_csv(path, _reminder_sheet(db, grant))
 
 
 def rater_forms(db: Database, grant: LinkGrant, rater_nip: str) -> list[AdminForm]:

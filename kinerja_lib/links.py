@@ -6,7 +6,6 @@ so the database alone cannot rebuild a link: a token is shown once, when it is i
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import secrets
@@ -21,6 +20,7 @@ from sqlite_utils import Database
 from . import config
 from .cycle import get_cycle
 from .errors import AccessDenied, LinkError
+from .export import Sheet, atomic_path, check_output_path, staged_files, write_csv, write_xlsx
 from .store import audit, now, write_transaction
 
 #: Notebooks served by Voilà (tree mode on ``forms/``) and the query parameter holding the token.
@@ -103,12 +103,19 @@ def _expiry(kedaluwarsa: datetime | None) -> str | None:
 
 def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
                 nips: Sequence[str] | None = None, kedaluwarsa: datetime | None = None,
-                pelaku: str = "cli") -> list[IssuedLink]:
+                pelaku: str = "cli", out: str | Path | None = None) -> list[IssuedLink]:
     """Issue one personal link per rater of the cycle (or per NIP in ``nips``) and return them.
 
     A rater is anyone with at least one active assignment in the cycle. Re-issuing revokes the
-    rater's previous link. Raises LinkError for a closed cycle or a NIP that rates nobody in it.
+    rater's previous link. With ``out`` (.csv or .xlsx) the links are exported there, and the new
+    links are committed only together with that file: the path is checked before anything is
+    issued, the file is put in place as the last step of the transaction, and it is taken back if
+    the commit fails, so the links already sent stay valid whenever the export does not succeed.
+    Raises LinkError for a closed cycle or a NIP that rates nobody in it, OutputError for an
+    unusable ``out``.
     """
+    if out is not None:
+        out = check_output_path(out, ("xlsx", "csv"), option="--out")
     cycle = get_cycle(db, cycle_id)
     if not cycle.is_open:
         raise LinkError(f"Siklus '{cycle.nama}' sudah ditutup; tautan tidak dapat diterbitkan")
@@ -133,15 +140,21 @@ def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
         rows.append((cycle.id, r["nip"], hash_token(token), stamp, expiry))
         issued.append(IssuedLink(r["nip"], r["nama"], r["unit"], form_url(token, "penilai", base_url),
                                  token, r["jumlah"]))
-    with write_transaction(db):
-        db.conn.executemany(
-            "UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'penilai' AND rater_nip = ? "
-            "AND dicabut IS NULL", [(stamp, cycle.id, row[1]) for row in rows])
-        db.conn.executemany(
-            "INSERT INTO link (cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa) "
-            "VALUES (?, 'penilai', ?, ?, ?, ?)", rows)
-        audit(db, pelaku, "terbitkan_tautan", "cycle", cycle.id, jumlah=len(rows),
-              nip=None if nips is None else [row[1] for row in rows], kedaluwarsa=expiry)
+    with staged_files(out) as (staged,):
+        if staged is not None:
+            _write_links(issued, staged.temp, out, cycle.nama, expiry)
+        with write_transaction(db):
+            db.conn.executemany(
+                "UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'penilai' AND rater_nip = ? "
+                "AND dicabut IS NULL", [(stamp, cycle.id, row[1]) for row in rows])
+            db.conn.executemany(
+                "INSERT INTO link (cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa) "
+                "VALUES (?, 'penilai', ?, ?, ?, ?)", rows)
+            audit(db, pelaku, "terbitkan_tautan", "cycle", cycle.id, jumlah=len(rows),
+                  nip=None if nips is None else [row[1] for row in rows], kedaluwarsa=expiry,
+                  berkas=None if out is None else str(out))
+            if staged is not None:
+                staged.place()  # the last step before COMMIT; undone if the commit fails
     return issued
 
 
@@ -220,33 +233,34 @@ def revoke(db: Database, cycle_id: int | str, nip: str, pelaku: str = "cli") -> 
     return cur.rowcount
 
 
-def export_links(issued: Iterable[IssuedLink], path: str | Path) -> Path:
-    """Write the issued links to CSV or XLSX (chosen by extension) for distribution; return the path.
-
-    Columns: nama, NIP, unit, link, jumlah dinilai. Raises LinkError for another extension.
-    """
-    path = Path(path)
+def links_sheet(issued: Iterable[IssuedLink]) -> Sheet:
+    """Return the links as an export table: nama, NIP (as text), unit, link, jumlah dinilai."""
     rows = [(i.nama, i.nip or "", i.unit, i.url, i.jumlah_dinilai) for i in issued]
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise LinkError(f"{path.name}: format keluaran harus .csv atau .xlsx")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        # utf-8-sig so that spreadsheet programs read the names' accents correctly
-        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(EXPORT_COLUMNS)
-            writer.writerows(rows)
-        return path
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    return Sheet("Tautan", rows, columns=list(EXPORT_COLUMNS), text=["NIP"])
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Tautan")
-    ws.append(list(EXPORT_COLUMNS))
-    for nama, nip, unit, url, jumlah in rows:
-        nip_cell = WriteOnlyCell(ws, value=nip)
-        nip_cell.number_format = "@"  # keep 18-digit NIPs as text, never as a rounded number
-        ws.append([nama, nip_cell, unit, url, jumlah])
-    wb.save(path)
-    return path
+
+def _write_links(issued: Sequence[IssuedLink], temp: Path, target: Path, cycle_name: str | None,
+                 expiry: str | None) -> None:
+    """Write the links file at ``temp`` in the format ``target``'s extension names."""
+    sheet = links_sheet(issued)
+    if target.suffix.lower() == ".csv":
+        write_csv(temp, sheet)
+        return
+    settings = {"siklus": cycle_name or "", "jumlah tautan": len(issued), "diterbitkan": now(),
+                "kedaluwarsa": expiry or "tidak ada",
+                "catatan": "Tautan hanya ditampilkan sekali; yang tersimpan hanya hash-nya. Rahasiakan berkas ini."}
+    write_xlsx(temp, [sheet], settings)
+
+
+def export_links(issued: Iterable[IssuedLink], path: str | Path) -> Path:
+    """Write already issued links to CSV or XLSX (chosen by extension) for distribution; return the path.
+
+    Columns: nama, NIP, unit, link, jumlah dinilai; text neutralised, owner-only, all-or-nothing
+    (see :mod:`kinerja_lib.export`). Prefer ``issue_links(..., out=path)``, which commits the
+    links only together with the file. Raises OutputError for another extension or an unusable path.
+    """
+    target = check_output_path(path, ("xlsx", "csv"))
+    issued = list(issued)
+    with atomic_path(target) as temp:
+        _write_links(issued, temp, target, None, None)
+    return target

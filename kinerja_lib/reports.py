@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from . import scoring
 from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import ReportError
+from .export import write_private_bytes, write_private_text
 from .organisation import load_tree, predikat_organisasi
 from .predikat import check_distribution, predikat_kinerja
 from .reference import load_instrument, load_kuadran, load_scale, load_vocabulary
@@ -657,6 +658,22 @@ def chart_competency(rows_in: list[dict[str, Any]], scale) -> dict[str, Any]:
 # HTML rendering
 
 
+# Explicit embeddings, overrides and isolates (LRE..RLO, LRI..PDI): typed into a name or comment they
+# reverse or reorder the text after them. Isolation is the stylesheet's job (<bdi>, unicode-bidi).
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_bidi_controls(value: Any) -> Any:
+    """Return ``value`` with bidi override characters removed when it is plain text (Jinja's finalize).
+
+    >>> without_bidi_controls("Abc\u202edef")
+    'Abcdef'
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return value.translate(_BIDI_CONTROLS)
+    return value
+
+
 def css_string(text: Any) -> Markup:
     """Return ``text`` escaped for a CSS string literal inside a <style> element.
 
@@ -667,7 +684,7 @@ def css_string(text: Any) -> Markup:
     'a\\\\000022b'
     """
     out = []
-    for ch in str(text):
+    for ch in str(text).translate(_BIDI_CONTROLS):
         out.append(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}")
     return Markup("".join(out))
 
@@ -680,7 +697,7 @@ def template_env() -> Environment:
     global _ENV
     if _ENV is None:
         env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True)
+                          trim_blocks=True, lstrip_blocks=True, finalize=without_bidi_controls)
         env.filters.update(angka=angka, persen=persen, tanggal=tanggal, css_string=css_string)
         env.globals["css"] = Markup((TEMPLATE_DIR / "laporan.css").read_text(encoding="utf-8"))
         _ENV = env
@@ -833,7 +850,7 @@ async def _print_async(jobs: Iterable[tuple[str, Path]], executable: str | None,
                 while (job := await queue.get()) is not None:
                     html, path = job
                     await page.set_content(html, wait_until="load")
-                    path.write_bytes(await page.pdf(prefer_css_page_size=True, print_background=True))
+                    write_private_bytes(path, await page.pdf(prefer_css_page_size=True, print_background=True))
                     if bar is not None:
                         bar.update(1)
 
@@ -921,7 +938,7 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
     Raises ReportError for an unknown unit or pegawai, or when Chromium cannot be started.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = prepare_cycle(db, cycle, unit=unit, nip=nip, redact=redact, instansi=instansi)
     done: list[RenderedReport] = []
 
@@ -932,16 +949,16 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
             page = render_report_html(published_report(db, data, ratee, bases[ratee]))
             path = out / f"laporan-360-{ratee}.pdf"
             if html:
-                path.with_suffix(".html").write_text(page, encoding="utf-8")
+                write_private_text(path.with_suffix(".html"), page)
             person = data.pegawai.loc[ratee]
             done.append(RenderedReport(ratee, person["nama"], person["unit_nama"], person["jabatan"], path))
             yield page, path
 
     print_pdfs(jobs(), total=len(data.ratees), progress=progress, desc="Laporan 360°", pages=pages)
     index = out / "index.html"
-    index.write_text(template_env().get_template("indeks.html.j2").render(
+    write_private_text(index, template_env().get_template("indeks.html.j2").render(
         instansi=data.instansi, siklus=data.cycle, dibuat=tanggal(data.dibuat), laporan=done,
-        kaki=f"Daftar laporan 360° · {data.cycle.nama}"), encoding="utf-8")
+        kaki=f"Daftar laporan 360° · {data.cycle.nama}"))
     return [r.path for r in done] + [index]
 
 
@@ -1048,7 +1065,7 @@ def render_berita_acara(db: Database, cycle: int | str | Cycle | None = None, *,
     """
     c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     units = [_resolve_unit(db, unit)] if unit is not None else _units_with_predikat(db, c.id)
     jobs, paths = [], []
     for uid in units:
@@ -1057,7 +1074,7 @@ def render_berita_acara(db: Database, cycle: int | str | Cycle | None = None, *,
         page = render_berita_acara_html(context)
         path = out / f"berita-acara-{_slug(uid)}{'-DRAF' if context['draf'] else ''}.pdf"
         if html:
-            path.with_suffix(".html").write_text(page, encoding="utf-8")
+            write_private_text(path.with_suffix(".html"), page)
         jobs.append((page, path))
         paths.append(path)
     print_pdfs(jobs, total=len(jobs), progress=progress, desc="Berita acara")

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
 from scipy.special import ndtr
 from sqlite_utils import Database
 
@@ -1073,14 +1072,12 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
         flat.insert(0, ("peringatan anonimitas", warning))
     _flatten("", json.loads(run[1]), flat)
     settings = pd.DataFrame(flat, columns=["Pengaturan", "Nilai"])
-    path = Path(path)
-    # A write-only workbook streams rows: a city's per-value sheet has a few hundred thousand of them.
-    wb = Workbook(write_only=True)
-    for sheet, frame in (("Skor 360", scores), ("Skor per Nilai", value), ("Kesepakatan Diri", agree),
-                         ("Distribusi Unit", shares), ("Peringatan Distribusi", warnings), ("Pengaturan", settings)):
-        ws = wb.create_sheet(sheet)
-        ws.append([str(c) for c in frame.columns])
-        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None):
-            ws.append(list(row))
-    wb.save(path)
-    return path
+    from .export import Sheet, write_xlsx
+
+    # Streamed by the kit's export writer (text cells, formula text escaped, 0600, all-or-nothing).
+    shares_format = {label: "0.0%" for label in load_kuadran().predikat}
+    return write_xlsx(path, [
+        Sheet("Skor 360", scores, text=["NIP"]), Sheet("Skor per Nilai", value, text=["NIP"]),
+        Sheet("Kesepakatan Diri", agree, text=["NIP"]), Sheet("Distribusi Unit", shares, formats=shares_format),
+        Sheet("Peringatan Distribusi", warnings, formats={"Proporsi Saat Ini": "0.0%"}),
+        Sheet("Pengaturan", settings, wrap=["Nilai"])])

@@ -486,12 +486,38 @@ def data_version(db: Database, cycle_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+@migrations(name="0060_demo_marker")
+def _m0060_demo_marker(db: Database) -> None:
+    # Written by the demo generator only: `kinerja demo --ganti` replaces a database that carries this
+    # row (or an empty one) and refuses every other, so demo data never replaces an office's real data.
+    _run_script(db, """
+    CREATE TABLE demo_info (
+        id INTEGER PRIMARY KEY CHECK (id = 1),   -- at most one row
+        pegawai INTEGER NOT NULL,
+        benih INTEGER NOT NULL,
+        dibuat TEXT NOT NULL
+    );
+    """)
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 
 def now() -> str:
     """Return the current UTC time as an ISO-8601 string (seconds precision)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _create_private(path: str) -> None:
+    """Create a new database file readable by its owner only, before SQLite creates it.
+
+    It holds personal data (UU 27/2022); SQLite gives the -wal and -shm files the database's mode.
+    An existing file is left as it is (SQLite reports anything wrong with it).
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        pass
 
 
 def connect(path: str | os.PathLike | None = None) -> Database:
@@ -502,6 +528,7 @@ def connect(path: str | os.PathLike | None = None) -> Database:
     target = str(config.db_path(path)) if path != ":memory:" else ":memory:"
     if target != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+        _create_private(target)
     conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     db = Database(conn)
     db.memory = target == ":memory:"

@@ -12,8 +12,12 @@ Row numbers are those the user sees in the file: the header is row 1, the first 
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import math
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,6 +29,23 @@ from .errors import ImportRejected, Problem
 
 #: Delimiters a CSV file may use. Indonesian Excel writes ';' because ',' is the decimal mark.
 DELIMITERS = (",", ";", "\t")
+
+# Bounds checked before a file is parsed, so a hostile or mistaken file is refused at once with
+# little memory. A 100,000-row roster is about 5 MB as XLSX (73 MB of sheet XML, compressed 15:1)
+# and 12 MB as CSV; Excel itself stops at 1,048,576 rows.
+#: Largest import file read, in bytes.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Most rows (header included) in one file or sheet.
+MAX_ROWS = 1_048_576
+#: Most cells read from one sheet, counting the empty cells a worksheet pads its rows with.
+MAX_CELLS = 50_000_000
+#: Most parts in an XLSX package (a workbook has a dozen or so, plus one per sheet).
+XLSX_MAX_MEMBERS = 2_000
+#: Largest total uncompressed size an XLSX package may declare.
+XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+#: Highest compression ratio of a large XLSX part; real sheets compress 5-20:1, zip bombs 1000:1.
+XLSX_MAX_RATIO = 200
+_RATIO_FROM_BYTES = 1024 * 1024
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -187,14 +208,9 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
     ([{'nip': '198501012010011001', 'nama': 'Sri Lestari'}], [2], [])
     """
     path = Path(path)
-    table = Table(source=path.name, labels={c: next(iter(a), c) for c, a in columns.items()})
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        table.problem(None, None, "berkas tidak ditemukan")
-        return table
-    except OSError as exc:
-        table.problem(None, None, f"berkas tidak dapat dibuka: {exc.strerror or exc}")
+    table = Table(source=path.name or str(path), labels={c: next(iter(a), c) for c, a in columns.items()})
+    raw = _read_bytes(path, table)
+    if raw is None:
         return table
     if not raw.strip():
         table.problem(None, None, "berkas kosong")
@@ -215,6 +231,54 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
         return table
     _build(table, grid, columns, set(required), allow_empty, padded)
     return table
+
+
+_OS_REASONS = {errno.EACCES: "tidak ada izin membacanya", errno.EPERM: "tidak ada izin membacanya",
+               errno.EISDIR: "itu adalah folder", errno.ENAMETOOLONG: "nama berkasnya terlalu panjang",
+               errno.ELOOP: "tautan simbolisnya berputar", errno.ENOTDIR: "salah satu bagian jalurnya bukan folder"}
+
+
+def _os_reason(exc: OSError) -> str:
+    return _OS_REASONS.get(exc.errno, exc.strerror or str(exc))
+
+
+def _read_bytes(path: Path, table: Table) -> bytes | None:
+    """Return the file's bytes, or None with a problem recorded for anything that is not a readable,
+    regular file of at most MAX_FILE_BYTES (folders, devices such as /dev/zero, FIFOs)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        table.problem(None, None, "berkas tidak ditemukan")
+        return None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = _os_reason(exc) if isinstance(exc, OSError) else "nama berkas tidak valid"
+        table.problem(None, None, f"berkas tidak dapat dibuka: {reason}")
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        table.problem(None, None, "ini folder, bukan berkas; sebutkan berkas CSV atau XLSX-nya")
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        # Never open it: a FIFO blocks until someone writes, /dev/zero never ends.
+        table.problem(None, None, "bukan berkas biasa (perangkat atau pipa); sebutkan berkas CSV atau XLSX")
+        return None
+    too_big = (f"berkas terlalu besar untuk diimpor (paling besar {MAX_FILE_BYTES // (1024 * 1024)} MB); "
+               "pecah menjadi beberapa berkas")
+    if info.st_size > MAX_FILE_BYTES:
+        table.problem(None, None, too_big)
+        return None
+    try:
+        with open(path, "rb") as fh:
+            # read(n) reserves n bytes up front: ask for the size the file has (it may still grow).
+            raw = fh.read(info.st_size + 1)
+            if len(raw) > info.st_size:
+                raw += fh.read(MAX_FILE_BYTES + 1 - len(raw))
+    except OSError as exc:
+        table.problem(None, None, f"berkas tidak dapat dibuka: {_os_reason(exc)}")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        table.problem(None, None, too_big)
+        return None
+    return raw
 
 
 def _decode(raw: bytes, table: Table) -> str | None:
@@ -268,12 +332,21 @@ def _read_csv(raw: bytes, table: Table, aliases: Mapping[str, str]) -> list[tupl
     if text is None:
         return None
     delim = sniff_delimiter(_first_line(text), aliases)
+    grid: list[tuple[int, list[str]]] = []
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
-        return [(n, rec) for n, rec in enumerate(reader, start=1)]
+        for n, rec in enumerate(reader, start=1):
+            if n > MAX_ROWS:
+                table.problem(None, None, f"berkas lebih dari {MAX_ROWS:,} baris".replace(",", ".")
+                              + "; pecah menjadi beberapa berkas")
+                return None
+            grid.append((n, rec))
     except csv.Error as exc:
-        table.problem(None, None, f"struktur CSV rusak (tanda kutip tidak seimbang?): {exc}")
+        row = f" (sekitar baris {len(grid) + 1})" if grid else ""
+        table.problem(None, None, f"struktur CSV rusak{row}: tanda kutip tidak seimbang atau sel terlalu panjang "
+                      f"({exc})")
         return None
+    return grid
 
 
 def _cell_text(value: Any) -> str:
@@ -295,18 +368,53 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(raw: bytes, table: Table, sheet: str | None) -> list[tuple[int, list[str]]] | None:
+def check_xlsx_package(raw: bytes) -> str | None:
+    """Return why an XLSX package must not be opened (Indonesian), or None when its bounds are sane.
+
+    Looks only at the zip directory: the number of parts, the total uncompressed size they declare
+    and each large part's compression ratio. Python's zipfile never inflates a part beyond its
+    declared size (it stops there and the CRC check fails), so these bounds hold while parsing.
+    """
     import zipfile
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as package:
+            parts = package.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+        return f"berkas .xlsx rusak atau bukan buku kerja Excel ({exc})"
+    if len(parts) > XLSX_MAX_MEMBERS:
+        return f"berkas .xlsx berisi {len(parts)} bagian (paling banyak {XLSX_MAX_MEMBERS}); bukan buku kerja biasa"
+    total = sum(p.file_size for p in parts)
+    if total > XLSX_MAX_UNCOMPRESSED:
+        return (f"isi berkas .xlsx terurai menjadi {total / 2**20:,.0f} MB (paling besar "
+                f"{XLSX_MAX_UNCOMPRESSED // 2**20} MB); pecah berkasnya atau simpan sebagai CSV").replace(",", ".")
+    for p in parts:
+        if p.file_size > _RATIO_FROM_BYTES and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
+            return (f"bagian '{p.filename}' dimampatkan {p.file_size // max(p.compress_size, 1)}:1, jauh di atas "
+                    "buku kerja biasa (bom zip?); berkas ditolak tanpa dibuka")
+    return None
+
+
+def _read_xlsx(raw: bytes, table: Table, sheet: str | None) -> list[tuple[int, list[str]]] | None:
+    refused = check_xlsx_package(raw)
+    if refused:
+        table.problem(None, None, refused)
+        return None
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        table.problem(None, None, f"berkas .xlsx rusak atau bukan buku kerja Excel: {exc}")
+    # openpyxl reports a malformed package with whatever its XML, zip or type parsing raises; the
+    # file is what is wrong, so every such error is the same problem for the user.
+    except Exception as exc:
+        table.problem(None, None, f"berkas .xlsx rusak atau bukan buku kerja Excel ({type(exc).__name__}: "
+                      f"{str(exc)[:200]})")
         return None
     try:
         names = wb.sheetnames
+        if not names:
+            table.problem(None, None, "buku kerja tidak mempunyai lembar kerja")
+            return None
         if sheet is None:
             ws = wb[names[0]]
         else:
@@ -317,10 +425,35 @@ def _read_xlsx(raw: bytes, table: Table, sheet: str | None) -> list[tuple[int, l
                 return None
             ws = wb[match[0]]
         table.source = f"{table.source} [{ws.title}]"
-        grid = [(n, [_cell_text(v) for v in values])
-                for n, values in enumerate(ws.iter_rows(values_only=True), start=1)]
+        return _sheet_grid(ws, table)
+    except Exception as exc:  # malformed sheet XML surfaces only while rows are read; see above
+        table.problem(None, None, f"berkas .xlsx rusak atau bukan buku kerja Excel ({type(exc).__name__}: "
+                      f"{str(exc)[:200]})")
+        return None
     finally:
         wb.close()
+
+
+def _sheet_grid(ws: Any, table: Table) -> list[tuple[int, list[str]]] | None:
+    """Read a worksheet's rows as text, within MAX_ROWS and MAX_CELLS; None with a problem beyond them."""
+    # The declared dimension (e.g. A1:XFD1048576) would pad every row to it: read what is there.
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    grid: list[tuple[int, list[str]]] = []
+    cells = 0
+    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells += len(values)
+        if n > MAX_ROWS or cells > MAX_CELLS:
+            table.problem(None, None, f"lembar kerja '{ws.title}' terlalu besar (lebih dari "
+                          + (f"{MAX_ROWS:,} baris" if n > MAX_ROWS else f"{MAX_CELLS:,} sel").replace(",", ".")
+                          + "); pecah berkasnya")
+            return None
+        if not any(v is not None for v in values):
+            continue  # empty rows are skipped anyway; a sheet may declare a million of them
+        row = [_cell_text(v) for v in values]
+        while row and row[-1] == "":
+            row.pop()
+        grid.append((n, row))
     return grid
 
 
@@ -507,6 +640,8 @@ def parse_int(value: str) -> int | None:
     (4, None, None)
     """
     text = value.strip()
+    if len(text) > 40:  # no count or level has 40 digits; int() of thousands of digits is refused anyway
+        return None
     if re.fullmatch(r"[+-]?\d+", text):
         return int(text)
     if re.fullmatch(r"[+-]?\d+[.,]0+", text):
@@ -521,9 +656,10 @@ def parse_float(value: str) -> float | None:
     (72.5, None)
     """
     text = value.strip()
-    if not re.fullmatch(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", text):
+    if len(text) > 40 or not re.fullmatch(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", text):
         return None
-    return float(text.replace(",", "."))
+    number = float(text.replace(",", "."))
+    return number if math.isfinite(number) else None
 
 
 @lru_cache(maxsize=4096)

@@ -242,3 +242,37 @@ def voila_server(tmp_path_factory):
         pytest.fail("kinerja serve did not stop within 60 s of SIGTERM")
     if proc.returncode != 0:
         pytest.fail(f"kinerja serve exited with {proc.returncode}:\n" + proc.stdout.read().decode(errors="replace"))
+
+
+# --- file permissions: root ignores them, so such tests run the CLI as an ordinary user -------------
+
+@pytest.fixture
+def shared_dir():
+    """A temporary folder an unprivileged user may enter and write (pytest's tmp_path is owner-only)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="kinerja-izin-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def unprivileged():
+    """Return a runner of a command as an ordinary user (nobody, via setpriv, when the suite runs as root).
+
+    Skips the test when running as root without setpriv, since root reads and writes any file.
+    """
+    import shutil
+    import subprocess
+
+    def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+        if os.geteuid() != 0:
+            return subprocess.run(command, capture_output=True, text=True, **kwargs)
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: file permissions cannot be tested")
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command],
+                              capture_output=True, text=True, **kwargs)
+
+    return run

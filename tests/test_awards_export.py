@@ -43,13 +43,13 @@ def test_workbook_has_every_list_and_the_settings(tmp_path):
                           "Satyalancana", "Kotak talenta", "Pengaturan"]
     short = book["Daftar pendek"]
     assert short[["Peringkat", "Nama", "Masuk daftar pendek"]].values.tolist() == [
-        [1, "Siti Rahayu", True], [2, "Bambang Sutrisno", True], [3, "Dewi Lestari", False], [4, "Agus Salim", False]]
+        [1, "Siti Rahayu", "Ya"], [2, "Bambang Sutrisno", "Ya"], [3, "Dewi Lestari", "Tidak"], [4, "Agus Salim", "Tidak"]]
     assert short["Alasan"].str.startswith("Memenuhi: pegawai aktif").all()
     settings = dict(book["Pengaturan"].values.tolist())
     assert (settings["tanggal_acuan"], str(settings["k"]), settings["penghargaan"]) == \
         ("2026-12-31", "2", "ASN Berprestasi (asn_berprestasi)")
     assert book["Tindak lanjut"]["nama"].tolist() == ["Rina Wulandari"]
-    assert book["Satyalancana"][["nama", "tingkat", "layak"]].values.tolist()[-1] == ["Joko Prasetyo", 20, False]
+    assert book["Satyalancana"][["nama", "tingkat", "layak"]].values.tolist()[-1] == ["Joko Prasetyo", 20, "Tidak"]
 
 
 def _pdf_text(path) -> str:
@@ -87,7 +87,7 @@ def test_cli_exports_workbook_and_pdf_from_the_demo(tmp_path):
                                        "--xlsx", str(xlsx), "--pdf", str(pdf)])
     assert result.exit_code == 0, result.output
     assert "5 calon terpilih" in result.output
-    chosen = pd.read_excel(xlsx, sheet_name="Daftar pendek").query("`Masuk daftar pendek`")
+    chosen = pd.read_excel(xlsx, sheet_name="Daftar pendek").query("`Masuk daftar pendek` == 'Ya'")
     assert len(chosen) == 5 and chosen["Perangkat daerah"].value_counts().max() <= 2
     assert all(name in _pdf_text(pdf) for name in chosen["Nama"])
     db = open_db(db_file)

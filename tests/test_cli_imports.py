@@ -124,8 +124,8 @@ def test_unassigned_rater_is_refused_by_the_command(db_path):
 
 
 def test_cycle_imports_without_an_open_cycle_fail_cleanly(db_path):
-    """With no cycle open, a per-cycle import is a clean error (exit 1), not a traceback."""
+    """With no cycle open, a per-cycle import is a clean error (exit 2), not a traceback."""
     run(db_path, "import", "roster", CONTOH / "pegawai.csv")
     result = run(db_path, "import", "hasil-kerja", CONTOH / "hasil_kerja.csv")
     assert (result.exit_code, result.stderr) == (
-        1, "Galat: Belum ada siklus yang terbuka; buka dengan 'kinerja cycle open'\n")
+        2, "Galat: Belum ada siklus yang terbuka; buka dengan 'kinerja cycle open'\n")

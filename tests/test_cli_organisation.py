@@ -66,10 +66,10 @@ def test_demo_prints_summary_working_links_and_next_steps(tmp_path):
 
 
 def test_demo_refuses_to_overwrite_without_ganti(demo_path):
-    """A second demo into a non-empty database exits 1 and leaves it as it was."""
+    """A second demo into a non-empty database exits 2 and leaves it as it was."""
     before = state(demo_path)
     result = run(demo_path, "demo", "--pegawai", "80", "--seed", "4")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--ganti" in result.output
     assert state(demo_path) == before
 
@@ -132,7 +132,7 @@ def test_assign_manual_file_good_and_bad(demo_path, tmp_path):
 
 
 def test_assign_without_an_open_cycle_fails_cleanly(tmp_path):
-    """No open cycle: a clear Indonesian message and exit 1, no traceback."""
+    """No open cycle: a clear Indonesian message and exit 2, no traceback."""
     result = run(tmp_path / "empty.db", "assign")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("Galat: Belum ada siklus yang terbuka")

@@ -142,4 +142,4 @@ def test_cli_pelatihan_reports_an_unknown_cycle(db_path, tmp_path):
 
     result = CliRunner().invoke(main, ["--db", str(db_path), "pelatihan", "--cycle", "Tidak Ada",
                                        "--xlsx", str(tmp_path / "x.xlsx")])
-    assert (result.exit_code, "Siklus 'Tidak Ada' tidak ditemukan" in result.output) == (1, True)
+    assert (result.exit_code, "Siklus 'Tidak Ada' tidak ditemukan" in result.output) == (2, True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -36,6 +37,17 @@ def test_open_cycle_stores_merged_settings_and_instrument_version(db):
         ({"kompetensi_per_relasi": {"rekan": ["K99"]}}, "K99"),
         ({"ambang_rating_perilaku": {"di_atas": 2.0, "di_bawah": 3.0}}, "ambang_rating_perilaku"),
         ({"warna": "biru"}, "warna"),
+        ({"bobot": "abc"}, "bobot: harus pasangan 'kunci: nilai', bukan teks"),
+        ({"bobot": {"atasan": "0.4"}}, "bobot.atasan: harus bilangan, bukan teks"),
+        ({"ambang_rating_perilaku": 5}, "ambang_rating_perilaku: harus pasangan"),
+        ({"ambang_rating_perilaku": {"tengah": 3.0}}, "isi di_atas, di_bawah"),
+        ({"kelompok": "diri"}, "kelompok: harus daftar"),
+        ({"kelompok": [1, 2]}, r"kelompok\[1\]: harus teks"),
+        ({"minimal_penilai": {"rekan": True}}, "minimal_penilai.rekan: harus bilangan bulat"),
+        ({"rekan_per_pegawai": 10**30}, "rekan_per_pegawai"),
+        ({"benih_acak": -1}, "benih_acak"),
+        ({"maks_tidak_dapat_menilai": float("nan")}, "bilangan terhingga"),
+        ({"komentar_maks_karakter": 0}, "komentar_maks_karakter"),
     ],
 )
 def test_bad_settings_are_refused_by_name(overrides, message):
@@ -104,11 +116,11 @@ def test_cli_opens_lists_and_closes_a_cycle(tmp_path):
 
 
 def test_cli_reports_a_bad_cycle_without_traceback(tmp_path):
-    """A wrong date gives one Indonesian line and exit status 1, no traceback."""
+    """A wrong date gives one Indonesian line and exit status 2, no traceback."""
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "k.db"), "cycle", "open", "--nama", "X",
                                        "--periode", "Tahunan", "--tahun", "2026", "--mulai", "2026-12-31",
                                        "--selesai", "2026-01-01"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Galat: tanggal_selesai tidak boleh sebelum tanggal_mulai" in result.output
     assert "Traceback" not in result.output
 
@@ -124,3 +136,86 @@ def test_a_minimum_below_three_for_an_anonymous_group_needs_an_explicit_override
                                            "dari bawaan dan jawaban seseorang mungkin dapat dikenali.")
     assert anonymity_warning(merge_settings()) is None
     assert merge_settings({"minimal_penilai": {"atasan": 1}})["minimal_penilai"]["atasan"] == 1
+
+
+def test_closing_a_closed_cycle_keeps_its_closing_time(open_cycle_db):
+    """A second close is refused with the recorded time; the time and the audit log stay as they were."""
+    db = open_cycle_db
+    first = close_cycle(db, "Tahunan 2026")
+    ditutup = db.execute("SELECT ditutup FROM cycle WHERE id = 1").fetchone()[0]
+    with pytest.raises(CycleError, match=re.escape(f"sudah ditutup pada {ditutup}; tidak ada yang diubah")):
+        close_cycle(db, "Tahunan 2026")
+    assert db.execute("SELECT status, ditutup FROM cycle WHERE id = 1").fetchone() == ("ditutup", ditutup)
+    assert db.execute("SELECT COUNT(*) FROM audit_log WHERE aksi = 'tutup_siklus'").fetchone() == (1,)
+    assert first.status == "ditutup"
+
+
+def test_cli_close_twice_exits_2_saying_so(tmp_path):
+    """`kinerja cycle close` on a closed cycle exits 2 with the Indonesian reason."""
+    db = str(tmp_path / "k.db")
+    run = CliRunner().invoke
+    run(main, ["--db", db, "cycle", "open", "--nama", "Tahunan 2026", "--periode", "Tahunan", "--tahun", "2026",
+               "--mulai", "2026-01-01", "--selesai", "2026-12-31"])
+    assert run(main, ["--db", db, "cycle", "close", "Tahunan 2026"]).exit_code == 0
+    again = run(main, ["--db", db, "cycle", "close", "Tahunan 2026"])
+    assert again.exit_code == 2
+    assert again.stderr.startswith("Galat: Siklus 'Tahunan 2026' sudah ditutup pada 20")
+
+
+@pytest.mark.parametrize("nama", ["", "   ", "\t\n", None, "x" * 201])
+def test_empty_or_overlong_cycle_names_are_refused(db, nama):
+    """A cycle needs a name that is more than whitespace (and fits a report header)."""
+    with pytest.raises(CycleError, match="nama siklus"):
+        open_cycle(db, nama, "Tahunan", 2026, "2026-01-01", "2026-12-31")
+    assert db.execute("SELECT COUNT(*) FROM cycle").fetchone() == (0,)
+
+
+def test_cycle_names_are_stored_without_surrounding_spaces(db):
+    """'  Tahunan   2026 ' is stored as 'Tahunan 2026', so the same name cannot be opened twice by spacing."""
+    assert open_cycle(db, "  Tahunan   2026 ", "Tahunan", 2026, "2026-01-01", "2026-12-31").nama == "Tahunan 2026"
+    with pytest.raises(CycleError, match="sudah ada"):
+        open_cycle(db, "Tahunan 2026", "Tahunan", 2026, "2026-01-01", "2026-12-31")
+
+
+@pytest.mark.parametrize("tahun", [10**30, 1899, 2101, True])
+def test_out_of_range_years_are_refused(db, tahun):
+    """The year is a whole number 1900-2100; a huge one never reaches SQLite."""
+    with pytest.raises(CycleError, match="tahun"):
+        open_cycle(db, "X", "Tahunan", tahun, "2026-01-01", "2026-12-31")
+
+
+def test_a_huge_cycle_id_is_simply_not_found(open_cycle_db):
+    """A 40-digit id is not an SQLite integer: 'tidak ditemukan', not an overflow."""
+    with pytest.raises(CycleError, match="tidak ditemukan"):
+        get_cycle(open_cycle_db, "9" * 40)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"bobot: [1,\n  2", "pengaturan.yaml, baris 2: YAML tidak valid"),
+    (b"- satu\n- dua\n", "harus berupa pasangan 'kunci: nilai'"),
+    (b"\xff\xfe\x00b", "bukan teks UTF-8"),
+    (b"bobot: abc\n", "bobot: harus pasangan 'kunci: nilai'"),
+    (b"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+     "terlalu banyak nilai"),
+])
+def test_malformed_settings_files_exit_2_naming_the_file(tmp_path, content, message):
+    """`cycle open --settings` with broken YAML, a list, bad bytes, a wrong type or an alias bomb: exit 2, no cycle."""
+    settings = tmp_path / "pengaturan.yaml"
+    settings.write_bytes(content)
+    db = tmp_path / "k.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "cycle", "open", "--nama", "X", "--periode", "Tahunan",
+                                       "--tahun", "2026", "--mulai", "2026-01-01", "--selesai", "2026-12-31",
+                                       "--settings", str(settings)])
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("make", [lambda t: "/dev/zero", lambda t: str(t), lambda t: str(t / "tidak-ada.yaml")],
+                         ids=["device", "folder", "missing"])
+def test_a_settings_path_that_is_not_a_file_is_refused_without_reading(tmp_path, make):
+    """/dev/zero, a folder or a missing file as --settings: exit 2 at once, no cycle."""
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "k.db"), "cycle", "open", "--nama", "X",
+                                       "--periode", "Tahunan", "--tahun", "2026", "--mulai", "2026-01-01",
+                                       "--selesai", "2026-12-31", "--settings", make(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.startswith("Galat: "), result.output

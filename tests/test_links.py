@@ -15,7 +15,7 @@ from kinerja_lib import links
 from kinerja_lib.cli import main
 from kinerja_lib.cli.serve import RedactingFormatter, redact
 from kinerja_lib.cycle import close_cycle
-from kinerja_lib.errors import AccessDenied, LinkError
+from kinerja_lib.errors import AccessDenied, LinkError, OutputError
 
 BASE = "https://nilai.example.go.id/kinerja"
 
@@ -179,7 +179,7 @@ def test_export_csv_and_xlsx(small_org, tmp_path):
     ws = load_workbook(links.export_links(issued, tmp_path / "t.xlsx")).active
     values = [list(r) for r in ws.iter_rows(values_only=True)]
     assert values == [["nama", "NIP", "unit", "link", "jumlah dinilai"], *expected]
-    with pytest.raises(LinkError):
+    with pytest.raises(OutputError):
         links.export_links(issued, tmp_path / "t.pdf")
 
 
@@ -194,7 +194,7 @@ def test_cli_links_export_revoke_and_admin_link(small_org_path, tmp_path):
     res = runner.invoke(main, ["--db", str(small_org_path), "links", "--revoke", nip])
     assert (res.exit_code, res.output.strip()) == (0, f"Tautan NIP {nip} dicabut.")
     res = runner.invoke(main, ["--db", str(small_org_path), "links", "--revoke", nip])
-    assert res.exit_code == 1 and "tidak mempunyai tautan aktif" in res.output
+    assert res.exit_code == 2 and "tidak mempunyai tautan aktif" in res.output
     res = runner.invoke(main, ["--db", str(small_org_path), "links", "--nip", nip, "--base-url", BASE])
     assert res.exit_code == 0 and f"{BASE}/voila/render/penilaian.ipynb?t=" in res.output
     res = runner.invoke(main, ["--db", str(small_org_path), "admin-link", "--base-url", BASE])
@@ -214,7 +214,7 @@ def test_tokens_are_masked_in_server_logs(text, expected):
 
 
 def test_serve_refuses_a_busy_port_with_a_clear_message(small_org_path):
-    """`kinerja serve` on a port already in use exits 1 with an Indonesian message, before starting Voilà."""
+    """`kinerja serve` on a port already in use exits 2 with an Indonesian message, before starting Voilà."""
     import socket
 
     with socket.socket() as busy:
@@ -222,5 +222,5 @@ def test_serve_refuses_a_busy_port_with_a_clear_message(small_org_path):
         busy.listen()
         port = busy.getsockname()[1]
         res = CliRunner().invoke(main, ["--db", str(small_org_path), "serve", "--port", str(port)])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert f"Tidak dapat mendengarkan di 127.0.0.1:{port}" in res.output

@@ -2,7 +2,8 @@
 open the form in Chromium, and serves until stopped.
 
 The test drives the Makefile of this checkout with the suite's own `.venv` (the one `make test` created), a
-small organisation, a temporary database and a free port, so it never touches data/kinerja.db.
+small organisation, a temporary DEMO_DB and a free port, so it never touches data/demo.db (that the Makefile never
+aims the demo at the admin's data/kinerja.db is checked in tests/test_demo_protection.py).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def make_demo(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("KINERJA_DB", None)
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", "demo", f"KINERJA_DB={db_path}", "DEMO_PEGAWAI=40", f"PORT={port}"],
+        ["make", "--no-print-directory", "demo", f"DEMO_DB={db_path}", "DEMO_PEGAWAI=40", f"PORT={port}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)

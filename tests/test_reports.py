@@ -270,9 +270,9 @@ def test_cli_writes_one_report_and_the_index(small_org_path, tmp_path):
     (["--berita-acara", "--tanggal", "15-12-2026"], "Galat: Tanggal penetapan '15-12-2026' tidak valid"),
 ])
 def test_cli_reports_bad_input_in_indonesian(small_org_path, tmp_path, args, message):
-    """Unknown units and pegawai, and bad dates, end with a clear message and exit code 1."""
+    """Unknown units and pegawai, and bad dates, end with a clear message and exit code 2."""
     result = CliRunner().invoke(main, ["--db", str(small_org_path), "report", "--out", str(tmp_path), *args])
-    assert (result.exit_code, message in result.output) == (1, True), result.output
+    assert (result.exit_code, message in result.output) == (2, True), result.output
 
 
 def test_missing_browser_is_a_clear_error(tmp_path):

@@ -233,4 +233,4 @@ def test_kinerja_score_command_stores_and_exports(small_org_path, tmp_path):
     settings = pd.read_excel(out, sheet_name="Pengaturan").set_index("Pengaturan")["Nilai"]
     assert settings["metode.minimal_penilai.rekan"] == 3
     again = CliRunner().invoke(main, ["--db", str(small_org_path), "score", "--cycle", "999"])
-    assert again.exit_code == 1 and "tidak ditemukan" in again.output
+    assert again.exit_code == 2 and "tidak ditemukan" in again.output

@@ -68,3 +68,14 @@ def test_people_without_potensi_or_predikat_get_no_box_and_a_reason():
         "199001012015011001": "predikat kinerja belum tercatat; potensi belum dinilai",
     }
     assert out["kotak"].isna().all()
+
+
+def test_nobody_decided_yet_gives_no_box_and_no_error():
+    """Before any Pejabat Penilai decision the history is empty: everyone is listed without a box."""
+    from kinerja_lib import awards
+
+    empty = pd.DataFrame(columns=["nip", "cycle_id", "nama_siklus", "periode", "tanggal_selesai", "predikat"])
+    pegawai = pd.DataFrame({"nip": ["199001012015011001"], "nama": ["A"], "unit_id": ["Dinas"], "jabatan": ["Staf"],
+                            "aktif": [1]})
+    out = awards.nine_box(empty, None, pegawai=pegawai)
+    assert out["kotak"].isna().all() and "predikat kinerja belum tercatat" in out.loc[0, "keterangan"]

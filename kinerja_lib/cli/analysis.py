@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import tempfile
+from pathlib import Path
 
 import click
 
+from ..errors import CycleError
+from ..export import check_output_path, staged_files
+from ..store import open_db, write_transaction
 from .common import with_db
 
 
@@ -18,17 +23,32 @@ def _pelaku() -> str:
 
 @click.command("score")
 @click.option("--cycle", "cycle", default=None, help="Id atau nama siklus (bawaan: siklus terbuka terbaru).")
-@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), help="Ekspor hasil ke berkas XLSX ini.")
+@click.option("--xlsx", "xlsx", help="Ekspor hasil ke berkas XLSX ini (foldernya harus sudah ada).")
 @with_db
 def score(db, cycle, xlsx) -> None:
     """Hitung skor 360, skor disesuaikan, saran Rating Perilaku Kerja, predikat dan cek distribusi.
 
     Hasil disimpan ke tabel hasil_skor (menggantikan hasil sebelumnya untuk siklus ini) beserta
-    pengaturan metode yang dipakai.
+    pengaturan metode yang dipakai. Dengan --xlsx, hasil baru disimpan hanya bila berkasnya juga
+    berhasil ditulis; bila gagal, basis data tidak berubah.
     """
-    from ..scoring import export_results_xlsx, run_scoring
+    from ..scoring import export_results_xlsx, run_scoring, save_results
 
-    report = run_scoring(db, cycle, pelaku=_pelaku())
+    if xlsx:
+        check_output_path(xlsx, ("xlsx",), option="--xlsx")
+    report = run_scoring(db, cycle, persist=False)   # computed without holding the write lock
+    pelaku = _pelaku()
+    with staged_files(xlsx) as (staged,):
+        exported_run = _export_from_snapshot(db, report, staged.temp, pelaku) if staged is not None else None
+        with write_transaction(db):
+            report.run_id = save_results(db, report.cycle.id, report, pelaku=pelaku)
+            if staged is not None:
+                if exported_run is not None and exported_run != report.run_id:
+                    raise CycleError("analisis lain tersimpan pada saat yang sama, sehingga nomor analisis di berkas "
+                                     "tidak cocok; tidak ada yang diubah, jalankan ulang perintah ini")
+                if exported_run is None:   # an in-memory database: no snapshot, export in the transaction
+                    export_results_xlsx(db, report.cycle.id, staged.temp)
+                staged.place()
     info = report.summary()
     from ..cycle import anonymity_warning
 
@@ -58,8 +78,32 @@ def score(db, cycle, xlsx) -> None:
     for note in report.notes:
         click.echo(f"Catatan: {note}")
     if xlsx:
-        path = export_results_xlsx(db, report.cycle.id, xlsx)
-        click.echo(f"Hasil diekspor ke {path}")
+        click.echo(f"Hasil diekspor ke {xlsx}")
+
+
+def _export_from_snapshot(db, report, temp: Path, pelaku: str) -> int | None:
+    """Write the score workbook from a snapshot of the database holding the new results; return their run id.
+
+    A city's workbook takes longer to write than a rater's save may wait for the write lock (15 s),
+    so it is written from a consistent copy while the live database stays open to raters; the live
+    database then receives the same results in one short transaction. Returns None (and writes
+    nothing) for an in-memory database.
+    """
+    from ..backup import snapshot
+    from ..scoring import export_results_xlsx, save_results
+
+    live = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not live:
+        return None
+    # Beside the database: its folder is known to be writable and large enough for a copy of it.
+    with tempfile.TemporaryDirectory(prefix=".kinerja-skor-", dir=Path(live).parent) as work:
+        copy = open_db(snapshot(live, Path(work) / "salinan.db"))
+        try:
+            run_id = save_results(copy, report.cycle.id, report, pelaku=pelaku)
+            export_results_xlsx(copy, report.cycle.id, temp)
+        finally:
+            copy.close()
+    return run_id
 
 
 def register(main: click.Group) -> None:

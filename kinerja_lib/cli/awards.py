@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from .common import with_db
+from .common import Bilangan, with_db
 
 
 def _iso_date(ctx, param, value):
@@ -24,38 +24,49 @@ def register(main: click.Group) -> None:
 
     @main.command("penghargaan")
     @click.option("--cycle", "cycle", default=None, help="Siklus (id atau nama); bawaan: siklus terbuka terbaru.")
-    @click.option("--top", "k", type=click.IntRange(min=1), default=10, show_default=True,
+    @click.option("--top", "k", type=Bilangan(1, 100_000), default=10, show_default=True,
                   help="Jumlah calon dalam daftar pendek (k).")
     @click.option("--penghargaan", "penghargaan", default="asn_berprestasi", show_default=True,
                   help="Kode daftar penghargaan di data/referensi/penghargaan.yaml.")
-    @click.option("--kuota", "kuota", type=click.IntRange(min=1), default=None,
+    @click.option("--kuota", "kuota", type=Bilangan(1, 100_000), default=None,
                   help="Paling banyak sekian calon terpilih per perangkat daerah.")
     @click.option("--tanggal-acuan", callback=_iso_date, default=None,
                   help="Tanggal acuan hukuman disiplin dan masa kerja (bawaan: akhir siklus).")
     @click.option("--satyalancana-sejak", callback=_iso_date, default=None,
                   help="Awal periode Satyalancana: tingkat 10/20/30 tahun yang genap sesudah tanggal ini "
                        "(bawaan: tahun siklus; mis. 1900-01-01 = semua tingkat yang pernah dicapai).")
-    @click.option("--xlsx", "xlsx", required=True, type=click.Path(dir_okay=False),
-                  help="Berkas Excel keluaran (semua daftar dan pengaturan).")
-    @click.option("--pdf", "pdf", default=None, type=click.Path(dir_okay=False),
-                  help="Berkas PDF daftar pendek beserta alasan, siap cetak.")
+    @click.option("--xlsx", "xlsx", required=True,
+                  help="Berkas Excel keluaran (semua daftar dan pengaturan); foldernya harus sudah ada.")
+    @click.option("--pdf", "pdf", default=None, help="Berkas PDF daftar pendek beserta alasan, siap cetak.")
     @with_db
     def penghargaan(db, cycle, k, penghargaan, kuota, tanggal_acuan, satyalancana_sejak, xlsx, pdf):
         """Susun daftar pendek penghargaan beserta alasan, uji keadilan, daftar pembinaan, Satyalancana
         Karya Satya dan kotak talenta; ekspor ke Excel (dan PDF)."""
         from ..awards import award_report, export_pdf, export_xlsx
+        from ..export import check_output_path, staged_files
         from ..store import audit, now, write_transaction
 
+        check_output_path(xlsx, ("xlsx",), option="--xlsx")
+        if pdf:
+            check_output_path(pdf, ("pdf",), option="--pdf")
         report = award_report(db, cycle, penghargaan=penghargaan, k=k, kuota_per_unit=kuota,
                               tanggal_acuan=tanggal_acuan, satyalancana_sejak=satyalancana_sejak)
-        export_xlsx(report, xlsx)
-        if pdf:
-            export_pdf(report, pdf)
         cycle_id = report.shortlist.settings["siklus_id"]
-        with write_transaction(db):
-            db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (?, 'penghargaan', ?, ?)",
-                       [cycle_id, json.dumps(report.settings, ensure_ascii=False, default=str), now()])
-            audit(db, "cli", "ekspor_penghargaan", "cycle", cycle_id, xlsx=str(xlsx), pdf=str(pdf) if pdf else None)
+        # Both files are written beside their targets first; they are put in place, and the run
+        # recorded, together: a failure anywhere leaves neither file nor database changed.
+        with staged_files(xlsx, pdf) as (xlsx_file, pdf_file):
+            export_xlsx(report, xlsx_file.temp)
+            if pdf_file is not None:
+                export_pdf(report, pdf_file.temp)
+            with write_transaction(db):
+                db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) "
+                           "VALUES (?, 'penghargaan', ?, ?)",
+                           [cycle_id, json.dumps(report.settings, ensure_ascii=False, default=str), now()])
+                audit(db, "cli", "ekspor_penghargaan", "cycle", cycle_id, xlsx=str(xlsx),
+                      pdf=str(pdf) if pdf else None)
+                xlsx_file.place()
+                if pdf_file is not None:
+                    pdf_file.place()
         table = report.shortlist.table
         chosen = int(table["terpilih"].astype(bool).sum())
         click.echo(f"{report.settings['penghargaan']}: {chosen} calon terpilih dari "

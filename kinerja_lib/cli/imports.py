@@ -9,7 +9,7 @@ import click
 from .. import importers, roster
 from .common import with_db
 
-FILE = click.argument("file", type=click.Path(dir_okay=False))
+FILE = click.argument("file")
 SHEET = click.option("--sheet", help="Nama lembar kerja (sheet) untuk berkas .xlsx; bawaan: lembar pertama.")
 CYCLE = click.option("--cycle", help="ID atau nama siklus; bawaan: siklus terbuka yang terbaru.")
 

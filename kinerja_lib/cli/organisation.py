@@ -8,14 +8,16 @@ from pathlib import Path
 
 import click
 
-from .. import config
 from ..assignments import AssignmentSummary, apply_manual_changes, generate_assignments
+from ..backup import check_database_path
 from ..cycle import get_cycle
 from ..store import RELATIONS
-from .common import with_db
+from .common import Bilangan, database_path, with_db
 
 #: How many rater links the demo prints (all of them go to the CSV file).
 SHOWN_LINKS = 5
+#: Random seeds are 32-bit, as the cycle settings store them (benih_acak).
+SEED_MAX = 2**32 - 1
 
 
 def _pelaku() -> str:
@@ -31,14 +33,14 @@ def _relations_text(per_relation: dict[str, int]) -> str:
 
 
 @click.command("demo")
-@click.option("--pegawai", "pegawai", type=click.IntRange(min=20), default=300, show_default=True,
+@click.option("--pegawai", "pegawai", type=Bilangan(20, 1_000_000), default=300, show_default=True,
               help="Jumlah pegawai organisasi sintetis (20 sampai 1.000.000).")
-@click.option("--seed", "seed", type=int, default=2026, show_default=True,
+@click.option("--seed", "seed", type=Bilangan(0, SEED_MAX), default=2026, show_default=True,
               help="Benih acak; benih yang sama menghasilkan basis data yang sama.")
 @click.option("--jawaban/--tanpa-jawaban", "answers", default=True, show_default=True,
               help="Isi juga jawaban simulasi dengan kebenaran tertanam (untuk analisis).")
 @click.option("--ganti", "replace", is_flag=True,
-              help="Timpa basis data yang sudah berisi data (berkasnya dibuat ulang).")
+              help="Bangun ulang basis data demo yang sudah ada. Basis data berisi data nyata tidak pernah ditimpa.")
 @click.option("--base-url", help="Alamat publik server formulir untuk tautan (bawaan: $KINERJA_BASE_URL).")
 @click.pass_context
 def demo(ctx: click.Context, pegawai: int, seed: int, answers: bool, replace: bool, base_url: str | None) -> None:
@@ -46,7 +48,10 @@ def demo(ctx: click.Context, pegawai: int, seed: int, answers: bool, replace: bo
     jawaban simulasi, lalu cetak tautan penilai dan langkah berikutnya."""
     from ..demo import build_demo_database
 
-    path = config.db_path(ctx.find_root().obj.get("db_path"))
+    path = database_path(ctx)
+    if str(path) == ":memory:":
+        raise click.UsageError("demo membutuhkan basis data berupa berkas, bukan :memory:")
+    check_database_path(path)
     click.echo(f"Membangun organisasi demo {pegawai} pegawai (benih {seed}) di {path} ...")
     db, s = build_demo_database(path, pegawai, seed, answers=answers, replace=replace)
     ctx.find_root().obj["db"] = db
@@ -68,28 +73,25 @@ def _print_links(db, cycle_id: int, path: Path, base_url: str | None) -> None:
     if importlib.util.find_spec("kinerja_lib.links") is None:
         click.echo("Modul tautan belum terpasang; terbitkan tautan nanti dengan 'kinerja links'.")
         return
-    from ..links import export_links, issue_admin_link, issue_links
+    from ..links import issue_admin_link, issue_links
 
-    issued = issue_links(db, cycle_id, base_url=base_url, pelaku="demo")
+    # Named after the database file so the ignore rules for data/*.db* keep live tokens out of
+    # version control; committed only together with the file.
+    out = path.with_name(f"{path.name}-tautan.csv")
+    issued = issue_links(db, cycle_id, base_url=base_url, pelaku="demo", out=out)
     admin = issue_admin_link(db, cycle_id, base_url=base_url, pelaku="demo")
     unfinished = {r for r, in db.execute(
         "SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 AND status <> 'terkirim'",
         [cycle_id])}
     shown = [i for i in issued if i.nip in unfinished and i.jumlah_dinilai >= 3][:SHOWN_LINKS] or issued[:SHOWN_LINKS]
-    out = None
-    if path.name and str(path) != ":memory:":
-        # Named after the database file so the ignore rule for data/kinerja.db* keeps live tokens
-        # out of version control.
-        out = export_links(issued, path.with_name(f"{path.name}-tautan.csv"))
     click.echo("")
     click.echo(f"Tautan penilai ({len(shown)} dari {len(issued)}; yang masih punya formulir belum terkirim):")
     for i in shown:
         click.echo(f"  {i.nama} (NIP {i.nip}, {i.jumlah_dinilai} dinilai): {i.url}")
     click.echo("Tautan dasbor admin (rahasiakan):")
     click.echo(f"  {admin.url}")
-    if out is not None:
-        click.echo(f"Semua tautan penilai ditulis ke {out} (tautan hanya ditampilkan sekali; yang tersimpan "
-                   "hanya hash-nya).")
+    click.echo(f"Semua tautan penilai ditulis ke {out} (tautan hanya ditampilkan sekali; yang tersimpan "
+               "hanya hash-nya).")
     click.echo("")
     click.echo("Langkah berikutnya:")
     click.echo("  1. Jalankan server formulir: kinerja serve (atau 'make demo').")
@@ -99,8 +101,9 @@ def _print_links(db, cycle_id: int, path: Path, base_url: str | None) -> None:
 
 @click.command("assign")
 @click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
-@click.option("--seed", "seed", type=int, help="Benih sampel rekan (bawaan: benih_acak pengaturan siklus).")
-@click.option("--manual", "manual", type=click.Path(dir_okay=False),
+@click.option("--seed", "seed", type=Bilangan(0, SEED_MAX),
+              help="Benih sampel rekan (bawaan: benih_acak pengaturan siklus).")
+@click.option("--manual", "manual",
               help="Berkas CSV/XLSX perubahan manual (kolom: aksi tambah/hapus, nip_penilai, nip_dinilai, "
                    "relasi, alasan). Dengan opsi ini hanya perubahan manual yang diterapkan.")
 @with_db

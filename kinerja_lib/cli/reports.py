@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from .common import with_db
+from ..export import check_output_dir
+from .common import required_text, with_db
 
 
 @click.command("report")
 @click.option("--cycle", "cycle", default=None, help="Id atau nama siklus (bawaan: siklus terbuka terbaru).")
 @click.option("--unit", default=None, help="Id atau nama unit; sub-unitnya ikut (bawaan: semua unit).")
 @click.option("--pegawai", "nip", default=None, help="NIP satu pegawai.")
-@click.option("--out", "out_dir", default="laporan", show_default=True, type=click.Path(file_okay=False),
-              help="Folder tujuan berkas PDF.")
+@click.option("--out", "out_dir", default="laporan", show_default=True,
+              help="Folder tujuan berkas PDF (dibuat bila belum ada; folder induknya harus sudah ada).")
 @click.option("--berita-acara", is_flag=True,
               help="Buat berita acara penetapan predikat per unit, bukan laporan perorangan.")
 @click.option("--html", is_flag=True, help="Simpan juga berkas HTML di samping setiap PDF.")
 @click.option("--tanpa-samaran", is_flag=True,
               help="Jangan samarkan nama pegawai yang tertulis di dalam komentar.")
-@click.option("--samarkan", "extra_names", multiple=True, metavar="NAMA",
+@click.option("--samarkan", "extra_names", multiple=True, metavar="NAMA", callback=required_text,
               help="Nama tambahan yang disamarkan dalam komentar (boleh diulang).")
-@click.option("--tempat", default="Surakarta", show_default=True, help="Tempat penetapan pada berita acara.")
+@click.option("--tempat", default="Surakarta", show_default=True, callback=required_text,
+              help="Tempat penetapan pada berita acara.")
 @click.option("--tanggal", "tanggal_penetapan", default=None, help="Tanggal penetapan (TTTT-BB-HH; bawaan: hari ini).")
 @with_db
 def report(db, cycle, unit, nip, out_dir, berita_acara, html, tanpa_samaran, extra_names, tempat,
@@ -30,7 +30,7 @@ def report(db, cycle, unit, nip, out_dir, berita_acara, html, tanpa_samaran, ext
     """Tulis laporan umpan balik 360° (satu PDF per pegawai, dengan daftar index.html)."""
     from ..reports import render_berita_acara, render_reports
 
-    out = Path(out_dir)
+    out = check_output_dir(out_dir, option="--out")
     if berita_acara:
         if nip is not None:
             raise click.UsageError("--pegawai tidak dipakai bersama --berita-acara; gunakan --unit")

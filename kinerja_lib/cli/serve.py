@@ -1,4 +1,4 @@
-"""CLI commands for the forms: ``serve`` (Voilà on forms/), ``links`` and ``admin-link``."""
+"""CLI command for the forms: ``serve`` (Voilà on forms/); the links commands are in links.py."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ import os
 import re
 import signal
 import socket
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 
 from .. import config
-from ..cycle import get_cycle
 from ..errors import KinerjaError
-from ..links import export_links, issue_admin_link, issue_links, revoke
-from .common import get_db, with_db
+from .common import get_db
 
 FORMS_DIR = config.PROJECT_ROOT / "forms"
 
@@ -140,48 +137,5 @@ def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str
     click.echo("Server formulir berhenti.")
 
 
-@click.command("links")
-@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Simpan ke berkas .csv atau .xlsx.")
-@click.option("--nip", "nips", multiple=True, help="Terbitkan hanya untuk NIP ini (boleh diulang).")
-@click.option("--revoke", "revoke_nips", multiple=True, help="Cabut tautan NIP ini (boleh diulang).")
-@click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL).")
-@click.option("--berlaku-hari", type=click.IntRange(min=1), help="Tautan kedaluwarsa setelah sekian hari.")
-@with_db
-def links_command(db, cycle, out, nips, revoke_nips, base_url, berlaku_hari) -> None:
-    """Terbitkan tautan pribadi penilai (menggantikan tautan lama) atau cabut tautan."""
-    c = get_cycle(db, cycle)
-    if revoke_nips:
-        for nip in revoke_nips:
-            revoke(db, c.id, nip)
-            click.echo(f"Tautan NIP {nip} dicabut.")
-        return
-    wanted = [n.strip() for value in nips for n in value.split(",") if n.strip()] or None
-    expiry = datetime.now(timezone.utc) + timedelta(days=berlaku_hari) if berlaku_hari else None
-    issued = issue_links(db, c.id, base_url=base_url, nips=wanted, kedaluwarsa=expiry)
-    if out:
-        export_links(issued, out)
-        click.echo(f"{len(issued)} tautan untuk siklus '{c.nama}' ditulis ke {out}. Tautan hanya ditampilkan "
-                   "sekali (yang tersimpan hanya hash-nya): simpan berkas ini dengan aman.")
-        return
-    for i in issued:
-        click.echo(f"{i.nip}\t{i.nama}\t{i.jumlah_dinilai} dinilai\t{i.url}")
-    click.echo(f"{len(issued)} tautan diterbitkan untuk siklus '{c.nama}'; tautan lama penilai ini tidak berlaku lagi.")
-
-
-@click.command("admin-link")
-@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
-@click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL).")
-@with_db
-def admin_link_command(db, cycle, base_url) -> None:
-    """Terbitkan tautan dasbor admin siklus (tautan admin sebelumnya dicabut)."""
-    c = get_cycle(db, cycle)
-    issued = issue_admin_link(db, c.id, base_url=base_url)
-    click.echo(f"Tautan dasbor admin siklus '{c.nama}' (rahasiakan; hanya ditampilkan sekali):")
-    click.echo(issued.url)
-
-
 def register(main: click.Group) -> None:
     main.add_command(serve)
-    main.add_command(links_command)
-    main.add_command(admin_link_command)

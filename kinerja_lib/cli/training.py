@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import click
 
-from .common import with_db
+from ..export import atomic_path, check_output_path
+from .common import Bilangan, Pilihan, with_db
 
 
 @click.command("pelatihan")
 @click.option("--cycle", "cycle", default=None, help="Id atau nama siklus (bawaan: siklus terbuka terbaru).")
-@click.option("--xlsx", "xlsx_path", required=True, type=click.Path(dir_okay=False),
-              help="Berkas XLSX rencana pengembangan kompetensi yang ditulis.")
-@click.option("--ukuran-kelas", type=click.IntRange(min=1), default=None,
+@click.option("--xlsx", "xlsx_path", required=True,
+              help="Berkas XLSX rencana pengembangan kompetensi yang ditulis (foldernya harus sudah ada).")
+@click.option("--ukuran-kelas", type=Bilangan(1, 10_000), default=None,
               help="Peserta paling banyak per kelas (bawaan: data/referensi/pengembangan.yaml).")
-@click.option("--kelompok-unit", type=click.Choice(["opd", "unit", "semua"]), default=None,
+@click.option("--kelompok-unit", type=Pilihan(["opd", "unit", "semua"]), default=None,
               help="Kohort dibentuk per perangkat daerah, per unit kerja, atau lintas unit.")
 @with_db
 def pelatihan(db, cycle, xlsx_path, ukuran_kelas, kelompok_unit) -> None:
     """Analisis kesenjangan kompetensi dan tulis rencana pengembangan (min. 20 JP) ke XLSX."""
     from ..competency import analyse_competency, export_training_xlsx
 
+    check_output_path(xlsx_path, ("xlsx",), option="--xlsx")
     overrides = {}
     if ukuran_kelas is not None:
         overrides["ukuran_kelas"] = ukuran_kelas
@@ -35,8 +37,9 @@ def pelatihan(db, cycle, xlsx_path, ukuran_kelas, kelompok_unit) -> None:
                f"({plan['memenuhi_jp_minimal']} pegawai memenuhi {plan['jp_minimal']} JP).")
     for warning in report.warnings:
         click.echo(f"Peringatan: {warning}", err=True)
-    path = export_training_xlsx(report, xlsx_path)
-    click.echo(f"Berkas ditulis: {path}")
+    with atomic_path(xlsx_path) as temp:
+        export_training_xlsx(report, temp)
+    click.echo(f"Berkas ditulis: {xlsx_path}")
 
 
 def register(main: click.Group) -> None:

@@ -1,0 +1,610 @@
+"""The one writer of the kit's CSV and XLSX exports: safe cells, Indonesian layout, all-or-nothing files.
+
+Every table the kit hands to a person (links, reminder list, scores, training plan, award lists) is
+written here, so the rules hold everywhere:
+
+* Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab,
+  CR or LF, also after leading spaces or in full-width form) gets a leading apostrophe, the escape
+  OWASP and ASVS 1.2.10 prescribe for CSV and XLSX alike. Numbers stay numbers: a negative score is
+  written as a number, never as text. In XLSX every text is a string cell (``data_type 's'``), so
+  it can never become a formula even where the apostrophe rule lets it through (a plain number
+  written as text).
+* XLSX sheets have bold Indonesian headers, a frozen header row, column widths from the content,
+  number formats per column (percentages as percentages), ``Ya``/``Tidak`` for booleans.
+* A file is written to a temporary file beside its target, flushed to disk, then renamed over it:
+  a reader sees the old file or the new one, never half of one. Files are readable by the owner
+  only (0600): they hold personal data and links (UU 27/2022 tentang Pelindungan Data Pribadi).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import os
+import re
+import secrets
+import stat
+import tempfile
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .errors import OutputError
+
+#: Owner read/write only: exports hold names, NIPs and personal links.
+PRIVATE_FILE_MODE = 0o600
+
+#: Longest text Excel keeps in one cell.
+XLSX_CELL_MAX = 32_767
+
+KINDS = {"xlsx": "Excel (.xlsx)", "csv": "CSV (.csv)", "pdf": "PDF (.pdf)"}
+
+# A cell a spreadsheet would evaluate: a formula sign first (after optional spaces), or a control
+# character that some programs treat as a cell break. Full-width signs count: some locales turn
+# them into formulas as they are typed.
+_FORMULA_START = re.compile(r"^(?:[ \u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r\n\x00])")
+# ... unless the whole text is a plain number ("-3", "+62", "2,5"): that is a value, not a formula.
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+_DECIMALS = re.compile(r"0\.(0+)")
+
+
+def neutralise(text: str) -> str:
+    """Return ``text`` safe to put in a spreadsheet cell: a leading apostrophe when it would start a formula.
+
+    >>> neutralise('=HYPERLINK("http://x", "klik")')
+    '\\'=HYPERLINK("http://x", "klik")'
+    >>> neutralise("-3"), neutralise("- poin pertama"), neutralise("Sri Lestari")
+    ('-3', "'- poin pertama", 'Sri Lestari')
+    """
+    if _FORMULA_START.match(text) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+@dataclass
+class Sheet:
+    """One table to export: a DataFrame (or rows with ``columns``) and how to present its columns.
+
+    ``labels`` maps column names to the Indonesian headers shown; ``formats`` maps columns to an
+    Excel number format (``"0.00"``, ``"0.0%"`` for a share stored as a fraction); ``text`` names
+    columns always written as text (NIP: 18 digits that Excel would round); ``wrap`` names columns
+    of long text shown wrapped.
+    """
+
+    title: str
+    data: Any
+    columns: Sequence[str] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    formats: Mapping[str, str] = field(default_factory=dict)
+    text: Collection[str] = ()
+    wrap: Collection[str] = ()
+
+    def header(self) -> list[str]:
+        """Return the column names of the data."""
+        if self.columns is not None:
+            return [str(c) for c in self.columns]
+        return [str(c) for c in getattr(self.data, "columns", [])]
+
+    def rows(self) -> Iterator[Sequence[Any]]:
+        """Yield each data row as a sequence of raw values."""
+        if hasattr(self.data, "itertuples"):
+            yield from self.data.itertuples(index=False, name=None)
+        else:
+            yield from self.data
+
+
+def settings_sheet(settings: Mapping[str, Any] | Iterable[tuple[str, Any]], title: str = "Pengaturan") -> Sheet:
+    """Return a two-column sheet (Pengaturan, Nilai) of the settings, nested keys joined with dots.
+
+    >>> settings_sheet({"siklus": "Tahunan 2026", "bobot": {"atasan": 0.4}}).data
+    [('siklus', 'Tahunan 2026'), ('bobot.atasan', 0.4)]
+    """
+    rows: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, (list, tuple, set)):
+            rows.append((prefix, ", ".join(str(v) for v in value)))
+        else:
+            rows.append((prefix, value))
+
+    items = settings.items() if isinstance(settings, Mapping) else settings
+    for key, value in items:
+        walk(str(key), value)
+    return Sheet(title, rows, columns=["Pengaturan", "Nilai"], wrap=["Nilai"])
+
+
+# ------------------------------------------------------------------------------------------ values
+
+def _scalar(value: Any) -> Any:
+    """Return a plain Python value for numpy/pandas scalars; None for every kind of missing value."""
+    if value is None:
+        return None
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            value = value.to_pydatetime()
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _decimals(fmt: str | None) -> int | None:
+    if not fmt:
+        return None
+    match = _DECIMALS.search(fmt)
+    places = len(match.group(1)) if match else 0
+    return places + 2 if fmt.endswith("%") else places
+
+
+def cell_value(value: Any, *, as_text: bool = False) -> Any:
+    """Return the value to store: numbers as numbers, booleans as Ya/Tidak, text neutralised.
+
+    >>> cell_value(True), cell_value(-0.5), cell_value("@SUM(A1)"), cell_value(198501012010011001, as_text=True)
+    ('Ya', -0.5, "'@SUM(A1)", '198501012010011001')
+    """
+    value = _scalar(value)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Ya" if value else "Tidak"
+    if as_text:
+        return neutralise(str(value))
+    if isinstance(value, int):
+        # Beyond 15 digits Excel keeps a rounded float: keep every digit as text.
+        return value if abs(value) < 10**15 else str(value)
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "\u221e" if value > 0 else "\u2212\u221e"
+        return int(value) if value.is_integer() and abs(value) < 10**15 else value
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value
+    return neutralise(str(value))
+
+
+# ------------------------------------------------------------------------------------------ paths
+
+def check_output_path(path: str | os.PathLike, kinds: Sequence[str] = ("xlsx", "csv"), *,
+                      option: str | None = None) -> Path:
+    """Return ``path`` when a file of one of ``kinds`` can be written there; raise OutputError otherwise.
+
+    Checked before any work or database change: the extension, that the folder exists and is
+    writable, and that the path is not a folder, a device or another special file (renaming over
+    one would replace it).
+    """
+    target = Path(path)
+    where = f"{option} " if option else ""
+    allowed = " atau ".join(f".{k}" for k in kinds)
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix not in kinds:
+        shown = f"'.{suffix}'" if suffix else "tanpa ekstensi"
+        raise OutputError(f"berkas keluaran {where}'{target}': ekstensi {shown} tidak dikenal; gunakan {allowed}")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"berkas keluaran {where}'{target}': folder '{folder}' tidak ada; buat dahulu foldernya")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"berkas keluaran {where}'{target}': folder '{folder}' tidak dapat ditulisi")
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputError(f"berkas keluaran {where}'{target}' tidak dapat diperiksa: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"berkas keluaran {where}'{target}' adalah folder; tulis nama berkas")
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputError(f"berkas keluaran {where}'{target}' bukan berkas biasa (perangkat atau pipa); "
+                          "pilih nama berkas lain")
+    return target
+
+
+def check_output_dir(path: str | os.PathLike, *, option: str | None = None) -> Path:
+    """Return ``path`` when it is a writable folder or can be created as one (its parent exists)."""
+    target = Path(path)
+    where = f"{option} " if option else ""
+    if target.exists():
+        if not target.is_dir():
+            raise OutputError(f"folder keluaran {where}'{target}' sudah ada tetapi bukan folder")
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise OutputError(f"folder keluaran {where}'{target}' tidak dapat ditulisi")
+        return target
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"folder keluaran {where}'{target}': folder induk '{parent}' tidak ada")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"folder keluaran {where}'{target}': folder induk '{parent}' tidak dapat ditulisi")
+    return target
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some filesystems cannot sync a directory; the rename itself is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
+class StagedFile:
+    """A file written beside its target and moved into place only when asked.
+
+    ``temp`` is created at once (owner-only) in the target's folder. :meth:`place` fsyncs it and
+    renames it over the target, keeping the file it replaces aside until :meth:`done` or
+    :meth:`undo`; :meth:`undo` removes what was written and restores the previous file. This lets a
+    caller put a file in place inside a database transaction and take it back if the commit fails.
+    """
+
+    def __init__(self, target: str | os.PathLike):
+        self.target = Path(target)
+        folder = self.target.parent if str(self.target.parent) else Path(".")
+        self.folder = folder
+        try:
+            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{self.target.name}.", suffix=".sementara")
+        except OSError as exc:
+            raise OutputError(f"berkas '{self.target}' tidak dapat dibuat: {exc.strerror or exc}") from None
+        os.close(fd)
+        os.chmod(name, PRIVATE_FILE_MODE)
+        self.temp = Path(name)
+        self._aside: Path | None = None
+        self._placed = False
+
+    def place(self) -> Path:
+        """Flush the temporary file to disk and rename it over the target; return the target."""
+        try:
+            with open(self.temp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(self.temp, PRIVATE_FILE_MODE)
+            if self.target.exists() and not self._placed:
+                # A hard link keeps the previous file reachable until the change is final.
+                aside = self.folder / f".{self.target.name}.{secrets.token_hex(6)}.lama"
+                try:
+                    os.link(self.target, aside)
+                    self._aside = aside
+                except OSError:  # no hard links on this filesystem: undo can only remove the new file
+                    self._aside = None
+            os.replace(self.temp, self.target)
+        except OSError as exc:
+            raise OutputError(f"berkas '{self.target}' tidak dapat ditulis: {exc.strerror or exc}") from None
+        self._placed = True
+        _fsync_dir(self.folder)
+        return self.target
+
+    def done(self) -> None:
+        """Forget the previous file kept aside (the change is final)."""
+        if self._aside is not None:
+            self._aside.unlink(missing_ok=True)
+            self._aside = None
+
+    def undo(self) -> None:
+        """Remove the temporary or placed file and put the previous file back, if there was one."""
+        self.temp.unlink(missing_ok=True)
+        if self._placed:
+            if self._aside is not None:
+                os.replace(self._aside, self.target)
+            else:
+                self.target.unlink(missing_ok=True)
+            self._placed = False
+        elif self._aside is not None:
+            self._aside.unlink(missing_ok=True)
+        self._aside = None
+
+
+@contextlib.contextmanager
+def staged_files(*targets: str | os.PathLike | None) -> Iterator[list[StagedFile | None]]:
+    """Yield a StagedFile per target (None stays None); on an exception every one is undone.
+
+    The caller writes each ``temp``, calls ``place()`` (typically as the last step inside its
+    database transaction) and leaves the block; leaving normally makes them final.
+    """
+    staged: list[StagedFile | None] = []
+    try:
+        for t in targets:
+            staged.append(None if t is None else StagedFile(t))
+        yield staged
+    except BaseException:
+        for s in staged:
+            if s is not None:
+                s.undo()
+        raise
+    for s in staged:
+        if s is not None:
+            if not s._placed:
+                s.undo()
+            s.done()
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; when the block ends normally it replaces the target.
+
+    On an exception the temporary file is removed and the target is left as it was.
+    """
+    with staged_files(target) as (staged,):
+        yield staged.temp
+        staged.place()
+
+
+def write_private_bytes(target: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``target`` all-or-nothing, readable by the owner only; return the path."""
+    with atomic_path(target) as temp:
+        _write_or_fail(temp, target, lambda: temp.write_bytes(data))
+    return Path(target)
+
+
+def write_private_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``target`` all-or-nothing, readable by the owner only; return the path."""
+    return write_private_bytes(target, text.encode(encoding))
+
+
+def _write_or_fail(temp: Path, target: str | os.PathLike, write: Callable[[], Any]) -> None:
+    try:
+        write()
+    except OSError as exc:  # disk full, quota, I/O error: the target stays as it was
+        raise OutputError(f"berkas '{target}' tidak dapat ditulis: {exc.strerror or exc}") from None
+
+
+# ------------------------------------------------------------------------------------------ CSV
+
+def csv_text(sheet: Sheet) -> str:
+    """Return the sheet as CSV text: Indonesian headers, neutralised text, rounded numbers.
+
+    >>> csv_text(Sheet("x", [("=1+1", -2.5, True)], columns=["nama", "skor", "aktif"])).splitlines()
+    ['nama,skor,aktif', "'=1+1,-2.5,Ya"]
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    columns = sheet.header()
+    writer.writerow([neutralise(str(sheet.labels.get(c, c))) for c in columns])
+    text_cols = [c in sheet.text for c in columns]
+    rounding = [_decimals(sheet.formats.get(c)) for c in columns]
+    for row in sheet.rows():
+        out = []
+        for raw, is_text, places in zip(row, text_cols, rounding):
+            v = cell_value(raw, as_text=is_text)
+            if isinstance(v, float):
+                v = round(v, places if places is not None else 4)
+            elif isinstance(v, (date, datetime)):
+                v = v.isoformat()
+            out.append("" if v is None else v)
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def write_csv(path: str | os.PathLike, sheet: Sheet) -> Path:
+    """Write one sheet as UTF-8 CSV with a byte-order mark (so Excel reads accents), all-or-nothing, 0600."""
+    return write_private_text(path, csv_text(sheet), encoding="utf-8-sig")
+
+
+# ------------------------------------------------------------------------------------------ XLSX
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    base = _SHEET_TITLE_BAD.sub(" ", title).strip("'")[:31] or "Lembar"
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
+
+
+def _text_cell(text: str) -> str:
+    text = _ILLEGAL_XML.sub("\ufffd", text)
+    if len(text) > XLSX_CELL_MAX:
+        text = text[: XLSX_CELL_MAX - 1] + "\u2026"
+    return text
+
+
+def _converted_columns(sheet: Sheet) -> tuple[list[str], list[list[Any]]]:
+    """Return the sheet's column names and each column's values converted by :func:`cell_value`.
+
+    DataFrame columns of plain numbers are converted with numpy at once: a city's per-value sheet
+    holds hundreds of thousands of them.
+    """
+    import numpy as np
+
+    names = sheet.header()
+    data = sheet.data
+    if not hasattr(data, "itertuples"):
+        rows = [list(r) for r in data]
+        return names, [[cell_value(r[i] if i < len(r) else None, as_text=name in sheet.text) for r in rows]
+                       for i, name in enumerate(names)]
+    columns: list[list[Any]] = []
+    for i, name in enumerate(names):
+        series = data.iloc[:, i]
+        kind = series.dtype.kind
+        if name in sheet.text or kind not in "fiu":
+            columns.append([cell_value(v, as_text=name in sheet.text) for v in series.tolist()])
+            continue
+        values = series.to_numpy()
+        out = values.astype(object)
+        if kind == "f":
+            finite = np.isfinite(values)
+            whole = finite & (np.floor(np.where(finite, values, 0)) == values) & (np.abs(values) < 1e15)
+            out[whole] = values[whole].astype(np.int64).astype(object)
+            out[np.isnan(values)] = None
+            out[np.isposinf(values)] = "\u221e"
+            out[np.isneginf(values)] = "\u2212\u221e"
+        else:
+            big = np.abs(values.astype(float)) >= 1e15
+            out[big] = [str(v) for v in values[big]]
+        columns.append(out.tolist())
+    return names, columns
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
+    return "number"
+
+
+def _prototypes(ws: Any, formats: list[str | None], wraps: list[bool], texts: list[bool]) -> list[dict[str, Any]]:
+    """Return, per column, one cell per kind of value with that column's style set once."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    out = []
+    for fmt, wrapped, text in zip(formats, wraps, texts):
+        cells = {k: WriteOnlyCell(ws) for k in ("text", "float", "number", "date", "datetime")}
+        if wrapped:
+            cells["text"].alignment = wrap
+        if text:
+            cells["text"].number_format = "@"   # stays text when edited: an 18-digit NIP is never rounded
+        cells["float"].number_format = fmt or "0.00"
+        if fmt:
+            cells["number"].number_format = fmt
+        cells["date"].number_format = "yyyy-mm-dd"
+        cells["datetime"].number_format = "yyyy-mm-dd hh:mm"
+        out.append(cells)
+    return out
+
+
+def _fast_rows(ws: Any, prototypes: list[dict[str, Any]]) -> None:
+    """Let ``ws.append`` take plain values and write each through its column's prepared cell.
+
+    openpyxl's write-only ``append`` binds every value to a new cell, and a ready-made styled cell
+    passes through a failed conversion first; together that costs more than writing the XML. Here
+    a value is bound to its column's prepared cell just before that cell is written (rows are
+    written one at a time, so a cell is never shared by two values in flight). Should openpyxl stop
+    calling ``_values_to_row``, :func:`_write_sheet` gives rows as complete cells instead: slower,
+    equally correct.
+    """
+    from openpyxl.cell import Cell
+
+    def values_to_row(values, row_idx):
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                cell = prototypes[col_idx - 1][_kind_of(value)]
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"   # never a formula or an error code, whatever the text says
+            cell.column, cell.row = col_idx, row_idx
+            yield cell
+
+    ws._values_to_row = values_to_row
+
+
+def _cells(ws: Any, values: Sequence[Any], prototypes: list[dict[str, Any]]) -> list[Any]:
+    """Return a row as new cells styled like their column's prototypes (the portable, slower form)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row: list[Any] = []
+    for value, protos in zip(values, prototypes):
+        if value is None:
+            row.append(None)
+            continue
+        proto = protos[_kind_of(value)]
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cell.number_format, cell.alignment = proto.number_format, proto.alignment
+        row.append(cell)
+    return row
+
+
+def _write_sheet(wb: Any, sheet: Sheet, used: set[str], sample_rows: int = 500) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(_sheet_title(sheet.title, used))
+    ws.freeze_panes = "A2"
+    names, columns = _converted_columns(sheet)
+    headers = [_text_cell(neutralise(str(sheet.labels.get(c, c)))) for c in names]
+    formats = [sheet.formats.get(c) for c in names]
+    for i, (head, values) in enumerate(zip(headers, columns)):
+        lengths = [len(_shown(v, formats[i])) for v in values[:sample_rows]]
+        longest = max([len(head) * 0.8, *lengths], default=8)
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(8.0, longest + 2), 60.0)
+    font, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    head_align = Alignment(wrap_text=True, vertical="top")
+    header_cells = []
+    for head in headers:
+        cell = WriteOnlyCell(ws, value=head)
+        cell.data_type = "s"
+        cell.font, cell.fill, cell.alignment = font, fill, head_align
+        header_cells.append(cell)
+    ws.append(header_cells)
+    prototypes = _prototypes(ws, formats, [c in sheet.wrap for c in names], [c in sheet.text for c in names])
+    fast = hasattr(type(ws), "_values_to_row")
+    if fast:
+        _fast_rows(ws, prototypes)
+    for values in zip(*columns):
+        values = [_text_cell(v) if isinstance(v, str) else v for v in values]
+        ws.append(values if fast else _cells(ws, values, prototypes))
+
+
+def _shown(value: Any, fmt: str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        places = _decimals(fmt)
+        return f"{value:.{2 if places is None else places}f}"
+    return str(value)
+
+
+def write_xlsx(path: str | os.PathLike, sheets: Sequence[Sheet],
+               settings: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> Path:
+    """Write the sheets (and a Pengaturan sheet from ``settings``) to an XLSX workbook; return the path.
+
+    Streams rows (write-only workbook), writes all-or-nothing beside the target, owner-only (0600).
+    Raises OutputError when the file cannot be written.
+    """
+    from openpyxl import Workbook
+
+    target = Path(path)
+    with atomic_path(target) as temp:
+        wb = Workbook(write_only=True)
+        used: set[str] = set()
+        for sheet in sheets:
+            _write_sheet(wb, sheet, used)
+        if settings is not None:
+            _write_sheet(wb, settings_sheet(settings), used)
+        _write_or_fail(temp, target, lambda: wb.save(temp))
+    return target
+
+
+def write_table(path: str | os.PathLike, sheet: Sheet,
+                settings: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> Path:
+    """Write one table as CSV or XLSX, chosen by the extension (checked first); return the path.
+
+    The settings, when given, become a second sheet of an XLSX file (a CSV holds one table only).
+    """
+    target = check_output_path(path, ("csv", "xlsx"))
+    if target.suffix.lower() == ".csv":
+        return write_csv(target, sheet)
+    return write_xlsx(target, [sheet], settings)

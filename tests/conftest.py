@@ -242,3 +242,27 @@ def voila_server(tmp_path_factory):
         pytest.fail("kinerja serve did not stop within 60 s of SIGTERM")
     if proc.returncode != 0:
         pytest.fail(f"kinerja serve exited with {proc.returncode}:\n" + proc.stdout.read().decode(errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def fault_server(tmp_path_factory):
+    """`kinerja serve` on a 60-pegawai demo of its own with nothing answered yet, capped at 4 page kernels
+    (2 per link), for the fault-injection tests: they kill its kernels, kill it, start it again, replace its file."""
+    from types import SimpleNamespace
+
+    from kinerja_lib import links
+    from kinerja_lib.demo import generate_demo
+    from live import FormServer, free_port
+
+    tmp = tmp_path_factory.mktemp("gangguan")
+    path = tmp / "demo.db"
+    database = open_db(path)
+    summary = generate_demo(database, pegawai=60, seed=2027, answers=False)
+    port = free_port()
+    issued = links.issue_links(database, summary.cycle_id, base_url=f"http://127.0.0.1:{port}")
+    database.close()
+    server = FormServer(path, port, tmp, "--maks-kernel", "4", "--maks-per-tautan", "2").start()
+    yield SimpleNamespace(server=server, base=server.base, db_path=path, folder=tmp, links=issued,
+                          cycle_id=summary.cycle_id)
+    if server.process.poll() is None:
+        server.stop()

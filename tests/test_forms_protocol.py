@@ -9,6 +9,7 @@ in SQLite, and crafted ones (changes to a submitted form, a score outside the sc
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -107,3 +108,38 @@ def test_a_score_outside_the_scale_is_refused(voila_server):
     wait_for(lambda: _new_answers(voila_server, nip, before), 10, "the ordinary answer after the crafted ones")
     new = _new_answers(voila_server, nip, before)
     assert [(item, score) for (_, item), score in new.items()] == [("B2.1", 4)]
+
+
+def test_crafted_widget_messages_get_no_traceback_and_no_server_path(voila_server):
+    """Wrong types, huge numbers, unknown fields, malformed messages and widget creation are ignored quietly:
+    nothing the kernel sends back carries a traceback or a file path, and the form keeps working."""
+    from raters import RecordingRater, run
+
+    nip = _raters_with(voila_server, "belum")[2]
+    before = _answers_of(voila_server, nip)
+    rater = RecordingRater(next(link.url for link in voila_server.links if link.nip == nip))
+
+    async def craft():
+        await rater.open()
+        s = rater.scales
+        await rater.update(s[0], {"index": "5"})                     # wrong type
+        await rater.update(s[1], {"index": 10 ** 40})                # huge number
+        await rater.update(s[2], {"index": -1, "disabled": True})    # out of range, and a state nobody may set
+        await rater.update(s[3], {"nama_baru": 1, "_options_labels": ["x"]})  # unknown and read-only fields
+        await rater._send("comm_msg", {"comm_id": s[4], "data": "bukan objek"})
+        await rater._send("comm_msg", {"comm_id": s[4], "data": {"method": "custom", "content": [1, 2]}})
+        await rater._send("comm_msg", {"comm_id": s[4], "data": {"method": "tidak_dikenal"}})
+        await rater._send("comm_open", {"comm_id": "buatan", "target_name": "jupyter.widget",
+                                        "data": {"state": {"_model_name": "TidakAda"}}}, {"version": "2.1.0"})
+        await rater.answer(5)  # then an ordinary answer: B2.3 = 1
+        await rater.sync()
+        await rater.close()
+
+    run(craft())
+    wait_for(lambda: _new_answers(voila_server, nip, before), 10, "the ordinary answer after the crafted ones")
+    assert [(item, score) for (_, item), score in _new_answers(voila_server, nip, before).items()] == [("B2.3", 1)]
+    text = rater.text()
+    assert '"msg_type": "error"' not in text and '"name": "stderr"' not in text
+    for leak in ("Traceback", "TraitError", "site-packages", str(voila_server.db_path.parent)):
+        assert leak not in text, leak
+    assert not re.search(r"/[\w.-]+\.py\b", text), "a source file path went to the page"

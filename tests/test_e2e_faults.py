@@ -32,20 +32,18 @@ CHOICES_JS = """() => [...document.querySelectorAll('.k360-answer')].map(w => {
 })"""
 
 
+_TAKEN: set[str] = set()
+
+
 def _fresh(server, count):
-    """(rater nip, assignment id, relation) of raters with an untouched form and no draft yet, lowest NIP first;
-    each test leaves its rater with a draft, so the next one takes another (the protocol tests take the highest)."""
+    """(rater nip, assignment id, relation) of raters with an untouched form, lowest NIP first, none taken twice
+    by this module (each test opens that very form, so other tests' forms are never in its way)."""
     rows = query(server.db_path,
-                 "SELECT a.rater_nip, MIN(a.id) FROM assignment a WHERE a.cycle_id = ? AND a.aktif = 1 "
-                 "GROUP BY a.rater_nip HAVING SUM(a.status = 'belum') > 0 AND SUM(a.status = 'draf') = 0 "
-                 "ORDER BY a.rater_nip", [server.cycle_id])
-    out = []
-    for nip, _ in rows:
-        aid, relation = query(server.db_path, "SELECT id, relation FROM assignment WHERE cycle_id = ? AND "
-                              "rater_nip = ? AND status = 'belum' AND aktif = 1 ORDER BY id LIMIT 1",
-                              [server.cycle_id, nip])[0]
-        out.append((nip, aid, relation))
-    return out[:count]
+                 "SELECT rater_nip, MIN(id), relation FROM assignment WHERE cycle_id = ? AND aktif = 1 AND "
+                 "status = 'belum' GROUP BY rater_nip ORDER BY rater_nip", [server.cycle_id])
+    out = [(nip, aid, relation) for nip, aid, relation in rows if nip not in _TAKEN][:count]
+    _TAKEN.update(nip for nip, _, _ in out)
+    return out
 
 
 def _codes(server, relation):

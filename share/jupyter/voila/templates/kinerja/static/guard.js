@@ -67,8 +67,31 @@
     return el;
   }
 
+  // After a drop, a widget message lost with the old connection never gets its "idle": ipywidgets would then
+  // hold every later change of that widget back (one message in flight per widget), and the page would keep
+  // showing a click the kernel never had. So the widgets' in-flight counts are cleared and their state is
+  // fetched again from the kernel, which shows the lost click as not made.
+  function resyncWidgets() {
+    var manager = window.jupyterapp && window.jupyterapp.widgetManager;
+    if (!manager) { return; }
+    var ids = manager.registeredModels ? Array.from(manager.registeredModels) : [];
+    ids.forEach(function (id) {
+      try {
+        manager.get_model(id).then(function (model) {
+          if (model && "_pending_msgs" in model) {
+            model._pending_msgs = 0;
+            model._msg_buffer = null;
+            model._msg_buffer_callbacks = null;
+          }
+        }, function () {});
+      } catch (e) { /* a closed widget */ }
+    });
+    if (manager.restoreWidgets) { manager.restoreWidgets().then(soon, soon); }
+  }
+
   function setState(next) {
     if (state === "lost" || state === next) { return; }
+    var previous = state;
     state = next;
     body().setAttribute("data-k360-connection", next);
     var cells = document.getElementById("rendered_cells");
@@ -76,6 +99,7 @@
     if (next === "ok") {
       el.style.display = "none";
       if (cells) { cells.inert = false; }
+      if (previous === "waiting") { resyncWidgets(); }
       evaluate();
       return;
     }

@@ -192,7 +192,11 @@
         probing = false;
         if (result === "gone") { setState("lost"); return; }
         if (result === "offline") { setState("waiting"); return; }
-        if (result.execution_state === "busy" || result.execution_state === "starting") { return; }
+        if (result.execution_state === "busy" || result.execution_state === "starting") {
+          // reachable and working, only slow (a big form being built): no reason to stop the rater
+          if (k.connectionStatus === "connected") { setState("ok"); }
+          return;
+        }
         // the server can reach an idle kernel but our websocket brought no answer: it died silently
         setState("waiting");
         if (k.connectionStatus === "connected") { k.reconnect().catch(function () {}); }

@@ -1,10 +1,10 @@
 """A TCP proxy whose line can be cut, for browser tests of a dropped network between a rater and the form server.
 
-Chromium's offline emulation leaves open websockets alone, so it cannot stand for a phone losing its signal.
-``CuttableProxy`` sits between the browser and ``kinerja serve``: ``cut()`` silently drops every byte in both
-directions (no FIN, no RST: what a dead mobile link looks like to both ends), new connections are accepted and
-then starved; ``restore()`` lets bytes flow again, either on the same connections (a brief dip that TCP rides
-out) or, with ``reset=True``, closing every connection first (the phone came back with a new address).
+``CuttableProxy`` sits between the browser and ``kinerja serve`` and decides how the line fails, which browser
+emulation does not: ``cut()`` silently drops every byte in both directions (no FIN, no RST: what a dead mobile link
+looks like to both ends), new connections are accepted and then starved; ``restore()`` lets bytes flow again,
+either on the same connections with what was held delivered late (a brief dip that TCP rides out) or, with
+``reset=True``, closing every connection first (the phone came back with a new address).
 """
 
 from __future__ import annotations

@@ -120,13 +120,15 @@ def test_the_server_gets_no_more_kernels_than_its_cap():
 
 
 def test_a_kernel_nobody_is_connected_to_is_reclaimed_when_a_cap_is_reached():
-    """A page closed without telling the server (a phone) frees its kernel for the next page after 30 s."""
+    """A page closed without telling the server (a phone) frees its kernel 30 s after it was last seen connected."""
     ledger, live = _ledger(total=10, per_link=2), {}
     _open(ledger, 1, "old", live, 0)
     _open(ledger, 1, "new", live, 5)
-    live["old"] = 0                                      # that tab is gone
-    assert not ledger.admit(1, live, 20).admitted        # ... but only for 20 s: not yet
-    admission = ledger.admit(1, live, 31)
+    ledger.observe(live, 100)                            # both pages still there at 100 s
+    live["old"] = 0                                      # then that tab is gone
+    assert not ledger.admit(1, live, 110).admitted       # booked long ago, but seen only 10 s ago: not yet
+    ledger.observe(live, 120)
+    admission = ledger.admit(1, live, 131)
     assert admission.admitted and admission.reclaim == ("old",)
     assert ledger.kernels_of(1) == ["new"]
 

@@ -37,6 +37,8 @@ NOTEBOOK_KINDS = {links.RATER_NOTEBOOK: "penilai", links.ADMIN_NOTEBOOK: "admin"
 DEFAULT_MAX_KERNELS = 40
 DEFAULT_MAX_KERNELS_PER_LINK = 3
 DEFAULT_RECLAIM_AFTER_S = 30.0
+#: How often the server notes which page kernels still have a browser connected.
+OBSERVE_EVERY_S = 5
 
 # Voilà writes the page's kernel id into the page config JSON ("kernelId": "<uuid>").
 _KERNEL_ID_IN_PAGE = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
@@ -62,28 +64,38 @@ class KernelLedger:
     and not counted. When a cap is reached, a kernel of the same link (or, when the server is full, of
     any link) that has had no browser connected for ``reclaim_after`` seconds is shut down to make
     room: that is a page closed without the browser saying so, common on phones. Kernels with a
-    connected page are never taken.
+    connected page are never taken, nor one whose page was connected a moment ago (a brief drop):
+    ``observe`` notes which kernels have a page, every few seconds and at every request.
     """
 
     max_kernels: int = DEFAULT_MAX_KERNELS
     max_per_link: int = DEFAULT_MAX_KERNELS_PER_LINK
     reclaim_after: float = DEFAULT_RECLAIM_AFTER_S
     _owners: dict[str, tuple[int, float]] = field(default_factory=dict)     # kernel id -> (link, booked at)
+    _seen: dict[str, float] = field(default_factory=dict)                   # kernel id -> last seen with a page
     _pending: dict[int, int] = field(default_factory=dict)                  # booking -> link
     _numbers: itertools.count = field(default_factory=itertools.count)
 
-    def admit(self, link_id: int, connections: dict[str, int], now: float) -> Admission:
-        """Book one kernel for ``link_id`` unless a cap forbids it.
+    def observe(self, connections: dict[str, int], now: float) -> None:
+        """Note the booked kernels that have a page connected now, and forget those that ended.
 
-        ``connections`` maps every kernel alive in the server to its number of open websockets;
-        booked kernels missing from it have ended and are forgotten.
+        ``connections`` maps every kernel alive in the server to its number of open websockets.
         """
         for kernel_id in [k for k in self._owners if k not in connections]:
             del self._owners[kernel_id]
+            self._seen.pop(kernel_id, None)
+        for kernel_id in self._owners:
+            if connections[kernel_id] > 0:
+                self._seen[kernel_id] = now
+
+    def admit(self, link_id: int, connections: dict[str, int], now: float) -> Admission:
+        """Book one kernel for ``link_id`` unless a cap forbids it (``connections`` as for ``observe``)."""
+        self.observe(connections, now)
         reclaim: list[str] = []
 
         def idle(kernel_id: str) -> bool:
-            return connections.get(kernel_id, 0) == 0 and now - self._owners[kernel_id][1] >= self.reclaim_after
+            last = max(self._owners[kernel_id][1], self._seen.get(kernel_id, 0.0))
+            return connections.get(kernel_id, 0) == 0 and now - last >= self.reclaim_after
 
         def oldest(candidates) -> str | None:
             found = sorted((self._owners[k][1], k) for k in candidates if k not in reclaim and idle(k))
@@ -101,6 +113,7 @@ class KernelLedger:
             reclaim.append(victim)
         for kernel_id in reclaim:
             del self._owners[kernel_id]
+            self._seen.pop(kernel_id, None)
         booking = next(self._numbers)
         self._pending[booking] = link_id
         return Admission(True, booking, reclaim=tuple(reclaim))
@@ -172,6 +185,7 @@ def kernel_connections(km) -> dict[str, int]:
 
 def make_app_class():
     """Return the Voilà application class of the form server (imports Voilà, so only ``run`` calls it)."""
+    import tornado.ioloop
     import tornado.web
     from traitlets import Float, Int, default
     from traitlets.config import LoggingConfigurable
@@ -260,9 +274,13 @@ def make_app_class():
         def init_handlers(self):
             handlers = super().init_handlers()
             gate = KinerjaGate(parent=self)
-            state = {"db_path": Path(os.environ[config.ENV_DB]),
-                     "ledger": KernelLedger(gate.max_kernels, gate.max_kernels_per_link, gate.reclaim_after)}
+            ledger = KernelLedger(gate.max_kernels, gate.max_kernels_per_link, gate.reclaim_after)
+            state = {"db_path": Path(os.environ[config.ENV_DB]), "ledger": ledger}
             self.kinerja_state = state
+            # which booked kernels still have a page, between requests too (see KernelLedger.observe)
+            tornado.ioloop.PeriodicCallback(
+                lambda: ledger.observe(kernel_connections(self.kernel_manager), time.monotonic()),
+                OBSERVE_EVERY_S * 1000).start()
             out = []
             for spec in handlers:
                 if len(spec) >= 2 and spec[1] is TornadoVoilaHandler:

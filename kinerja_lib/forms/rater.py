@@ -346,8 +346,8 @@ class AssessmentForm(widgets.VBox):
         self._answers, self._comments = dict(spec.answers), dict(spec.comments)
         self._decision_values = {d.jenis: d.rating for d in spec.decisions}
         for item, buttons in self._scores.items():
-            self._restore(buttons, self._stored_score(item))
             stored = self._stored_score(item)
+            self._restore(buttons, stored)
             mark_saved(buttons, None if stored is None else self._option_index[stored])
         for jenis, box in self._comment_boxes.items():
             self._restore(box, self._comments.get(jenis, ""))
@@ -428,6 +428,8 @@ class AssessmentForm(widgets.VBox):
             self._resync(self._comment_boxes[jenis], self._comments.get(jenis, ""))
             raise
         self._comments[jenis] = teks if teks.strip() else ""
+        if not teks.strip() and teks:
+            self._restore(self._comment_boxes[jenis], "")  # only spaces: stored as no comment, shown as such
         self._update_counter(jenis)
         self._saved_at = datetime.now(WIB).strftime("%H:%M:%S")
         self._message.value = ""

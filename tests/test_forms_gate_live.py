@@ -33,7 +33,7 @@ def _settled_kernels(server, quiet: float = 6.0, timeout: float = 90.0) -> set[i
 
 
 def _spare_link(server):
-    """A rater link the other live tests leave alone: every form of that rater already submitted, last NIP."""
+    """A rater link the other live tests leave alone: every form of that rater already submitted (lowest NIP)."""
     rows = query(server.db_path, "SELECT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 GROUP BY rater_nip "
                  "HAVING SUM(status = 'terkirim') = COUNT(*) ORDER BY rater_nip", [server.cycle_id])
     nip = rows[0][0]

@@ -48,7 +48,7 @@ class CuttableProxy:
         self._open = True
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._close_all(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
@@ -62,6 +62,13 @@ class CuttableProxy:
             self._loop.run_forever()
         finally:
             server.close()
+
+    async def _shutdown(self) -> None:
+        await self._close_all()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _close_all(self) -> None:
         for writer in list(self._conns):

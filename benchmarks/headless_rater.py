@@ -40,6 +40,7 @@ class HeadlessRater:
         """Open the link's list, then the first person whose card button reads one of ``labels``."""
         page = await asyncio.to_thread(_get, self.url)
         config = json.loads(CONFIG_RE.search(page).group(1))
+        self.kernel_id = config["kernelId"]
         base = self.url.split("/voila/", 1)[0].replace("http", "ws", 1)
         self._ws = await websocket_connect(f"{base}/api/kernels/{config['kernelId']}/channels?session_id="
                                            f"{self.session}", max_message_size=64 * 1024 * 1024)

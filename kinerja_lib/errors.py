@@ -59,6 +59,19 @@ class FormError(KinerjaError, ValueError):
     """A form action is not allowed (locked form, value out of range, incomplete submission)."""
 
 
+class FormConflict(FormError):
+    """Another tab, device or import changed the same answer since the page last showed it."""
+
+
+class DatabaseReplaced(KinerjaError):
+    """The database file at the server's path is no longer the one this process opened (deleted or replaced)."""
+
+    def __init__(self) -> None:
+        super().__init__("Basis data di server telah diganti sejak halaman ini dibuka, sehingga perubahan terakhir "
+                         "tidak disimpan. Muat ulang halaman; bila pesan ini muncul lagi, hubungi admin "
+                         "kepegawaian (BKPSDM).")
+
+
 class LinkError(KinerjaError, ValueError):
     """Links cannot be issued or revoked as asked (unknown rater, no assignments, closed cycle)."""
 

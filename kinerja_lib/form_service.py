@@ -8,11 +8,14 @@ re-checks the link, the assignment, the cycle and the value inside one ``BEGIN I
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
+import os
+import weakref
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .cycle import Cycle, get_cycle
-from .errors import AccessDenied, FormError
+from .errors import AccessDenied, DatabaseReplaced, FormConflict, FormError
 from .links import LinkGrant, check_grant
 from .reference import Competency, Value, load_competencies, load_instrument, load_scale, load_vocabulary
 from .store import RATINGS, audit, now, write_transaction
@@ -32,6 +35,21 @@ REOPEN_REASON_MAX = 500
 
 NOT_YOURS = "Penilaian ini tidak tersedia untuk tautan Anda."
 LOCKED = "Penilaian ini sudah dikirim dan terkunci; jawaban tidak dapat diubah lagi."
+CONFLICT = ("Formulir ini baru saja diubah di tab atau perangkat lain. Isian terbaru sudah dimuat di sini; "
+            "pilihan terakhir Anda tidak disimpan. Periksa lalu ulangi bila perlu.")
+
+
+class _Unanswered:
+    """The ``expected`` value of an item nobody has answered yet (None already means "tidak dapat menilai")."""
+
+    def __repr__(self) -> str:
+        return "UNANSWERED"
+
+
+#: ``expected`` for an item without a stored answer.
+UNANSWERED: Any = _Unanswered()
+#: ``expected`` left out: write whatever is stored (scripts and imports that own the whole form).
+ANY: Any = object()
 
 
 # --------------------------------------------------------------------------- data shapes
@@ -77,6 +95,10 @@ class AssignmentSummary:
     status_label: str
     progress: Progress
     terkirim: str | None
+    #: The rater is this ratee's Pejabat Penilai Kinerja and has not yet set the Rating Perilaku Kerja.
+    perilaku_waiting: bool = False
+    #: ... and the 360 suggestion exists, so the decision can be recorded now.
+    perilaku_ready: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,11 @@ class RaterOverview:
     @property
     def submitted(self) -> int:
         return sum(a.status == "terkirim" for a in self.assignments)
+
+    @property
+    def decisions_waiting(self) -> int:
+        """How many Rating Perilaku Kerja decisions wait for this rater as Pejabat Penilai Kinerja."""
+        return sum(a.perilaku_waiting for a in self.assignments)
 
 
 @dataclass(frozen=True)
@@ -179,6 +206,49 @@ class AdminOverview:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------- the database file
+
+# The file each form connection opened, as (path, device, inode). Deleting or replacing the file at
+# that path (a rebuilt demo, a restored backup) leaves an open connection writing into the old,
+# unlinked file, where nobody will ever read the answers: every write checks first.
+_OPENED: weakref.WeakKeyDictionary[Database, tuple[str, int, int]] = weakref.WeakKeyDictionary()
+
+
+def watch_file(db: Database) -> None:
+    """Remember the file ``db`` has open, so later writes through this module refuse once it was replaced.
+
+    Does nothing for an in-memory database. The form kernels call it right after connecting.
+    """
+    row = db.execute("PRAGMA database_list").fetchone()
+    path = row[2] if row else ""
+    if path:
+        st = os.stat(path)
+        _OPENED[db] = (path, st.st_dev, st.st_ino)
+
+
+def ensure_same_file(db: Database) -> None:
+    """Raise DatabaseReplaced when the file at the watched path is gone or is another file now."""
+    opened = _OPENED.get(db)
+    if opened is None:
+        return
+    path, dev, ino = opened
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise DatabaseReplaced() from None
+    if (st.st_dev, st.st_ino) != (dev, ino):
+        raise DatabaseReplaced()
+
+
+@contextlib.contextmanager
+def _write(db: Database) -> Iterator[Database]:
+    """A ``write_transaction`` that checks the file before it starts and again just before COMMIT."""
+    ensure_same_file(db)
+    with write_transaction(db):
+        yield db
+        ensure_same_file(db)
+
+
 # --------------------------------------------------------------------------- helpers
 
 def item_codes_for(settings: dict[str, Any], relation: str) -> tuple[str, ...]:
@@ -219,13 +289,34 @@ _ASSIGNMENT_SQL = (
     "FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip ")
 
 
-def _summary(row: dict, answers: dict[str, int | None], settings: dict[str, Any]) -> AssignmentSummary:
+def _summary(row: dict, answers: dict[str, int | None], settings: dict[str, Any],
+             waiting: tuple[bool, bool] = (False, False)) -> AssignmentSummary:
     codes = item_codes_for(settings, row["relation"])
     return AssignmentSummary(
         row["id"], Person(row["ratee_nip"], row["nama"], row["jabatan"], row["unit_id"]),
         row["relation"], _labels("relasi").get(row["relation"], row["relation"]),
         row["status"], _labels("status_penilaian").get(row["status"], row["status"]),
-        _progress(codes, answers, settings), row["terkirim"])
+        _progress(codes, answers, settings), row["terkirim"], *waiting)
+
+
+def _is_pejabat_penilai(row: dict, rater_nip: str) -> bool:
+    """The rater is the ratee's direct supervisor on a supervisor's form: the Pejabat Penilai Kinerja."""
+    return row["relation"] == "atasan" and row["atasan_nip"] == rater_nip
+
+
+def _perilaku_waiting(db: Database, cycle_id: int, rows: Sequence[dict], rater_nip: str) -> dict[int, tuple[bool, bool]]:
+    """Return, per assignment where the rater is Pejabat Penilai, (decision still waiting, can be set now)."""
+    ratees = [r["ratee_nip"] for r in rows if _is_pejabat_penilai(r, rater_nip)]
+    if not ratees:
+        return {}
+    marks = ",".join("?" * len(ratees))
+    decided = {r[0] for r in db.execute(f"SELECT nip FROM rating_perilaku WHERE cycle_id = ? AND nip IN ({marks})",
+                                        [cycle_id, *ratees]).fetchall()}
+    suggested = {r[0] for r in db.execute(
+        f"SELECT nip FROM hasil_skor WHERE cycle_id = ? AND rating_perilaku_saran IS NOT NULL AND nip IN ({marks})",
+        [cycle_id, *ratees]).fetchall()}
+    return {r["id"]: (r["ratee_nip"] not in decided, r["ratee_nip"] in suggested)
+            for r in rows if _is_pejabat_penilai(r, rater_nip)}
 
 
 def _own_assignment(db: Database, grant: LinkGrant, assignment_id: Any) -> dict:
@@ -271,6 +362,7 @@ def overview(db: Database, grant: LinkGrant) -> RaterOverview:
     """
     if grant.jenis != "penilai":
         raise AccessDenied()
+    ensure_same_file(db)
     check_grant(db, grant, "penilai", touch=False)
     cycle = get_cycle(db, grant.cycle_id)
     rows = list(db.query(
@@ -278,8 +370,10 @@ def overview(db: Database, grant: LinkGrant) -> RaterOverview:
         "ORDER BY CASE a.relation WHEN 'diri' THEN 0 WHEN 'atasan' THEN 1 WHEN 'rekan' THEN 2 "
         "WHEN 'bawahan' THEN 3 ELSE 4 END, p.nama, a.id", [grant.cycle_id, grant.rater_nip]))
     answers = _answers(db, [r["id"] for r in rows])
+    waiting = _perilaku_waiting(db, cycle.id, rows, grant.rater_nip)
     return RaterOverview(_person(db, grant.rater_nip), cycle,
-                         tuple(_summary(r, answers.get(r["id"], {}), cycle.settings) for r in rows))
+                         tuple(_summary(r, answers.get(r["id"], {}), cycle.settings, waiting.get(r["id"], (False, False)))
+                               for r in rows))
 
 
 def _ekspektasi(db: Database, cycle_id: int, unit_id: str) -> dict[str, str]:
@@ -300,7 +394,7 @@ def _ekspektasi(db: Database, cycle_id: int, unit_id: str) -> dict[str, str]:
 
 def _decisions(db: Database, row: dict, rater_nip: str, cycle_id: int) -> tuple[Decision, ...]:
     """Return the Pejabat Penilai decisions this form carries; empty unless the rater is the ratee's atasan."""
-    if row["relation"] != "atasan" or row["atasan_nip"] != rater_nip:
+    if not _is_pejabat_penilai(row, rater_nip):
         return ()
     out = []
     hk = db.execute("SELECT rating, sumber FROM rating_hasil_kerja WHERE cycle_id = ? AND nip = ?",
@@ -330,6 +424,7 @@ def _decisions(db: Database, row: dict, rater_nip: str, cycle_id: int) -> tuple[
 
 def form(db: Database, grant: LinkGrant, assignment_id: int) -> FormSpec:
     """Return the per-person form with its stored answers; raises AccessDenied or FormError."""
+    ensure_same_file(db)
     check_grant(db, grant, "penilai", touch=False)
     row = _own_assignment(db, grant, assignment_id)
     cycle = get_cycle(db, grant.cycle_id)
@@ -349,21 +444,31 @@ def form(db: Database, grant: LinkGrant, assignment_id: int) -> FormSpec:
     )
 
 
-def save_answer(db: Database, grant: LinkGrant, assignment_id: int, item: str, score: int | None) -> Progress:
+def save_answer(db: Database, grant: LinkGrant, assignment_id: int, item: str, score: int | None,
+                expected: Any = ANY) -> Progress:
     """Save one answer (``None`` = tidak dapat menilai) as a draft and return the form's progress.
 
-    Idempotent. Raises AccessDenied for a dead link and FormError for someone else's or a
-    submitted form, a closed cycle, an item this relation is not asked, or a score out of range.
+    ``expected`` is what the page showed for this item before the change (a score, None, or
+    UNANSWERED): when another tab or device stored something else since, nothing is written and
+    FormConflict is raised, so two pages never silently overwrite each other. Idempotent. Raises
+    AccessDenied for a dead link, FormError for someone else's or a submitted form, a closed cycle,
+    an item this relation is not asked or a score out of range, DatabaseReplaced when the file was
+    swapped under the server.
     """
     scale = load_scale()
     if score is not None and (isinstance(score, bool) or not isinstance(score, int)
                               or not scale.min <= score <= scale.max):
         raise FormError(f"Nilai harus {scale.min}-{scale.max} atau '{scale.tidak_dapat_menilai}'.")
-    with write_transaction(db):
+    with _write(db):
         row, cycle = _writable(db, grant, assignment_id)
         codes = item_codes_for(cycle.settings, row["relation"])
         if item not in codes:
             raise FormError(f"Butir '{item}' tidak termasuk formulir ini.")
+        if expected is not ANY:
+            stored = db.execute("SELECT score FROM response WHERE assignment_id = ? AND item = ?",
+                                [row["id"], item]).fetchone()
+            if (stored[0] if stored else UNANSWERED) != expected and stored != (score,):
+                raise FormConflict(CONFLICT)
         stamp = now()
         db.execute("INSERT INTO response (assignment_id, item, score, diperbarui) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT (assignment_id, item) DO UPDATE SET score = excluded.score, "
@@ -373,17 +478,27 @@ def save_answer(db: Database, grant: LinkGrant, assignment_id: int, item: str, s
     return _progress(codes, answers, cycle.settings)
 
 
-def save_comment(db: Database, grant: LinkGrant, assignment_id: int, jenis: str, teks: str) -> None:
-    """Save a comment exactly as typed (empty text removes it). Raises FormError when too long."""
+def save_comment(db: Database, grant: LinkGrant, assignment_id: int, jenis: str, teks: str,
+                 expected: Any = ANY) -> None:
+    """Save a comment exactly as typed (empty text removes it). Raises FormError when too long.
+
+    ``expected`` is the text the page showed before ('' for none); FormConflict when another page
+    stored different text since (see ``save_answer``).
+    """
     if jenis not in COMMENT_KINDS:
         raise FormError("Jenis komentar tidak dikenal.")
     if not isinstance(teks, str):
         raise FormError("Komentar harus berupa teks.")
-    with write_transaction(db):
+    with _write(db):
         row, cycle = _writable(db, grant, assignment_id)
         limit = int(cycle.settings["komentar_maks_karakter"])
         if len(teks) > limit:
             raise FormError(f"Komentar terlalu panjang: {len(teks)} karakter, paling banyak {limit}.")
+        if expected is not ANY:
+            stored = db.execute("SELECT teks FROM comment WHERE assignment_id = ? AND jenis = ?",
+                                [row["id"], jenis]).fetchone()
+            if (stored[0] if stored else "") not in (expected, teks):
+                raise FormConflict(CONFLICT)
         stamp = now()
         if teks.strip():
             db.execute("INSERT INTO comment (assignment_id, jenis, teks, diperbarui) VALUES (?, ?, ?, ?) "
@@ -399,7 +514,7 @@ def submit(db: Database, grant: LinkGrant, assignment_id: int) -> str:
 
     Raises FormError naming the missing items, or when too many are "tidak dapat menilai".
     """
-    with write_transaction(db):
+    with _write(db):
         row, cycle = _writable(db, grant, assignment_id)
         codes = item_codes_for(cycle.settings, row["relation"])
         progress = _progress(codes, _answers(db, [row["id"]]).get(row["id"], {}), cycle.settings)
@@ -417,17 +532,19 @@ def submit(db: Database, grant: LinkGrant, assignment_id: int) -> str:
     return stamp
 
 
-def save_decision(db: Database, grant: LinkGrant, assignment_id: int, jenis: str, rating: str) -> None:
+def save_decision(db: Database, grant: LinkGrant, assignment_id: int, jenis: str, rating: str,
+                  expected: Any = ANY) -> None:
     """Record a Pejabat Penilai decision (sumber 'formulir') for the ratee of a supervisor's form.
 
     Raises FormError unless the rater is the ratee's Pejabat Penilai, the decision is open on this
-    form (Rating Hasil Kerja not imported; Rating Perilaku Kerja once results exist) and the rating is valid.
+    form (Rating Hasil Kerja not imported; Rating Perilaku Kerja once results exist) and the rating is
+    valid; FormConflict when the stored decision is no longer ``expected`` (None: none recorded).
     """
     if jenis not in DECISION_KINDS:
         raise FormError("Jenis keputusan tidak dikenal.")
     if rating not in RATINGS:
         raise FormError(f"Pilihan harus salah satu dari: {', '.join(RATINGS)}.")
-    with write_transaction(db):
+    with _write(db):
         check_grant(db, grant, "penilai")
         row = _own_assignment(db, grant, assignment_id)
         offered = {d.jenis: d for d in _decisions(db, row, grant.rater_nip, grant.cycle_id)}
@@ -435,6 +552,8 @@ def save_decision(db: Database, grant: LinkGrant, assignment_id: int, jenis: str
             raise FormError("Keputusan ini hanya dapat diisi oleh Pejabat Penilai Kinerja pegawai tersebut.")
         if not offered[jenis].editable:
             raise FormError(f"{DECISION_LABELS[jenis]} tidak dapat diisi dari formulir ini. {offered[jenis].note}")
+        if expected is not ANY and offered[jenis].rating not in (expected, rating):
+            raise FormConflict(CONFLICT)
         table = "rating_hasil_kerja" if jenis == "hasil_kerja" else "rating_perilaku"
         db.execute(f"INSERT INTO {table} (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
                    "VALUES (?, ?, ?, 'formulir', ?, ?) ON CONFLICT (cycle_id, nip) DO UPDATE SET "
@@ -450,6 +569,7 @@ def save_decision(db: Database, grant: LinkGrant, assignment_id: int, jenis: str
 def _admin(db: Database, grant: LinkGrant) -> Cycle:
     if grant.jenis != "admin":
         raise AccessDenied()
+    ensure_same_file(db)
     check_grant(db, grant, "admin", touch=False)
     return get_cycle(db, grant.cycle_id)
 
@@ -565,7 +685,7 @@ def reopen(db: Database, grant: LinkGrant, assignment_id: int, alasan: str) -> N
         raise FormError("Alasan membuka kembali wajib diisi.")
     if len(alasan) > REOPEN_REASON_MAX:
         raise FormError(f"Alasan terlalu panjang; paling banyak {REOPEN_REASON_MAX} karakter.")
-    with write_transaction(db):
+    with _write(db):
         if grant.jenis != "admin":
             raise AccessDenied()
         check_grant(db, grant, "admin")

@@ -185,21 +185,36 @@ def _usable(row: dict | None, at: str) -> bool:
             and (row["jenis"] == "admin" or row["aktif"] == 1))
 
 
-def resolve(db: Database, token: str) -> LinkGrant:
-    """Return what a token grants and record its use; raises AccessDenied otherwise.
+def plausible_token(token: object) -> bool:
+    """Return whether ``token`` has the shape of an issued token (no database lookup).
 
-    Unknown, malformed, revoked and expired tokens, a closed cycle and an inactive rater all
-    raise the same AccessDenied, so a guesser learns nothing.
+    >>> plausible_token("A" * 43), plausible_token("bukan token"), plausible_token(None)
+    (True, False, False)
     """
-    if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
+    return isinstance(token, str) and _TOKEN_SHAPE.fullmatch(token) is not None
+
+
+def verify(db: Database, token: str, jenis: str | None = None) -> LinkGrant:
+    """Return what a token grants without recording its use; raises AccessDenied otherwise.
+
+    Unknown, malformed, revoked and expired tokens, a closed cycle, an inactive rater and a link of
+    another kind than ``jenis`` (when given) all raise the same AccessDenied, so a guesser learns
+    nothing. Read-only: the form server's gate runs it before any kernel is used.
+    """
+    if not plausible_token(token):
         raise AccessDenied()
-    at = now()
     rows = list(db.query(_GRANT_SQL + "WHERE l.token_hash = ?", [hash_token(token)]))
     row = rows[0] if rows else None
-    if not _usable(row, at):
+    if not _usable(row, now()) or (jenis is not None and row["jenis"] != jenis):
         raise AccessDenied()
-    db.execute("UPDATE link SET terakhir_dipakai = ? WHERE id = ?", [at, row["id"]])
     return LinkGrant(row["id"], row["cycle_id"], row["jenis"], row["rater_nip"])
+
+
+def resolve(db: Database, token: str) -> LinkGrant:
+    """Return what a token grants and record its use; raises AccessDenied as ``verify`` does."""
+    grant = verify(db, token)
+    db.execute("UPDATE link SET terakhir_dipakai = ? WHERE id = ?", [now(), grant.link_id])
+    return grant
 
 
 def check_grant(db: Database, grant: LinkGrant, jenis: str | None = None, touch: bool = True) -> None:

@@ -208,7 +208,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def voila_server(tmp_path_factory):
-    """`kinerja serve` on a free port over a fresh 60-pegawai demo database; stopped with SIGTERM after."""
+    """`kinerja serve` on a free port over a fresh 150-pegawai demo database (enough raters with untouched forms for
+    every live test to claim its own); stopped with SIGTERM after."""
     import signal
     import subprocess
     import sys
@@ -221,7 +222,7 @@ def voila_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila")
     path = tmp / "demo.db"
     database = open_db(path)
-    summary = generate_demo(database, pegawai=60, seed=2026, answers=True)
+    summary = generate_demo(database, pegawai=150, seed=2026, answers=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     issued = links.issue_links(database, summary.cycle_id, base_url=base)
@@ -276,3 +277,27 @@ def unprivileged():
                               capture_output=True, text=True, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def fault_server(tmp_path_factory):
+    """`kinerja serve` on a 60-pegawai demo of its own with nothing answered yet, capped at 4 page kernels
+    (2 per link), for the fault-injection tests: they kill its kernels, kill it, start it again, replace its file."""
+    from types import SimpleNamespace
+
+    from kinerja_lib import links
+    from kinerja_lib.demo import generate_demo
+    from live import FormServer, free_port
+
+    tmp = tmp_path_factory.mktemp("gangguan")
+    path = tmp / "demo.db"
+    database = open_db(path)
+    summary = generate_demo(database, pegawai=60, seed=2027, answers=False)
+    port = free_port()
+    issued = links.issue_links(database, summary.cycle_id, base_url=f"http://127.0.0.1:{port}")
+    database.close()
+    server = FormServer(path, port, tmp, "--maks-kernel", "4", "--maks-per-tautan", "2").start()
+    yield SimpleNamespace(server=server, base=server.base, db_path=path, folder=tmp, links=issued,
+                          cycle_id=summary.cycle_id)
+    if server.process.poll() is None:
+        server.stop()

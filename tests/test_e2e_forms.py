@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from live import query, wait_for
+from live import claim_raters, query, wait_for
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -19,20 +19,21 @@ pytestmark = pytest.mark.e2e
 WAIT = 60_000
 
 
-def _pending(server, exclude=()):
-    """Return (rater nip, assignment id, ratee name) of not-yet-started forms, one per rater."""
+def _pending(server, count=1):
+    """Claim ``count`` raters with a not-yet-started form whose ratee's name is unique among that rater's forms:
+    (rater nip, assignment id, ratee name), one form per rater."""
     rows = query(server.db_path,
                   "SELECT a.rater_nip, a.id, p.nama FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
                   "WHERE a.cycle_id = ? AND a.status = 'belum' AND a.aktif = 1 ORDER BY a.rater_nip, a.id",
                   [server.cycle_id])
-    seen, out = set(exclude), []
+    seen, out = set(), []
     for nip, aid, nama in rows:
         same_name = query(server.db_path, "SELECT COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
                            "WHERE a.cycle_id = ? AND a.rater_nip = ? AND p.nama = ?", [server.cycle_id, nip, nama])
         if nip not in seen and same_name[0][0] == 1:
             seen.add(nip)
             out.append((nip, aid, nama))
-    return out
+    return claim_raters(out, count)
 
 
 def _url(server, nip):
@@ -60,7 +61,7 @@ def _shot(page, folder, name):
 
 def test_rater_fills_reloads_and_submits_a_form(browser, voila_server, shots):
     """A whole form filled in the browser autosaves, survives a reload, submits after confirmation and locks."""
-    nip, aid, ratee = _pending(voila_server)[0]
+    (nip, aid, ratee), = _pending(voila_server)
     page = browser.new_page(viewport={"width": 1100, "height": 1000})
     page.goto(_url(voila_server, nip))
     expect(page.get_by_text("Penilaian Perilaku Kerja 360°")).to_be_visible(timeout=WAIT)
@@ -118,7 +119,7 @@ def test_bad_link_shows_one_message_and_no_traceback(page, voila_server, query):
 
 def test_two_raters_at_the_same_time(browser, voila_server, shots):
     """Two raters on a desktop and a phone work at once; each answer lands on the right form."""
-    (nip1, aid1, ratee1), (nip2, aid2, ratee2) = _pending(voila_server)[1:3]
+    (nip1, aid1, ratee1), (nip2, aid2, ratee2) = _pending(voila_server, 2)
     desk = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
     desk.goto(_url(voila_server, nip1), wait_until="commit")

@@ -10,7 +10,7 @@ import pytest
 from kinerja_lib import form_service as fs
 from kinerja_lib import links
 from kinerja_lib.cycle import close_cycle
-from kinerja_lib.errors import AccessDenied, FormError
+from kinerja_lib.errors import AccessDenied, DatabaseReplaced, FormConflict, FormError
 from kinerja_lib.reference import load_instrument
 
 BEHAVIOUR = load_instrument().item_codes
@@ -239,6 +239,141 @@ def test_rating_perilaku_opens_once_results_exist(small_org):
     fs.save_decision(small_org.db, g["kepala"], aid, "perilaku", "Sesuai Ekspektasi")
     assert small_org.db.execute("SELECT rating, sumber FROM rating_perilaku WHERE nip = ?",
                                 [small_org.nip["andi"]]).fetchone() == ("Sesuai Ekspektasi", "formulir")
+
+
+def _suggest(org, key, saran="Di Atas Ekspektasi"):
+    """Store a 360 Rating Perilaku suggestion for ``key`` (what a scoring run writes)."""
+    run = org.db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) "
+                         "VALUES (?, 'skor', '{}', '2026-06-01')", [org.cycle.id]).lastrowid
+    org.db.execute("INSERT INTO hasil_skor (cycle_id, nip, rating_perilaku_saran, analysis_run_id) VALUES (?, ?, ?, ?)",
+                   [org.cycle.id, org.nip[key], saran, run])
+
+
+def test_overview_counts_rating_perilaku_decisions_waiting_for_the_pejabat_penilai(small_org):
+    """The supervisor's list flags each bawahan whose Rating Perilaku Kerja is not yet set, until it is recorded."""
+    g = _grants(small_org)
+
+    def waiting():
+        ov = fs.overview(small_org.db, g["kepala"])
+        return ov.decisions_waiting, {a.ratee.nip: (a.perilaku_waiting, a.perilaku_ready) for a in ov.assignments}
+
+    n = small_org.nip
+    assert waiting() == (3, {n["kepala"]: (False, False), n["andi"]: (True, False), n["budi"]: (True, False),
+                             n["citra"]: (True, False)})
+    _suggest(small_org, "andi")
+    _suggest(small_org, "budi")
+    fs.save_decision(small_org.db, g["kepala"], small_org.assignment[("kepala", "andi")], "perilaku",
+                     "Sesuai Ekspektasi")
+    small_org.db.execute("INSERT INTO rating_perilaku (cycle_id, nip, rating, sumber, diperbarui) "
+                         "VALUES (?, ?, 'Di Bawah Ekspektasi', 'impor', '2026-06-02')", [small_org.cycle.id, n["citra"]])
+    assert waiting() == (1, {n["kepala"]: (False, False), n["andi"]: (False, True), n["budi"]: (True, True),
+                             n["citra"]: (False, False)})
+    assert fs.overview(small_org.db, g["andi"]).decisions_waiting == 0  # a peer or bawahan decides nothing
+
+
+def test_two_pages_never_silently_overwrite_an_answer(small_org):
+    """A change based on what the page showed is refused when another page stored something else since."""
+    g, aid = _grants(small_org), small_org.assignment[("budi", "andi")]
+    fs.save_answer(small_org.db, g["budi"], aid, "B1.1", 4, expected=fs.UNANSWERED)  # tab A
+    with pytest.raises(FormConflict, match="tab atau perangkat lain"):
+        fs.save_answer(small_org.db, g["budi"], aid, "B1.1", 2, expected=fs.UNANSWERED)  # tab B, stale
+    with pytest.raises(FormConflict):
+        fs.save_answer(small_org.db, g["budi"], aid, "B1.1", 2, expected=None)  # "tidak dapat menilai" is not 4
+    assert _rows(small_org.db, aid) == [("B1.1", 4)]
+    fs.save_answer(small_org.db, g["budi"], aid, "B1.1", 4, expected=fs.UNANSWERED)  # the same choice: no conflict
+    fs.save_answer(small_org.db, g["budi"], aid, "B1.1", None, expected=4)            # tab B after reloading
+    fs.save_answer(small_org.db, g["budi"], aid, "B1.2", 3, expected=fs.UNANSWERED)   # another item is no conflict
+    assert _rows(small_org.db, aid) == [("B1.1", None), ("B1.2", 3)]
+    fs.save_answer(small_org.db, g["budi"], aid, "B1.2", 5)  # a caller that owns the form may skip the check
+    assert _rows(small_org.db, aid)[-1] == ("B1.2", 5)
+
+
+def test_two_pages_never_silently_overwrite_a_comment_or_a_decision(small_org):
+    """Comments and Pejabat Penilai decisions carry the same check."""
+    g, aid = _grants(small_org), small_org.assignment[("kepala", "budi")]
+    fs.save_comment(small_org.db, g["kepala"], aid, "kekuatan", "Teliti", expected="")
+    with pytest.raises(FormConflict):
+        fs.save_comment(small_org.db, g["kepala"], aid, "kekuatan", "Rapi", expected="")
+    fs.save_comment(small_org.db, g["kepala"], aid, "kekuatan", "Teliti dan rapi", expected="Teliti")
+    fs.save_decision(small_org.db, g["kepala"], aid, "hasil_kerja", "Sesuai Ekspektasi", expected=None)
+    with pytest.raises(FormConflict):
+        fs.save_decision(small_org.db, g["kepala"], aid, "hasil_kerja", "Di Atas Ekspektasi", expected=None)
+    assert small_org.db.execute("SELECT teks FROM comment WHERE assignment_id = ?", [aid]).fetchone() == (
+        "Teliti dan rapi",)
+    assert small_org.db.execute("SELECT rating FROM rating_hasil_kerja WHERE nip = ?",
+                                [small_org.nip["budi"]]).fetchone() == ("Sesuai Ekspektasi",)
+
+
+def _watched(path):
+    from kinerja_lib.store import connect
+
+    db = connect(path)
+    fs.watch_file(db)
+    return db
+
+
+def _replace_file(path, tmp_path):
+    """Put another database file at ``path`` (a copy of it), as a demo rebuild or a restore does."""
+    import os
+    import sqlite3
+
+    copy = tmp_path / "pengganti.db"
+    with sqlite3.connect(path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"{path.name}{suffix}").unlink(missing_ok=True)
+    os.replace(copy, path)
+
+
+def _count(path, sql):
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+@pytest.mark.parametrize("how", ["replaced", "deleted"])
+def test_writes_stop_once_the_database_file_is_replaced_or_deleted(small_org_path, tmp_path, how):
+    """A form connection whose file was swapped or removed refuses every read and write with a plain message."""
+    db = _watched(small_org_path)
+    issued = links.issue_links(db, 1)
+    grant = links.resolve(db, issued[0].token)
+    aid = fs.overview(db, grant).assignments[0].id
+    fs.save_answer(db, grant, aid, "B1.1", 3)
+    if how == "replaced":
+        _replace_file(small_org_path, tmp_path)
+    else:
+        small_org_path.unlink()
+    for call in (lambda: fs.save_answer(db, grant, aid, "B1.2", 4), lambda: fs.save_comment(db, grant, aid,
+                 "kekuatan", "x"), lambda: fs.submit(db, grant, aid), lambda: fs.overview(db, grant),
+                 lambda: fs.form(db, grant, aid)):
+        with pytest.raises(DatabaseReplaced, match="Basis data di server telah diganti"):
+            call()
+    # nothing reached the old (unlinked) file either: the connection still sees only the first answer
+    assert db.execute("SELECT COUNT(*) FROM response").fetchone()[0] == 1
+    db.close()
+    if how == "replaced":
+        assert _count(small_org_path, "SELECT COUNT(*) FROM response") == 1
+
+
+def test_a_file_replaced_during_a_write_is_caught_before_commit(small_org_path, tmp_path, monkeypatch):
+    """The check runs again as the last step of the transaction, so a swap mid-write loses nothing silently."""
+    db = _watched(small_org_path)
+    grant = links.resolve(db, links.issue_links(db, 1)[0].token)
+    aid = fs.overview(db, grant).assignments[0].id
+    writable = fs._writable
+
+    def swap_then_check(*args):
+        found = writable(*args)
+        _replace_file(small_org_path, tmp_path)
+        return found
+
+    monkeypatch.setattr(fs, "_writable", swap_then_check)
+    with pytest.raises(DatabaseReplaced):
+        fs.save_answer(db, grant, aid, "B1.1", 3)
+    assert db.execute("SELECT COUNT(*) FROM response").fetchone()[0] == 0
+    assert not db.conn.in_transaction
+    db.close()
 
 
 def test_admin_completion_by_unit_and_relation(small_org):

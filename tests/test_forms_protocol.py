@@ -9,11 +9,12 @@ in SQLite, and crafted ones (changes to a submitted form, a score outside the sc
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from live import query, wait_for
+from live import claim_raters, query, wait_for
 
 from benchmarks.headless_rater import HeadlessRater
 from kinerja_lib.forms.rater import ACTION_LABEL
@@ -21,13 +22,13 @@ from kinerja_lib.forms.rater import ACTION_LABEL
 pytestmark = pytest.mark.slow
 
 
-def _raters_with(server, status: str) -> list[str]:
-    """Raters with at least one form in ``status`` and no draft, last first (the browser tests take the first)."""
+def _raters_with(server, status: str) -> str:
+    """Claim a rater with at least one form in ``status`` and no draft, last NIP first."""
     rows = query(server.db_path,
                  "SELECT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 GROUP BY rater_nip "
                  "HAVING SUM(status = ?) > 0 AND SUM(status = 'draf') = 0 ORDER BY rater_nip DESC",
                  [server.cycle_id, status])
-    return [nip for (nip,) in rows]
+    return claim_raters([nip for (nip,) in rows])[0]
 
 
 def _answers_of(server, nip: str) -> dict[tuple[int, str], int | None]:
@@ -63,7 +64,7 @@ def _as_rater(server, nip: str, actions: Callable[[HeadlessRater], Awaitable[Non
 
 
 def test_widget_messages_without_a_browser_are_saved_like_clicks(voila_server):
-    nip = _raters_with(voila_server, "belum")[0]
+    nip = _raters_with(voila_server, "belum")
     before = _answers_of(voila_server, nip)
 
     async def answer_five(rater):
@@ -79,7 +80,7 @@ def test_widget_messages_without_a_browser_are_saved_like_clicks(voila_server):
 
 
 def test_crafted_changes_to_a_submitted_form_change_nothing(voila_server):
-    nip = _raters_with(voila_server, "terkirim")[0]
+    nip = _raters_with(voila_server, "terkirim")
     answers, statuses = _answers_of(voila_server, nip), _statuses_of(voila_server, nip)
 
     async def tamper(rater):
@@ -94,7 +95,7 @@ def test_crafted_changes_to_a_submitted_form_change_nothing(voila_server):
 
 
 def test_a_score_outside_the_scale_is_refused(voila_server):
-    nip = _raters_with(voila_server, "belum")[1]
+    nip = _raters_with(voila_server, "belum")
     before = _answers_of(voila_server, nip)
 
     async def out_of_range(rater):
@@ -107,3 +108,41 @@ def test_a_score_outside_the_scale_is_refused(voila_server):
     wait_for(lambda: _new_answers(voila_server, nip, before), 10, "the ordinary answer after the crafted ones")
     new = _new_answers(voila_server, nip, before)
     assert [(item, score) for (_, item), score in new.items()] == [("B2.1", 4)]
+
+
+def test_crafted_widget_messages_get_no_traceback_and_no_server_path(voila_server):
+    """Wrong types, huge numbers, unknown fields, malformed messages and widget creation are ignored quietly:
+    nothing the kernel sends back carries a traceback or a file path, and the form keeps working."""
+    from raters import RecordingRater, run
+
+    # any rater with an untouched form will do (the browser tests may have left drafts on the others)
+    nip, = claim_raters([n for (n,) in query(
+        voila_server.db_path, "SELECT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+        "AND status = 'belum' GROUP BY rater_nip ORDER BY COUNT(*) DESC, rater_nip", [voila_server.cycle_id])])
+    before = _answers_of(voila_server, nip)
+    rater = RecordingRater(next(link.url for link in voila_server.links if link.nip == nip))
+
+    async def craft():
+        await rater.open(labels=(ACTION_LABEL["belum"],))
+        s = rater.scales
+        await rater.update(s[0], {"index": "5"})                     # wrong type
+        await rater.update(s[1], {"index": 10 ** 40})                # huge number
+        await rater.update(s[2], {"index": -1, "disabled": True})    # out of range, and a state nobody may set
+        await rater.update(s[3], {"nama_baru": 1, "_options_labels": ["x"]})  # unknown and read-only fields
+        await rater._send("comm_msg", {"comm_id": s[4], "data": "bukan objek"})
+        await rater._send("comm_msg", {"comm_id": s[4], "data": {"method": "custom", "content": [1, 2]}})
+        await rater._send("comm_msg", {"comm_id": s[4], "data": {"method": "tidak_dikenal"}})
+        await rater._send("comm_open", {"comm_id": "buatan", "target_name": "jupyter.widget",
+                                        "data": {"state": {"_model_name": "TidakAda"}}}, {"version": "2.1.0"})
+        await rater.answer(5)  # then an ordinary answer: B2.3 = 1
+        await rater.sync()
+        await rater.close()
+
+    run(craft())
+    wait_for(lambda: _new_answers(voila_server, nip, before), 10, "the ordinary answer after the crafted ones")
+    assert [(item, score) for (_, item), score in _new_answers(voila_server, nip, before).items()] == [("B2.3", 1)]
+    text = rater.text()
+    assert '"msg_type": "error"' not in text and '"name": "stderr"' not in text
+    for leak in ("Traceback", "TraitError", "site-packages", str(voila_server.db_path.parent)):
+        assert leak not in text, leak
+    assert not re.search(r"/[\w.-]+\.py\b", text), "a source file path went to the page"

@@ -257,3 +257,148 @@ def test_admin_dashboard_refuses_a_revoked_admin_link_on_refresh(small_org):
     links.issue_admin_link(small_org.db, small_org.cycle.id)
     app.controls["refresh"].click()
     assert app.denied and DENIED_TITLE in app.children[0].value
+
+
+def _saved_class(widget):
+    return [c for c in widget._dom_classes if c.startswith("k360-saved-")]
+
+
+def test_each_choice_carries_the_option_the_database_holds(small_org):
+    """The saved marker the page compares with the selection follows the database, never the click alone."""
+    app, form, aid = _open(small_org, "andi", "budi")
+    b11 = form.scores["B1.1"]
+    assert _saved_class(b11) == []
+    b11.value = 4
+    assert _saved_class(b11) == ["k360-saved-3"]  # options 1..5 then "tidak dapat menilai": 4 is index 3
+    b11.value = TDM
+    assert _saved_class(b11) == ["k360-saved-5"] and _answers(small_org.db, aid) == {"B1.1": None}
+    links.revoke(small_org.db, small_org.cycle.id, small_org.nip["andi"])
+    form.scores["B1.2"].value = 2  # refused: the marker never says "saved"
+    assert _saved_class(form.scores["B1.2"]) == [] and "B1.2" not in _answers(small_org.db, aid)
+
+
+def test_a_comment_box_carries_the_stored_text(small_org):
+    """Next to each comment box the kernel writes what the database holds, escaped, for the page to compare."""
+    app, form, aid = _open(small_org, "andi", "budi")
+    form.comments["kekuatan"].value = "Teliti <b>& rapi</b>"
+    counter = form._counters["kekuatan"].value
+    assert '<span class="k360-saved-text" hidden>Teliti &lt;b&gt;&amp; rapi&lt;/b&gt;</span>' in counter
+    form.comments["kekuatan"].value = "a" * 1001  # refused: the stored text stays what it was
+    assert "Teliti &lt;b&gt;" in form._counters["kekuatan"].value
+
+
+def _two_tabs(org, rater, ratee):
+    """The same link opened twice (two tabs or devices), both on the same form."""
+    grant, aid = _grant(org, rater), org.assignment[(rater, ratee)]
+    forms = []
+    for _ in range(2):
+        app = RaterApp(org.db, grant)
+        app.open_buttons[aid].click()
+        forms.append(app.form)
+    return forms[0], forms[1], aid
+
+
+def test_a_second_tab_cannot_silently_overwrite_the_first(small_org):
+    """Two pages on one form: the stale one is told, shows what is stored, and writes nothing over it."""
+    form_a, form_b, aid = _two_tabs(small_org, "citra", "budi")
+    form_a.scores["B3.1"].value = 5
+    form_a.comments["kekuatan"].value = "Dari tab A"
+    form_b.scores["B3.1"].value = 1  # tab B still shows B3.1 unanswered
+    assert "diubah di tab atau perangkat lain" in form_b.message
+    assert form_b.scores["B3.1"].value == 5 and _saved_class(form_b.scores["B3.1"]) == ["k360-saved-4"]
+    assert form_b.comments["kekuatan"].value == "Dari tab A"  # the reload brought tab A's comment too
+    form_a.comments["kekuatan"].value = "Tab A lagi"
+    form_b.comments["kekuatan"].value = "Tulisan tab B"  # stale again: refused, the text is quoted back
+    assert "Tulisan tab B" in form_b.message and form_b.comments["kekuatan"].value == "Tab A lagi"
+    assert _answers(small_org.db, aid) == {"B3.1": 5}
+    assert small_org.db.execute("SELECT teks FROM comment WHERE assignment_id = ?", [aid]).fetchone() == (
+        "Tab A lagi",)
+    form_b.scores["B3.1"].value = 2  # now based on what is stored: allowed
+    assert _answers(small_org.db, aid) == {"B3.1": 2}
+
+
+def test_a_form_submitted_in_another_tab_turns_read_only_here(small_org):
+    """A change on a form another tab has just submitted is refused and the page shows it locked."""
+    form_a, form_b, aid = _two_tabs(small_org, "dewi", "dewi")
+    _fill(form_a)
+    form_a.submit_button.click()
+    form_a.confirm_button.click()
+    form_b.scores["B1.1"].value = 1
+    assert form_b.locked and all(w.disabled for w in form_b.scores.values())
+    assert form_b.scores["B1.1"].value == 4 and "terkunci" in form_b.message
+
+
+def test_a_replaced_database_stops_the_app_with_a_reload_button(small_org_path, tmp_path):
+    """Once the database file was replaced, the next action stops the whole app and asks for a reload."""
+    import os
+    import shutil
+
+    from kinerja_lib.store import open_db
+
+    db = open_db(small_org_path)
+    token = links.issue_links(db, 1)[0].token
+    db.close()
+    app = kernel.rater_app(f"t={token}", small_org_path)
+    aid = next(iter(app.open_buttons))
+    app.open_buttons[aid].click()
+    shutil.copy(small_org_path, tmp_path / "salinan.db")
+    os.replace(tmp_path / "salinan.db", small_org_path)
+    app.form.scores["B1.1"].value = 3
+    assert app.halted and len(app.children) == 1
+    page = app.children[0].value
+    assert "Basis data di server telah diganti" in page and 'class="k360-reload' in page
+
+
+def test_the_supervisor_list_shows_decisions_waiting(small_org):
+    """Each bawahan whose Rating Perilaku Kerja is not set is marked, with the count on top; others are not."""
+    app = RaterApp(small_org.db, _grant(small_org, "kepala"))
+    page = app.list_html()
+    assert "3 keputusan Rating Perilaku Kerja menunggu Anda" in page
+    assert page.count("Menunggu penetapan Anda") == 3
+    assert page.count("dapat ditetapkan setelah hasil umpan balik 360 dihitung") == 3
+    small_org.db.execute("INSERT INTO rating_perilaku (cycle_id, nip, rating, sumber, diperbarui) "
+                         "VALUES (?, ?, 'Sesuai Ekspektasi', 'impor', '2026-06-02')",
+                         [small_org.cycle.id, small_org.nip["andi"]])
+    app.open_buttons[small_org.assignment[("kepala", "budi")]].click()
+    app.form.back_button.click()  # back to the list: counted again
+    assert "2 keputusan Rating Perilaku Kerja menunggu Anda" in app.list_html()
+    andi_card = next(c for c in app.list_html().split('<div class="k360-name">') if c.startswith("Andi &lt;b&gt;"))
+    assert "Menunggu penetapan" not in andi_card
+    peer = RaterApp(small_org.db, _grant(small_org, "andi")).list_html()
+    assert "menunggu Anda" not in peer and "Menunggu penetapan" not in peer
+
+
+@pytest.mark.parametrize("widget, data, kept", [
+    ("ToggleButtons", {"method": "update", "state": {"index": 2}}, {"index": 2}),
+    ("ToggleButtons", {"method": "update", "state": {"index": 2, "disabled": False, "_options_labels": ["x"]}},
+     {"index": 2}),
+    ("ToggleButtons", {"method": "update", "state": {"disabled": False}}, None),
+    ("Textarea", {"method": "update", "state": {"value": "teks"}}, {"value": "teks"}),
+    ("Textarea", {"method": "update", "state": {"value": "teks", "rows": 999}}, {"value": "teks"}),
+    ("HTML", {"method": "update", "state": {"value": "<script>"}}, None),
+    ("VBox", {"method": "update", "state": {"children": []}}, None),
+    ("Button", {"method": "custom", "content": {"event": "click"}}, "click"),
+    ("Button", {"method": "custom", "content": "klik"}, None),
+    ("Button", {"method": "custom", "content": {"event": "click", "lagi": 1}}, None),
+    ("Button", {"method": "update", "state": {"disabled": False}}, None),
+    ("ToggleButtons", {"method": "custom", "content": {"event": "click"}}, None),
+    ("ToggleButtons", {"method": "request_state"}, "state"),
+    ("ToggleButtons", {"method": "apa"}, None),
+    ("ToggleButtons", "sampah", None),
+])
+def test_only_what_a_person_can_send_reaches_a_widget(widget, data, kept):
+    """Browser messages are cut down to a choice, a typed text, a click or a state request; the rest is dropped."""
+    import ipywidgets
+
+    w = getattr(ipywidgets, widget)()
+    msg = {"content": {"comm_id": "x", "data": data}, "buffers": [b"\x00" * 10]}
+    out = kernel.screen_browser_message(w, msg)
+    if kept is None:
+        assert out is None
+    elif kept == "click":
+        assert out["content"]["data"] == {"method": "custom", "content": {"event": "click"}} and out["buffers"] == []
+    elif kept == "state":
+        assert out == msg
+    else:
+        assert out["content"]["data"] == {"method": "update", "state": kept} and out["buffers"] == []
+    w.close()

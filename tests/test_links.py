@@ -201,16 +201,48 @@ def test_cli_links_export_revoke_and_admin_link(small_org_path, tmp_path):
     assert res.exit_code == 0 and f"{BASE}/voila/render/admin.ipynb?t=" in res.output.splitlines()[-1]
 
 
+TOKEN = "Xq3v_9LpA0bC-dEfGhIjKlMnOpQrStUvWxYz0123456"  # the shape of secrets.token_urlsafe(32)
+
+
 @pytest.mark.parametrize("text, expected", [
     ("GET /voila/render/penilaian.ipynb?t=abc-DEF_123 (1.2.3.4)", "GET /voila/render/penilaian.ipynb?t=*** (1.2.3.4)"),
     ("/x?a=1&t=abc&b=2", "/x?a=1&t=***&b=2"),
     ("/x?tema=abc", "/x?tema=abc"),
+    # a token under any other parameter name, whatever its position
+    (f"/voila/render/penilaian.ipynb?token={TOKEN}", "/voila/render/penilaian.ipynb?token=***"),
+    (f"/x?tema=gelap&akses={TOKEN}&n=2", "/x?tema=gelap&akses=***&n=2"),
+    (f"GET /x?t={TOKEN}&T={TOKEN}", "GET /x?t=***&T=***"),
+    ("/x?kode=ABCDEFGHIJKLMNOP", "/x?kode=***"),
+    # and outside a query: in a path, in a message, inside quotes
+    (f"GET /voila/render/{TOKEN}/penilaian.ipynb", "GET /voila/render/***/penilaian.ipynb"),
+    (f"kernel env QUERY_STRING='t={TOKEN}'", "kernel env QUERY_STRING='t=***'"),
+    (f"tautan {TOKEN} ditolak", "tautan *** ditolak"),
+    # what stays readable: kernel ids, long snake_case names in tracebacks, ordinary paths
+    ("204 POST /voila/api/shutdown/1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+     "204 POST /voila/api/shutdown/1b4e28ba-2fa1-11d2-883f-0016d3cca427"),
+    ("in _handle_kernel_connection_status_change_callback", "in _handle_kernel_connection_status_change_callback"),
+    ("/tmp/pytest-of-root/pytest-1/voila0/demo.db", "/tmp/pytest-of-root/pytest-1/voila0/demo.db"),
 ])
 def test_tokens_are_masked_in_server_logs(text, expected):
-    """The server's log formatter masks a token wherever a URL carrying one appears."""
+    """The server's log formatter masks a token under any parameter name, in a path or in free text."""
     assert redact(text) == expected
     record = logging.LogRecord("tornado.general", logging.WARNING, __file__, 1, "bad request %s", (text,), None)
     assert RedactingFormatter("%(message)s").format(record) == f"bad request {expected}"
+
+
+def test_verify_checks_without_recording_the_use(small_org):
+    """verify() grants what resolve() grants, of the asked kind only, and writes nothing."""
+    issued = _by_nip(links.issue_links(small_org.db, small_org.cycle.id))
+    token = issued[small_org.nip["budi"]].token
+    admin = links.issue_admin_link(small_org.db, small_org.cycle.id).token
+    before = small_org.db.execute("SELECT * FROM link ORDER BY id").fetchall()
+    grant = links.verify(small_org.db, token, "penilai")
+    assert (grant.jenis, grant.rater_nip) == ("penilai", small_org.nip["budi"])
+    assert links.verify(small_org.db, admin, "admin").jenis == "admin"
+    for bad, kind in [(token, "admin"), (admin, "penilai"), ("A" * 43, None), ("pendek", None), (None, None)]:
+        with pytest.raises(AccessDenied):
+            links.verify(small_org.db, bad, kind)
+    assert small_org.db.execute("SELECT * FROM link ORDER BY id").fetchall() == before
 
 
 def test_serve_refuses_a_busy_port_with_a_clear_message(small_org_path):

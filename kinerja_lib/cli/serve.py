@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import signal
 import socket
 from pathlib import Path
@@ -14,29 +13,10 @@ import click
 
 from .. import config
 from ..errors import KinerjaError
+from ..forms.redaction import RedactingFormatter, redact  # noqa: F401  (redact: re-exported for callers)
 from .common import get_db
 
 FORMS_DIR = config.PROJECT_ROOT / "forms"
-
-# A token in a logged URL (…?t=TOKEN or …&t=TOKEN) is replaced before anything reaches the log.
-_TOKEN_IN_TEXT = re.compile(r"([?&;]t=)[^&\s'\"<>]+")
-
-
-def redact(text: str) -> str:
-    """Return ``text`` with link tokens in URLs masked.
-
-    >>> redact("GET /voila/render/penilaian.ipynb?t=abcDEF_123-x&z=1")
-    'GET /voila/render/penilaian.ipynb?t=***&z=1'
-    """
-    return _TOKEN_IN_TEXT.sub(r"\1***", text)
-
-
-class RedactingFormatter(logging.Formatter):
-    """A log formatter that masks link tokens anywhere in the record, tracebacks included."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
 
 _access_log = logging.getLogger("tornado.access")
 
@@ -61,17 +41,14 @@ def _file_handler(log_path: Path) -> logging.Handler:
     return handler
 
 
-def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Path) -> None:
-    """Serve ``forms/`` with Voilà (config from the committed voila.json) until SIGINT or SIGTERM."""
-    from traitlets import default
-    from voila.app import Voila
+def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Path,
+               max_kernels: int | None = None, max_per_link: int | None = None) -> None:
+    """Serve ``forms/`` with Voilà (config from the committed voila.json) until SIGINT or SIGTERM.
 
-    class KinerjaVoila(Voila):
-        # Only the repository's voila.json: a stray config in the user's Jupyter paths must not
-        # switch tracebacks or template overrides back on.
-        @default("config_file_paths")
-        def _config_file_paths_default(self):
-            return [str(config.PROJECT_ROOT)]
+    Every page render passes the link gate first (kinerja_lib.forms.server); ``max_kernels`` and
+    ``max_per_link`` override the caps set in voila.json.
+    """
+    from ..forms.server import make_app_class
 
     # the "kinerja" page template lives in <repo>/share/jupyter/voila/templates/kinerja
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
@@ -81,14 +58,16 @@ def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Pat
     # where a preheated kernel fetches its request data (kinerja_lib.forms.kernel.wait_for_request)
     os.environ["VOILA_APP_IP"] = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     handler = _file_handler(log_path)
-    for name in ("tornado.access", "tornado.application", "tornado.general"):
+    for name in ("tornado.access", "tornado.application", "tornado.general", "kinerja_lib.forms.server"):
         logger = logging.getLogger(name)
         logger.handlers, logger.propagate = [handler], False
         logger.setLevel(logging.INFO)
 
-    app = KinerjaVoila()
+    app = make_app_class()()
+    caps = [f"--KinerjaGate.max_kernels={max_kernels}"] if max_kernels is not None else []
+    caps += [f"--KinerjaGate.max_kernels_per_link={max_per_link}"] if max_per_link is not None else []
     app.initialize([str(FORMS_DIR), f"--Voila.port={port}", f"--Voila.ip={host}", "--Voila.port_retries=0",
-                    f"--Voila.base_url={_normalise_base(base_url)}", "--no-browser"])
+                    f"--Voila.base_url={_normalise_base(base_url)}", "--no-browser", *caps])
     app.log.handlers, app.log.propagate = [handler], False
     app.log.setLevel(logging.INFO)
     app.tornado_settings = {**app.tornado_settings, "log_function": log_request}
@@ -112,9 +91,17 @@ def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Pat
 @click.option("--base-url", default="/", show_default=True, help="Awalan alamat di belakang reverse proxy.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False),
               help="Berkas log (bawaan: voila.log di samping basis data).")
+@click.option("--maks-kernel", "max_kernels", type=click.IntRange(min=1),
+              help="Paling banyak halaman formulir terbuka sekaligus (bawaan: voila.json, KinerjaGate).")
+@click.option("--maks-per-tautan", "max_per_link", type=click.IntRange(min=1),
+              help="Paling banyak halaman terbuka per tautan, mis. tab dan perangkat (bawaan: voila.json).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str | None) -> None:
-    """Jalankan server formulir (Voilà) untuk penilai dan admin; berhenti dengan Ctrl+C."""
+def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str | None,
+          max_kernels: int | None, max_per_link: int | None) -> None:
+    """Jalankan server formulir (Voilà) untuk penilai dan admin; berhenti dengan Ctrl+C.
+
+    Setiap halaman hanya dibuka untuk tautan yang sah; tanpa tautan sah tidak ada kernel yang dipakai.
+    """
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -133,7 +120,7 @@ def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str
                f"(basis data {db_path}; log {log_path}).")
     click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin-link'. "
                "Tekan Ctrl+C untuk berhenti.")
-    run_server(db_path, host, port, base_url, log_path)
+    run_server(db_path, host, port, base_url, log_path, max_kernels, max_per_link)
     click.echo("Server formulir berhenti.")
 
 

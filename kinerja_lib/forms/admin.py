@@ -12,7 +12,7 @@ from .. import form_service
 from ..errors import FormError
 from ..form_service import CompletionRow, RaterStatus
 from ..links import LinkGrant
-from .common import bar, cycle_title, denied_view, esc, guarded, html_box, message_html, style, wib
+from .common import bar, cycle_title, denied_view, esc, guarded, halted_view, html_box, message_html, style, wib
 
 NOT_STARTED_SHOWN = 100
 
@@ -180,8 +180,14 @@ class AdminApp(widgets.VBox):
 
     def _deny(self) -> None:
         self._denied = True
+        self._replace_all(denied_view())
+
+    def _halt(self, text: str) -> None:
+        self._replace_all(halted_view(text))
+
+    def _replace_all(self, view: widgets.Widget) -> None:
         old = self.children
-        self.children = (denied_view(),)
+        self.children = (view,)
         for w in old:
             w.close()
 

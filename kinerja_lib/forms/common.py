@@ -11,16 +11,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import AccessDenied, KinerjaError
+from ..errors import AccessDenied, DatabaseReplaced, KinerjaError
+from .messages import DENIED_HELP, DENIED_TITLE, GENERIC_ERROR, HALTED_TITLE, RELOAD
 
 log = logging.getLogger("kinerja_lib.forms")
-
-#: Shown for any unexpected failure; the details go to the log file only.
-GENERIC_ERROR = ("Terjadi kesalahan sistem. Jawaban terakhir mungkin belum tersimpan; "
-                 "muat ulang halaman lalu coba lagi.")
-DENIED_TITLE = "Tautan tidak dapat digunakan"
-DENIED_HELP = ("Tautan ini tidak valid, sudah dicabut, sudah kedaluwarsa, atau periode penilaiannya sudah ditutup. "
-               "Hubungi admin kepegawaian (BKPSDM) untuk mendapatkan tautan yang berlaku.")
 
 #: Surakarta keeps Western Indonesia Time; stored timestamps are UTC.
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -50,6 +44,16 @@ CSS = """
 .k360-badge-belum { background: #fde8e8; color: #9b1c1c; }
 .k360-badge-draf { background: #fef3c7; color: #8a5a00; }
 .k360-badge-terkirim { background: #def7ec; color: #03543f; }
+.k360-badge-tunggu { background: #fde8e8; color: #9b1c1c; }
+.k360-waiting { margin-top: 2px; }
+.k360-waiting-count { margin: 4px 0; color: #9b1c1c; }
+/* "Tersimpan" only while everything on screen matches the database (the page script sets the body class) */
+.k360-savestate .k360-saving-note, .k360-savestate .k360-unsaved-note { display: none; }
+body.k360-pending .k360-savestate .k360-saved-note, body.k360-unsaved .k360-savestate .k360-saved-note {
+  display: none; }
+body.k360-pending:not(.k360-unsaved) .k360-savestate .k360-saving-note { display: inline; }
+body.k360-unsaved .k360-savestate .k360-unsaved-note { display: inline; color: #9b1c1c; font-weight: 600; }
+.k360-item.k360-item-unsaved { border-left: 3px dashed #f2b705; padding-left: 8px; }
 .k360-bar { background: #e4e7eb; border-radius: 999px; height: 10px; overflow: hidden; margin: 4px 0; }
 .k360-bar > div { background: #2f9e44; height: 100%; }
 .k360-progress { background: #f8fafc; border: 1px solid #d9e2ec; border-radius: 10px; padding: 8px 12px;
@@ -152,11 +156,25 @@ def denied_view() -> widgets.HTML:
     return widgets.HTML(denied_html(), layout=widgets.Layout(width="100%"))
 
 
+def halted_html(text: str) -> str:
+    """Return the message that replaces a whole app that must not go on, with a reload button.
+
+    The button carries ``k360-reload``; the page template's script reloads the page on its click.
+    """
+    return (CSS + f'<div class="k360-denied" role="alert"><h1>{esc(HALTED_TITLE)}</h1><p>{esc(text)}</p>'
+            f'<button type="button" class="k360-reload jupyter-button mod-primary">{esc(RELOAD)}</button></div>')
+
+
+def halted_view(text: str) -> widgets.HTML:
+    """Return the widget shown instead of an app that stopped (e.g. its database file was replaced)."""
+    return widgets.HTML(halted_html(text), layout=widgets.Layout(width="100%"))
+
+
 def guarded(method: Callable) -> Callable:
     """Wrap a widget callback: show the kit's errors, log unexpected ones, never raise.
 
     An exception inside an ipywidgets callback is otherwise shown nowhere. The owner must
-    define ``_show_error(text)`` and ``_deny()``.
+    define ``_show_error(text)``, ``_deny()`` and ``_halt(text)``.
     """
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -165,6 +183,9 @@ def guarded(method: Callable) -> Callable:
         except AccessDenied:
             log.info("link refused during %s", method.__qualname__)
             self._deny()
+        except DatabaseReplaced as exc:
+            log.error("database file replaced under the server; %s stopped the form", method.__qualname__)
+            self._halt(str(exc))
         except KinerjaError as exc:
             log.info("refused in %s: %s", method.__qualname__, exc)
             self._show_error(str(exc))

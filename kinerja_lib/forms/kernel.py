@@ -42,10 +42,13 @@ def keep_light() -> None:
 
 
 def preload(page: str = "penilaian") -> None:
-    """Import everything the page needs ahead of the request (a preheated kernel does this early)."""
+    """Import everything the page needs ahead of the request (a preheated kernel does this early),
+    and harden the kernel against crafted browser messages (``harden``)."""
     keep_light()
     log.propagate = False  # in a kernel, stderr could surface on the page: the log file is the only sink
     import ipywidgets  # noqa: F401
+
+    harden()
 
     from .. import form_service, links  # noqa: F401
     from ..reference import load_competencies, load_instrument, load_scale, load_vocabulary
@@ -56,6 +59,115 @@ def preload(page: str = "penilaian") -> None:
         from . import admin  # noqa: F401
     else:
         from . import rater  # noqa: F401
+
+
+#: What a person can change in the browser: a choice (``index``) or a typed text (``value``). Clicks on
+#: buttons arrive as custom messages. Every other state a browser might send is dropped.
+_BROWSER_WRITABLE = {"_Selection": frozenset({"index"}), "Text": frozenset({"value"}),
+                     "Textarea": frozenset({"value"})}
+
+
+def _writable(widget) -> frozenset:
+    for cls in type(widget).__mro__:
+        if cls.__name__ in _BROWSER_WRITABLE and cls.__module__.startswith("ipywidgets."):
+            return _BROWSER_WRITABLE[cls.__name__]
+    return frozenset()
+
+
+def screen_browser_message(widget, msg: dict) -> dict | None:
+    """Return the widget message reduced to what a person could have sent, or None to drop it.
+
+    A standalone Voilà page can send any widget message: updates of any state (a button's
+    ``disabled``, a box's ``children``, a page's HTML) with any value, custom messages of any shape,
+    binary buffers. The forms need only a changed choice, a typed text and a button click; the rest
+    is dropped and logged, and the values kept still go through the widgets' own validation.
+    """
+    content = msg.get("content") if isinstance(msg, dict) else None
+    data = content.get("data") if isinstance(content, dict) else None
+    method = data.get("method") if isinstance(data, dict) else None
+    name = type(widget).__name__
+    if method == "update" and isinstance(data.get("state"), dict):
+        allowed = _writable(widget)
+        state = {k: v for k, v in data["state"].items() if k in allowed}
+        dropped = sorted(set(data["state"]) - allowed)
+        if dropped:
+            log.warning("browser update of %s on a %s ignored", ", ".join(map(str, dropped[:5])), name)
+        if not state:
+            return None
+        return {**msg, "buffers": [], "content": {**content, "data": {"method": "update", "state": state}}}
+    if method == "custom" and name == "Button" and data.get("content") == {"event": "click"}:
+        return {**msg, "buffers": []}
+    if method == "request_state":
+        return msg
+    log.warning("browser message %r to a %s ignored", str(method)[:40], name)
+    return None
+
+
+def _refuse_browser_widget(comm, msg) -> None:
+    """Comm target for widgets a browser tries to create: the forms never let a page create one."""
+    log.warning("a browser tried to create a widget; refused")
+    comm.close()
+
+
+def harden() -> None:
+    """Keep tracebacks and log lines of this kernel off the websocket; accept only what a person can send.
+
+    Without this a crafted widget message (a wrong type, a number out of range, an unknown field)
+    gets an IPython traceback with the server's file paths published to the page, and ipykernel's
+    own error log reaches the page as stderr. After it: browser messages are screened
+    (``screen_browser_message``), an error while handling one is written to the forms' log file
+    only, and so is every log record and warning of the kernel process. Idempotent.
+    """
+    import ipywidgets
+    from IPython import get_ipython
+
+    widget_cls = ipywidgets.Widget
+    if not getattr(widget_cls._handle_msg, "_kinerja_screened", False):
+        original = widget_cls._handle_msg
+
+        def _handle_msg(self, msg):
+            screened = screen_browser_message(self, msg)
+            if screened is not None:
+                return original(self, screened)
+            return None
+
+        _handle_msg._kinerja_screened = True
+        widget_cls._handle_msg = _handle_msg
+
+    handler = setup_logging()
+    if handler is not None:
+        root = logging.getLogger()
+        root.handlers = [handler]
+        root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    ip = get_ipython()
+    kernel = getattr(ip, "kernel", None)
+    if kernel is None:
+        return  # not in a kernel (tests, scripts): nothing is published anyway
+    app = getattr(kernel, "parent", None)
+    for logger in {kernel.log, getattr(app, "log", None)} - {None}:
+        if handler is not None and isinstance(logger, logging.Logger):
+            logger.handlers, logger.propagate = [handler], False
+            logger.setLevel(logging.WARNING)
+    from comm import get_comm_manager
+
+    manager = get_comm_manager()
+    if manager is not None:
+        manager.register_target("jupyter.widget", _refuse_browser_widget)
+    if not getattr(ip.showtraceback, "_kinerja_quiet", False):
+        shown = ip.showtraceback
+
+        def showtraceback(*args, **kwargs):
+            # A cell of the form notebook failing during the render is Voilà's to report (it shows a
+            # plain message, show_tracebacks being off); anything else is a browser message.
+            parent = kernel.get_parent() or {}
+            if parent.get("header", {}).get("msg_type") == "execute_request":
+                return shown(*args, **kwargs)
+            log.error("error while handling a browser message", exc_info=sys.exc_info())
+            return None
+
+        showtraceback._kinerja_quiet = True
+        ip.showtraceback = showtraceback
 
 
 def wait_for_request() -> None:
@@ -85,39 +197,46 @@ def wait_for_request() -> None:
         os.environ[key] = str(value)
 
 
-def setup_logging(db_path: str | os.PathLike | None = None) -> Path | None:
+def setup_logging(db_path: str | os.PathLike | None = None) -> logging.Handler | None:
     """Send the forms' log to ``$KINERJA_FORMS_LOG`` or ``kinerja-forms.log`` beside the database.
 
-    Returns the log path (None when it cannot be opened; the forms then still work).
+    Returns the file handler (None when the file cannot be opened; the forms then still work).
+    Tokens are masked in every record (``redaction.RedactingFormatter``).
     """
     from .. import config
+    from .redaction import RedactingFormatter
 
     path = Path(os.environ.get(ENV_FORMS_LOG) or config.db_path(db_path).parent / "kinerja-forms.log")
     ours = [h for h in log.handlers if getattr(h, "_kinerja_forms", False)]
-    if any(h.baseFilename == str(path.absolute()) for h in ours):
-        return path
+    for h in ours:
+        if h.baseFilename == str(path.absolute()):
+            return h
     try:
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     handler._kinerja_forms = True
     for old in ours:  # one log file per process
         log.removeHandler(old)
         old.close()
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    return path
+    return handler
 
 
 def _open(db_path: str | os.PathLike | None):
     from .. import config
     from ..store import connect
 
+    from ..form_service import watch_file
+
     path = config.db_path(db_path)
     if not path.exists():
         raise FileNotFoundError(f"database {path} does not exist")
-    return connect(path)  # no migration from a form kernel: `kinerja serve` migrated it already
+    db = connect(path)  # no migration from a form kernel: `kinerja serve` migrated it already
+    watch_file(db)  # every later write checks that this is still the file at that path
+    return db
 
 
 def _page(kind: str, query_string: str | None, db_path: str | os.PathLike | None):
@@ -126,6 +245,7 @@ def _page(kind: str, query_string: str | None, db_path: str | os.PathLike | None
     from .. import links
     from ..errors import AccessDenied
     from .common import CSS, denied_view, esc
+    from .messages import UNAVAILABLE_HELP, UNAVAILABLE_TITLE
 
     setup_logging(db_path)
     try:
@@ -145,9 +265,8 @@ def _page(kind: str, query_string: str | None, db_path: str | os.PathLike | None
         return denied_view()
     except Exception:
         log.exception("%s page could not be built", kind)
-        return widgets.HTML(CSS + '<div class="k360-denied" role="alert"><h1>Layanan belum tersedia</h1><p>'
-                            + esc("Formulir penilaian sedang tidak dapat dibuka. Coba beberapa saat lagi atau "
-                                  "hubungi admin kepegawaian (BKPSDM).") + "</p></div>")
+        return widgets.HTML(CSS + f'<div class="k360-denied" role="alert"><h1>{esc(UNAVAILABLE_TITLE)}</h1>'
+                            f"<p>{esc(UNAVAILABLE_HELP)}</p></div>")
 
 
 def rater_app(query_string: str | None, db_path: str | os.PathLike | None = None):

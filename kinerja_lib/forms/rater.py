@@ -11,12 +11,13 @@ import ipywidgets as widgets
 from sqlite_utils import Database
 
 from .. import form_service
-from ..errors import FormError
-from ..form_service import FormSpec, Progress
+from ..errors import FormConflict, FormError
+from ..form_service import UNANSWERED, FormSpec, Progress
 from ..links import LinkGrant
 from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
-from .common import WIB, bar, cycle_title, denied_view, esc, guarded, html_box, log, message_html, style, wib
+from .common import (WIB, bar, cycle_title, denied_view, esc, guarded, halted_view, html_box, log, message_html,
+                     style, wib)
 
 #: Widget value standing for "tidak dapat menilai" (stored as NULL); 0 is never a score.
 TDM = 0
@@ -36,6 +37,22 @@ def _show(widget: widgets.Widget, visible: bool) -> None:
     widget.layout.display = None if visible else "none"
 
 
+SAVED_PREFIX = "k360-saved-"
+
+
+def mark_saved(widget: widgets.Widget, index: int | None) -> None:
+    """Mark a choice widget with the option index the database holds (``k360-saved-<index>``; none: nothing).
+
+    The page's script compares it with the option shown as selected: only when they agree does the
+    page say "Tersimpan", so a click that never reached the database is never shown as saved.
+    """
+    classes = [c for c in widget._dom_classes if not c.startswith(SAVED_PREFIX)]
+    if index is not None:
+        classes.append(f"{SAVED_PREFIX}{index}")
+    if tuple(classes) != tuple(widget._dom_classes):
+        widget._dom_classes = tuple(classes)
+
+
 class AssessmentForm(widgets.VBox):
     """The form for one colleague: 21 BerAKHLAK indicators, competencies, comments, decisions, submit.
 
@@ -44,11 +61,13 @@ class AssessmentForm(widgets.VBox):
     """
 
     def __init__(self, db: Database, grant: LinkGrant, spec: FormSpec, *,
-                 on_back: Callable[[], None], on_denied: Callable[[], None]):
+                 on_back: Callable[[], None], on_denied: Callable[[], None],
+                 on_halt: Callable[[str], None] | None = None):
         super().__init__(layout=widgets.Layout(width="100%"))
         self._db, self._grant, self._spec = db, grant, spec
         self._aid = spec.assignment.id
         self._on_back_cb, self._on_denied_cb = on_back, on_denied
+        self._on_halt_cb = on_halt
         self._answers: dict[str, int | None] = dict(spec.answers)
         self._comments: dict[str, str] = dict(spec.comments)
         self._decision_values = {d.jenis: d.rating for d in spec.decisions}
@@ -59,6 +78,7 @@ class AssessmentForm(widgets.VBox):
         self._saved_at = ""
         scale = load_scale()
         self._options = [(str(p), p) for p in scale.points] + [(scale.tidak_dapat_menilai, TDM)]
+        self._option_index = {value: n for n, (_, value) in enumerate(self._options)}
         self._tooltips = [f"{p} = {scale.labels[p]}" for p in scale.points] + [scale.tidak_dapat_menilai]
 
         self._back = widgets.Button(description="← Kembali ke daftar", tooltip="Kembali ke daftar penilaian")
@@ -152,6 +172,7 @@ class AssessmentForm(widgets.VBox):
                                         description="", layout=widgets.Layout(width="100%"))
         buttons.add_class("k360-scale")
         buttons.add_class("k360-answer")
+        mark_saved(buttons, None if value is None else self._option_index[value])
         buttons.observe(functools.partial(self._on_score, item), names="value")
         self._scores[item] = buttons
         return buttons
@@ -210,7 +231,9 @@ class AssessmentForm(widgets.VBox):
             box.observe(functools.partial(self._on_comment, jenis), names="value")
             counter = html_box()
             self._comment_boxes[jenis], self._counters[jenis] = box, counter
-            out += [html_box(f"<b>{esc(labels[jenis])}</b>"), box, counter]
+            wrapper = widgets.VBox([box, counter], layout=widgets.Layout(width="100%"))
+            wrapper.add_class("k360-comment")
+            out += [html_box(f"<b>{esc(labels[jenis])}</b>"), wrapper]
             self._update_counter(jenis)
         return out
 
@@ -226,6 +249,7 @@ class AssessmentForm(widgets.VBox):
                                             layout=widgets.Layout(width="100%"))
             buttons.add_class("k360-scale")
             buttons.add_class("k360-decision")
+            mark_saved(buttons, None if d.rating is None else RATINGS.index(d.rating))
             buttons.observe(functools.partial(self._on_decision, d.jenis), names="value")
             self._decisions[d.jenis] = buttons
             out += [html_box(f"<b>{esc(d.label)}</b><div class='k360-muted'>{esc(d.note)}</div>"), buttons]
@@ -271,8 +295,10 @@ class AssessmentForm(widgets.VBox):
                          "sebelum mengirim.</div>")
         else:
             lines.append('<div class="k360-muted">Semua butir sudah terisi. Silakan periksa lalu kirim.</div>')
-        if self._saved_at:
-            lines.append(f'<div class="k360-muted">Tersimpan otomatis pukul {esc(self._saved_at)}</div>')
+        saved = (f'<span class="k360-saved-note">✓ Tersimpan otomatis pukul {esc(self._saved_at)}</span>'
+                 if self._saved_at else "")
+        lines.append(f'<div class="k360-muted k360-savestate">{saved}<span class="k360-saving-note">Menyimpan…'
+                     '</span><span class="k360-unsaved-note">Ada isian yang belum tersimpan.</span></div>')
         self._progress_html.value = "".join(lines)
         for item, box in self._item_boxes.items():
             answered = item in self._answers
@@ -294,7 +320,9 @@ class AssessmentForm(widgets.VBox):
     def _update_counter(self, jenis: str) -> None:
         n, limit = len(self._comment_boxes[jenis].value), self._spec.comment_limit
         over = ' style="color:#9b1c1c;font-weight:600"' if n > limit else ""
-        self._counters[jenis].value = f'<div class="k360-muted"{over}>{n}/{limit} karakter</div>'
+        # the stored text, for the page's script to compare with the box (see mark_saved)
+        saved = f'<span class="k360-saved-text" hidden>{esc(self._comments.get(jenis, ""))}</span>'
+        self._counters[jenis].value = f'<div class="k360-muted"{over}>{n}/{limit} karakter</div>{saved}'
 
     def _say(self, kind: str, text: str) -> None:
         self._message.value = message_html(kind, text)
@@ -304,6 +332,41 @@ class AssessmentForm(widgets.VBox):
 
     def _deny(self) -> None:
         self._on_denied_cb()
+
+    def _halt(self, text: str) -> None:
+        if self._on_halt_cb is not None:
+            self._on_halt_cb(text)
+        else:
+            self._show_error(text)
+
+    def _reload(self) -> None:
+        """Show what the database holds now (another tab or device changed this form), widgets included."""
+        spec = form_service.form(self._db, self._grant, self._aid)
+        self._spec, self._progress, self._locked = spec, spec.progress, spec.locked
+        self._answers, self._comments = dict(spec.answers), dict(spec.comments)
+        self._decision_values = {d.jenis: d.rating for d in spec.decisions}
+        for item, buttons in self._scores.items():
+            stored = self._stored_score(item)
+            self._restore(buttons, stored)
+            mark_saved(buttons, None if stored is None else self._option_index[stored])
+        for jenis, box in self._comment_boxes.items():
+            self._restore(box, self._comments.get(jenis, ""))
+            self._update_counter(jenis)
+        for d in spec.decisions:
+            buttons = self._decisions.get(d.jenis)
+            if buttons is not None:
+                self._restore(buttons, d.rating)
+                buttons.disabled = not d.editable
+                mark_saved(buttons, None if d.rating is None else RATINGS.index(d.rating))
+        self._refresh_state()
+
+    def _resync(self, widget: widgets.Widget, value) -> None:
+        """After a refused change: reload the form from the database, or at least put the widget back."""
+        try:
+            self._reload()
+        except Exception:
+            self._restore(widget, value)
+            raise
 
     def _restore(self, widget: widgets.Widget, value) -> None:
         self._syncing = True
@@ -331,13 +394,15 @@ class AssessmentForm(widgets.VBox):
         if new is None:  # a crafted deselect: answers are changed, never erased
             self._restore(self._scores[item], self._stored_score(item))
             return
+        score = None if new == TDM else new
         try:
-            self._progress = form_service.save_answer(self._db, self._grant, self._aid, item,
-                                                      None if new == TDM else new)
+            self._progress = form_service.save_answer(self._db, self._grant, self._aid, item, score,
+                                                      expected=self._answers.get(item, UNANSWERED))
         except Exception:
-            self._restore(self._scores[item], self._stored_score(item))
+            self._resync(self._scores[item], self._stored_score(item))
             raise
-        self._answers[item] = None if new == TDM else new
+        self._answers[item] = score
+        mark_saved(self._scores[item], self._option_index[new])
         self._saved_at = datetime.now(WIB).strftime("%H:%M:%S")
         self._message.value = ""
         self._refresh_state()
@@ -347,18 +412,25 @@ class AssessmentForm(widgets.VBox):
         if self._syncing:
             return
         self._update_counter(jenis)
+        teks = change["new"]
         try:
-            form_service.save_comment(self._db, self._grant, self._aid, jenis, change["new"])
+            form_service.save_comment(self._db, self._grant, self._aid, jenis, teks,
+                                      expected=self._comments.get(jenis, ""))
+        except FormConflict:
+            self._reload()
+            raise FormConflict(f"{form_service.CONFLICT} Teks Anda yang belum disimpan: "
+                               f"“{teks[:300]}{'…' if len(teks) > 300 else ''}”") from None
         except FormError:
             if self._locked:
-                self._restore(self._comment_boxes[jenis], self._comments.get(jenis, ""))
-                self._update_counter(jenis)
+                self._resync(self._comment_boxes[jenis], self._comments.get(jenis, ""))
             raise  # too long: the text stays in the box so it can be shortened
         except Exception:
-            self._restore(self._comment_boxes[jenis], self._comments.get(jenis, ""))
-            self._update_counter(jenis)
+            self._resync(self._comment_boxes[jenis], self._comments.get(jenis, ""))
             raise
-        self._comments[jenis] = change["new"]
+        self._comments[jenis] = teks if teks.strip() else ""
+        if not teks.strip() and teks:
+            self._restore(self._comment_boxes[jenis], "")  # only spaces: stored as no comment, shown as such
+        self._update_counter(jenis)
         self._saved_at = datetime.now(WIB).strftime("%H:%M:%S")
         self._message.value = ""
         self._refresh_state()
@@ -370,11 +442,13 @@ class AssessmentForm(widgets.VBox):
         try:
             if change["new"] is None:
                 raise FormError("Pilih salah satu rating.")
-            form_service.save_decision(self._db, self._grant, self._aid, jenis, change["new"])
+            form_service.save_decision(self._db, self._grant, self._aid, jenis, change["new"],
+                                       expected=self._decision_values.get(jenis))
         except Exception:
-            self._restore(self._decisions[jenis], self._decision_values.get(jenis))
+            self._resync(self._decisions[jenis], self._decision_values.get(jenis))
             raise
         self._decision_values[jenis] = change["new"]
+        mark_saved(self._decisions[jenis], RATINGS.index(change["new"]))
         self._say("ok", f"{form_service.DECISION_LABELS[jenis]} disimpan: {change['new']}.")
 
     @guarded
@@ -414,6 +488,16 @@ class AssessmentForm(widgets.VBox):
         self._say("ok", "Terima kasih. Penilaian terkirim dan sudah terkunci.")
 
 
+def _waiting_html(a: form_service.AssignmentSummary) -> str:
+    """The line under a colleague whose Rating Perilaku Kerja this rater still has to set."""
+    if not a.perilaku_waiting:
+        return ""
+    when = ("" if a.perilaku_ready else
+            ' <span class="k360-muted">(dapat ditetapkan setelah hasil umpan balik 360 dihitung)</span>')
+    return (f'<div class="k360-waiting">Rating Perilaku Kerja: <span class="k360-badge k360-badge-tunggu">'
+            f"Menunggu penetapan Anda</span>{when}</div>")
+
+
 class RaterApp(widgets.VBox):
     """The rater's whole app: header, the list of people to rate, and one open form at a time."""
 
@@ -427,6 +511,7 @@ class RaterApp(widgets.VBox):
         self._form: AssessmentForm | None = None
         self._open_buttons: dict[int, widgets.Button] = {}
         self._denied = False
+        self._halted = False
         self.children = (style(), self._header, self._message, self._body)
         self._show_list()
 
@@ -445,6 +530,11 @@ class RaterApp(widgets.VBox):
     @property
     def denied(self) -> bool:
         return self._denied
+
+    @property
+    def halted(self) -> bool:
+        """The app stopped for good (its database file was replaced); only a reload helps."""
+        return self._halted
 
     @property
     def message(self) -> str:
@@ -478,8 +568,10 @@ class RaterApp(widgets.VBox):
             f'<div class="k360-sub">Penilai: <b>{esc(r.nama)}</b> · NIP {esc(r.nip)} · {esc(r.jabatan)} · '
             f"{esc(r.unit)}</div>")
         total = len(ov.assignments)
+        waiting = (f'<div class="k360-waiting-count"><b>{ov.decisions_waiting} keputusan Rating Perilaku Kerja '
+                   "menunggu Anda</b> sebagai Pejabat Penilai Kinerja.</div>" if ov.decisions_waiting else "")
         summary = html_box(
-            f"<b>{ov.submitted} dari {total} penilaian terkirim</b>{bar(ov.submitted, total)}"
+            f"<b>{ov.submitted} dari {total} penilaian terkirim</b>{bar(ov.submitted, total)}{waiting}"
             '<div class="k360-muted">Pilih nama untuk mulai menilai. Jawaban tersimpan otomatis; Anda dapat '
             "berhenti dan melanjutkan kapan saja dengan tautan yang sama.</div>", "k360-progress")
         cards: list[widgets.Widget] = [summary, html_box("Daftar pegawai yang Anda nilai", "k360-section")]
@@ -490,7 +582,8 @@ class RaterApp(widgets.VBox):
                 f'<div class="k360-name">{esc(a.ratee.nama)}</div>'
                 f'<div class="k360-muted">{esc(a.ratee.jabatan)} · {esc(a.ratee.unit)}</div>'
                 f'<div>{role} · <span class="k360-badge k360-badge-{esc(a.status)}">{esc(a.status_label)}</span>'
-                f' · <span class="k360-muted">{a.progress.answered}/{a.progress.total} butir</span></div>')
+                f' · <span class="k360-muted">{a.progress.answered}/{a.progress.total} butir</span></div>'
+                + _waiting_html(a))
             info.layout.width = "auto"
             info.add_class("k360-card-info")
             button = widgets.Button(description=ACTION_LABEL.get(a.status, "Buka"),
@@ -510,7 +603,8 @@ class RaterApp(widgets.VBox):
     def _on_open(self, assignment_id: int, _button=None) -> None:
         spec = form_service.form(self._db, self._grant, assignment_id)
         self._message.value = ""
-        self._form = AssessmentForm(self._db, self._grant, spec, on_back=self._back_to_list, on_denied=self._deny)
+        self._form = AssessmentForm(self._db, self._grant, spec, on_back=self._back_to_list, on_denied=self._deny,
+                                    on_halt=self._halt)
         self._open_buttons = {}
         self._replace_body([self._form])
 
@@ -523,9 +617,17 @@ class RaterApp(widgets.VBox):
     def _deny(self) -> None:
         """Replace everything with the one "link not usable" message."""
         self._denied = True
+        self._replace_all(denied_view())
+
+    def _halt(self, text: str) -> None:
+        """Replace everything with a message that the form stopped, and a reload button."""
+        self._halted = True
+        self._replace_all(halted_view(text))
+
+    def _replace_all(self, view: widgets.Widget) -> None:
         self._form = None
         self._open_buttons = {}
         old = self.children
-        self.children = (denied_view(),)
+        self.children = (view,)
         for w in old:
             _close_tree(w)

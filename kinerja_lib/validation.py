@@ -273,7 +273,7 @@ def validate_demo(db, cycle_id: int | None = None, *, k: int = 10, n_sim: int = 
 
     Scores and awards come from the stored analyses when present (else computed in memory, nothing written).
     """
-    from . import awards, competency, scoring
+    from . import awards, competency, records, scoring
     from .cycle import get_cycle
 
     c = get_cycle(db, cycle_id)
@@ -281,7 +281,7 @@ def validate_demo(db, cycle_id: int | None = None, *, k: int = 10, n_sim: int = 
     rep = scoring.run_scoring(db, c.id, persist=False)
     settings = c.settings
     results = rep.results
-    award = awards.build_report(awards.load_inputs(db, c.id, results=results), k=k, n_sim=n_sim)
+    award = awards.build_report(records.award_inputs(db, c.id, results=results), k=k, n_sim=n_sim)
     comp = competency.analyse_competency(db, c.id)
     return DemoValidation(
         skor=score_recovery(results, truth, settings),

@@ -351,3 +351,16 @@ def close_cycle(db: Database, cycle: int | str, pelaku: str = "cli") -> Cycle:
                    [now(), c.id])
         audit(db, pelaku, "tutup_siklus", "cycle", c.id)
     return get_cycle(db, c.id)
+
+
+def record_run(db: Database, cycle_id: int, jenis: str, settings: dict[str, Any],
+               versi_data: int | None = None) -> int:
+    """Record that an analysis (``jenis``: skor, penghargaan, ...) ran on a cycle with ``settings``; return its id.
+
+    Call inside the caller's write transaction, so the record lands together with what the run produced.
+    ``versi_data`` is the cycle's form-change counter the run read (store.data_version), when it read forms.
+    """
+    return db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      [cycle_id, jenis, json.dumps(settings, ensure_ascii=False, default=str), now(),
+                       versi_data]).lastrowid

@@ -53,6 +53,25 @@ def pegawai(db: Database) -> pd.DataFrame:
     return out
 
 
+def active_pegawai(db: Database) -> pd.DataFrame:
+    """Return the active pegawai (``nip, nama, unit_id, jabatan, jenis_jabatan, jenjang, opd``) by NIP."""
+    out = frame(db, "SELECT nip, nama, unit_id, jabatan, jenis_jabatan, jenjang FROM pegawai WHERE aktif = 1 "
+                    "ORDER BY nip")
+    out["opd"] = load_tree(db).opd_of(out["unit_id"])
+    return out
+
+
+def competency_standards(db: Database) -> pd.DataFrame:
+    """Return the required competency levels per jabatan: ``jabatan, kompetensi, level``."""
+    return frame(db, "SELECT jabatan, kompetensi, level FROM standar_kompetensi")
+
+
+def demo_truths(db: Database, cycle_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the planted truths of a demo cycle: (``nip, aspek, nilai``, ``kelompok, efek``)."""
+    return (frame(db, "SELECT nip, aspek, nilai FROM demo_truth WHERE cycle_id = ?", [int(cycle_id)]),
+            frame(db, "SELECT kelompok, efek FROM demo_truth_kelompok WHERE cycle_id = ?", [int(cycle_id)]))
+
+
 def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFrame:
     """Return the decided predikat of every other cycle: ``nip, cycle_id, nama_siklus, periode,
     tanggal_selesai, predikat`` (a cycle's predikat exists where both ratings were recorded)."""
@@ -67,6 +86,18 @@ def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFr
         WHERE h.cycle_id IS NOT ?""", [except_cycle])
     past["predikat"] = [predikat_kinerja(a, b) for a, b in zip(past["rating_hasil_kerja"], past["rating_perilaku"])]
     return past.drop(columns=["rating_hasil_kerja", "rating_perilaku"])
+
+
+def unfinished_raters(db: Database, cycle_id: int) -> set[str]:
+    """Return the NIPs of raters with at least one active form not yet submitted."""
+    return {r for r, in db.execute("SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                                   "AND status <> 'terkirim'", [cycle_id])}
+
+
+def active_assignments_by_relation(db: Database, cycle_id: int) -> dict[str, int]:
+    """Return the number of active assignments of the cycle per relation."""
+    return dict(db.execute("SELECT relation, COUNT(*) FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                           "GROUP BY relation", [cycle_id]).fetchall())
 
 
 def rater_means(db: Database, cycle_id: int) -> pd.DataFrame:

@@ -39,16 +39,16 @@ class Truth:
 
 def load_truth(db, cycle_id: int) -> Truth:
     """Return the planted truths of a demo cycle; raise ValueError when the cycle holds none."""
-    rows = pd.read_sql_query("SELECT nip, aspek, nilai FROM demo_truth WHERE cycle_id = ?", db.conn,
-                             params=[int(cycle_id)])
+    from .records import demo_truths
+
+    rows, groups = demo_truths(db, cycle_id)
     if rows.empty:
         raise ValueError("siklus ini tidak punya kebenaran tertanam (bukan siklus demo)")
     by = {a: g.set_index("nip")["nilai"] for a, g in rows.groupby("aspek")}
     comp = rows[rows["aspek"].str.startswith("kompetensi:")]
     kompetensi = pd.DataFrame({"nip": comp["nip"].to_numpy(), "kompetensi": comp["aspek"].str[11:].to_numpy(),
                                "level": comp["nilai"].to_numpy()})
-    groups = pd.read_sql_query("SELECT kelompok, efek FROM demo_truth_kelompok WHERE cycle_id = ?", db.conn,
-                               params=[int(cycle_id)]).set_index("kelompok")["efek"]
+    groups = groups.set_index("kelompok")["efek"].astype(float)
     return Truth(int(cycle_id), by.get("perilaku", pd.Series(dtype=float)),
                  by.get("kelonggaran", pd.Series(dtype=float)), kompetensi, groups)
 

@@ -11,6 +11,7 @@ import click
 from ..assignments import AssignmentSummary, apply_manual_changes, generate_assignments
 from ..backup import check_database_path
 from ..cycle import get_cycle
+from ..records import active_assignments_by_relation, unfinished_raters
 from ..store import RELATIONS
 from .common import Bilangan, database_path, with_db
 
@@ -80,9 +81,7 @@ def _print_links(db, cycle_id: int, path: Path, base_url: str | None) -> None:
     out = path.with_name(f"{path.name}-tautan.csv")
     issued = issue_links(db, cycle_id, base_url=base_url, pelaku="demo", out=out)
     admin = issue_admin_link(db, cycle_id, base_url=base_url, pelaku="demo")
-    unfinished = {r for r, in db.execute(
-        "SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 AND status <> 'terkirim'",
-        [cycle_id])}
+    unfinished = unfinished_raters(db, cycle_id)
     shown = [i for i in issued if i.nip in unfinished and i.jumlah_dinilai >= 3][:SHOWN_LINKS] or issued[:SHOWN_LINKS]
     click.echo("")
     click.echo(f"Tautan penilai ({len(shown)} dari {len(issued)}; yang masih punya formulir belum terkirim):")
@@ -115,8 +114,7 @@ def assign(db, cycle: str | None, seed: int | None, manual: str | None) -> None:
         m = apply_manual_changes(db, c.id, manual, pelaku=_pelaku())
         click.echo(f"Perubahan manual dari {Path(manual).name} pada siklus '{c.nama}': {m.added} ditambah, "
                    f"{m.reactivated} diaktifkan lagi, {m.removed} dihapus (dinonaktifkan, alasan disimpan).")
-        counts = dict(db.execute("SELECT relation, COUNT(*) FROM assignment WHERE cycle_id = ? AND aktif = 1 "
-                                 "GROUP BY relation", [c.id]).fetchall())
+        counts = active_assignments_by_relation(db, c.id)
         click.echo(f"Penugasan aktif: {sum(counts.values())} ({_relations_text(counts)}).")
         return
     s = generate_assignments(db, c.id, seed=seed, pelaku=_pelaku())

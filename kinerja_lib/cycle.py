@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from .errors import CycleError
 from .reference import load_competencies, load_instrument, load_method_defaults, load_vocabulary
-from .store import RELATIONS, audit, now, write_transaction
+from .store import audit, now, write_transaction
+from .vocabulary import VOCAB
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,8 @@ def _check_shape(key: str, default: Any, value: Any) -> None:
 def validate_settings(settings: dict[str, Any]) -> None:
     """Raise CycleError unless the method settings are coherent."""
     groups = settings["kelompok"]
-    if not set(groups) <= set(RELATIONS):
-        raise CycleError(f"kelompok: hanya {', '.join(RELATIONS)} yang dikenal")
+    if not set(groups) <= set(VOCAB.relasi):
+        raise CycleError(f"kelompok: hanya {VOCAB.relasi.choices()} yang dikenal")
     for group, n in settings["minimal_penilai"].items():
         if group not in groups or not isinstance(n, int) or n < 1:
             raise CycleError(f"minimal_penilai.{group}: harus bilangan bulat >= 1 untuk kelompok yang dikenal")

@@ -14,9 +14,9 @@ from sqlite_utils import Database
 from .awards.inputs import AwardInputs, pooled_rater_sd
 from .errors import KinerjaError
 from .organisation import load_tree
-from .store import STATUS_PREDIKAT
+from .vocabulary import VOCAB
 
-DITETAPKAN, SEMENTARA = STATUS_PREDIKAT
+DITETAPKAN, SEMENTARA = VOCAB.status_predikat.codes
 
 
 def frame(db: Database, sql: str, params: list | None = None) -> pd.DataFrame:

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from .store import RATINGS
+from .vocabulary import VOCAB
 
-ATAS, SESUAI, BAWAH = RATINGS
+ATAS, SESUAI, BAWAH = VOCAB.rating.codes
 Z95 = 1.959963984540054
 
 
@@ -115,7 +115,7 @@ def suggestion_agreement(results: pd.DataFrame, truth: Truth, settings: Mapping[
     planted = category(d["nip"].map(true_score(truth, settings)), settings)
     table = pd.crosstab(pd.Series(planted, name="kategori tertanam"),
                         pd.Series(d["rating_perilaku_saran"].to_numpy(), name="saran"))
-    order = [r for r in RATINGS]
+    order = list(VOCAB.rating)
     table = table.reindex(index=order, columns=order, fill_value=0)
     table.attrs["kesesuaian"] = float(np.mean(planted == d["rating_perilaku_saran"].to_numpy()))
     return table

@@ -36,11 +36,11 @@ from .lists import follow_up_list, nine_box, pending_decisions, satyalancana_lis
 from .ranking import (SHORTLIST_COLUMNS, ShrinkageFit, Shortlist, eb_posterior, failed_conditions, score_and_se,
                       shortlist, shortlist_view, simulate_ranks)
 from .report import AwardReport, award_report, build_report
-from .rules import (GROUPS, KINERJA_AXIS, MENUNGGU, POTENSI_AXIS, REASON_SEPARATOR, RULE_KINDS, AwardRules,
+from .rules import (KINERJA_AXIS, MENUNGGU, POTENSI_AXIS, REASON_SEPARATOR, RULE_KINDS, AwardRules,
                     MasaPerbaikan, Penghargaan, Syarat, TindakLanjut, load_rules)
 
 __all__ = [
-    "FAIRNESS_COLUMNS", "GROUPS", "KINERJA_AXIS", "MENUNGGU", "POTENSI_AXIS", "REASON_SEPARATOR", "RULE_KINDS",
+    "FAIRNESS_COLUMNS", "KINERJA_AXIS", "MENUNGGU", "POTENSI_AXIS", "REASON_SEPARATOR", "RULE_KINDS",
     "SHORTLIST_COLUMNS", "STATUS_INDIKASI", "STATUS_TANPA_INDIKASI", "STATUS_TEMUAN", "STATUS_TIDAK_DINILAI",
     "AwardInputs", "AwardReport", "AwardRules", "MasaPerbaikan", "Penghargaan", "ShrinkageFit", "Shortlist",
     "Syarat", "TindakLanjut", "add_months", "anniversary", "award_report", "build_report", "completed_years",

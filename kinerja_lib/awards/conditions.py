@@ -10,7 +10,8 @@ import pandas as pd
 
 from .dates import to_date, completed_years
 from .frames import base_frame, empty_disiplin, provisional, history_with_current
-from .rules import AwardRules, GROUPS, MENUNGGU, REASON_SEPARATOR, award_list, load_rules
+from ..vocabulary import VOCAB
+from .rules import AwardRules, MENUNGGU, REASON_SEPARATOR, award_list, load_rules
 
 
 
@@ -102,7 +103,7 @@ def _check_penilai(base, syarat, ctx):
     minimum = settings.get("minimal_penilai", {})
     required = syarat.params.get("kelompok_wajib", [])
     ok, msgs = [], []
-    counts = {g: base[f"n_{g}"].to_numpy() for g in GROUPS}
+    counts = {g: base[f"n_{g}"].to_numpy() for g in VOCAB.relasi}
     for i, (shown_raw, skor) in enumerate(zip(base["kelompok_tampil"], base["skor"])):
         shown = [g for g in str(shown_raw or "").split(",") if g.strip()]
         shown = [g.strip() for g in shown]

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .rules import DITETAPKAN, GROUPS
+from ..vocabulary import VOCAB
+from .rules import DITETAPKAN
 
 
 
@@ -38,7 +39,7 @@ def base_frame(results: pd.DataFrame, pegawai: pd.DataFrame) -> pd.DataFrame:
         if col not in base:
             base[col] = np.nan
         base[col] = pd.to_numeric(base[col], errors="coerce").astype(float)
-    for g in GROUPS:
+    for g in VOCAB.relasi:
         col = f"n_{g}"
         base[col] = pd.to_numeric(base[col], errors="coerce").fillna(0).astype(int) if col in base else 0
     if "kelompok_tampil" not in base:

@@ -10,16 +10,15 @@ from typing import Any
 
 from ..errors import KinerjaError, ReferenceDataError
 from ..reference import _load, load_jabatan_types, load_kuadran, load_vocabulary
-from ..store import STATUS_PREDIKAT
+from ..vocabulary import VOCAB
 
 
 RULE_KINDS = ("pegawai_aktif", "predikat_periode_ini", "predikat_berturut", "tanpa_hukuman_disiplin_aktif",
               "cukup_penilai", "masa_kerja_minimal")
 KINERJA_AXIS = ("di bawah", "sesuai", "di atas")
-POTENSI_AXIS = ("rendah", "menengah", "tinggi")
-GROUPS = ("diri", "atasan", "rekan", "bawahan", "lainnya")
+POTENSI_AXIS = VOCAB.kategori_potensi.codes
 REASON_SEPARATOR = " | "   # between the conditions in ``alasan`` (sources may contain ';')
-DITETAPKAN, SEMENTARA = STATUS_PREDIKAT
+DITETAPKAN, SEMENTARA = VOCAB.status_predikat.codes
 MENUNGGU = "menunggu penetapan Pejabat Penilai Kinerja"
 
 
@@ -139,12 +138,14 @@ def _parse_syarat(raw: dict, where: str, predikat: tuple[str, ...]) -> Syarat:
             raise ReferenceDataError(f"penghargaan.yaml: {where}: periode {params.get('periode')!r} tidak dikenal")
     if jenis == "tanpa_hukuman_disiplin_aktif":
         tingkat = params.get("tingkat")
-        if not isinstance(tingkat, list) or not tingkat or set(tingkat) - {"ringan", "sedang", "berat"}:
-            raise ReferenceDataError(f"penghargaan.yaml: {where}: tingkat harus daftar dari ringan/sedang/berat")
+        if not isinstance(tingkat, list) or not tingkat or set(tingkat) - set(VOCAB.tingkat_disiplin):
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: tingkat harus daftar dari "
+                                     f"{VOCAB.tingkat_disiplin.choices()}")
     if jenis == "cukup_penilai":
         groups = params.get("kelompok_wajib", [])
-        if not isinstance(groups, list) or set(groups) - set(GROUPS):
-            raise ReferenceDataError(f"penghargaan.yaml: {where}: kelompok_wajib harus daftar dari {', '.join(GROUPS)}")
+        if not isinstance(groups, list) or set(groups) - set(VOCAB.relasi):
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: kelompok_wajib harus daftar dari "
+                                     f"{VOCAB.relasi.choices()}")
     if jenis == "masa_kerja_minimal":
         tahun = params.get("tahun")
         if not isinstance(tahun, int) or tahun < 0:

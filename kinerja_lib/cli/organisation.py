@@ -12,7 +12,7 @@ from ..assignments import AssignmentSummary, apply_manual_changes, generate_assi
 from ..backup import check_database_path
 from ..cycle import get_cycle
 from ..records import active_assignments_by_relation, unfinished_raters
-from ..store import RELATIONS
+from ..vocabulary import VOCAB
 from .common import Bilangan, database_path, with_db
 
 #: How many rater links the demo prints (all of them go to the CSV file).
@@ -29,7 +29,7 @@ def _pelaku() -> str:
 
 
 def _relations_text(per_relation: dict[str, int]) -> str:
-    parts = [f"{rel} {per_relation[rel]}" for rel in RELATIONS if rel in per_relation]
+    parts = [f"{rel} {per_relation[rel]}" for rel in VOCAB.relasi if rel in per_relation]
     return ", ".join(parts) if parts else "tidak ada"
 
 

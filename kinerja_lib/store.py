@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -602,6 +602,21 @@ def write_transaction(db: Database) -> Iterator[Database]:
         raise
     else:
         db.conn.execute("COMMIT")
+
+
+def add_report_version(db: Database, cycle_id: int, nip: str, diterbitkan: str, kunci: str, dasar: str,
+                       konteks: Callable[[int], bytes]) -> int:
+    """Store the next published version of a pegawai's report and return its number.
+
+    ``konteks(number)`` returns the stored (compressed) context of that version; the number is taken inside
+    the write transaction, so two renderings of one report at once cannot claim the same version.
+    """
+    with write_transaction(db):
+        number = db.execute("SELECT COALESCE(MAX(versi), 0) + 1 FROM laporan_versi WHERE cycle_id = ? AND nip = ?",
+                            [cycle_id, nip]).fetchone()[0]
+        db.execute("INSERT INTO laporan_versi (cycle_id, nip, versi, diterbitkan, kunci, dasar, konteks) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)", [cycle_id, nip, number, diterbitkan, kunci, dasar, konteks(number)])
+    return int(number)
 
 
 def audit(db: Database, pelaku: str, aksi: str, entitas: str | None = None,

@@ -541,6 +541,11 @@ def connect(path: str | os.PathLike | None = None) -> Database:
     return db
 
 
+def database_file(db: Database) -> str | None:
+    """Return the path of the database's main file, or None for an in-memory database."""
+    return db.conn.execute("PRAGMA database_list").fetchone()[2] or None
+
+
 def open_db(path: str | os.PathLike | None = None, *, migrate: bool = True) -> Database:
     """Return the kit's database (created and migrated when ``migrate``), foreign keys on, WAL mode.
 

@@ -46,8 +46,10 @@ def shortlist_context(report: AwardReport, *, top: int | None = None,
                       instansi: str | None = None) -> dict[str, Any]:
     """Return the template context of the printable shortlist: the chosen candidates and the next ones up to
     ``top`` (default 2k) with their figures and reasons, the settings and the dates."""
-    from ..reports import DEFAULT_INSTANSI, tanggal
+    from ..instansi import load_instansi
+    from ..reports import tanggal
 
+    office = load_instansi()
     table = report.shortlist.table
     s = report.settings
     k = int(s.get("k", 10))
@@ -63,7 +65,8 @@ def shortlist_context(report: AwardReport, *, top: int | None = None,
             "rentang": f"{int(lo)}-{int(hi)}" if pd.notna(lo) and pd.notna(hi) else "-",
             "alasan": [part for part in str(r["alasan"]).split(REASON_SEPARATOR) if part]})
     return {
-        "instansi": instansi or DEFAULT_INSTANSI, "judul": f"Daftar Pendek {s['penghargaan']}",
+        "instansi": instansi or office.nama, "teks_logo": office.teks_logo, "tempat": office.tempat,
+        "penandatangan": office.penandatangan.get("daftar_pendek"), "judul": f"Daftar Pendek {s['penghargaan']}",
         "siklus": s["siklus"], "tanggal_acuan": tanggal(s["tanggal_acuan"]), "dibuat": tanggal(report.dibuat),
         "k": k, "kuota": s["kuota_per_unit"], "dinilai": s["jumlah_dinilai"], "layak": s["jumlah_layak"],
         "menunggu": s.get("jumlah_menunggu_penetapan", 0), "calon": calon,

@@ -14,14 +14,12 @@ from .. import organisation, records
 from ..cycle import Cycle, get_cycle
 from ..errors import ReportError
 from ..export import write_private_text
+from ..instansi import load_instansi
 from ..predikat import check_distribution, predikat_kinerja
 from ..reference import load_kuadran
-from .data import DEFAULT_INSTANSI, resolve_unit
+from .data import resolve_unit
 from .formatting import is_missing, persen, slug, tanggal
 from .printing import print_pdfs, template_env
-
-DEFAULT_TEMPAT = "Surakarta"
-
 
 
 
@@ -39,8 +37,8 @@ def _official(pegawai: pd.DataFrame, nip: str | None) -> dict[str, str] | None:
 
 
 def build_berita_acara_data(db: Database, cycle: int | str | Cycle | None, unit: str, *,
-                            tanggal_penetapan: date | str | None = None, tempat: str = DEFAULT_TEMPAT,
-                            instansi: str = DEFAULT_INSTANSI) -> dict[str, Any]:
+                            tanggal_penetapan: date | str | None = None, tempat: str | None = None,
+                            instansi: str | None = None) -> dict[str, Any]:
     """Return the template context of the berita acara penetapan predikat kinerja of one unit.
 
     Lists every active pegawai of the unit and its sub-units with Rating Hasil Kerja, Rating Perilaku
@@ -80,14 +78,16 @@ def build_berita_acara_data(db: Database, cycle: int | str | Cycle | None, unit:
     kepala_nip = next((p.nip for p in members.itertuples(index=False) if p.kepala_unit and p.unit_id == uid), None)
     penilai = _official(everyone, kepala_nip)
     atasan = _official(everyone, everyone.loc[kepala_nip, "atasan_nip"]) if kepala_nip else None
-    when = tanggal_penetapan or date.today()
+    office = load_instansi()
+    when = tanggal_penetapan or office.today()   # the date where it is signed, not the server's (UTC) date
     if isinstance(when, str):
         try:
             when = date.fromisoformat(when)
         except ValueError:
             raise ReportError(f"Tanggal penetapan '{when}' tidak valid (format TTTT-BB-HH)") from None
     return {
-        "instansi": instansi, "tempat": tempat, "tanggal": tanggal(when),
+        "instansi": instansi or office.nama, "teks_logo": office.teks_logo, "tempat": tempat or office.tempat,
+        "tanggal": tanggal(when),
         "unit": {"id": uid, "nama": unit_nama},
         "siklus": {"nama": c.nama, "periode": c.periode, "tahun": c.tahun,
                    "mulai": tanggal(c.tanggal_mulai), "selesai": tanggal(c.tanggal_selesai)},
@@ -110,7 +110,7 @@ def _units_with_predikat(db: Database, cycle_id: int) -> list[str]:
 
 def render_berita_acara(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
                         out_dir: str | os.PathLike, tanggal_penetapan: date | str | None = None,
-                        tempat: str = DEFAULT_TEMPAT, instansi: str = DEFAULT_INSTANSI,
+                        tempat: str | None = None, instansi: str | None = None,
                         html: bool = False, progress: bool = False) -> list[Path]:
     """Write the berita acara PDF of one unit, or of every unit with a Predikat Kinerja Organisasi.
 

@@ -18,15 +18,13 @@ from sqlite_utils import Database
 from .. import organisation, records, scoring
 from ..cycle import Cycle, get_cycle
 from ..errors import ReportError
+from ..instansi import load_instansi
 from ..reference import load_instrument, load_scale
 from ..responses import load_answers
 from ..store import data_version
 from .charts import chart_competency
 from .formatting import is_missing, num
 from .redaction import NameRedactor
-
-DEFAULT_INSTANSI = "Pemerintah Kota Surakarta"
-
 
 
 
@@ -56,8 +54,8 @@ class CycleReportData:
     redactor: NameRedactor | None
     competency: dict[str, dict[str, Any]] | None = None
     skor_dihitung: str | None = None   # when the stored scores were computed; None = computed now
-    dibuat: date = field(default_factory=date.today)
-    instansi: str = DEFAULT_INSTANSI
+    dibuat: date = field(default_factory=lambda: load_instansi().today())
+    instansi: str = field(default_factory=lambda: load_instansi().nama)
 
 
 def resolve_unit(db: Database, unit: str) -> str:
@@ -207,7 +205,7 @@ def _competency_sections(db: Database, cycle: Cycle, ratees: list[str]) -> dict[
 
 def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
                   nip: str | None = None, redact: bool | Iterable[str] = True,
-                  instansi: str = DEFAULT_INSTANSI, competency: bool = True) -> CycleReportData:
+                  instansi: str | None = None, competency: bool = True) -> CycleReportData:
     """Return the data every report of the selection needs, computed once.
 
     ``redact``: True replaces roster names typed in comments with ``[nama disamarkan]``; an
@@ -231,4 +229,4 @@ def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit:
         ratings=records.decided_ratings(db, c.id),
         ekspektasi=records.ekspektasi_khusus(db, c.id), redactor=redactor,
         competency=_competency_sections(db, c, ratees) if competency and ratees else None,
-        skor_dihitung=dihitung, instansi=instansi)
+        skor_dihitung=dihitung, instansi=instansi or load_instansi().nama)

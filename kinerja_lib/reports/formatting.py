@@ -32,11 +32,22 @@ def persen(value: Any, digits: int = 0) -> str:
 
 
 def tanggal(value: date | datetime | str | None) -> str:
-    """Return a date written the Indonesian way, e.g. ``tanggal('2026-03-12') == '12 Maret 2026'``."""
+    """Return a date written the Indonesian way, e.g. ``tanggal('2026-03-12') == '12 Maret 2026'``.
+
+    A timestamp (a datetime, or ISO text with a time) is first put in the instansi's zone: a stored UTC time of
+    23:30 on 31 December is 1 January in WIB.
+
+    >>> tanggal("2026-12-31T23:30:00+00:00")
+    '1 Januari 2027'
+    """
     if value is None:
         return "–"
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        from ..instansi import load_instansi
+
+        value = load_instansi().local(value).date()
     return f"{value.day} {_BULAN[value.month - 1]} {value.year}"
 
 

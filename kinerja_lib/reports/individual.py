@@ -13,7 +13,6 @@ import random
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,13 @@ from .. import records, scoring
 from ..cycle import Cycle, anonymity_warning
 from ..errors import ReportError
 from ..export import write_private_text
+from ..instansi import load_instansi
 from ..predikat import predikat_kinerja
 from ..reference import load_instrument, load_scale
 from ..store import add_report_version
 from ..vocabulary import VOCAB
 from .charts import chart_groups, chart_self_others
-from .data import DEFAULT_INSTANSI, CycleReportData, prepare_cycle
+from .data import CycleReportData, prepare_cycle
 from .formatting import is_missing, num, persen, tanggal
 from .printing import print_pdfs, template_env
 
@@ -90,7 +90,7 @@ def _settings_summary(data: CycleReportData, vocab: dict) -> dict[str, Any]:
 
 def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *,
                       prepared: CycleReportData | None = None, redact: bool | Iterable[str] = True,
-                      instansi: str = DEFAULT_INSTANSI) -> dict[str, Any]:
+                      instansi: str | None = None) -> dict[str, Any]:
     """Return the template context of one pegawai's 360° report.
 
     The context names nobody but the ratee: rater groups appear as labels, never as persons or NIPs,
@@ -164,7 +164,7 @@ def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *
     }
     competency = (data.competency or {}).get(nip)
     return {
-        "instansi": data.instansi,
+        "instansi": data.instansi, "teks_logo": load_instansi().teks_logo,
         "pegawai": {"nama": person["nama"], "nip": nip, "jabatan": person["jabatan"],
                     "unit": person["unit_nama"]},
         "siklus": {"nama": data.cycle.nama, "periode": data.cycle.periode, "tahun": data.cycle.tahun,
@@ -251,7 +251,7 @@ def published_report(db: Database, data: CycleReportData, nip: str,
                                          f"kelompok {groups} berasal dari terlalu sedikit penilai untuk ditampilkan "
                                          f"tanpa mengungkap siapa mereka.")
     context = build_report_data(db, data.cycle, nip, prepared=data)
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    stamp = load_instansi().now().isoformat(timespec="seconds")
 
     def stored(number: int) -> bytes:
         context["versi"] = {"nomor": number, "diterbitkan": tanggal(stamp), "tertahan": None}
@@ -297,7 +297,7 @@ class RenderedReport:
 
 def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
                    nip: str | None = None, out_dir: str | os.PathLike, redact: bool | Iterable[str] = True,
-                   html: bool = False, progress: bool = True, instansi: str = DEFAULT_INSTANSI,
+                   html: bool = False, progress: bool = True, instansi: str | None = None,
                    pages: int = 2) -> list[Path]:
     """Write one PDF report per rated pegawai of the selection, plus ``index.html``; return the paths.
 
@@ -325,6 +325,6 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
     print_pdfs(jobs(), total=len(data.ratees), progress=progress, desc="Laporan 360°", pages=pages)
     index = out / "index.html"
     write_private_text(index, template_env().get_template("indeks.html.j2").render(
-        instansi=data.instansi, siklus=data.cycle, dibuat=tanggal(data.dibuat), laporan=done,
+        instansi=data.instansi, teks_logo=load_instansi().teks_logo, siklus=data.cycle, dibuat=tanggal(data.dibuat), laporan=done,
         kaki=f"Daftar laporan 360° · {data.cycle.nama}"))
     return [r.path for r in done] + [index]

@@ -360,4 +360,14 @@ def test_a_reopened_peer_does_not_change_the_published_report(tmp_path):
                "AND relation = 'rekan' AND status = 'terkirim' AND id <> ?", [cycle, target, aid])
     third = reports.published_report(db, reports.prepare_cycle(db, cycle, nip=target, competency=False), target)
     assert (third["versi"]["nomor"], third["versi"]["tertahan"]) == (2, None)
+    # A version stored by an earlier release (no header text in its context) still renders.
+    import json
+    import zlib
+    stored, = db.execute("SELECT konteks FROM laporan_versi WHERE nip = ? AND versi = 2", [target]).fetchone()
+    old = json.loads(zlib.decompress(stored))
+    del old["teks_logo"]
+    db.execute("UPDATE laporan_versi SET konteks = ? WHERE nip = ? AND versi = 2",
+               [zlib.compress(json.dumps(old).encode()), target])
+    again = reports.published_report(db, reports.prepare_cycle(db, cycle, nip=target, competency=False), target)
+    assert again["versi"]["nomor"] == 2 and old["instansi"] in reports.render_report_html(again)
     db.close()

@@ -266,6 +266,8 @@ def _stored_context(row, held: str | None) -> dict[str, Any]:
     # JSON keys are text: the scale's labels are keyed by their integer points.
     context["skala"]["label"] = {int(k): v for k, v in context["skala"]["label"].items()}
     context["versi"] = {**context.get("versi", {}), "tertahan": held}
+    # Versions published before the header text became a setting carry only the instansi's name.
+    context.setdefault("teks_logo", context.get("instansi") or load_instansi().teks_logo)
     return context
 
 

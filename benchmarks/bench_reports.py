@@ -4,7 +4,8 @@ for a whole city of 8,000.
 Setup builds the demo organisation (kinerja_lib.demo, seed 2026) and, for the ``unit`` case, stores the
 scores as ``kinerja score`` would; the timed step is ``render_reports`` for the largest OPD (data
 assembly, HTML, and PDF printing by one headless Chromium), browser start-up included. The figure that
-matters is ``menit_untuk_8000``: 8,000 / (reports per second) / 60, against the target of 30 minutes.
+matters is ``laporan_per_detik`` against 20 per second on 2 cores, and ``menit_untuk_8000``: 8,000 / (reports per
+second) / 60.
 ``peak_rss_chromium_mb`` is the largest Chromium process; the harness's peak RSS is Python's alone.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from benchmarks.run import Case
 
 CITY = 8000
-TARGET_PER_SECOND = 5.0
+TARGET_PER_SECOND = 20.0   # issue 13: at least 20 reports per second on 2 cores
 
 
 def _largest_opd(db) -> tuple[str, int]:

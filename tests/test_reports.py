@@ -371,3 +371,38 @@ def test_a_reopened_peer_does_not_change_the_published_report(tmp_path):
     again = reports.published_report(db, reports.prepare_cycle(db, cycle, nip=target, competency=False), target)
     assert again["versi"]["nomor"] == 2 and old["instansi"] in reports.render_report_html(again)
     db.close()
+
+
+def test_reports_printed_together_are_split_into_their_own_files(reports_demo, tmp_path):
+    """Several reports printed by one Chromium call come out exactly as printed one by one: each file has its
+    own pages, its own title and footer, 'Halaman i dari n' counted within itself, and no trace of the batch."""
+    import re
+    import subprocess
+
+    d = reports_demo
+    nips = sorted(d.reports)[:3]
+    assert len(nips) == 3
+
+    alone = {}
+    for nip in nips:
+        [path, _] = reports.render_reports(d.db, d.cycle_id, nip=nip, out_dir=tmp_path / "sendiri" / nip,
+                                           progress=False, batch=1)
+        alone[nip] = path
+    together = tmp_path / "bersama"
+    jobs = [(reports.render_report_html(reports.build_report_data(d.db, d.cycle_id, nip)), together / f"{nip}.pdf")
+            for nip in nips]
+    together.mkdir()
+    reports.print_pdfs(jobs, batch=3)
+    for nip in nips:
+        name = d.db.execute("SELECT nama FROM pegawai WHERE nip = ?", [nip]).fetchone()[0]
+        info = subprocess.run(["pdfinfo", str(together / f"{nip}.pdf")], capture_output=True, text=True).stdout
+        pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+        assert pages == int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+            ["pdfinfo", str(alone[nip])], capture_output=True, text=True).stdout).group(1))
+        assert name in re.search(r"Title:\s+(.*)", info).group(1)
+        for page in range(1, pages + 1):
+            text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(together / f"{nip}.pdf"), "-"],
+                                  capture_output=True, text=True).stdout
+            assert f"Halaman {page} dari {pages}" in text
+            assert re.sub(r"\s+", " ", f"Laporan 360° · {name}") in re.sub(r"\s+", " ", text)
+        assert b"penanda.kinerja.invalid" not in (together / f"{nip}.pdf").read_bytes()

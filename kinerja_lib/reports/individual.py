@@ -300,11 +300,12 @@ class RenderedReport:
 def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
                    nip: str | None = None, out_dir: str | os.PathLike, redact: bool | Iterable[str] = True,
                    html: bool = False, progress: bool = True, instansi: str | None = None,
-                   pages: int = 2) -> list[Path]:
+                   pages: int = 2, batch: int = 8) -> list[Path]:
     """Write one PDF report per rated pegawai of the selection, plus ``index.html``; return the paths.
 
     The cycle's scores are computed (or loaded) once, then every report is rendered from them.
     ``html=True`` also writes each report's HTML beside its PDF. The index is the last path returned.
+    ``batch`` reports are printed by one call to Chromium (see :func:`~.printing.print_pdfs`).
     Raises ReportError for an unknown unit or pegawai, or when Chromium cannot be started.
     """
     out = Path(out_dir)
@@ -324,7 +325,7 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
             done.append(RenderedReport(ratee, person["nama"], person["unit_nama"], person["jabatan"], path))
             yield page, path
 
-    print_pdfs(jobs(), total=len(data.ratees), progress=progress, desc="Laporan 360°", pages=pages)
+    print_pdfs(jobs(), total=len(data.ratees), progress=progress, desc="Laporan 360°", pages=pages, batch=batch)
     index = out / "index.html"
     write_private_text(index, template_env().get_template("indeks.html.j2").render(
         instansi=data.instansi, teks_logo=load_instansi().teks_logo, siklus=data.cycle, dibuat=tanggal(data.dibuat), laporan=done,

@@ -7,11 +7,16 @@ The individual reports, the berita acara and the award shortlist are all HTML re
 from __future__ import annotations
 
 import asyncio
+import html as htmllib
 import importlib.util
+import hashlib
+import io
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +64,16 @@ def css_string(text: Any) -> Markup:
 _ENV: Environment | None = None
 
 
+def page_name(footer: str) -> str:
+    """Return the CSS page name of a document with this footer: documents printed together keep their own
+    footers, and a document renders the same every time.
+
+    >>> page_name("Laporan 360° · Budi") == page_name("Laporan 360° · Budi") != page_name("Laporan 360° · Sri")
+    True
+    """
+    return "dok" + hashlib.sha256(footer.encode("utf-8")).hexdigest()[:16]
+
+
 def template_env() -> Environment:
     """Return the Jinja2 environment of the report templates (autoescape on, strict undefined)."""
     global _ENV
@@ -67,12 +82,115 @@ def template_env() -> Environment:
                           trim_blocks=True, lstrip_blocks=True, finalize=without_bidi_controls)
         env.filters.update(angka=angka, persen=persen, tanggal=tanggal, css_string=css_string)
         env.globals["css"] = Markup((TEMPLATE_DIR / "laporan.css").read_text(encoding="utf-8"))
+        env.globals["nama_halaman"] = page_name
         _ENV = env
     return _ENV
 
 
 # --------------------------------------------------------------------------------------------
-# PDF: one headless Chromium, many pages
+# PDF: one headless Chromium, many documents per print
+
+# A document's first page carries a 1-pixel link to this address; the link tells where the document starts in
+# a batch and is removed from the file written.
+_MARK = "https://penanda.kinerja.invalid/"
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_ISI = re.compile(r"<!--isi-->(.*)<!--/isi-->", re.S)
+# Helvetica's advance widths (1/1000 em) for the characters of "Halaman 12 dari 34", to right-align it.
+_WIDTHS = {**dict.fromkeys("0123456789", 556), " ": 278, "H": 722, "a": 556, "l": 222, "m": 833, "n": 556,
+           "d": 556, "r": 333, "i": 222}
+_NUMBER_SIZE = 7.5
+_NUMBER_RIGHT = 16 / 25.4 * 72      # the pages' right margin (laporan.css), in points
+_NUMBER_BASELINE = 21.0             # points above the page's bottom edge: level with the footer's text
+
+
+@dataclass(frozen=True)
+class _Job:
+    html: str
+    path: Path
+    title: str
+
+
+def _job(html: str, path: Path) -> _Job:
+    found = _TITLE.search(html)
+    return _Job(html, Path(path), htmllib.unescape(found.group(1).strip()) if found else "")
+
+
+def compose(jobs: list[_Job]) -> str:
+    """Return one HTML document holding every job's document, each starting on its own page with a mark.
+
+    Each document was rendered from ``_dasar.html.j2`` with its own named page (its footer); the head (the
+    stylesheet) is the first document's, shared by all.
+    """
+    first = jobs[0].html
+    head, tail = first[:first.index("<!--isi-->")], first[first.index("<!--/isi-->") + len("<!--/isi-->"):]
+    parts = []
+    for i, job in enumerate(jobs):
+        found = _ISI.search(job.html)
+        if found is None:
+            raise ReportError("Dokumen cetak tidak dibuat dari templat dasar (penanda isi tidak ada)")
+        mark = f'<a class="penanda-dokumen" href="{_MARK}{i}"></a>' if len(jobs) > 1 else ""
+        parts.append(found.group(1).replace("<!--penanda-->", mark, 1))
+    return head + "".join(parts) + tail
+
+
+def _number_stream(label: str, width: float) -> bytes:
+    text_width = sum(_WIDTHS.get(ch, 556) for ch in label) * _NUMBER_SIZE / 1000
+    x = width - _NUMBER_RIGHT - text_width
+    return (f"q BT 0.42 0.447 0.502 rg /K360Nomor {_NUMBER_SIZE} Tf {x:.2f} {_NUMBER_BASELINE:.2f} Td "
+            f"({label}) Tj ET Q").encode("ascii")
+
+
+def split_and_number(pdf_bytes: bytes, jobs: list[_Job]) -> list[bytes]:
+    """Return each job's PDF from one printed batch: its pages, "Halaman i dari n" on each, its own title."""
+    import pikepdf
+
+    source = pikepdf.open(io.BytesIO(pdf_bytes))
+    starts: dict[int, int] = {}
+    for number, page in enumerate(source.pages):
+        annots = page.obj.get("/Annots")
+        if annots is None:
+            continue
+        keep = pikepdf.Array()
+        for annot in annots:
+            action = annot.get("/A")
+            uri = str(action.get("/URI", "")) if action is not None else ""
+            if uri.startswith(_MARK):
+                starts.setdefault(int(uri[len(_MARK):]), number)
+            else:
+                keep.append(annot)
+        page.obj.Annots = keep
+    if len(jobs) == 1:
+        starts = {0: 0}
+    if sorted(starts) != list(range(len(jobs))) or starts[0] != 0:
+        raise ReportError("Pembagian PDF gabungan gagal: penanda awal dokumen tidak lengkap")
+    bounds = [starts[i] for i in range(len(jobs))] + [len(source.pages)]
+    font = source.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                                                   BaseFont=pikepdf.Name.Helvetica,
+                                                   Encoding=pikepdf.Name.WinAnsiEncoding))
+    out = []
+    for i, job in enumerate(jobs):
+        document = pikepdf.new()
+        pages = source.pages[bounds[i]:bounds[i + 1]]
+        for n, page in enumerate(pages, start=1):
+            if "/Resources" not in page.obj:
+                page.obj.Resources = pikepdf.Dictionary()
+            if "/Font" not in page.obj.Resources:
+                page.obj.Resources.Font = pikepdf.Dictionary()
+            page.obj.Resources.Font.K360Nomor = font
+            width = float(page.mediabox[2]) - float(page.mediabox[0])
+            # Chromium's drawing may leave a transformation in force: the number is drawn in a clean state.
+            page.contents_add(pikepdf.Stream(source, b"q\n"), prepend=True)
+            page.contents_add(pikepdf.Stream(source, b"\nQ\n" + _number_stream(f"Halaman {n} dari {len(pages)}",
+                                                                                   width)))
+            document.pages.append(page)
+        document.docinfo["/Title"] = job.title
+        document.docinfo["/Creator"] = "Kinerja 360"
+        buffer = io.BytesIO()
+        document.save(buffer)
+        out.append(buffer.getvalue())
+    return out
+
+
 
 
 def find_chromium() -> str | None:
@@ -91,7 +209,7 @@ class _Stop(Exception):
     """A print worker failed; the producer stops feeding it."""
 
 
-async def _print_async(jobs: Iterable[tuple[str, Path]], executable: str | None, pages: int, bar: Any) -> None:
+async def _print_async(batches: Iterable[list[_Job]], executable: str | None, pages: int, bar: Any) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -109,18 +227,19 @@ async def _print_async(jobs: Iterable[tuple[str, Path]], executable: str | None,
             queue: asyncio.Queue = asyncio.Queue(maxsize=pages)
 
             async def work(page) -> None:
-                while (job := await queue.get()) is not None:
-                    html, path = job
-                    await page.set_content(html, wait_until="load")
-                    write_private_bytes(path, await page.pdf(prefer_css_page_size=True, print_background=True))
+                while (batch := await queue.get()) is not None:
+                    await page.set_content(compose(batch), wait_until="load")
+                    printed = await page.pdf(prefer_css_page_size=True, print_background=True)
+                    for job, document in zip(batch, split_and_number(printed, batch)):
+                        write_private_bytes(job.path, document)
                     if bar is not None:
-                        bar.update(1)
+                        bar.update(len(batch))
 
             workers = [asyncio.create_task(work(await context.new_page())) for _ in range(pages)]
             try:
-                # Building the next report's HTML here overlaps with Chromium printing the previous one.
-                for job in _then_none(jobs, pages):
-                    put = asyncio.ensure_future(queue.put(job))
+                # Building the next batch's HTML here overlaps with Chromium printing the previous one.
+                for batch in _then_none(batches, pages):
+                    put = asyncio.ensure_future(queue.put(batch))
                     done, _ = await asyncio.wait([put, *workers], return_when=asyncio.FIRST_COMPLETED)
                     if put not in done:
                         put.cancel()
@@ -138,18 +257,32 @@ async def _print_async(jobs: Iterable[tuple[str, Path]], executable: str | None,
             await browser.close()
 
 
-def _then_none(jobs: Iterable[tuple[str, Path]], n: int) -> Iterator[tuple[str, Path] | None]:
-    yield from jobs
+def _then_none(items: Iterable[Any], n: int) -> Iterator[Any]:
+    yield from items
     yield from [None] * n
 
 
+def _batches(jobs: Iterable[tuple[str, Path]], size: int) -> Iterator[list[_Job]]:
+    batch: list[_Job] = []
+    for html, path in jobs:
+        batch.append(_job(html, path))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def print_pdfs(jobs: Iterable[tuple[str, Path]], *, total: int | None = None, progress: bool = False,
-               desc: str = "PDF", pages: int = 2, executable: str | None = None) -> None:
+               desc: str = "PDF", pages: int = 2, batch: int = 1, executable: str | None = None) -> None:
     """Print each ``(html, path)`` job to a PDF file with one headless Chromium.
 
-    ``jobs`` may be a lazy iterator: its HTML is built while Chromium prints the previous job.
-    Works from a plain script and from a notebook (where an event loop already runs).
-    Raises ReportError when Chromium cannot be started or playwright is missing.
+    Every job is a document rendered from a template extending ``_dasar.html.j2``. ``batch`` documents are
+    printed by one call to Chromium and split again (each its own pages, title and "Halaman i dari n"): the
+    per-print cost is paid once per batch and fonts once per batch. Documents with elements fixed on every page
+    (the berita acara's DRAF mark) must be printed with ``batch=1``. ``jobs`` may be a lazy iterator: its HTML
+    is built while Chromium prints the previous batch. Works from a plain script and from a notebook (where an
+    event loop already runs). Raises ReportError when Chromium cannot be started or playwright is missing.
     """
     if importlib.util.find_spec("playwright") is None:
         raise ReportError("Paket 'playwright' belum terpasang; jalankan 'make install'")
@@ -158,7 +291,7 @@ def print_pdfs(jobs: Iterable[tuple[str, Path]], *, total: int | None = None, pr
         from tqdm.auto import tqdm
         bar = tqdm(total=total, desc=desc, unit="berkas")
     try:
-        _run(lambda: _print_async(jobs, executable or find_chromium(), pages, bar))
+        _run(lambda: _print_async(_batches(jobs, max(1, int(batch))), executable or find_chromium(), pages, bar))
     finally:
         if bar is not None:
             bar.close()

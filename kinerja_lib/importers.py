@@ -518,6 +518,54 @@ def import_potensi(db: Database, path: str | Path, *, sheet: str | None = None, 
                 "potensi", "impor_potensi", pelaku)
 
 
+INOVASI_COLUMNS = {
+    "nip": NIP,
+    "judul": ("Judul", "Judul Inovasi", "Nama Inovasi", "Inovasi"),
+    "tanggal": ("Tanggal", "Tanggal Penetapan", "Tanggal Pengakuan", "Tanggal SK"),
+    "tingkat": ("Tingkat", "Tingkat Inovasi", "Lingkup"),
+    "bukti": ("Bukti", "Nomor SK", "No SK", "Sertifikat", "Tautan Bukti"),
+    "diverifikasi_oleh": ("Diverifikasi Oleh", "Verifikator", "Diverifikasi"),
+    "keterangan": ("Keterangan", "Catatan"),
+}
+
+
+def import_inovasi(db: Database, path: str | Path, *, sheet: str | None = None, pelaku: str = "cli") -> ImportSummary:
+    """Import innovation achievements: NIP, judul, tanggal, tingkat, bukti (SK, certificate or link), and who
+    verified it (optional). Upsert on (NIP, judul, tanggal). Raises ImportRejected listing every problem.
+    """
+    def check(table: Table):
+        known = _nips(db)
+        seen: dict = {}
+        rows = []
+        for n, row in table.records():
+            nip = _known_nip(table, n, "nip", row["nip"], known)
+            judul = re.sub(r"\s+", " ", row["judul"] or "").strip()
+            if not judul:
+                table.problem(n, "judul", "judul inovasi wajib diisi")
+            tanggal = table.date(n, "tanggal", row["tanggal"], required=True)
+            tingkat = VOCAB.tingkat_inovasi.parse(row["tingkat"])
+            if tingkat is None:
+                table.problem(n, "tingkat", f"tingkat inovasi '{row['tingkat']}' tidak dikenal; pilihan: "
+                              f"{choices_text(VOCAB.tingkat_inovasi)}")
+            bukti = (row["bukti"] or "").strip()
+            if not bukti:
+                table.problem(n, "bukti", "bukti wajib diisi (nomor SK, nomor sertifikat, atau tautan dokumen)")
+            if nip and judul and tanggal:
+                _duplicate(table, seen, (nip, judul.casefold(), tanggal), n, "judul", f"inovasi yang sama {nip}")
+            rows.append((nip, judul, tanggal, tingkat, bukti, (row["diverifikasi_oleh"] or "").strip() or None,
+                         row["keterangan"] or None))
+
+        return _upsert(db, "SELECT nip, judul, tanggal FROM inovasi", [],
+                       "INSERT INTO inovasi (nip, judul, tanggal, tingkat, bukti, diverifikasi_oleh, keterangan) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (nip, judul, tanggal) DO UPDATE SET "
+                       "tingkat = excluded.tingkat, bukti = excluded.bukti, "
+                       "diverifikasi_oleh = excluded.diverifikasi_oleh, keterangan = excluded.keterangan",
+                       rows, slice(0, 3))
+
+    return _run(db, path, INOVASI_COLUMNS, {"nip", "judul", "tanggal", "tingkat", "bukti"}, sheet, check,
+                "inovasi", "impor_inovasi", pelaku)
+
+
 # --------------------------------------------------------------------------- checks after an import
 
 def head_rating_warnings(db: Database, cycle: int | str | None = None) -> list[str]:

@@ -133,7 +133,8 @@ def award_inputs(db: Database, cycle: int | str | None = None, *,
         predikat_history(db, c.id),
         pooled_rater_sd(rater_means(db, c.id)),
         frame(db, "SELECT nip, tanggal_mulai, tanggal_selesai FROM cltn"),
-        frame(db, "SELECT nip, tingkat, tahun FROM satyalancana_diterima"))
+        frame(db, "SELECT nip, tingkat, tahun FROM satyalancana_diterima"),
+        frame(db, "SELECT nip, judul, tanggal, tingkat, bukti, diverifikasi_oleh FROM inovasi"))
 
 
 # --------------------------------------------------------------------------------------------

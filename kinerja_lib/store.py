@@ -28,6 +28,7 @@ PREDIKAT_ORGANISASI = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat 
 DISIPLIN_LEVELS = ("ringan", "sedang", "berat")
 STATUS_KEPEGAWAIAN = ("PNS", "PPPK")
 STATUS_PREDIKAT = ("ditetapkan", "sementara")
+TINGKAT_INOVASI = ("unit_kerja", "perangkat_daerah", "instansi", "provinsi", "nasional", "internasional")
 
 migrations = Migrations("kinerja")
 
@@ -501,6 +502,26 @@ def _m0060_demo_marker(db: Database) -> None:
         benih INTEGER NOT NULL,
         dibuat TEXT NOT NULL
     );
+    """)
+
+
+@migrations(name="0065_inovasi")
+def _m0065_inovasi(db: Database) -> None:
+    # Innovation achievements (e.g. an inovasi pelayanan publik) with their evidence, an award input. Only a
+    # verified one (diverifikasi_oleh set) counts where the award rules ask for verification.
+    _run_script(db, f"""
+    CREATE TABLE inovasi (
+        id INTEGER PRIMARY KEY,
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        judul TEXT NOT NULL CHECK (length(trim(judul)) > 0),
+        tanggal TEXT NOT NULL,                 -- when it was recognised (ISO date)
+        tingkat TEXT NOT NULL CHECK (tingkat IN {_in(TINGKAT_INOVASI)}),
+        bukti TEXT NOT NULL CHECK (length(trim(bukti)) > 0),   -- SK, certificate number or a link
+        diverifikasi_oleh TEXT,
+        keterangan TEXT,
+        UNIQUE (nip, judul, tanggal)
+    );
+    CREATE INDEX inovasi_nip ON inovasi(nip);
     """)
 
 

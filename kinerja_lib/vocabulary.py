@@ -85,6 +85,7 @@ class Vocabulary:
     tingkat_disiplin: CodeSet
     komentar: CodeSet
     kategori_potensi: CodeSet
+    tingkat_inovasi: CodeSet
     rating: CodeSet
     predikat_kinerja: CodeSet
     predikat_organisasi: CodeSet

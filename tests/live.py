@@ -137,11 +137,18 @@ def http_get(url: str, timeout: float = 60) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def shutdown_kernel(base: str, kernel_id: str) -> None:
-    """Shut a page's kernel down the way the page does when its tab closes."""
+def shutdown_kernel(base: str, kernel_id: str) -> int:
+    """Shut a page's kernel down the way the page does when its tab closes; return the HTTP status.
+
+    Best effort, as the page's own request is: a kernel a test killed may already be gone, and the server then
+    answers with an error status, which is returned rather than raised (cleanup must not fail the test).
+    """
     request = urllib.request.Request(f"{base}/voila/api/shutdown/{kernel_id}", data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=30):
-        pass
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 class FormServer:

@@ -58,7 +58,7 @@ def _penalty(nip, tingkat="sedang", mulai="2026-03-01", selesai=None):
 def test_shipped_rules_load_with_a_source_for_every_condition():
     """Every condition of every award list in penghargaan.yaml names its regulation or local policy."""
     rules = awards.load_rules()
-    assert set(rules.penghargaan) == {"asn_berprestasi", "asn_teladan", "kenaikan_pangkat_pilihan"}
+    assert set(rules.penghargaan) == {"asn_berprestasi", "asn_teladan", "asn_inovatif", "kenaikan_pangkat_pilihan"}
     assert all(s.sumber for a in rules.penghargaan.values() for s in a.syarat)
     local = [s for s in rules.penghargaan["asn_teladan"].syarat if s.jenis == "predikat_berturut"]
     assert [(s.aktif, s.sumber) for s in local] == [(False, "kebijakan lokal")]

@@ -84,6 +84,7 @@ COMMANDS = [
     ("ekspektasi", "ekspektasi.csv", "ekspektasi khusus pimpinan", 4),
     ("standar-kompetensi", "standar_kompetensi.csv", "standar kompetensi", 9),
     ("potensi", "potensi.csv", "potensi", 8),
+    ("inovasi", "inovasi.csv", "inovasi", 2),
 ]
 
 

@@ -368,7 +368,8 @@ def test_guide_lists_every_accepted_column_name_and_links_every_example():
               "disiplin": importers.DISIPLIN_COLUMNS, "responses": importers.RESPONSES_COLUMNS,
               "predikat-organisasi": importers.PREDIKAT_ORGANISASI_COLUMNS, "ekspektasi": importers.EKSPEKTASI_COLUMNS,
               "standar-kompetensi": importers.STANDAR_KOMPETENSI_COLUMNS, "potensi": importers.POTENSI_COLUMNS,
-              "cltn": importers.CLTN_COLUMNS, "satyalancana": importers.SATYALANCANA_COLUMNS}
+              "cltn": importers.CLTN_COLUMNS, "satyalancana": importers.SATYALANCANA_COLUMNS,
+              "inovasi": importers.INOVASI_COLUMNS}
     sections = guide_sections()
     assert set(sections) == set(tables)
     missing = {verb: sorted({normalise_header(a) for aliases in cols.values() for a in aliases} - sections[verb])

@@ -29,6 +29,7 @@ GUARDED = {
     ("predikat_organisasi", "predikat"): "predikat_organisasi",
     ("disiplin", "tingkat"): "tingkat_disiplin",
     ("potensi", "kategori"): "kategori_potensi",
+    ("inovasi", "tingkat"): "tingkat_inovasi",
     ("hasil_skor", "rating_perilaku_saran"): "rating",
     ("hasil_skor", "rating_perilaku"): "rating",
     ("hasil_skor", "rating_hasil_kerja"): "rating",
@@ -79,6 +80,7 @@ def test_the_schema_constants_kept_for_migrations_match_the_vocabulary():
     assert store.DISIPLIN_LEVELS == VOCAB.tingkat_disiplin.codes
     assert store.STATUS_KEPEGAWAIAN == VOCAB.status_kepegawaian.codes
     assert store.STATUS_PREDIKAT == VOCAB.status_predikat.codes
+    assert store.TINGKAT_INOVASI == VOCAB.tingkat_inovasi.codes
 
 
 def test_the_rules_files_use_the_vocabulary_codes():

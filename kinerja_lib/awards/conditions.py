@@ -11,6 +11,7 @@ import pandas as pd
 from .dates import to_date, completed_years
 from .frames import base_frame, empty_disiplin, provisional, history_with_current
 from ..vocabulary import VOCAB
+from .inputs import INOVASI_COLUMNS
 from .rules import AwardRules, MENUNGGU, REASON_SEPARATOR, award_list, load_rules
 
 
@@ -137,6 +138,31 @@ def _check_masa_kerja(base, syarat, ctx):
     return ok, msgs
 
 
+def _check_inovasi(base, syarat, ctx):
+    on: date = ctx["tanggal_acuan"]
+    need, years = syarat.params["jumlah"], syarat.params["tahun_terakhir"]
+    levels = VOCAB.tingkat_inovasi.codes
+    lowest = levels.index(syarat.params["tingkat_minimal"])
+    verified = syarat.params.get("terverifikasi", True)
+    since = on.replace(year=on.year - years) if not (on.month == 2 and on.day == 29) else \
+        on.replace(year=on.year - years, day=28)
+    found: pd.DataFrame = ctx["inovasi"]
+    rows = found[(found["tanggal"] > since.isoformat()) & (found["tanggal"] <= on.isoformat())
+                 & found["tingkat"].map(lambda t: t in levels and levels.index(t) >= lowest)]
+    if verified:
+        rows = rows[rows["diverifikasi_oleh"].fillna("").astype(str).str.strip() != ""]
+    titles: dict[str, list[str]] = {}
+    for nip, judul, tingkat, tanggal in zip(rows["nip"], rows["judul"], rows["tingkat"], rows["tanggal"]):
+        titles.setdefault(nip, []).append(f"{judul} ({VOCAB.tingkat_inovasi.label(tingkat)}, {tanggal})")
+    level = VOCAB.tingkat_inovasi.label(syarat.params["tingkat_minimal"]).lower()
+    want = (f"minimal {need} inovasi{' terverifikasi' if verified else ''} tingkat {level} ke atas dalam "
+            f"{years} tahun sampai {on.isoformat()}")
+    ok = np.array([len(titles.get(nip, [])) >= need for nip in base["nip"]], dtype=bool)
+    msgs = [f"{len(titles[nip])} inovasi: {'; '.join(titles[nip])}; {want}" if nip in titles
+            else f"tidak ada inovasi yang tercatat; {want}" for nip in base["nip"]]
+    return ok, msgs
+
+
 _CHECKS = {
     "pegawai_aktif": _check_aktif,
     "predikat_periode_ini": _check_predikat_ini,
@@ -144,12 +170,14 @@ _CHECKS = {
     "tanpa_hukuman_disiplin_aktif": _check_disiplin,
     "cukup_penilai": _check_penilai,
     "masa_kerja_minimal": _check_masa_kerja,
+    "inovasi_minimal": _check_inovasi,
 }
 
 
 def eligibility(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, cycle, *,
                 riwayat: pd.DataFrame | None = None, penghargaan: str = "asn_berprestasi",
-                tanggal_acuan: date | str | None = None, rules: AwardRules | None = None) -> pd.DataFrame:
+                tanggal_acuan: date | str | None = None, rules: AwardRules | None = None,
+                inovasi: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return one row per person scored in the cycle: eligible or not for the award list, and why.
 
     Columns: the person's data and scores, ``layak`` (bool), ``alasan`` (every active condition with
@@ -166,7 +194,8 @@ def eligibility(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataF
     ctx = {"rules": rules, "cycle": cycle, "tanggal_acuan": on, "settings": cycle.settings or {},
            "disiplin": disiplin if disiplin is not None and len(disiplin) else empty_disiplin(),
            "riwayat": history_with_current(results, riwayat, cycle),
-           "sementara": base["predikat_sementara"].to_numpy()}
+           "sementara": base["predikat_sementara"].to_numpy(),
+           "inovasi": inovasi if inovasi is not None else pd.DataFrame(columns=INOVASI_COLUMNS)}
     eligible = np.ones(len(base), dtype=bool)
     reasons: list[list[str]] = [[] for _ in range(len(base))]
     failed: list[list[str]] = [[] for _ in range(len(base))]

@@ -25,6 +25,10 @@ class AwardInputs:
     cltn: pd.DataFrame = field(default_factory=empty_cltn)
     satyalancana_diterima: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["nip", "tingkat",
                                                                                             "tahun"]))
+    inovasi: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INOVASI_COLUMNS))
+
+
+INOVASI_COLUMNS = ["nip", "judul", "tanggal", "tingkat", "bukti", "diverifikasi_oleh"]
 
 
 def pooled_rater_sd(rater_means: pd.DataFrame) -> float | None:

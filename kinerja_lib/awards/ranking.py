@@ -253,7 +253,8 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
               riwayat: pd.DataFrame | None = None, penghargaan: str = "asn_berprestasi", k: int = 10,
               kuota_per_unit: int | None = None, unit_kuota: str = "opd", unit_susut: str = "unit_id",
               tanggal_acuan: date | str | None = None, n_sim: int | None = None, seed: int | None = None,
-              sd_penilai: float | None = None, rules: AwardRules | None = None) -> Shortlist:
+              sd_penilai: float | None = None, rules: AwardRules | None = None,
+              inovasi: pd.DataFrame | None = None) -> Shortlist:
     """Return the ranked shortlist for an award list.
 
     Everyone scored in the cycle informs the shrinkage model (unit means, between-person variance);
@@ -280,7 +281,7 @@ def shortlist(results: pd.DataFrame, pegawai: pd.DataFrame, disiplin: pd.DataFra
     seed = int(seed if seed is not None else settings.get("benih_acak", 0))
     sd_penilai = float(sd_penilai or cfg["sd_penilai_bawaan"])
     elig = eligibility(results, pegawai, disiplin, cycle, riwayat=riwayat, penghargaan=penghargaan,
-                       tanggal_acuan=tanggal_acuan, rules=rules)
+                       tanggal_acuan=tanggal_acuan, rules=rules, inovasi=inovasi)
     elig = pd.concat([elig, score_and_se(elig, settings, sd_penilai)], axis=1)
     scored = elig["skor_dipakai"].notna() & elig["se"].notna()
     elig["rerata_unit"] = np.nan

@@ -44,7 +44,7 @@ def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k
     cyc = inputs.cycle
     short = shortlist(inputs.results, inputs.pegawai, inputs.disiplin, cyc, riwayat=inputs.riwayat,
                       penghargaan=penghargaan, k=k, kuota_per_unit=kuota_per_unit, tanggal_acuan=tanggal_acuan,
-                      n_sim=n_sim, seed=seed, sd_penilai=inputs.sd_penilai, rules=rules)
+                      n_sim=n_sim, seed=seed, sd_penilai=inputs.sd_penilai, rules=rules, inovasi=inputs.inovasi)
     on = short.settings["tanggal_acuan"]
     fair = fairness_report(short.eligibility, rules)
     follow = follow_up_list(inputs.results, inputs.pegawai, cyc, rules=rules)

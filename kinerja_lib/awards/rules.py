@@ -14,7 +14,7 @@ from ..vocabulary import VOCAB
 
 
 RULE_KINDS = ("pegawai_aktif", "predikat_periode_ini", "predikat_berturut", "tanpa_hukuman_disiplin_aktif",
-              "cukup_penilai", "masa_kerja_minimal")
+              "cukup_penilai", "masa_kerja_minimal", "inovasi_minimal")
 KINERJA_AXIS = ("di bawah", "sesuai", "di atas")
 POTENSI_AXIS = VOCAB.kategori_potensi.codes
 REASON_SEPARATOR = " | "   # between the conditions in ``alasan`` (sources may contain ';')
@@ -150,6 +150,17 @@ def _parse_syarat(raw: dict, where: str, predikat: tuple[str, ...]) -> Syarat:
         tahun = params.get("tahun")
         if not isinstance(tahun, int) or tahun < 0:
             raise ReferenceDataError(f"penghargaan.yaml: {where}: tahun harus bilangan bulat >= 0")
+    if jenis == "inovasi_minimal":
+        jumlah, tahun = params.get("jumlah"), params.get("tahun_terakhir")
+        if not isinstance(jumlah, int) or jumlah < 1:
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: jumlah harus bilangan bulat >= 1")
+        if not isinstance(tahun, int) or tahun < 1:
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: tahun_terakhir harus bilangan bulat >= 1")
+        if params.get("tingkat_minimal") not in VOCAB.tingkat_inovasi:
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: tingkat_minimal harus salah satu dari "
+                                     f"{VOCAB.tingkat_inovasi.choices()}")
+        if not isinstance(params.get("terverifikasi", True), bool):
+            raise ReferenceDataError(f"penghargaan.yaml: {where}: terverifikasi harus true/false")
     aktif = raw.get("aktif", True)
     if not isinstance(aktif, bool):
         raise ReferenceDataError(f"penghargaan.yaml: {where}: aktif harus true/false")

@@ -127,6 +127,15 @@ def import_satyalancana_cmd(db, file, sheet) -> None:
     click.echo(importers.import_satyalancana(db, file, sheet=sheet, pelaku=_pelaku()).message())
 
 
+@import_group.command("inovasi")
+@FILE
+@SHEET
+@with_db
+def import_inovasi_cmd(db, file, sheet) -> None:
+    """Impor prestasi inovasi (NIP, judul, tanggal, tingkat, bukti, diverifikasi oleh) untuk penghargaan."""
+    click.echo(importers.import_inovasi(db, file, sheet=sheet, pelaku=_pelaku()).message())
+
+
 def register(main: click.Group) -> None:
     """Add ``kinerja import`` to the root group."""
     main.add_command(import_group)

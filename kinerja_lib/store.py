@@ -28,6 +28,7 @@ PREDIKAT_ORGANISASI = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat 
 DISIPLIN_LEVELS = ("ringan", "sedang", "berat")
 STATUS_KEPEGAWAIAN = ("PNS", "PPPK")
 STATUS_PREDIKAT = ("ditetapkan", "sementara")
+STATUS_KEBERATAN = ("diajukan", "diterima", "ditolak", "ditarik")
 TINGKAT_INOVASI = ("unit_kerja", "perangkat_daerah", "instansi", "provinsi", "nasional", "internasional")
 
 migrations = Migrations("kinerja")
@@ -522,6 +523,36 @@ def _m0065_inovasi(db: Database) -> None:
         UNIQUE (nip, judul, tanggal)
     );
     CREATE INDEX inovasi_nip ON inovasi(nip);
+    """)
+
+
+@migrations(name="0066_keberatan")
+def _m0066_keberatan(db: Database) -> None:
+    # A pegawai's objection to a decided predikat, and the decision on it (data/referensi/keberatan.yaml). The
+    # ratings objected to are kept as they were; an accepted objection records the new ratings here and in the
+    # rating tables (sumber 'keberatan'). At most one open objection per pegawai and cycle.
+    _run_script(db, f"""
+    CREATE TABLE keberatan (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        rating_hasil_kerja TEXT NOT NULL CHECK (rating_hasil_kerja IN {_in(RATINGS)}),
+        rating_perilaku TEXT NOT NULL CHECK (rating_perilaku IN {_in(RATINGS)}),
+        ditetapkan TEXT NOT NULL,             -- when the predikat objected to was decided
+        alasan TEXT NOT NULL CHECK (length(trim(alasan)) > 0),
+        diajukan TEXT NOT NULL,
+        diajukan_oleh TEXT NOT NULL,
+        tenggat_keputusan TEXT NOT NULL,
+        penilai_nip TEXT REFERENCES pegawai(nip),
+        pemutus_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        status TEXT NOT NULL CHECK (status IN {_in(STATUS_KEBERATAN)}),
+        keputusan TEXT,
+        rating_hasil_kerja_baru TEXT CHECK (rating_hasil_kerja_baru IN {_in(RATINGS)}),
+        rating_perilaku_baru TEXT CHECK (rating_perilaku_baru IN {_in(RATINGS)}),
+        diputuskan TEXT,
+        diputuskan_oleh TEXT
+    );
+    CREATE UNIQUE INDEX keberatan_terbuka ON keberatan(cycle_id, nip) WHERE status = 'diajukan';
     """)
 
 

@@ -86,6 +86,7 @@ class Vocabulary:
     komentar: CodeSet
     kategori_potensi: CodeSet
     tingkat_inovasi: CodeSet
+    status_keberatan: CodeSet
     rating: CodeSet
     predikat_kinerja: CodeSet
     predikat_organisasi: CodeSet

@@ -30,6 +30,11 @@ GUARDED = {
     ("disiplin", "tingkat"): "tingkat_disiplin",
     ("potensi", "kategori"): "kategori_potensi",
     ("inovasi", "tingkat"): "tingkat_inovasi",
+    ("keberatan", "status"): "status_keberatan",
+    ("keberatan", "rating_hasil_kerja"): "rating",
+    ("keberatan", "rating_perilaku"): "rating",
+    ("keberatan", "rating_hasil_kerja_baru"): "rating",
+    ("keberatan", "rating_perilaku_baru"): "rating",
     ("hasil_skor", "rating_perilaku_saran"): "rating",
     ("hasil_skor", "rating_perilaku"): "rating",
     ("hasil_skor", "rating_hasil_kerja"): "rating",
@@ -81,6 +86,7 @@ def test_the_schema_constants_kept_for_migrations_match_the_vocabulary():
     assert store.STATUS_KEPEGAWAIAN == VOCAB.status_kepegawaian.codes
     assert store.STATUS_PREDIKAT == VOCAB.status_predikat.codes
     assert store.TINGKAT_INOVASI == VOCAB.tingkat_inovasi.codes
+    assert store.STATUS_KEBERATAN == VOCAB.status_keberatan.codes
 
 
 def test_the_rules_files_use_the_vocabulary_codes():

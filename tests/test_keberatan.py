@@ -1,0 +1,139 @@
+"""Objections (keberatan) to a decided predikat: deadlines, who decides, what changes, and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from kinerja_lib import keberatan
+from kinerja_lib.cli import main
+from kinerja_lib.errors import ReferenceDataError
+from kinerja_lib.keberatan import KeberatanError
+
+DECIDED = datetime(2027, 1, 10, 2, 0, tzinfo=timezone.utc)
+
+
+def _decide(org, who="andi", hasil="Sesuai Ekspektasi", perilaku="Di Bawah Ekspektasi", at=DECIDED):
+    db, nip = org.db, org.nip
+    for table, rating in (("rating_hasil_kerja", hasil), ("rating_perilaku", perilaku)):
+        db.execute(f"INSERT INTO {table} (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
+                   "VALUES (?, ?, ?, 'formulir', ?, ?)", [org.cycle.id, nip[who], rating, nip["kepala"], at.isoformat()])
+    # the Pejabat Penilai (kepala) reports to dewi: she decides objections to kepala's decisions
+    db.execute("UPDATE pegawai SET atasan_nip = ? WHERE nip = ?", [nip["dewi"], nip["kepala"]])
+    db.conn.commit()
+
+
+def test_an_objection_within_the_deadline_goes_to_the_atasan_of_the_pejabat_penilai(small_org):
+    _decide(small_org)
+    number = keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "Capaian kerja diabaikan",
+                             pelaku="admin:Sari", now=DECIDED + timedelta(days=13))
+    row = keberatan.objections(small_org.db, small_org.cycle.id).set_index("id").loc[number]
+    assert (row["status"], row["predikat"], row["pemutus_nip"]) == ("diajukan", "Kurang/Misconduct",
+                                                                      small_org.nip["dewi"])
+    assert row["tenggat_keputusan"].startswith("2027-02-06")     # 13 + 14 days after the decision
+    audit = small_org.db.execute("SELECT pelaku, aksi FROM audit_log WHERE entitas = 'keberatan'").fetchall()
+    assert audit == [("admin:Sari", "ajukan_keberatan")]
+
+
+def test_after_the_deadline_or_without_a_decided_predikat_no_objection_is_recorded(small_org):
+    with pytest.raises(KeberatanError, match="belum punya predikat yang ditetapkan"):
+        keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "x", pelaku="t", now=DECIDED)
+    _decide(small_org)
+    with pytest.raises(KeberatanError, match="Tenggat pengajuan keberatan sudah lewat: 14 hari .* 2027-01-24"):
+        keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "x", pelaku="t",
+                        now=DECIDED + timedelta(days=14, seconds=1))
+    with pytest.raises(KeberatanError, match="Alasan keberatan wajib diisi"):
+        keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "  ", pelaku="t", now=DECIDED)
+    assert small_org.db.execute("SELECT count(*) FROM keberatan").fetchone()[0] == 0
+
+
+def test_one_open_objection_at_a_time_and_only_the_decider_decides(small_org):
+    _decide(small_org)
+    args = (small_org.db, small_org.cycle.id, small_org.nip["andi"], "Tidak adil")
+    number = keberatan.lodge(*args, pelaku="t", now=DECIDED)
+    with pytest.raises(KeberatanError, match="sudah punya keberatan yang menunggu keputusan"):
+        keberatan.lodge(*args, pelaku="t", now=DECIDED)
+    with pytest.raises(KeberatanError, match="diputus oleh atasan Pejabat Penilai Kinerja"):
+        keberatan.decide(small_org.db, number, True, "ok", pemutus_nip=small_org.nip["kepala"], pelaku="t",
+                         rating_perilaku="Sesuai Ekspektasi")
+    ratings = small_org.db.execute("SELECT rating, sumber FROM rating_perilaku WHERE nip = ?",
+                                   [small_org.nip["andi"]]).fetchone()
+    assert ratings == ("Di Bawah Ekspektasi", "formulir")
+
+
+def test_an_accepted_objection_changes_the_decided_rating_and_keeps_the_old_one_on_record(small_org):
+    _decide(small_org)
+    andi = small_org.nip["andi"]
+    number = keberatan.lodge(small_org.db, small_org.cycle.id, andi, "Perilaku dinilai tanpa bukti", pelaku="t",
+                             now=DECIDED)
+    predikat = keberatan.decide(small_org.db, number, True, "Bukti tidak mendukung rating Di Bawah Ekspektasi",
+                                pemutus_nip=small_org.nip["dewi"], pelaku="admin:Sari",
+                                rating_perilaku="Sesuai Ekspektasi", now=DECIDED + timedelta(days=20))
+    assert predikat == "Baik"
+    assert small_org.db.execute("SELECT rating, sumber FROM rating_perilaku WHERE nip = ?", [andi]).fetchone() == \
+        ("Sesuai Ekspektasi", "keberatan")
+    row = keberatan.objections(small_org.db, small_org.cycle.id).set_index("id").loc[number]
+    assert (row["status"], row["predikat"], row["predikat_baru"], bool(row["terlambat"])) == \
+        ("diterima", "Kurang/Misconduct", "Baik", True)      # decided on day 20 of 14
+    with pytest.raises(KeberatanError, match="sudah diterima"):
+        keberatan.decide(small_org.db, number, False, "x", pemutus_nip=small_org.nip["dewi"], pelaku="t")
+
+
+def test_a_refused_objection_changes_nothing(small_org):
+    _decide(small_org)
+    number = keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "x", pelaku="t", now=DECIDED)
+    with pytest.raises(KeberatanError, match="tidak mengubah rating"):
+        keberatan.decide(small_org.db, number, False, "x", pemutus_nip=small_org.nip["dewi"], pelaku="t",
+                         rating_perilaku="Sesuai Ekspektasi")
+    assert keberatan.decide(small_org.db, number, False, "Rating sesuai bukti", pemutus_nip=small_org.nip["dewi"],
+                            pelaku="t", now=DECIDED) == "Kurang/Misconduct"
+
+
+def test_cli_walks_the_route_with_clear_messages(small_org_path):
+    from kinerja_lib.store import open_db
+
+    db = open_db(small_org_path)
+    nips = dict(db.execute("SELECT nama, nip FROM pegawai").fetchall())
+    andi = next(n for name, n in nips.items() if name.startswith("Andi"))
+    kepala, dewi = nips["Rina Kartika"], nips["Dewi Anggraini"]
+    now = datetime.now(timezone.utc).isoformat()
+    for table in ("rating_hasil_kerja", "rating_perilaku"):
+        db.execute(f"INSERT INTO {table} (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
+                   "VALUES (1, ?, 'Sesuai Ekspektasi', 'formulir', ?, ?)", [andi, kepala, now])
+    db.execute("UPDATE pegawai SET atasan_nip = ? WHERE nip = ?", [dewi, kepala])
+    db.conn.commit()
+    db.close()
+
+    def run(*args):
+        return CliRunner().invoke(main, ["--db", str(small_org_path), "keberatan", *args])
+
+    result = run("ajukan", "--nip", andi, "--alasan", "Capaian tidak dihitung")
+    assert result.exit_code == 0, result.output
+    assert "Keberatan nomor 1 dicatat" in result.output and "predikat Baik" in result.output
+    assert "Diputus oleh Dewi Anggraini" in result.output
+    refused = run("putuskan", "1", "--terima", "--uraian", "ok", "--pemutus", kepala)
+    assert refused.exit_code == 2 and "bukan NIP" in refused.output and "Traceback" not in refused.output
+    done = run("putuskan", "1", "--terima", "--uraian", "Capaian terbukti", "--pemutus", dewi,
+               "--rating-hasil-kerja", "Di Atas Ekspektasi", "--rating-perilaku", "Di Atas Ekspektasi")
+    assert done.exit_code == 0 and "predikat kinerja: Sangat Baik" in done.output
+    listed = run("daftar")
+    assert "1. Andi <b>Pratama</b> & \"Co\" (" in listed.output and "Baik -> Sangat Baik" in listed.output
+
+
+@pytest.mark.parametrize("change, message", [
+    (("tenggat_pengajuan_hari: 14", "tenggat_pengajuan_hari: 0"), "'tenggat_pengajuan_hari' harus bilangan bulat"),
+    (("pemutus: atasan_pejabat_penilai", "pemutus: kepala_bkpsdm"), "'pemutus' yang dikenal"),
+])
+def test_a_wrong_route_file_names_the_key(tmp_path, change, message):
+    import shutil
+
+    from kinerja_lib.config import PROJECT_ROOT
+
+    folder = tmp_path / "referensi"
+    shutil.copytree(PROJECT_ROOT / "data" / "referensi", folder)
+    path = folder / "keberatan.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=message):
+        keberatan.load_route(folder)

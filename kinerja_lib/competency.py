@@ -43,6 +43,7 @@ from scipy.special import ndtr
 
 from .errors import CycleError, ReferenceDataError
 from .reference import _load, load_competencies, load_jabatan_types, load_method_defaults, load_scale
+from .vocabulary import VOCAB
 
 DEVELOPMENT_FILE = "pengembangan.yaml"
 METHOD_KEYS = ("kelompok", "minimal_penilai", "bobot")
@@ -83,6 +84,11 @@ def _check_development_rules(rules: dict[str, Any], name: str, error: type[Excep
         value = rules.get(key)
         if not isinstance(value, kind) or isinstance(value, bool) or value < lo:
             fail(f"{key} harus bilangan bulat >= {lo}")
+    caps = rules.get("jp_maksimal") or {}
+    if not isinstance(caps, dict) or any(k not in VOCAB.status_kepegawaian or not isinstance(v, int)
+                                         or isinstance(v, bool) or v < rules["jp_minimal"] for k, v in caps.items()):
+        fail(f"jp_maksimal harus pemetaan status kepegawaian ({VOCAB.status_kepegawaian.choices()}) -> bilangan "
+             "bulat, tidak kurang dari jp_minimal")
     if rules["ukuran_kelas_minimal"] > rules["ukuran_kelas"]:
         fail("ukuran_kelas_minimal tidak boleh melebihi ukuran_kelas")
     sure = rules.get("keyakinan_kesenjangan")
@@ -588,8 +594,23 @@ def training_needs(gaps: pd.DataFrame, pegawai: pd.DataFrame, borich: pd.DataFra
     need["bentuk"] = development_form(need["kompetensi"], need["kesenjangan"], settings)
     need["jp"] = need["bentuk"].map({k: v["jp"] for k, v in forms.items()}).astype(np.int64)
     need["uraian"] = None
+    need["ditunda"] = False
+    caps = settings.get("jp_maksimal") or {}
+    if caps and "status_kepegawaian" in pegawai and len(need):
+        # A yearly JP limit by status (PPPK: PP 49/2018 Pasal 39): needs in priority order until the limit,
+        # the one that crosses it shortened, the rest postponed.
+        cap = need["nip"].map(pegawai.set_index("nip")["status_kepegawaian"].map(caps)).astype(float)
+        before = need.groupby("nip")["jp"].cumsum() - need["jp"]
+        allowed = (cap - before).clip(lower=0)
+        limited = cap.notna() & (need["jp"] > allowed)
+        status = need["nip"].map(pegawai.set_index("nip")["status_kepegawaian"])
+        need.loc[limited, "jp"] = allowed[limited].astype(np.int64)
+        need.loc[limited, "ditunda"] = need.loc[limited, "jp"] == 0
+        need.loc[limited, "uraian"] = [
+            f"{'ditunda' if jp == 0 else f'dipersingkat menjadi {jp} JP'}: batas {int(c)} JP per tahun bagi {s}"
+            for jp, c, s in zip(need.loc[limited, "jp"], cap[limited], status[limited])]
     keep = ["nip", "prioritas", "kompetensi", "level_standar", "level_dinilai", "se", "n_penilai",
-            "kesenjangan", "peluang_kesenjangan_1", "bentuk", "jp", "uraian"]
+            "kesenjangan", "peluang_kesenjangan_1", "bentuk", "jp", "uraian", "ditunda"]
     need = need[keep]
     planned = need.groupby("nip")["jp"].sum()
     nips = pegawai["nip"]
@@ -600,7 +621,9 @@ def training_needs(gaps: pd.DataFrame, pegawai: pd.DataFrame, borich: pd.DataFra
     top_up = pd.DataFrame({"nip": nips.to_numpy()[short], "prioritas": counts[short] + 1,
                            "kompetensi": None, "bentuk": own["bentuk"],
                            "jp": settings["jp_minimal"] - have[short], "uraian": own["uraian"]})
+    top_up["ditunda"] = False
     out = pd.concat([need, top_up.reindex(columns=keep)], ignore_index=True)
+    out["ditunda"] = out["ditunda"].astype(bool)
     out["jp"] = out["jp"].astype(np.int64)
     out["prioritas"] = out["prioritas"].astype(np.int64)
     out["level_standar"] = out["level_standar"].astype("Int64")
@@ -641,7 +664,8 @@ def training_cohorts(needs: pd.DataFrame, pegawai: pd.DataFrame, borich: pd.Data
     settings = settings or competency_settings()
     size = int(settings["ukuran_kelas"])
     col = _unit_column(settings)
-    need = needs[needs["kompetensi"].notna()].copy()
+    postponed = needs["ditunda"].astype(bool) if "ditunda" in needs else False
+    need = needs[needs["kompetensi"].notna() & ~postponed].copy()
     units = pegawai.set_index("nip")[col] if col else None
     need["unit"] = need["nip"].map(units).fillna("(tanpa unit)") if col else ALL_UNITS
     rank = dict(zip(borich["kompetensi"], borich["peringkat"]))
@@ -905,7 +929,9 @@ def _settings_rows(report: CompetencyReport) -> pd.DataFrame:
                  + (f" ({', '.join(r['kompetensi'])})" if r.get("kompetensi") else "")
                  + f" → {s['bentuk'][r['bentuk']]['label']}" for r in s["aturan_bentuk"])),
              ("Pemenuhan JP", f"{s['pengembangan_mandiri']['uraian']} — "
-                              f"{s['bentuk'][s['pengembangan_mandiri']['bentuk']]['label']}")]
+                              f"{s['bentuk'][s['pengembangan_mandiri']['bentuk']]['label']}"),
+             ("Batas JP per tahun", "; ".join(f"{k} {v} JP" for k, v in (s.get("jp_maksimal") or {}).items())
+              or "tidak ada")]
     from .cycle import anonymity_warning
 
     warning = anonymity_warning(s)

@@ -54,9 +54,10 @@ def pegawai(db: Database) -> pd.DataFrame:
 
 
 def active_pegawai(db: Database) -> pd.DataFrame:
-    """Return the active pegawai (``nip, nama, unit_id, jabatan, jenis_jabatan, jenjang, opd``) by NIP."""
-    out = frame(db, "SELECT nip, nama, unit_id, jabatan, jenis_jabatan, jenjang FROM pegawai WHERE aktif = 1 "
-                    "ORDER BY nip")
+    """Return the active pegawai (``nip, nama, unit_id, jabatan, jenis_jabatan, jenjang, status_kepegawaian,
+    opd``) by NIP."""
+    out = frame(db, "SELECT nip, nama, unit_id, jabatan, jenis_jabatan, jenjang, status_kepegawaian FROM pegawai "
+                    "WHERE aktif = 1 ORDER BY nip")
     out["opd"] = load_tree(db).opd_of(out["unit_id"])
     return out
 

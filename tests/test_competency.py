@@ -345,6 +345,28 @@ def test_every_pegawai_is_planned_at_least_20_jp():
     assert set(top["uraian"]) == {"Pengembangan diri mandiri (pemenuhan 20 JP)"}
 
 
+def test_a_pppk_plan_stops_at_24_jp_a_year_and_a_pns_plan_does_not():
+    """PP 49/2018 Pasal 39: a PPPK's needs are planned in priority order up to 24 JP (the one crossing it is
+    shortened, the rest postponed and kept out of the classes); the same needs of a PNS are planned whole."""
+    rows = [(i, k, 3, 1.0, 0.2) for i in (1, 2) for k in ("K01", "K03", "K04")]     # 3 x classical 24 JP
+    gaps = _gaps(rows)
+    borich = comp.borich_priority(gaps)
+    pegawai = _pegawai([(1, "Staf", "Pelaksana", None, "Dinas A"), (2, "Staf", "Pelaksana", None, "Dinas A")])
+    pegawai["status_kepegawaian"] = ["PPPK", "PNS"]
+    needs = comp.training_needs(gaps, pegawai, borich)
+    pppk, pns = (needs[needs["nip"] == _nip(i)] for i in (1, 2))
+    assert pppk["jp"].tolist() == [24, 0, 0] and pppk["ditunda"].tolist() == [False, True, True]
+    assert set(pppk["uraian"].iloc[1:]) == {"ditunda: batas 24 JP per tahun bagi PPPK"}
+    assert pns["jp"].tolist() == [24, 24, 24] and not pns["ditunda"].any()
+    cohorts, members = comp.training_cohorts(needs, pegawai, borich)
+    assert members.groupby("nip").size().to_dict() == {_nip(1): 1, _nip(2): 3}
+
+
+def test_a_limit_below_the_minimum_is_refused():
+    with pytest.raises(CycleError, match="jp_maksimal harus pemetaan status kepegawaian"):
+        comp.competency_settings(overrides={"jp_maksimal": {"PPPK": 10}})
+
+
 # ------------------------------------------------------------------------------------------- cohorts
 
 @pytest.mark.parametrize("n, size, sizes", [

@@ -243,3 +243,15 @@ def report_versions(db: Database, cycle_id: int, nip: str) -> list[tuple[int, st
     return [tuple(r) for r in db.execute(
         "SELECT versi, diterbitkan, kunci, dasar, konteks FROM laporan_versi WHERE cycle_id = ? AND nip = ? "
         "ORDER BY versi", [cycle_id, nip])]
+
+
+def score_history(db: Database, nips: list[str]) -> pd.DataFrame:
+    """Return the stored bias-adjusted 360 scores of ``nips`` in every cycle scored: ``nip, cycle_id,
+    nama_siklus, periode, tahun, tanggal_selesai, skor_adj, skor_adj_se``."""
+    out = []
+    for chunk in _chunks(nips):
+        out.append(frame(db, "SELECT h.nip, h.cycle_id, c.nama AS nama_siklus, c.periode, c.tahun, c.tanggal_selesai, "
+                             "h.skor_adj, h.skor_adj_se FROM hasil_skor h JOIN cycle c ON c.id = h.cycle_id "
+                             f"WHERE h.nip IN {_in(chunk)}", chunk))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[
+        "nip", "cycle_id", "nama_siklus", "periode", "tahun", "tanggal_selesai", "skor_adj", "skor_adj_se"])

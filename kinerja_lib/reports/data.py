@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from .. import organisation, records, scoring
+from .. import organisation, records, scoring, trend
 from ..cycle import Cycle, get_cycle
 from ..errors import ReportError
 from ..instansi import load_instansi
@@ -53,6 +53,7 @@ class CycleReportData:
     ekspektasi: dict[str, dict[str, str]]
     redactor: NameRedactor | None
     competency: dict[str, dict[str, Any]] | None = None
+    tren: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     skor_dihitung: str | None = None   # when the stored scores were computed; None = computed now
     dibuat: date = field(default_factory=lambda: load_instansi().today())
     instansi: str = field(default_factory=lambda: load_instansi().nama)
@@ -203,6 +204,35 @@ def _competency_sections(db: Database, cycle: Cycle, ratees: list[str]) -> dict[
     return out
 
 
+def _trend_rows(db: Database, cycle: Cycle, ratees: list[str], results: pd.DataFrame) -> dict[str, list[dict]]:
+    """Return ``{nip: [one row per cycle, oldest first]}`` for ratees scored in at least one earlier cycle.
+
+    Earlier cycles come from their stored scores (``kinerja score``), this one from ``results``; cycles ending
+    after this one are left out.
+    """
+    if not ratees:
+        return {}
+    history = records.score_history(db, ratees)
+    history = history[(history["cycle_id"] != cycle.id) & (history["tanggal_selesai"] <= cycle.tanggal_selesai)]
+    if history.empty:
+        return {}
+    now = results.reindex(ratees)
+    current = pd.DataFrame({"nip": ratees, "cycle_id": cycle.id, "nama_siklus": cycle.nama, "periode": cycle.periode,
+                            "tahun": cycle.tahun, "tanggal_selesai": cycle.tanggal_selesai,
+                            "skor_adj": now["score_adj"].to_numpy(dtype=float),
+                            "skor_adj_se": now["score_adj_se"].to_numpy(dtype=float)})
+    rows = trend.score_trend(pd.concat([history, current], ignore_index=True))
+    rows = rows[rows["nip"].isin(set(history["nip"]))]
+    out: dict[str, list[dict]] = {}
+    for r in rows.to_dict("records"):
+        out.setdefault(r["nip"], []).append({
+            "siklus": r["nama_siklus"], "ini": bool(r["cycle_id"] == cycle.id), "skor": num(r["skor_adj"]),
+            "ci_bawah": num(r["ci_bawah"]), "ci_atas": num(r["ci_atas"]), "perubahan": num(r["perubahan"]),
+            "bacaan": r["bacaan"], "perubahan_tahunan": num(r["perubahan_tahunan"]),
+            "bacaan_tahunan": r["bacaan_tahunan"]})
+    return out
+
+
 def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
                   nip: str | None = None, redact: bool | Iterable[str] = True,
                   instansi: str | None = None, competency: bool = True) -> CycleReportData:
@@ -229,4 +259,5 @@ def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit:
         ratings=records.decided_ratings(db, c.id),
         ekspektasi=records.ekspektasi_khusus(db, c.id), redactor=redactor,
         competency=_competency_sections(db, c, ratees) if competency and ratees else None,
-        skor_dihitung=dihitung, instansi=instansi or load_instansi().nama)
+        skor_dihitung=dihitung, instansi=instansi or load_instansi().nama,
+        tren=_trend_rows(db, c, ratees, results))

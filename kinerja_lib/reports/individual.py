@@ -179,6 +179,7 @@ def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *
         "terbawah": bottom,
         "komentar": _comments_for(data, nip, shown, vocab),
         "kompetensi": competency,
+        "tren": data.tren.get(nip, []),
         "grafik": {"kelompok": chart_groups(values, shown, scale, vocab),
                    "diri_lain": chart_self_others(values, scale)},
     }

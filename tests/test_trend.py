@@ -1,0 +1,67 @@
+"""A pegawai's 360 score across cycles: changes against the previous cycle and a year earlier, read against noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kinerja_lib import reports, trend
+
+
+def _history(rows):
+    return pd.DataFrame(rows, columns=trend.COLUMNS)
+
+
+def test_changes_are_read_against_their_combined_standard_error():
+    """0.40 with SE sqrt(0.1² + 0.1²) = 0.141 is a rise (|z| = 2.83); 0.20 is within noise (|z| = 1.41)."""
+    out = trend.score_trend(_history([
+        ("a", 1, "Triwulan I 2026", "Triwulan I", 2026, "2026-03-31", 3.40, 0.10),
+        ("a", 2, "Triwulan II 2026", "Triwulan II", 2026, "2026-06-30", 3.80, 0.10),
+        ("a", 3, "Triwulan III 2026", "Triwulan III", 2026, "2026-09-30", 3.60, 0.10),
+    ]))
+    assert out["bacaan"].tolist() == [None, "naik", "dalam batas derau"]
+    np.testing.assert_allclose(out["se_perubahan"].iloc[1], np.sqrt(0.02))
+    np.testing.assert_allclose(out[["ci_bawah", "ci_atas"]].iloc[0], [3.40 - 0.196, 3.40 + 0.196], atol=1e-3)
+
+
+def test_year_on_year_compares_the_same_period():
+    out = trend.score_trend(_history([
+        ("a", 1, "Triwulan I 2026", "Triwulan I", 2026, "2026-03-31", 3.0, 0.1),
+        ("a", 2, "Triwulan II 2026", "Triwulan II", 2026, "2026-06-30", 3.9, 0.1),
+        ("a", 5, "Triwulan I 2027", "Triwulan I", 2027, "2027-03-31", 3.5, 0.1),
+        ("b", 5, "Triwulan I 2027", "Triwulan I", 2027, "2027-03-31", 3.5, 0.1),
+    ])).set_index(["nip", "cycle_id"])
+    assert out.loc[("a", 5), "perubahan_tahunan"] == 0.5 and out.loc[("a", 5), "bacaan_tahunan"] == "naik"
+    assert out.loc[("a", 5), "bacaan"] == "turun"                  # against Triwulan II: -0.4
+    assert out.loc[("b", 5), "bacaan"] is None and out.loc[("b", 5), "bacaan_tahunan"] is None
+
+
+def test_the_report_shows_the_trend_with_its_reading(tmp_path):
+    """A pegawai scored in an earlier cycle sees each cycle's score, its interval and whether the change is noise;
+    one scored only now sees no trend section."""
+    from kinerja_lib import scoring
+    from kinerja_lib.demo import build_demo_database
+    from kinerja_lib.store import now
+
+    db, summary = build_demo_database(tmp_path / "demo.db", 120, 2026)
+    scoring.run_scoring(db, summary.cycle_id)
+    stored = db.execute("SELECT nip, skor_adj, skor_adj_se FROM hasil_skor WHERE cycle_id = ? AND skor_adj IS NOT "
+                        "NULL ORDER BY nip LIMIT 2", [summary.cycle_id]).fetchall()
+    (rises, score, se), (steady, score2, se2) = stored
+    earlier = db.execute("INSERT INTO cycle (nama, periode, tahun, tanggal_mulai, tanggal_selesai, status, "
+                         "instrumen_versi, settings, dibuat) SELECT 'Tahunan 2025', periode, 2025, '2025-01-01', "
+                         "'2025-12-31', 'ditutup', instrumen_versi, settings, dibuat FROM cycle WHERE id = ?",
+                         [summary.cycle_id]).lastrowid
+    run = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
+                     "VALUES (?, 'skor', '{}', ?, 0)", [earlier, now()]).lastrowid
+    for nip, value, error in ((rises, score - 0.8, 0.05), (steady, score2 - 0.01, 0.05)):
+        db.execute("INSERT INTO hasil_skor (cycle_id, nip, skor, skor_adj, skor_adj_se, analysis_run_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", [earlier, nip, value, value, error, run])
+    db.conn.commit()
+    html = {nip: reports.report_html(db, summary.cycle_id, nip) for nip in (rises, steady)}
+    assert "Perkembangan antarsiklus" in html[rises] and "Tahunan 2025" in html[rises]
+    assert f"{reports.angka(0.8)}: naik" in html[rises]
+    assert "dalam batas derau" in html[steady]
+    other = db.execute("SELECT nip FROM hasil_skor WHERE cycle_id = ? AND nip NOT IN (?, ?) LIMIT 1",
+                       [summary.cycle_id, rises, steady]).fetchone()[0]
+    assert "Perkembangan antarsiklus" not in reports.report_html(db, summary.cycle_id, other)

@@ -301,3 +301,37 @@ def fault_server(tmp_path_factory):
                           cycle_id=summary.cycle_id)
     if server.process.poll() is None:
         server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port that keeps every message it accepts.
+
+    ``.messages`` holds (envelope recipients, parsed message); addresses in ``.refuse`` get a 550 at RCPT.
+    """
+    import email
+    import email.policy
+    from types import SimpleNamespace
+
+    from aiosmtpd.controller import Controller
+
+    from live import free_port
+
+    state = SimpleNamespace(messages=[], refuse=set(), host="127.0.0.1", port=free_port())
+
+    class Collect:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address in state.refuse:
+                return "550 5.1.1 Kotak surat tidak ada"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            state.messages.append((list(envelope.rcpt_tos),
+                                   email.message_from_bytes(envelope.original_content, policy=email.policy.default)))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Collect(), hostname=state.host, port=state.port)
+    controller.start()
+    yield state
+    controller.stop()

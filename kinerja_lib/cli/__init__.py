@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 
-from . import analysis, awards, database, imports, links, organisation, reports, serve, training
+from . import analysis, awards, database, imports, links, organisation, outreach, reports, serve, training
 from .common import main
 
-for _module in (database, imports, organisation, serve, links, analysis, training, awards, reports):
+for _module in (database, imports, organisation, serve, links, outreach, analysis, training, awards, reports):
     _module.register(main)
 
 __all__ = ["main"]

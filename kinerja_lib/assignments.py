@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -571,12 +572,14 @@ def minimum_shortfalls(db: Database, cycle: int | str | Cycle | None = None) -> 
         return unit
 
     # Ring 1: the units beside the ratee's (same parent); ring 2: the rest of the same OPD.
-    ring1: dict[tuple[str | None, int, int], list[str]] = {}
-    ring2: dict[tuple[str | None, int, int], list[str]] = {}
+    ring1: dict[tuple[str | None, int, int], list[tuple[int, str]]] = {}
+    ring2: dict[tuple[str | None, int, int], list[tuple[int, str]]] = {}
     for nip, (_, _, _, _, tingkat, head) in people.items():
         a = anchor(nip)
-        ring1.setdefault((parent.get(a) if a else None, tingkat, head), []).append(nip)
-        ring2.setdefault((root(a), tingkat, head), []).append(nip)
+        ring1.setdefault((parent.get(a) if a else None, tingkat, head), []).append((load.get(nip, 0), nip))
+        ring2.setdefault((root(a), tingkat, head), []).append((load.get(nip, 0), nip))
+    for heap in (*ring1.values(), *ring2.values()):
+        heapq.heapify(heap)
     proposed: dict[str, int] = {}
     out: list[Shortfall] = []
     for nip in ratees:
@@ -590,14 +593,30 @@ def minimum_shortfalls(db: Database, cycle: int | str | Cycle | None = None) -> 
             if relation == "rekan":
                 own = anchor(nip)
                 taken = assigned.get(nip, set())
-                candidates: list[str] = []
+                chosen: list[str] = []
                 for ring, key in ((ring1, parent.get(own) if own else None), (ring2, root(own))):
-                    pool = [p for p in ring.get((key, tingkat, head), [])
-                            if p != nip and p not in taken and anchor(p) != own and p not in candidates]
-                    candidates += sorted(pool, key=lambda p: (load.get(p, 0) + proposed.get(p, 0), p))
-                usulan = tuple(candidates[:need - n])
-                for p in usulan:
-                    proposed[p] = proposed.get(p, 0) + 1
+                    heap = ring.get((key, tingkat, head))
+                    if heap is None:
+                        continue
+                    # The heap holds (load, NIP): pop the least-loaded until enough are eligible, then put
+                    # everyone back, the chosen with one more proposal. Those skipped are the ratee's own
+                    # unit-mates and peers already assigned: a handful, since the ratee is short of peers.
+                    # A person sits in two heaps, so an entry whose load is stale is refreshed when popped.
+                    skipped = []
+                    while heap and len(chosen) < need - n:
+                        stored, p = heapq.heappop(heap)
+                        current = load.get(p, 0) + proposed.get(p, 0)
+                        if stored != current:
+                            heapq.heappush(heap, (current, p))
+                        elif p == nip or p in taken or anchor(p) == own or p in chosen:
+                            skipped.append((stored, p))
+                        else:
+                            chosen.append(p)
+                            proposed[p] = current - load.get(p, 0) + 1
+                            skipped.append((current + 1, p))
+                    for entry in skipped:
+                        heapq.heappush(heap, entry)
+                usulan = tuple(chosen)
             out.append(Shortfall(nip, nama, unit, relation, n, need, usulan))
     return out
 

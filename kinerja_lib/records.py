@@ -134,3 +134,110 @@ def award_inputs(db: Database, cycle: int | str | None = None, *,
         pooled_rater_sd(rater_means(db, c.id)),
         frame(db, "SELECT nip, tanggal_mulai, tanggal_selesai FROM cltn"),
         frame(db, "SELECT nip, tingkat, tahun FROM satyalancana_diterima"))
+
+
+# --------------------------------------------------------------------------------------------
+# What the individual reports and the berita acara read
+
+
+def _chunks(values: list[str], size: int = 900) -> list[list[str]]:
+    """Split a list of keys into chunks that stay under SQLite's bound-parameter limit."""
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _in(values: list[str]) -> str:
+    return "(" + ",".join("?" * len(values)) + ")"
+
+
+def pegawai_exists(db: Database, nip: str) -> bool:
+    """Return whether the roster holds ``nip`` (active or not)."""
+    return db.execute("SELECT 1 FROM pegawai WHERE nip = ?", [nip]).fetchone() is not None
+
+
+def rated_in_cycle(db: Database, cycle_id: int, *, nip: str | None = None,
+                   units: set[str] | None = None) -> list[str]:
+    """Return the NIPs with an active assignment as ratee in the cycle, by unit, name and NIP.
+
+    ``nip`` keeps only that pegawai; ``units`` only pegawai of those units.
+    """
+    sql = ("SELECT DISTINCT a.ratee_nip, p.unit_id, p.nama FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
+           "WHERE a.cycle_id = ? AND a.aktif = 1")
+    params: list = [cycle_id]
+    if nip is not None:
+        sql += " AND a.ratee_nip = ?"
+        params.append(nip)
+    rows = db.execute(sql + " ORDER BY p.unit_id, p.nama, a.ratee_nip", params).fetchall()
+    return [r[0] for r in rows if units is None or r[1] in units]
+
+
+def pegawai_with_units(db: Database) -> pd.DataFrame:
+    """Return every pegawai's ``nama, jabatan, golongan, unit_id, unit_nama, atasan_nip``, indexed by NIP."""
+    return frame(db, "SELECT p.nip, p.nama, p.jabatan, p.golongan, p.unit_id, u.nama AS unit_nama, p.atasan_nip "
+                     "FROM pegawai p JOIN unit u ON u.id = p.unit_id").set_index("nip")
+
+
+def unit_members(db: Database, units: set[str]) -> pd.DataFrame:
+    """Return the active pegawai of ``units``: ``nip, nama, jabatan, unit_nama, unit_id, kepala_unit,
+    atasan_nip``, heads first, then by unit, name and NIP."""
+    out = frame(db, "SELECT p.nip, p.nama, p.jabatan, u.nama AS unit_nama, p.unit_id, p.kepala_unit, p.atasan_nip "
+                    "FROM pegawai p JOIN unit u ON u.id = p.unit_id WHERE p.aktif = 1 "
+                    "ORDER BY p.kepala_unit DESC, p.unit_id, p.nama, p.nip")
+    return out[out["unit_id"].isin(units)].reset_index(drop=True)
+
+
+def submitted_comments(db: Database, cycle_id: int, nips: list[str]) -> dict[str, dict[tuple[str, str], list[str]]]:
+    """Return ``{ratee: {(relation, jenis): [teks, ...]}}`` of the submitted forms' non-empty comments.
+
+    No rater column is read: a comment leaves the database only as (ratee, group, kind, text).
+    """
+    sql = ("SELECT a.ratee_nip, a.relation, c.jenis, c.teks FROM comment c "
+           "JOIN assignment a ON a.id = c.assignment_id "
+           "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' AND trim(c.teks) <> ''")
+    out: dict[str, dict[tuple[str, str], list[str]]] = {}
+    for chunk in _chunks(nips):
+        for ratee, relation, jenis, teks in db.execute(sql + f" AND a.ratee_nip IN {_in(chunk)}", [cycle_id, *chunk]):
+            out.setdefault(ratee, {}).setdefault((relation, jenis), []).append(teks)
+    return out
+
+
+def decided_ratings(db: Database, cycle_id: int) -> dict[str, dict[str, str]]:
+    """Return ``{nip: {'hasil_kerja': rating, 'perilaku': rating}}`` as the Pejabat Penilai recorded them."""
+    out: dict[str, dict[str, str]] = {}
+    for table, key in (("rating_hasil_kerja", "hasil_kerja"), ("rating_perilaku", "perilaku")):
+        for nip, rating in db.execute(f"SELECT nip, rating FROM {table} WHERE cycle_id = ?", [cycle_id]):
+            out.setdefault(nip, {})[key] = rating
+    return out
+
+
+def ekspektasi_khusus(db: Database, cycle_id: int) -> dict[str, dict[str, str]]:
+    """Return ``{unit_id: {nilai: teks}}``: the Ekspektasi Khusus Pimpinan set for the cycle."""
+    out: dict[str, dict[str, str]] = {}
+    for unit_id, nilai, teks in db.execute("SELECT unit_id, nilai, teks FROM ekspektasi_khusus WHERE cycle_id = ?",
+                                           [cycle_id]):
+        out.setdefault(unit_id, {})[nilai] = teks
+    return out
+
+
+def analysis_run(db: Database, run_id: int) -> tuple[str, int | None] | None:
+    """Return (when it was computed, the data version it read) of a stored analysis run, or None."""
+    row = db.execute("SELECT dihitung, versi_data FROM analysis_run WHERE id = ?", [int(run_id)]).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def submitted_forms(db: Database, cycle_id: int, nips: list[str]) -> dict[str, dict[str, list[list]]]:
+    """Return, per ratee, the submitted forms by relation: ``{nip: {relation: [[assignment id, submitted]]}}``."""
+    out: dict[str, dict[str, list[list]]] = {nip: {} for nip in nips}
+    sql = ("SELECT ratee_nip, relation, id, terkirim FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+           "AND status = 'terkirim'")
+    for chunk in _chunks(nips):
+        for nip, relation, aid, terkirim in db.execute(sql + f" AND ratee_nip IN {_in(chunk)} ORDER BY id",
+                                                     [cycle_id, *chunk]):
+            out[nip].setdefault(relation, []).append([int(aid), terkirim])
+    return out
+
+
+def report_versions(db: Database, cycle_id: int, nip: str) -> list[tuple[int, str, str, str, bytes]]:
+    """Return a pegawai's published report versions, oldest first: (versi, diterbitkan, kunci, dasar, konteks)."""
+    return [tuple(r) for r in db.execute(
+        "SELECT versi, diterbitkan, kunci, dasar, konteks FROM laporan_versi WHERE cycle_id = ? AND nip = ? "
+        "ORDER BY versi", [cycle_id, nip])]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,6 @@ from .frames import fmt
 from .ranking import SHORTLIST_COLUMNS
 from .report import AwardReport
 from .rules import DITETAPKAN, MENUNGGU, REASON_SEPARATOR
-
 
 
 def _settings_frame(report: AwardReport) -> pd.DataFrame:
@@ -43,70 +42,57 @@ def export_xlsx(report: AwardReport, path: str | Path) -> Path:
                              for name, frame in sheets.items()])
 
 
-def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None) -> Path:
+def shortlist_context(report: AwardReport, *, top: int | None = None,
+                      instansi: str | None = None) -> dict[str, Any]:
+    """Return the template context of the printable shortlist: the chosen candidates and the next ones up to
+    ``top`` (default 2k) with their figures and reasons, the settings and the dates."""
+    from ..instansi import load_instansi
+    from ..reports import tanggal
+
+    office = load_instansi()
+    table = report.shortlist.table
+    s = report.settings
+    k = int(s.get("k", 10))
+    rows = table[table["peringkat"].notna()].head(top or 2 * k)
+    calon = []
+    for _, r in rows.iterrows():
+        lo, hi = r["peringkat_p05"], r["peringkat_p95"]
+        calon.append({
+            "peringkat": int(r["peringkat"]), "nama": r["nama"], "nip": r["nip"], "opd": r["opd"],
+            "terpilih": bool(r["terpilih"]), "predikat": r["predikat"], "skor": fmt(r["skor"]),
+            "skor_adj": fmt(r["skor_adj"]), "se": fmt(r["se"]), "posterior": fmt(r["rerata_posterior"]),
+            "sd": fmt(r["sd_posterior"]), "peluang": fmt(r["p_k_teratas"]),
+            "rentang": f"{int(lo)}-{int(hi)}" if pd.notna(lo) and pd.notna(hi) else "-",
+            "alasan": [part for part in str(r["alasan"]).split(REASON_SEPARATOR) if part]})
+    return {
+        "instansi": instansi or office.nama, "teks_logo": office.teks_logo, "tempat": office.tempat,
+        "penandatangan": office.penandatangan.get("daftar_pendek"), "judul": f"Daftar Pendek {s['penghargaan']}",
+        "siklus": s["siklus"], "tanggal_acuan": tanggal(s["tanggal_acuan"]), "dibuat": tanggal(report.dibuat),
+        "k": k, "kuota": s["kuota_per_unit"], "dinilai": s["jumlah_dinilai"], "layak": s["jumlah_layak"],
+        "menunggu": s.get("jumlah_menunggu_penetapan", 0), "calon": calon,
+        "pengaturan": [("dibuat", report.dibuat)] + [(key, "" if v is None else str(v)) for key, v in s.items()],
+    }
+
+
+def shortlist_html(report: AwardReport, **kwargs: Any) -> str:
+    """Return the HTML of the printable shortlist (see :func:`shortlist_context`)."""
+    from ..reports import template_env
+
+    context = shortlist_context(report, **kwargs)
+    kaki = f"{context['judul']} · {context['siklus']} · dibuat {context['dibuat']}"
+    return template_env().get_template("daftar_pendek.html.j2").render(**context, kaki=kaki)
+
+
+def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None,
+               instansi: str | None = None) -> Path:
     """Write a printable A4 PDF of the shortlist with each person's figures and reasons, the settings and date.
 
-    Lists the chosen candidates plus the next ones up to ``top`` (default 2k). Uses matplotlib's PDF backend
-    (text stays extractable: TrueType fonts embedded).
+    Lists the chosen candidates plus the next ones up to ``top`` (default 2k). Printed by the same Chromium
+    and stylesheet as the individual reports: text wraps within the page and stays extractable. Raises
+    ReportError when Chromium cannot be started.
     """
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
+    from ..reports import print_pdfs
 
     path = Path(path)
-    table = report.shortlist.table
-    k = int(report.settings.get("k", 10))
-    rows = table[table["peringkat"].notna()].head(top or 2 * k)
-    width_chars = 200
-    lines: list[tuple[str, str]] = []  # (style, text)
-    title = f"Daftar Pendek {report.settings['penghargaan']}"
-    lines.append(("title", title))
-    lines.append(("meta", f"Siklus: {report.settings['siklus']}"))
-    lines.append(("meta", f"Tanggal acuan: {report.settings['tanggal_acuan']}    Dibuat: {report.dibuat}    "
-                          f"k = {k}    kuota per unit: {report.settings['kuota_per_unit']}"))
-    lines.append(("meta", f"Dinilai: {report.settings['jumlah_dinilai']} pegawai; layak: "
-                          f"{report.settings['jumlah_layak']}; menunggu penetapan predikat (tidak diperingkat): "
-                          f"{report.settings.get('jumlah_menunggu_penetapan', 0)}. Peringkat menurut rerata "
-                          f"posterior (empirical Bayes); P = peluang masuk {k} teratas dari simulasi. Hanya "
-                          f"predikat yang ditetapkan Pejabat Penilai yang dipakai."))
-    lines.append(("gap", ""))
-    if rows.empty:
-        lines += [("head", "Tidak ada calon yang layak dan berskor untuk daftar ini."), ("gap", "")]
-    for _, r in rows.iterrows():
-        mark = "MASUK DAFTAR PENDEK" if r["terpilih"] else "cadangan"
-        lines.append(("head", f"{int(r['peringkat'])}. {r['nama']} (NIP {r['nip']}) - {r['opd']} - {mark}"))
-        lo, hi = r["peringkat_p05"], r["peringkat_p95"]
-        span = f"{int(lo)}-{int(hi)}" if pd.notna(lo) and pd.notna(hi) else "-"
-        lines.append(("body", f"Predikat {r['predikat']}; skor mentah {fmt(r['skor'])}; skor disesuaikan "
-                              f"{fmt(r['skor_adj'])}; SE {fmt(r['se'])}; rerata posterior "
-                              f"{fmt(r['rerata_posterior'])} (SD {fmt(r['sd_posterior'])}); P(k teratas) "
-                              f"{fmt(r['p_k_teratas'])}; rentang peringkat P5-P95 {span}"))
-        for part in str(r["alasan"]).split(REASON_SEPARATOR):
-            for j, seg in enumerate(textwrap.wrap(part, width_chars, break_on_hyphens=False, break_long_words=False)):
-                lines.append(("reason", ("- " if j == 0 else "  ") + seg))
-        lines.append(("gap", ""))
-    lines.append(("head", "Pengaturan"))
-    for key, value in report.settings.items():
-        for j, seg in enumerate(textwrap.wrap(f"{key}: {value}", width_chars, break_on_hyphens=False,
-                                              break_long_words=False)):
-            lines.append(("reason", seg if j == 0 else "  " + seg))
-    style = {"title": (14, "bold", 0.030), "meta": (8.5, "normal", 0.020), "head": (9.5, "bold", 0.022),
-             "body": (8, "normal", 0.018), "reason": (7.5, "normal", 0.016), "gap": (6, "normal", 0.010)}
-    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}):
-        with PdfPages(path, metadata={"Title": title, "Subject": "Daftar pendek penghargaan"}) as pdf:
-            page, y, fig = 0, 0.0, None
-            for kind, text in lines:
-                size, weight, step = style[kind]
-                if fig is None or y - step < 0.05:
-                    if fig is not None:
-                        pdf.savefig(fig)
-                    page += 1
-                    fig = Figure(figsize=(11.69, 8.27))
-                    fig.text(0.95, 0.025, f"Halaman {page} - {title} - dibuat {report.dibuat}", ha="right",
-                             fontsize=7, color="gray")
-                    y = 0.95
-                fig.text(0.04, y, text, fontsize=size, weight=weight, va="top")
-                y -= step
-            if fig is not None:
-                pdf.savefig(fig)
+    print_pdfs([(shortlist_html(report, top=top, instansi=instansi), path)], total=1, pages=1)
     return path

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..instansi import load_instansi
 from .dates import to_date
 from .impact import fairness_report
 from .frames import history_with_current
@@ -69,7 +70,7 @@ def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k
                                  f"{', '.join(map(str, rules.kelompok_talenta))} [{rules.sumber_talenta}]",
                 "menunggu_penetapan": f"{len(waiting)} pegawai: predikat masih sementara (saran 360), tidak masuk "
                                       "daftar penghargaan, tindak lanjut, maupun kelompok talenta"}
-    return AwardReport(short, fair, follow, satya, box, settings, date.today().isoformat(), waiting)
+    return AwardReport(short, fair, follow, satya, box, settings, load_instansi().today().isoformat(), waiting)
 
 
 def award_report(db, cycle: int | str | None = None, **kwargs) -> AwardReport:

@@ -23,6 +23,7 @@ ENV_USER = "KINERJA_SMTP_USER"
 ENV_PASSWORD = "KINERJA_SMTP_PASSWORD"   # never a command-line argument: those are visible to every user
 ENV_SENDER = "KINERJA_SMTP_PENGIRIM"
 ENV_PER_MINUTE = "KINERJA_SMTP_PER_MENIT"
+ENV_CA = "KINERJA_SMTP_CA"               # certificates of an internal CA that signed the server's certificate
 
 #: ``starttls``: plain connection upgraded to TLS (port 587); ``ssl``: TLS from the start (465);
 #: ``tanpa``: no encryption, only for a relay on the same machine or network that needs no password.
@@ -49,6 +50,11 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
+    cafile: str | None = None
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Return a TLS context that verifies the server's certificate and name (also against ``cafile``)."""
+        return ssl.create_default_context(cafile=self.cafile)
 
     @property
     def sender(self) -> Address:
@@ -107,7 +113,13 @@ def settings_from(environ: Mapping[str, str] | None = None, **given: object) -> 
     if password and security == "tanpa":
         raise MailError("kata sandi SMTP tidak dikirim lewat koneksi tanpa enkripsi; pakai keamanan 'starttls' "
                         "atau 'ssl'")
-    return SmtpSettings(host, port, security, sender, user, password)
+    cafile = pick("cafile", ENV_CA) or None
+    if cafile is not None:
+        try:
+            ssl.create_default_context(cafile=cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise MailError(f"berkas sertifikat CA '{cafile}' tidak dapat dipakai: {exc}") from None
+    return SmtpSettings(host, port, security, sender, user, password, cafile=cafile)
 
 
 def per_minute_from(value: int | None, environ: Mapping[str, str] | None = None) -> int:
@@ -172,25 +184,34 @@ class Mailer:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
 
-    def __enter__(self) -> Mailer:
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
+        smtp: smtplib.SMTP | None = None
         try:
             if s.keamanan == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                      context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.keamanan == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=s.tls_context())
             if s.user:
                 smtp.login(s.user, s.password or "")
+        except BaseException:
+            if smtp is not None:
+                smtp.close()
+            raise
+        return smtp
+
+    def __enter__(self) -> Mailer:
+        s = self.settings
+        try:
+            self._smtp = self._open()
         except smtplib.SMTPAuthenticationError:
             raise MailError(f"server SMTP {s.host}:{s.port} menolak akun '{s.user}' (nama akun atau kata sandi "
                             f"salah); tidak ada e-mail yang dikirim") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise MailError(f"tidak dapat terhubung ke server SMTP {s.host}:{s.port} ({s.keamanan}): "
                             f"{describe_error(exc)}; tidak ada e-mail yang dikirim") from None
-        self._smtp = smtp
         return self
 
     def send(self, msg: EmailMessage) -> None:

@@ -357,3 +357,37 @@ def test_smtp_settings_from_the_environment_keep_the_password_out_of_sight():
     assert (s.host, s.port, s.keamanan, s.user, s.password) == ("smtp.example.go.id", 587, "starttls", "admin",
                                                                 "rahasia")
     assert "rahasia" not in repr(s) and "rahasia" not in s.describe()
+
+
+def tls_args(server, *extra):
+    return ["--email", "--smtp-host", server.host, "--smtp-port", server.port, "--smtp-keamanan", "starttls",
+            "--smtp-user", "kinerja360", "--pengirim", SENDER, "--base-url", BASE, "--per-menit", 600, *extra]
+
+
+def test_starttls_and_login_deliver_over_an_encrypted_session(small_org_path, smtp_tls_server):
+    """With STARTTLS, the office CA and the password from the environment, mail goes out encrypted and logged in."""
+    nips = with_contacts(small_org_path)
+    res = cli(small_org_path, "ingatkan", *tls_args(smtp_tls_server, "--smtp-ca", smtp_tls_server.ca),
+              env={"KINERJA_SMTP_PASSWORD": "rahasia-uji"})
+    assert res.exit_code == 0, res.output
+    assert [(to, encrypted) for to, _, encrypted, _ in smtp_tls_server.messages] == [
+        (["andi@example.id"], True), (["budi@example.id"], True)]
+    tokens = [token(msg.get_body(("plain",)).get_content()) for _, msg, _, _ in smtp_tls_server.messages]
+    assert sorted(live_nips(small_org_path, tokens).values()) == sorted([nips["andi"], nips["budi"]])
+
+
+@pytest.mark.parametrize("password, trust, fragment", [
+    ("salah", True, "menolak akun 'kinerja360'"),
+    ("rahasia-uji", False, "CERTIFICATE_VERIFY_FAILED"),
+])
+def test_a_wrong_password_or_an_untrusted_certificate_sends_nothing(small_org_path, smtp_tls_server, password,
+                                                                    trust, fragment):
+    """A refused login or a certificate nobody vouches for stops the run before any link is issued."""
+    with_contacts(small_org_path)
+    extra = ["--smtp-ca", smtp_tls_server.ca] if trust else []
+    res = cli(small_org_path, "ingatkan", *tls_args(smtp_tls_server, *extra), env={"KINERJA_SMTP_PASSWORD": password})
+    assert res.exit_code == 2 and fragment in res.stderr and "tidak ada e-mail yang dikirim" in res.stderr, res.output
+    assert smtp_tls_server.messages == []
+    db = open_db(small_org_path)
+    assert db.execute("SELECT (SELECT COUNT(*) FROM link) + (SELECT COUNT(*) FROM kiriman)").fetchone()[0] == 0
+    db.close()

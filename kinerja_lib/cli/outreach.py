@@ -33,6 +33,8 @@ def _options(func):
         click.option("--smtp-keamanan", type=Pilihan(SECURITY),
                      help="starttls, ssl atau tanpa (bawaan: $KINERJA_SMTP_KEAMANAN atau starttls)."),
         click.option("--smtp-user", help=f"Akun SMTP (bawaan: $KINERJA_SMTP_USER); kata sandinya dari ${ENV_PASSWORD}."),
+        click.option("--smtp-ca", help="Berkas sertifikat CA internal yang menandatangani sertifikat server SMTP "
+                                       "(bawaan: $KINERJA_SMTP_CA; tanpa ini dipakai CA sistem)."),
         click.option("--pengirim", help="Alamat pengirim, mis. 'BKPSDM <kinerja@surakarta.go.id>' "
                                         "(bawaan: $KINERJA_SMTP_PENGIRIM)."),
         click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL)."),
@@ -44,7 +46,7 @@ def _options(func):
 
 
 def _reach(db, jenis, cycle, nips, out, email, dry_run, per_minute, smtp_host, smtp_port, smtp_keamanan, smtp_user,
-           pengirim, base_url, berlaku_hari, all_raters=False) -> None:
+           smtp_ca, pengirim, base_url, berlaku_hari, all_raters=False) -> None:
     if not out and not email:
         raise click.UsageError("pilih cara menjangkau penilai: --out BERKAS (daftar WhatsApp) dan/atau --email")
     c = get_cycle(db, cycle)
@@ -57,7 +59,7 @@ def _reach(db, jenis, cycle, nips, out, email, dry_run, per_minute, smtp_host, s
     settings, rate = None, per_minute_from(per_minute)
     if email and not dry_run:
         settings = settings_from(host=smtp_host, port=smtp_port, keamanan=smtp_keamanan, user=smtp_user,
-                                 pengirim=pengirim)
+                                 pengirim=pengirim, cafile=smtp_ca)
     wanted = [n.strip() for value in nips for n in value.split(",") if n.strip()] or None
     raters = raters_to_reach(db, c.id, jenis, wanted, all_raters=all_raters)
     warning = local_base_url_warning(base_url)

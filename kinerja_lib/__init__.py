@@ -62,6 +62,10 @@ _EXPORTS: dict[str, str] = {
     "resolve": "links",
     "revoke": "links",
     "export_links": "links",
+    "raters_to_reach": "outreach",
+    "send_mail": "outreach",
+    "write_list": "outreach",
+    "sent_log": "outreach",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -508,3 +509,129 @@ def _check_manual(db: Database, cycle_id: int, groups: set[str], table) -> list[
             plan.append({"op": "remove", "id": current["id"], "rater": rater, "ratee": ratee,
                          "relasi": current["relation"], "alasan": alasan})
     return plan
+
+
+# --------------------------------------------------------------------------------------------
+# Groups that cannot reach the anonymity minimum, and peers proposed from neighbouring units
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A ratee whose rekan or bawahan group has fewer active raters than the cycle's minimum.
+
+    ``usulan`` lists proposed rekan (NIPs) from neighbouring units, enough to reach the minimum when
+    there are enough candidates; bawahan cannot be proposed (only the organisation chart makes them).
+    """
+
+    nip: str
+    nama: str
+    unit: str
+    relation: str
+    n: int
+    minimum: int
+    usulan: tuple[str, ...] = ()
+
+
+def minimum_shortfalls(db: Database, cycle: int | str | Cycle | None = None) -> list[Shortfall]:
+    """Return every active ratee whose rekan group (or non-empty bawahan group) is under the minimum.
+
+    A group under its minimum is dropped from the ratee's report, scores and comments alike, so the
+    admin should know before the forms go out. For rekan, candidates come from neighbouring units: the
+    same tingkat (and unit-head status) first in the units that share the ratee's parent unit (for a
+    unit head: the heads of the units beside theirs), then elsewhere in the same OPD; never someone
+    already assigned to the ratee; within each ring the least-loaded first (rekan forms already plus
+    proposals in this run), ties by NIP, so the result is deterministic. Ordered by unit, name, relation.
+    """
+    c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
+    minimum = c.settings.get("minimal_penilai", {})
+    groups = set(c.settings.get("kelompok", ()))
+    people = {r[0]: r for r in db.execute(
+        "SELECT p.nip, p.nama, p.unit_id, u.induk_id, p.tingkat, p.kepala_unit FROM pegawai p "
+        "JOIN unit u ON u.id = p.unit_id WHERE p.aktif = 1").fetchall()}
+    parent = dict(db.execute("SELECT id, induk_id FROM unit").fetchall())
+    counts: dict[tuple[str, str], int] = {}
+    assigned: dict[str, set[str]] = {}
+    load: dict[str, int] = {}
+    for rater, ratee, relation in db.execute(
+            "SELECT a.rater_nip, a.ratee_nip, a.relation FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
+            "WHERE a.cycle_id = ? AND a.aktif = 1 AND p.aktif = 1", [c.id]):
+        counts[(ratee, relation)] = counts.get((ratee, relation), 0) + 1
+        assigned.setdefault(ratee, set()).add(rater)
+        if relation == "rekan":
+            load[rater] = load.get(rater, 0) + 1
+    ratees = sorted({ratee for ratee, _ in counts} & set(people), key=lambda n: (people[n][2], people[n][1], n))
+
+    def anchor(nip: str) -> str | None:   # the unit whose siblings are the neighbours
+        _, _, unit, induk, _, head = people[nip]
+        return induk if head else unit
+
+    def root(unit: str | None) -> str | None:   # the OPD a unit belongs to
+        seen = 0
+        while unit is not None and parent.get(unit) is not None and seen < 64:
+            unit, seen = parent[unit], seen + 1
+        return unit
+
+    # Ring 1: the units beside the ratee's (same parent); ring 2: the rest of the same OPD.
+    ring1: dict[tuple[str | None, int, int], list[tuple[int, str]]] = {}
+    ring2: dict[tuple[str | None, int, int], list[tuple[int, str]]] = {}
+    for nip, (_, _, _, _, tingkat, head) in people.items():
+        a = anchor(nip)
+        ring1.setdefault((parent.get(a) if a else None, tingkat, head), []).append((load.get(nip, 0), nip))
+        ring2.setdefault((root(a), tingkat, head), []).append((load.get(nip, 0), nip))
+    for heap in (*ring1.values(), *ring2.values()):
+        heapq.heapify(heap)
+    proposed: dict[str, int] = {}
+    out: list[Shortfall] = []
+    for nip in ratees:
+        _, nama, unit, _, tingkat, head = people[nip]
+        for relation in ("rekan", "bawahan"):
+            need = int(minimum.get(relation, 0))
+            n = counts.get((nip, relation), 0)
+            if relation not in groups or n >= need or (relation == "bawahan" and n == 0):
+                continue
+            usulan: tuple[str, ...] = ()
+            if relation == "rekan":
+                own = anchor(nip)
+                taken = assigned.get(nip, set())
+                chosen: list[str] = []
+                for ring, key in ((ring1, parent.get(own) if own else None), (ring2, root(own))):
+                    heap = ring.get((key, tingkat, head))
+                    if heap is None:
+                        continue
+                    # The heap holds (load, NIP): pop the least-loaded until enough are eligible, then put
+                    # everyone back, the chosen with one more proposal. Those skipped are the ratee's own
+                    # unit-mates and peers already assigned: a handful, since the ratee is short of peers.
+                    # A person sits in two heaps, so an entry whose load is stale is refreshed when popped.
+                    skipped = []
+                    while heap and len(chosen) < need - n:
+                        stored, p = heapq.heappop(heap)
+                        current = load.get(p, 0) + proposed.get(p, 0)
+                        if stored != current:
+                            heapq.heappush(heap, (current, p))
+                        elif p == nip or p in taken or anchor(p) == own or p in chosen:
+                            skipped.append((stored, p))
+                        else:
+                            chosen.append(p)
+                            proposed[p] = current - load.get(p, 0) + 1
+                            skipped.append((current + 1, p))
+                    for entry in skipped:
+                        heapq.heappush(heap, entry)
+                usulan = tuple(chosen)
+            out.append(Shortfall(nip, nama, unit, relation, n, need, usulan))
+    return out
+
+
+def proposals_sheet(shortfalls: list[Shortfall], cycle_name: str):
+    """Return the proposed rekan as a manual-change table (aksi, nip_penilai, nip_dinilai, relasi, alasan).
+
+    The admin reviews it, deletes rows they do not want, and applies it with ``kinerja assign --manual``,
+    which records each addition and its reason in the audit log.
+    """
+    from .export import Sheet
+
+    rows = [("tambah", rater, s.nip, "rekan",
+             f"usulan: rekan dari unit tetangga agar kelompok rekan mencapai minimal {s.minimum} "
+             f"(sebelumnya {s.n}), siklus {cycle_name}")
+            for s in shortfalls for rater in s.usulan]
+    return Sheet("Usulan", rows, columns=["aksi", "nip_penilai", "nip_dinilai", "relasi", "alasan"],
+                 text=["nip_penilai", "nip_dinilai"], wrap=["alasan"])

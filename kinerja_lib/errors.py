@@ -97,3 +97,7 @@ class BackupError(KinerjaError, ValueError):
 
 class DemoError(KinerjaError, ValueError):
     """The demo generator refuses a database that is not its own (real data, or not a database)."""
+
+
+class MailError(KinerjaError, ValueError):
+    """E-mail cannot be sent as asked: SMTP settings missing or invalid, or the server refuses the connection."""

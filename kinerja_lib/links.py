@@ -9,16 +9,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qs
+from ipaddress import ip_address
+from urllib.parse import parse_qs, urlsplit
 
 from sqlite_utils import Database
 
 from . import config
-from .cycle import get_cycle
+from .cycle import Cycle, get_cycle
 from .errors import AccessDenied, LinkError
 from .export import Sheet, atomic_path, check_output_path, staged_files, write_csv, write_xlsx
 from .store import audit, now, write_transaction
@@ -29,7 +30,7 @@ ADMIN_NOTEBOOK = "admin.ipynb"
 TOKEN_PARAM = "t"
 TOKEN_BYTES = 32
 
-EXPORT_COLUMNS = ("nama", "NIP", "unit", "link", "jumlah dinilai")
+EXPORT_COLUMNS = ("nama", "NIP", "unit", "link", "jumlah dinilai", "No. HP", "WhatsApp")
 
 # token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet; anything else is refused
 # before the database is asked.
@@ -46,6 +47,8 @@ class IssuedLink:
     url: str
     token: str
     jumlah_dinilai: int
+    no_hp: str | None = None   # international form (62812...), for the WhatsApp link
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,36 @@ def form_url(token: str, jenis: str = "penilai", base_url: str | None = None) ->
     return f"{base}/voila/render/{notebook}?{TOKEN_PARAM}={token}"
 
 
+def local_base_url_warning(base_url: str | None = None) -> str | None:
+    """Return an Indonesian warning when links would point at this computer only, else None.
+
+    A base URL on 127.0.0.1, localhost or another loopback or unspecified address opens only on the
+    server itself: raters on their own phones and computers cannot reach it.
+
+    >>> local_base_url_warning("https://nilai.surakarta.go.id") is None
+    True
+    >>> local_base_url_warning("http://127.0.0.1:8866").startswith("Peringatan: alamat dasar")
+    True
+    """
+    base = base_url if base_url is not None else config.base_url()
+    try:
+        host = (urlsplit(base).hostname or "").lower()
+    except ValueError:
+        host = ""
+    local = host in ("", "localhost") or host.endswith(".localhost")
+    if not local:
+        try:
+            address = ip_address(host)
+            local = address.is_loopback or address.is_unspecified
+        except ValueError:
+            pass
+    if not local:
+        return None
+    return (f"Peringatan: alamat dasar tautan '{base}' hanya dapat dibuka di komputer server ini; penilai di "
+            "perangkat lain tidak dapat membukanya. Atur alamat publik server formulir dengan --base-url atau "
+            f"variabel lingkungan {config.ENV_BASE_URL}, lalu terbitkan ulang tautan yang sudah dibagikan.")
+
+
 def token_from_query(query_string: str | None) -> str:
     """Return the token in a request's query string ('' when there is none).
 
@@ -103,14 +136,20 @@ def _expiry(kedaluwarsa: datetime | None) -> str | None:
 
 def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
                 nips: Sequence[str] | None = None, kedaluwarsa: datetime | None = None,
-                pelaku: str = "cli", out: str | Path | None = None) -> list[IssuedLink]:
+                pelaku: str = "cli", out: str | Path | None = None, *, only_without_link: bool = False,
+                sheet: Callable[[Sequence[IssuedLink]], Sheet] | None = None) -> list[IssuedLink]:
     """Issue one personal link per rater of the cycle (or per NIP in ``nips``) and return them.
 
-    A rater is anyone with at least one active assignment in the cycle. Re-issuing revokes the
-    rater's previous link. With ``out`` (.csv or .xlsx) the links are exported there, and the new
-    links are committed only together with that file: the path is checked before anything is
-    issued, the file is put in place as the last step of the transaction, and it is taken back if
-    the commit fails, so the links already sent stay valid whenever the export does not succeed.
+    A rater is anyone with at least one active assignment in the cycle. Re-issuing revokes that
+    rater's previous link, never another rater's. With ``only_without_link`` (and no ``nips``) only
+    raters without a usable link get one, so issuing again reaches newcomers and leaves the links
+    already sent alone.
+
+    With ``out`` (.csv or .xlsx) the links are exported there (``sheet`` builds the table; default
+    :func:`links_sheet`), and the new links are committed only together with that file: the path is
+    checked before anything is issued, the file is put in place as the last step of the transaction,
+    and it is taken back if the commit fails, so the links already sent stay valid whenever the
+    export does not succeed.
     Raises LinkError for a closed cycle or a NIP that rates nobody in it, OutputError for an
     unusable ``out``.
     """
@@ -120,10 +159,17 @@ def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
     if not cycle.is_open:
         raise LinkError(f"Siklus '{cycle.nama}' sudah ditutup; tautan tidak dapat diterbitkan")
     raters = list(db.query(
-        "SELECT a.rater_nip AS nip, p.nama, p.unit_id AS unit, COUNT(*) AS jumlah "
+        "SELECT a.rater_nip AS nip, p.nama, p.unit_id AS unit, COUNT(*) AS jumlah, p.no_hp, p.email "
         "FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
         "WHERE a.cycle_id = ? AND a.aktif = 1 AND p.aktif = 1 "
         "GROUP BY a.rater_nip ORDER BY p.unit_id, p.nama, a.rater_nip", [cycle.id]))
+    if only_without_link and nips is None:
+        linked = {r[0] for r in db.execute(
+            "SELECT rater_nip FROM link WHERE cycle_id = ? AND jenis = 'penilai' AND dicabut IS NULL "
+            "AND (kedaluwarsa IS NULL OR kedaluwarsa > ?)", [cycle.id, now()])}
+        raters = [r for r in raters if r["nip"] not in linked]
+        if not raters:
+            return []   # nothing new: leave any earlier export in place
     if nips is not None:
         wanted = list(dict.fromkeys(str(n).strip() for n in nips))
         known = {r["nip"] for r in raters}
@@ -139,10 +185,11 @@ def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
         token = secrets.token_urlsafe(TOKEN_BYTES)
         rows.append((cycle.id, r["nip"], hash_token(token), stamp, expiry))
         issued.append(IssuedLink(r["nip"], r["nama"], r["unit"], form_url(token, "penilai", base_url),
-                                 token, r["jumlah"]))
+                                 token, r["jumlah"], r["no_hp"], r["email"]))
     with staged_files(out) as (staged,):
         if staged is not None:
-            _write_links(issued, staged.temp, out, cycle.nama, expiry)
+            _write_links(issued, staged.temp, out, cycle.nama, expiry,
+                         sheet(issued) if sheet is not None else links_sheet(issued, cycle))
         with write_transaction(db):
             db.conn.executemany(
                 "UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'penilai' AND rater_nip = ? "
@@ -156,6 +203,35 @@ def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
             if staged is not None:
                 staged.place()  # the last step before COMMIT; undone if the commit fails
     return issued
+
+
+def issue_beside(db: Database, cycle_id: int, nip: str, base_url: str | None = None,
+                 kedaluwarsa: datetime | None = None) -> tuple[int, str, str]:
+    """Issue a new link for one rater while their previous link stays valid; return (link id, url, token).
+
+    For a delivery that may fail (an e-mail): the caller then calls :func:`settle`, which keeps only
+    the new link once it was delivered, or withdraws it when it was not, so a failed delivery never
+    leaves the rater without a working link.
+    """
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with write_transaction(db):
+        cur = db.execute("INSERT INTO link (cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa) "
+                         "VALUES (?, 'penilai', ?, ?, ?, ?)",
+                         [int(cycle_id), nip, hash_token(token), now(), _expiry(kedaluwarsa)])
+    return cur.lastrowid, form_url(token, "penilai", base_url), token
+
+
+def settle(db: Database, cycle_id: int, nip: str, link_id: int, delivered: bool) -> None:
+    """After :func:`issue_beside`: revoke the rater's other live links (delivered) or the new one (not).
+
+    Runs inside the caller's transaction when there is one; touches no other rater's links.
+    """
+    stamp = now()
+    if delivered:
+        db.execute("UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'penilai' AND rater_nip = ? "
+                   "AND id <> ? AND dicabut IS NULL", [stamp, int(cycle_id), nip, int(link_id)])
+    else:
+        db.execute("UPDATE link SET dicabut = ? WHERE id = ? AND dicabut IS NULL", [stamp, int(link_id)])
 
 
 def issue_admin_link(db: Database, cycle_id: int | str, base_url: str | None = None,
@@ -248,16 +324,23 @@ def revoke(db: Database, cycle_id: int | str, nip: str, pelaku: str = "cli") -> 
     return cur.rowcount
 
 
-def links_sheet(issued: Iterable[IssuedLink]) -> Sheet:
-    """Return the links as an export table: nama, NIP (as text), unit, link, jumlah dinilai."""
-    rows = [(i.nama, i.nip or "", i.unit, i.url, i.jumlah_dinilai) for i in issued]
-    return Sheet("Tautan", rows, columns=list(EXPORT_COLUMNS), text=["NIP"])
+def links_sheet(issued: Iterable[IssuedLink], cycle: Cycle | None = None) -> Sheet:
+    """Return the links as an export table: nama, NIP (as text), unit, link, jumlah dinilai, No. HP, WhatsApp.
+
+    WhatsApp is a click-to-chat link holding the invitation with the rater's personal link (when the
+    roster has their number and the cycle is known), ready for the admin to send.
+    """
+    from .outreach import invitation_whatsapp
+
+    rows = [(i.nama, i.nip or "", i.unit, i.url, i.jumlah_dinilai, i.no_hp or "",
+             invitation_whatsapp(i, cycle) if cycle is not None else "") for i in issued]
+    return Sheet("Tautan", rows, columns=list(EXPORT_COLUMNS), text=["NIP", "No. HP"])
 
 
 def _write_links(issued: Sequence[IssuedLink], temp: Path, target: Path, cycle_name: str | None,
-                 expiry: str | None) -> None:
+                 expiry: str | None, sheet: Sheet | None = None) -> None:
     """Write the links file at ``temp`` in the format ``target``'s extension names."""
-    sheet = links_sheet(issued)
+    sheet = sheet if sheet is not None else links_sheet(issued)
     if target.suffix.lower() == ".csv":
         write_csv(temp, sheet)
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from .contact import parse_email, parse_phone
 from .errors import ImportRejected, Problem
 from .reference import JabatanType, load_golongan, load_jabatan_types
 from .store import audit, now, write_transaction
@@ -36,6 +37,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "kepala_unit": ("Kepala Unit", "Kepala", "Pimpinan Unit"),
     "status_kepegawaian": ("Status Kepegawaian", "Status ASN", "Status Pegawai", "PNS/PPPK", "Jenis Pegawai",
                            "Jenis ASN"),
+    "no_hp": ("No. HP", "No HP", "Nomor HP", "HP", "No. HP/WhatsApp", "No. WhatsApp", "Nomor WhatsApp", "WhatsApp",
+              "WA", "No. WA", "Nomor WA", "Ponsel", "No. Ponsel", "Telepon", "No. Telepon", "Nomor Telepon"),
+    "email": ("E-mail", "Email", "Alamat E-mail", "Alamat Email", "Surel", "Alamat Surel", "Surat Elektronik"),
 }
 REQUIRED = frozenset({"nip", "nama", "unit_kerja", "jabatan", "jenis_jabatan", "atasan_nip"})
 
@@ -70,7 +74,7 @@ _GOLONGAN_TAIL_RE = re.compile(r"(?:^|[\s/(,\-])\(?\s*(i{1,3}|iv)\s*[/.\-]?\s*([
 _LEVEL_RE = re.compile(r"\s+/\s+")
 
 _FIELDS = ("nip", "nama", "jenis_kelamin", "unit_id", "jabatan", "jenis_jabatan", "jenjang", "tingkat",
-           "kepala_unit", "golongan", "pangkat", "atasan_nip", "tmt_cpns", "status_kepegawaian")
+           "kepala_unit", "golongan", "pangkat", "atasan_nip", "tmt_cpns", "status_kepegawaian", "no_hp", "email")
 
 
 @dataclass(frozen=True)
@@ -186,7 +190,7 @@ def import_roster(db: Database, path: str | Path, *, sheet: str | None = None, p
 
     The whole file is checked first; every problem is collected (malformed or duplicate NIP,
     unknown atasan, a person as their own atasan, reporting loops, unknown jenis/jenjang jabatan or
-    golongan, bad jenis kelamin or dates). If there is any, ImportRejected is raised and nothing is
+    golongan, bad jenis kelamin or dates, a malformed phone number or e-mail address). If there is any, ImportRejected is raised and nothing is
     written. Otherwise units and pegawai are written in one transaction: units are created from the
     OPD and sub-unit path, pegawai are upserted on NIP (re-importing updates in place; columns absent
     from the file keep their stored values), and one audit row records the import.
@@ -224,6 +228,7 @@ def _validate_rows(table: Table) -> list[_Record]:
     has_sex, has_tmt, has_head = has("jenis_kelamin"), has("tmt_cpns"), has("kepala_unit")
     has_pangkat, has_gol, has_pg = has("pangkat"), has("golongan"), has("pangkat_golongan")
     has_status = has("status_kepegawaian")
+    has_phone, has_email = has("no_hp"), has("email")
     problem = table.problem
     first_row: dict[str, int] = {}
     records: list[_Record] = []
@@ -295,8 +300,20 @@ def _validate_rows(table: Table) -> list[_Record]:
             atasan = None
         v["atasan_nip"] = atasan
         v["tmt_cpns"] = table.date(row_no, "tmt_cpns", row["tmt_cpns"]) if has_tmt else None
+        v["no_hp"] = _contact(table, row_no, "no_hp", row["no_hp"], parse_phone) if has_phone else None
+        v["email"] = _contact(table, row_no, "email", row["email"], parse_email) if has_email else None
         records.append(_Record(row_no, nip, v, path))
     return records
+
+
+def _contact(table: Table, row_no: int, column: str, value: str, parse) -> str | None:
+    """Return a phone number or e-mail address checked by ``parse``; blank is None, a bad one a problem."""
+    if not value:
+        return None
+    parsed, message = parse(value)
+    if message:
+        table.problem(row_no, column, message)
+    return parsed
 
 
 def _pangkat_golongan(table: Table, row_no: int, row: dict, has_pangkat: bool, has_gol: bool, has_pg: bool,
@@ -408,6 +425,9 @@ def _write(db: Database, table: Table, records: list[_Record], existing: dict,
         keep.add("tmt_cpns")
     if not table.has("status_kepegawaian"):
         keep.add("status_kepegawaian")
+    for contact in ("no_hp", "email"):
+        if not table.has(contact):
+            keep.add(contact)
     if not (table.has("pangkat") or table.has("pangkat_golongan")):
         keep.add("pangkat")
     if not (table.has("golongan") or table.has("pangkat_golongan")):

@@ -28,6 +28,8 @@ PREDIKAT_ORGANISASI = ("Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat 
 DISIPLIN_LEVELS = ("ringan", "sedang", "berat")
 STATUS_KEPEGAWAIAN = ("PNS", "PPPK")
 STATUS_PREDIKAT = ("ditetapkan", "sementara")
+JENIS_KIRIMAN = ("undangan", "pengingat")
+HASIL_KIRIMAN = ("terkirim", "gagal")
 STATUS_KEBERATAN = ("diajukan", "diterima", "ditolak", "ditarik")
 TINGKAT_INOVASI = ("unit_kerja", "perangkat_daerah", "instansi", "provinsi", "nasional", "internasional")
 
@@ -503,6 +505,35 @@ def _m0060_demo_marker(db: Database) -> None:
         benih INTEGER NOT NULL,
         dibuat TEXT NOT NULL
     );
+    """)
+
+
+@migrations(name="0061_pegawai_kontak")
+def _m0061_pegawai_kontak(db: Database) -> None:
+    # How to reach a pegawai with their personal link: a phone number for WhatsApp, in international form
+    # (62812...), and an e-mail address. Both optional; the roster import checks and normalises them.
+    db.execute("ALTER TABLE pegawai ADD COLUMN no_hp TEXT CHECK (no_hp IS NULL OR (no_hp NOT GLOB '*[^0-9]*' "
+               "AND length(no_hp) BETWEEN 8 AND 15))")
+    db.execute("ALTER TABLE pegawai ADD COLUMN email TEXT CHECK (email IS NULL OR email LIKE '%_@_%._%')")
+
+
+@migrations(name="0062_kiriman")
+def _m0062_kiriman(db: Database) -> None:
+    # One row per e-mail the kit tried to send (invitation or reminder): to whom, when, and what came of it.
+    # Never the token or the link itself: the log is read by people who must not be able to act as a rater.
+    _run_script(db, f"""
+    CREATE TABLE kiriman (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        alamat TEXT NOT NULL,                -- the e-mail address it went to
+        jenis TEXT NOT NULL CHECK (jenis IN {_in(JENIS_KIRIMAN)}),
+        waktu TEXT NOT NULL,
+        hasil TEXT NOT NULL CHECK (hasil IN {_in(HASIL_KIRIMAN)}),
+        keterangan TEXT,                     -- the server's refusal, when it failed
+        pelaku TEXT NOT NULL
+    );
+    CREATE INDEX kiriman_nip ON kiriman(cycle_id, nip);
     """)
 
 

@@ -94,6 +94,8 @@ class Vocabulary:
     sumber_rating_perilaku: CodeSet
     sumber_penugasan: CodeSet
     jenis_tautan: CodeSet
+    jenis_kiriman: CodeSet
+    hasil_kiriman: CodeSet
 
     def __getitem__(self, name: str) -> CodeSet:
         if name not in self.names():

@@ -301,3 +301,85 @@ def fault_server(tmp_path_factory):
                           cycle_id=summary.cycle_id)
     if server.process.poll() is None:
         server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port that keeps every message it accepts.
+
+    ``.messages`` holds (envelope recipients, parsed message); addresses in ``.refuse`` get a 550 at RCPT.
+    """
+    import email
+    import email.policy
+    from types import SimpleNamespace
+
+    from aiosmtpd.controller import Controller
+
+    from live import free_port
+
+    state = SimpleNamespace(messages=[], refuse=set(), host="127.0.0.1", port=free_port())
+
+    class Collect:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address in state.refuse:
+                return "550 5.1.1 Kotak surat tidak ada"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            state.messages.append((list(envelope.rcpt_tos),
+                                   email.message_from_bytes(envelope.original_content, policy=email.policy.default)))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Collect(), hostname=state.host, port=state.port)
+    controller.start()
+    yield state
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_tls_server(tmp_path):
+    """A real SMTP server that demands STARTTLS and a login (account kinerja360 / rahasia-uji), with a
+    certificate for 127.0.0.1 signed by nobody the system trusts; ``.ca`` is that certificate's file.
+
+    ``.messages`` holds (recipients, parsed message, whether the session was encrypted, the login used).
+    """
+    import email
+    import email.policy
+    import shutil
+    import ssl
+    import subprocess
+    from types import SimpleNamespace
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from live import free_port
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the test certificate")
+    cert, key = tmp_path / "smtp-cert.pem", tmp_path / "smtp-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    state = SimpleNamespace(messages=[], host="127.0.0.1", port=free_port(), ca=cert)
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"kinerja360", b"rahasia-uji")
+        return AuthResult(success=ok, handled=False)
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):
+            state.messages.append((list(envelope.rcpt_tos),
+                                   email.message_from_bytes(envelope.original_content, policy=email.policy.default),
+                                   session.ssl is not None, session.login_data))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Collect(), hostname=state.host, port=state.port, tls_context=context,
+                            require_starttls=True, authenticator=authenticate, auth_required=True)
+    controller.start()
+    yield state
+    controller.stop()

@@ -27,6 +27,7 @@ DATABASE_FACING = {
     "form_service.py": "what a rater's and an admin's form read and write",
     "cycle.py": "appraisal cycles and their settings",
     "links.py": "personal links (hashes only)",
+    "outreach.py": "who is invited or reminded, and the e-mail sent log (kiriman)",
     "assignments.py": "who rates whom",
     "backup.py": "online backup and restore",
     "demo.py": "the synthetic city and its planted truths",

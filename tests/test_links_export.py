@@ -56,10 +56,10 @@ def still_valid(path, tokens) -> bool:
     ("tautan", "tanpa ekstensi"),
 ])
 def test_a_bad_output_path_changes_nothing(sent, tmp_path, out, fragment):
-    """`kinerja links --out` with a typo exits 2 before issuing: the links already sent still work."""
+    """`kinerja links --semua --out` with a typo exits 2 before issuing: the links already sent still work."""
     path, first = sent
     before = state(path)
-    result = cli(path, "links", "--out", tmp_path / out, "--base-url", BASE)
+    result = cli(path, "links", "--semua", "--out", tmp_path / out, "--base-url", BASE)
     assert result.exit_code == 2 and fragment in result.stderr, result.output
     assert state(path) == before
     assert still_valid(path, first)
@@ -75,7 +75,7 @@ def test_an_export_that_fails_while_writing_commits_no_link(sent, tmp_path, monk
         raise OutputError("berkas 'tautan.xlsx' tidak dapat ditulis: No space left on device")
 
     monkeypatch.setattr(links, "write_xlsx", disk_full)
-    result = cli(path, "links", "--out", tmp_path / "tautan.xlsx", "--base-url", BASE)
+    result = cli(path, "links", "--semua", "--out", tmp_path / "tautan.xlsx", "--base-url", BASE)
     assert result.exit_code == 2 and "No space left on device" in result.stderr
     assert state(path) == before and still_valid(path, first)
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("org.db")) == ["tautan-1.xlsx"]
@@ -105,10 +105,10 @@ def test_a_commit_that_fails_takes_the_file_back(sent, tmp_path, monkeypatch):
 
 
 def test_new_links_and_their_file_arrive_together(sent, tmp_path):
-    """A successful export replaces the old links: the file holds the only valid tokens."""
+    """A successful full reissue (--semua) replaces the old links: the file holds the only valid tokens."""
     path, first = sent
     out = tmp_path / "tautan-2.csv"
-    result = cli(path, "links", "--out", out, "--base-url", BASE)
+    result = cli(path, "links", "--semua", "--out", out, "--base-url", BASE)
     assert result.exit_code == 0, result.output
     assert "5 tautan" in result.stdout
     db = open_db(path)

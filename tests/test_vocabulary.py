@@ -40,6 +40,8 @@ GUARDED = {
     ("hasil_skor", "rating_hasil_kerja"): "rating",
     ("hasil_skor", "sumber_rating_perilaku"): "sumber_rating_perilaku",
     ("hasil_skor", "status_predikat"): "status_predikat",
+    ("kiriman", "jenis"): "jenis_kiriman",
+    ("kiriman", "hasil"): "hasil_kiriman",
 }
 _CHECK = re.compile(r"CHECK\s*\(((?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\)", re.S)
 _IN = re.compile(r"(\w+)\s+IN\s*\(([^()]*)\)")

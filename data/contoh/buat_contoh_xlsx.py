@@ -19,6 +19,7 @@ HEADERS = {
     "NIP": "NIP Baru", "Nama": "Nama Lengkap", "Jenis Kelamin": "L/P", "Unit Kerja": "OPD",
     "Sub Unit": "Bidang/Seksi", "Jabatan": "Nama Jabatan", "Jenis Jabatan": "Jenis Jabatan",
     "Jenjang": "Jenjang", "NIP Atasan": "NIP Pejabat Penilai", "TMT CPNS": "TMT CPNS",
+    "No. HP": "Nomor WhatsApp", "E-mail": "Surel",
 }
 SEX = {"L": "Laki-laki", "P": "Perempuan"}
 
@@ -39,7 +40,7 @@ def build(source: Path = HERE / "pegawai.csv", target: Path = HERE / "pegawai.xl
         ws.append([values[h] or None for h in HEADERS] + [pangkat, golongan])
     for row in ws.iter_rows(min_row=2):
         for cell in row:
-            if header[cell.column - 1] in ("NIP Baru", "NIP Pejabat Penilai"):
+            if header[cell.column - 1] in ("NIP Baru", "NIP Pejabat Penilai", "Nomor WhatsApp"):
                 cell.number_format = "@"
             elif header[cell.column - 1] == "TMT CPNS":
                 cell.number_format = "DD-MM-YYYY"

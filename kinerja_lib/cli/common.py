@@ -194,6 +194,15 @@ def required_text(ctx, param, value):
     return text
 
 
+def refuse_existing(out: str | os.PathLike) -> None:
+    """Raise OutputError when ``out`` exists: an additive export must not replace a file of links shown once."""
+    from ..errors import OutputError
+
+    if Path(out).exists():
+        raise OutputError(f"berkas keluaran --out '{out}' sudah ada dan mungkin berisi tautan yang masih berlaku "
+                          "(tautan hanya ditampilkan sekali); pilih nama berkas baru, mis. dengan tanggal hari ini")
+
+
 # ---------------------------------------------------------------------------------- root group
 
 @click.group(cls=KinerjaGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import click
 
-from ..assignments import AssignmentSummary, apply_manual_changes, generate_assignments
+from ..assignments import (AssignmentSummary, apply_manual_changes, generate_assignments, minimum_shortfalls,
+                           proposals_sheet)
 from ..backup import check_database_path
 from ..cycle import get_cycle
+from ..export import check_output_path, write_table
 from ..records import active_assignments_by_relation, unfinished_raters
 from ..vocabulary import VOCAB
 from .common import Bilangan, database_path, with_db
@@ -105,20 +107,60 @@ def _print_links(db, cycle_id: int, path: Path, base_url: str | None) -> None:
 @click.option("--manual", "manual",
               help="Berkas CSV/XLSX perubahan manual (kolom: aksi tambah/hapus, nip_penilai, nip_dinilai, "
                    "relasi, alasan). Dengan opsi ini hanya perubahan manual yang diterapkan.")
+@click.option("--usulan", "usulan",
+              help="Tulis usulan rekan dari unit tetangga bagi pegawai yang kelompok rekannya di bawah minimal "
+                   "(.csv atau .xlsx, format perubahan manual: periksa, lalu terapkan dengan --manual).")
 @with_db
-def assign(db, cycle: str | None, seed: int | None, manual: str | None) -> None:
+def assign(db, cycle: str | None, seed: int | None, manual: str | None, usulan: str | None) -> None:
     """Buat penugasan siapa menilai siapa dari bagan organisasi (diri, atasan, rekan, bawahan),
-    atau terapkan perubahan manual. Aman dijalankan ulang: jawaban yang ada tidak pernah hilang."""
+    atau terapkan perubahan manual. Aman dijalankan ulang: jawaban yang ada tidak pernah hilang.
+
+    Setelahnya dilaporkan setiap pegawai yang kelompok rekan atau bawahannya di bawah minimal anonimitas
+    (kelompok itu akan disembunyikan seluruhnya dari laporannya), beserta usulan rekan dari unit tetangga."""
     c = get_cycle(db, cycle)
+    if usulan:
+        usulan = check_output_path(usulan, ("xlsx", "csv"), option="--usulan")
     if manual:
         m = apply_manual_changes(db, c.id, manual, pelaku=_pelaku())
         click.echo(f"Perubahan manual dari {Path(manual).name} pada siklus '{c.nama}': {m.added} ditambah, "
                    f"{m.reactivated} diaktifkan lagi, {m.removed} dihapus (dinonaktifkan, alasan disimpan).")
         counts = active_assignments_by_relation(db, c.id)
         click.echo(f"Penugasan aktif: {sum(counts.values())} ({_relations_text(counts)}).")
+    else:
+        s = generate_assignments(db, c.id, seed=seed, pelaku=_pelaku())
+        _print_summary(c.nama, s, c.settings.get("rekan_per_pegawai"))
+    _report_shortfalls(db, c, usulan)
+
+
+def _report_shortfalls(db, c, usulan) -> None:
+    shortfalls = minimum_shortfalls(db, c)
+    if not shortfalls:
+        click.echo("Setiap kelompok rekan dan bawahan mencapai minimal anonimitas.")
+        if usulan:
+            click.echo(f"Tidak ada usulan; berkas {usulan} tidak ditulis.")
         return
-    s = generate_assignments(db, c.id, seed=seed, pelaku=_pelaku())
-    _print_summary(c.nama, s, c.settings.get("rekan_per_pegawai"))
+    rekan = [x for x in shortfalls if x.relation == "rekan"]
+    bawahan = [x for x in shortfalls if x.relation == "bawahan"]
+    proposed = sum(len(x.usulan) for x in rekan)
+    reached = sum(1 for x in rekan if x.n + len(x.usulan) >= x.minimum)
+    click.echo(f"Perhatian: {len(rekan)} pegawai kurang rekan penilai ({sum(1 for x in rekan if x.n == 0)} tanpa "
+               f"rekan sama sekali) dan {len(bawahan)} pegawai kurang bawahan penilai dari minimal anonimitas. "
+               "Kelompok di bawah minimal disembunyikan seluruhnya (skor dan komentar) dari laporan pegawai itu.")
+    for x in shortfalls[:20]:
+        extra = f"; usulan rekan: {', '.join(x.usulan)}" if x.usulan else (
+            "; tidak ada calon rekan di unit tetangga" if x.relation == "rekan" else
+            "; tambahkan penilai 'lainnya' secara manual bila perlu")
+        click.echo(f"  {x.nip} {x.nama} ({x.unit}): {x.relation} {x.n} dari minimal {x.minimum}{extra}")
+    if len(shortfalls) > 20:
+        click.echo(f"  ... dan {len(shortfalls) - 20} lainnya")
+    click.echo(f"Usulan rekan dari unit tetangga: {proposed} penugasan; {reached} dari {len(rekan)} pegawai akan "
+               "mencapai minimal.")
+    if usulan:
+        write_table(usulan, proposals_sheet(shortfalls, c.nama))
+        click.echo(f"Usulan ditulis ke {usulan}. Periksa, hapus baris yang tidak disetujui, lalu terapkan: "
+                   f"kinerja assign --manual {usulan}")
+    else:
+        click.echo("Tulis usulan ke berkas dengan --usulan usulan.xlsx, lalu terapkan dengan --manual.")
 
 
 def _print_summary(nama: str, s: AssignmentSummary, per_ratee: int | None) -> None:

@@ -117,6 +117,14 @@ def _need(data: dict, key: str, where: str, kind: type | tuple[type, ...] = obje
     return value
 
 
+def _whole(params: dict, key: str, where: str, minimum: int) -> int:
+    """Return ``params[key]`` when it is a whole number >= ``minimum``; raise ReferenceDataError naming it otherwise."""
+    value = params.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ReferenceDataError(f"penghargaan.yaml: {where}: {key} harus bilangan bulat >= {minimum}")
+    return value
+
+
 def _parse_syarat(raw: dict, where: str, predikat: tuple[str, ...]) -> Syarat:
     jenis = _need(raw, "jenis", where, str)
     if jenis not in RULE_KINDS:
@@ -131,9 +139,7 @@ def _parse_syarat(raw: dict, where: str, predikat: tuple[str, ...]) -> Syarat:
             raise ReferenceDataError(f"penghargaan.yaml: {where}: predikat_minimal "
                                      f"{params.get('predikat_minimal')!r} bukan predikat yang dikenal")
     if jenis == "predikat_berturut":
-        n = params.get("jumlah_periode")
-        if not isinstance(n, int) or n < 1:
-            raise ReferenceDataError(f"penghargaan.yaml: {where}: jumlah_periode harus bilangan bulat >= 1")
+        _whole(params, "jumlah_periode", where, 1)
         if params.get("periode") not in load_vocabulary()["periode"]:
             raise ReferenceDataError(f"penghargaan.yaml: {where}: periode {params.get('periode')!r} tidak dikenal")
     if jenis == "tanpa_hukuman_disiplin_aktif":
@@ -147,15 +153,10 @@ def _parse_syarat(raw: dict, where: str, predikat: tuple[str, ...]) -> Syarat:
             raise ReferenceDataError(f"penghargaan.yaml: {where}: kelompok_wajib harus daftar dari "
                                      f"{VOCAB.relasi.choices()}")
     if jenis == "masa_kerja_minimal":
-        tahun = params.get("tahun")
-        if not isinstance(tahun, int) or tahun < 0:
-            raise ReferenceDataError(f"penghargaan.yaml: {where}: tahun harus bilangan bulat >= 0")
+        _whole(params, "tahun", where, 0)
     if jenis == "inovasi_minimal":
-        jumlah, tahun = params.get("jumlah"), params.get("tahun_terakhir")
-        if not isinstance(jumlah, int) or jumlah < 1:
-            raise ReferenceDataError(f"penghargaan.yaml: {where}: jumlah harus bilangan bulat >= 1")
-        if not isinstance(tahun, int) or tahun < 1:
-            raise ReferenceDataError(f"penghargaan.yaml: {where}: tahun_terakhir harus bilangan bulat >= 1")
+        _whole(params, "jumlah", where, 1)
+        _whole(params, "tahun_terakhir", where, 1)
         if params.get("tingkat_minimal") not in VOCAB.tingkat_inovasi:
             raise ReferenceDataError(f"penghargaan.yaml: {where}: tingkat_minimal harus salah satu dari "
                                      f"{VOCAB.tingkat_inovasi.choices()}")

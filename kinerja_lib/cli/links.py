@@ -44,11 +44,11 @@ def links_command(db, cycle, out, nips, revoke_nips, base_url, berlaku_hari, all
     expiry = datetime.now(timezone.utc) + timedelta(days=berlaku_hari) if berlaku_hari else None
     if out and not all_raters and wanted is None:
         refuse_existing(out)
-    warning = local_base_url_warning(base_url)
-    if warning:
-        click.echo(warning, err=True)
     issued = issue_links(db, c.id, base_url=base_url, nips=wanted, kedaluwarsa=expiry, out=out,
                          only_without_link=not all_raters)
+    warning = local_base_url_warning(base_url) if issued else None
+    if warning:  # after the work: a refused command prints its error alone
+        click.echo(warning, err=True)
     if not issued and wanted is None and not all_raters:
         click.echo(f"Semua penilai siklus '{c.nama}' sudah mempunyai tautan aktif; tidak ada tautan baru"
                    + (f" dan berkas {out} tidak ditulis" if out else "") + ". Pakai --nip NIP untuk menerbitkan "
@@ -72,10 +72,10 @@ def links_command(db, cycle, out, nips, revoke_nips, base_url, berlaku_hari, all
 def admin_link_command(db, cycle, base_url) -> None:
     """Terbitkan tautan dasbor admin siklus (tautan admin sebelumnya dicabut)."""
     c = get_cycle(db, cycle)
+    issued = issue_admin_link(db, c.id, base_url=base_url)
     warning = local_base_url_warning(base_url)
     if warning:
         click.echo(warning, err=True)
-    issued = issue_admin_link(db, c.id, base_url=base_url)
     click.echo(f"Tautan dasbor admin siklus '{c.nama}' (rahasiakan; hanya ditampilkan sekali):")
     click.echo(issued.url)
 

@@ -41,9 +41,9 @@ from .cycle import Cycle, anonymity_warning, get_cycle, merge_settings
 from .errors import CycleError
 from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
-from .rater_quality import LongCodes, flagged_raters, label_rank, pair_codes, quality_from_codes
+from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .responses import load_answers, submitted_assignments
+from .responses import AnswerMatrix, factor, load_answer_matrix, pair_codes, submitted_assignments
 from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, now, write_transaction
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
@@ -68,17 +68,6 @@ AMBANG_Z_KELONGGARAN = 2.0
 
 # ----------------------------------------------------------------------------------------------------
 # Coding the long table
-
-
-def _factor(values, what: str) -> tuple[np.ndarray, pd.Index]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes, labels = np.asarray(values.cat.codes, dtype=np.int64), pd.Index(values.cat.categories)
-    else:
-        codes, labels = pd.factorize(values, sort=False)
-        codes, labels = codes.astype(np.int64), pd.Index(labels)
-    if codes.size and codes.min() < 0:
-        raise ValueError(f"kolom '{what}' berisi nilai kosong")
-    return codes, labels
 
 
 @dataclass
@@ -127,26 +116,45 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
     values reported; items outside it are reported on their own.
     """
     groups = list(settings["kelompok"])
+    if isinstance(responses, AnswerMatrix):
+        return _code_rows(*_matrix_rows(responses), settings, groups, item_values)
     missing = [c for c in COLUMNS if c not in responses.columns]
     if missing:
         raise ValueError(f"kolom wajib tidak ada: {', '.join(missing)}")
-    ratee, ratees = _factor(responses["ratee"], "ratee")
-    rater, raters = _factor(responses["rater"], "rater")
-    item, items = _factor(responses["item"], "item")
-    rel, rel_labels = _factor(responses["relation"], "relation")
+    ratee, ratees = factor(responses["ratee"], "ratee")
+    rater, raters = factor(responses["rater"], "rater")
+    item, items = factor(responses["item"], "item")
+    rel, rel_labels = factor(responses["relation"], "relation")
+    try:
+        y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
+    nr = len(raters)
+    pair, key = pair_codes(ratee * nr + rater)
+    return _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
+                      item_values)
+
+
+def _matrix_rows(m: AnswerMatrix) -> tuple:
+    """Return the long table's coded columns, and its forms as pairs, straight from a matrix."""
+    item, form = (np.nonzero(m.present.T)[::-1] if m.present.size
+                  else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    y = m.scores[item, form] if m.scores.size else np.zeros(0)
+    # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them.
+    return (m.ratee[form], m.ratees, m.rater[form], m.raters, item.astype(np.int64), m.items, m.relation[form],
+            m.relations, y, form.astype(np.int64), m.ratee * len(m.raters) + m.rater)
+
+
+def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
+               item_values) -> _Long:
     to_group = pd.Index(groups).get_indexer(rel_labels)
     used = np.bincount(rel, minlength=len(rel_labels)) > 0
     unknown = [str(x) for x, g, u in zip(rel_labels, to_group, used) if g < 0 and u]
     if unknown:
         raise ValueError(f"relasi tidak dikenal: {', '.join(sorted(unknown))}; pilihan: {', '.join(groups)}")
-    try:
-        y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
     data = _Long(ratee, ratees, rater, raters, to_group[rel].astype(np.int64), groups, item, items, y,
                  ~np.isnan(y))
     nr, nt, ng = len(raters), len(ratees), len(groups)
-    pair, key = pair_codes(ratee * nr + rater)
     npair = len(key)
     p_group = np.empty(npair, dtype=np.int64)
     p_group[pair] = data.group
@@ -742,12 +750,15 @@ class ScoringReport:
                 "catatan": self.notes}
 
 
-def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, *,
+def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] | None = None, *,
             population=None, hasil_kerja: Mapping[str, str] | pd.Series | None = None,
             keputusan: Mapping[str, str] | pd.Series | None = None, unit: Mapping[str, str] | pd.Series | None = None,
             predikat_organisasi: Mapping[str, str] | None = None, item_values: Mapping[str, str] | None = None,
             timings: pd.DataFrame | None = None) -> ScoringReport:
     """Score a cycle's responses end to end, without a database, and return a ScoringReport.
+
+    ``responses`` is the long table ``ratee, rater, relation, item, score`` or the same answers as an
+    :class:`~kinerja_lib.responses.AnswerMatrix` (what ``run_scoring`` reads); both give the same report.
 
     ``population`` lists the ratees to report (default: those in ``responses``); ``hasil_kerja`` and
     ``keputusan`` map ratee -> Rating Hasil Kerja and the Pejabat Penilai's Rating Perilaku Kerja;
@@ -830,7 +841,7 @@ def load_responses(db: Database, cycle_id: int, items: str = "berakhlak") -> pd.
         codes = list(load_competencies().by_code())
     else:
         raise ValueError("items harus 'berakhlak' atau 'kompetensi'")
-    return load_answers(db, cycle_id, codes)
+    return load_answer_matrix(db, cycle_id, codes, timings=False).to_long()
 
 
 def load_timings(db: Database, cycle_id: int) -> pd.DataFrame:
@@ -895,7 +906,8 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     # Read the change counter before the data: a change in between then makes the run look stale (safe),
     # never the other way round.
     version = data_version(db, c.id)
-    responses = load_responses(db, c.id)
+    # One read gives the answers and the forms' timestamps, as a matrix the analysis codes without a long table.
+    responses = load_answer_matrix(db, c.id, load_instrument().item_codes)
     if responses.empty:
         raise CycleError(f"Siklus '{c.nama}' belum punya formulir terkirim untuk dinilai")
     population = [r[0] for r in db.execute(
@@ -906,7 +918,7 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     org = predikat_organisasi(db, c.id)
     report = analyse(responses, c.settings, population=population, hasil_kerja=hasil, keputusan=decided,
                      unit=dict(zip(units["nip"], units["unit_predikat"])), predikat_organisasi=org,
-                     timings=load_timings(db, c.id))
+                     timings=responses.timings())
     report.cycle = c
     report.data_version = version
     if persist:

@@ -25,7 +25,8 @@ Rules (DOMAIN.md, "360° method"):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import repeat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -936,19 +937,25 @@ _RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                    "predikat", "status_predikat", "kesepakatan_diri"]
 
 
-def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> list[tuple]:
-    """Return the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``."""
+def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> Iterator[tuple]:
+    """Return the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``.
+
+    Built column by column, each a plain list, and zipped lazily: no Python work per cell beyond the
+    conversion itself, and the rows are never all held as tuples at once.
+    """
     lists = []
     for col in columns:
         values = df[col]
-        if values.dtype.kind == "f":
-            arr = values.to_numpy()
-            lists.append([None if v != v else v for v in arr.tolist()])
-        elif values.dtype.kind in "iub":
+        if values.dtype.kind in "iub":
             lists.append(values.tolist())
-        else:
-            lists.append([None if v is None or v != v else v for v in values.astype(object).tolist()])
-    return [(*prefix, *row, *suffix) for row in zip(*lists)]
+            continue
+        missing = values.isna().to_numpy()
+        cells = values.to_numpy(dtype=object, copy=True)
+        if missing.any():
+            cells[missing] = None
+        lists.append(cells.tolist())
+    constant = [repeat(v) for v in prefix], [repeat(v) for v in suffix]
+    return zip(*constant[0], *lists, *constant[1])
 
 
 def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:

@@ -73,19 +73,31 @@ class AnswerMatrix:
         """Return the number of rows of the long table (answers stored, "tidak dapat menilai" included)."""
         return int(self.present.sum())
 
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(form, item, score)`` of every answer, form after form, items in order within a form.
+
+        This is the long table's row order; ``form`` and ``item`` are int64 positions.
+        """
+        n_items = len(self.items)
+        by_form = self.present.T                      # forms x items, a view
+        flat = np.flatnonzero(by_form)                # copies the mask to form-major order once
+        form = np.repeat(np.arange(self.n_forms, dtype=np.int64), by_form.sum(axis=1))
+        item = flat - form * n_items
+        score = self.scores.T.ravel()[flat] if flat.size else np.zeros(0)
+        return form, item, score
+
     def to_long(self) -> pd.DataFrame:
         """Return the long table ``ratee, rater, relation, item, score``, form after form, items in order.
 
         Identifier columns are categorical with this matrix's labels as categories.
         """
-        item, form = np.nonzero(self.present.T)[::-1] if self.present.size else (np.zeros(0, np.int64),) * 2
-        # np.nonzero on the transposed mask walks form by form, items in order within a form.
+        form, item, score = self.rows()
         out = {
             "ratee": pd.Categorical.from_codes(self.ratee[form], categories=self.ratees),
             "rater": pd.Categorical.from_codes(self.rater[form], categories=self.raters),
             "relation": pd.Categorical.from_codes(self.relation[form], categories=self.relations),
             "item": pd.Categorical.from_codes(item, categories=self.items),
-            "score": self.scores[item, form] if self.scores.size else np.zeros(0),
+            "score": score,
         }
         return pd.DataFrame(out, columns=list(COLUMNS))
 

@@ -138,12 +138,12 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
 
 def _matrix_rows(m: AnswerMatrix) -> tuple:
     """Return the long table's coded columns, and its forms as pairs, straight from a matrix."""
-    item, form = (np.nonzero(m.present.T)[::-1] if m.present.size
-                  else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-    y = m.scores[item, form] if m.scores.size else np.zeros(0)
-    # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them.
-    return (m.ratee[form], m.ratees, m.rater[form], m.raters, item.astype(np.int64), m.items, m.relation[form],
-            m.relations, y, form.astype(np.int64), m.ratee * len(m.raters) + m.rater)
+    form, item, y = m.rows()
+    counts = np.bincount(form, minlength=m.n_forms)
+    # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them;
+    # a row's form attributes are its form's repeated over the form's rows.
+    return (np.repeat(m.ratee, counts), m.ratees, np.repeat(m.rater, counts), m.raters, item, m.items,
+            np.repeat(m.relation, counts), m.relations, y, form, m.ratee * len(m.raters) + m.rater)
 
 
 def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
@@ -721,8 +721,8 @@ class ScoringReport:
     def summary(self) -> dict[str, Any]:
         """Return the headline figures: people, people scored, hidden groups, model shares, predikat, flags."""
         res = self.results
-        shown = res["kelompok_tampil"].str.split(",")
-        hidden = {g: int(((res[f"n_{g}"] > 0) & ~shown.map(lambda s, g=g: g in s)).sum())
+        shown = "," + res["kelompok_tampil"].fillna("").astype(str) + ","
+        hidden = {g: int(((res[f"n_{g}"] > 0) & ~shown.str.contains(f",{g},", regex=False)).sum())
                   for g in RELATIONS if g != DIRI}
         fit = self.fit.summary() if self.fit else {}
         return {"pegawai": int(len(res)), "dengan_skor": int(res["skor"].notna().sum()),

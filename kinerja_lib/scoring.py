@@ -937,25 +937,32 @@ _RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                    "predikat", "status_predikat", "kesepakatan_diri"]
 
 
-def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> Iterator[tuple]:
-    """Return the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``.
+# Rows converted to Python values at a time when storing: a province's results are millions of rows, and
+# holding them all as Python objects at once would cost gigabytes.
+_CHUNK_ROWS = 50_000
 
-    Built column by column, each a plain list, and zipped lazily: no Python work per cell beyond the
-    conversion itself, and the rows are never all held as tuples at once.
+
+def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> Iterator[tuple]:
+    """Yield the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``.
+
+    Built column by column for a chunk of rows at a time, so there is no Python work per cell beyond
+    the conversion itself and only one chunk is held as Python objects.
     """
-    lists = []
-    for col in columns:
-        values = df[col]
-        if values.dtype.kind in "iub":
-            lists.append(values.tolist())
-            continue
-        missing = values.isna().to_numpy()
-        cells = values.to_numpy(dtype=object, copy=True)
-        if missing.any():
-            cells[missing] = None
-        lists.append(cells.tolist())
     constant = [repeat(v) for v in prefix], [repeat(v) for v in suffix]
-    return zip(*constant[0], *lists, *constant[1])
+    for start in range(0, len(df), _CHUNK_ROWS):
+        part = df.iloc[start:start + _CHUNK_ROWS]
+        lists = []
+        for col in columns:
+            values = part[col]
+            if values.dtype.kind in "iub":
+                lists.append(values.tolist())
+                continue
+            missing = values.isna().to_numpy()
+            cells = values.to_numpy(dtype=object, copy=True)
+            if missing.any():
+                cells[missing] = None
+            lists.append(cells.tolist())
+        yield from zip(*constant[0], *lists, *constant[1])
 
 
 def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:

@@ -89,3 +89,21 @@ def units_of_pegawai(db: Database, cycle_id: int | None = None) -> pd.DataFrame:
     if cycle_id is not None:
         out["unit_predikat"] = tree.predikat_unit_of(out["unit_id"], predikat_organisasi(db, cycle_id))
     return out
+
+
+def units_matching(db: Database, unit: str) -> list[str]:
+    """Return the id of the unit named ``unit`` by id, else the ids of the units with exactly that name."""
+    if db.execute("SELECT 1 FROM unit WHERE id = ?", [unit]).fetchone():
+        return [unit]
+    return [r[0] for r in db.execute("SELECT id FROM unit WHERE nama = ? ORDER BY id", [unit])]
+
+
+def unit_name(db: Database, unit_id: str) -> str | None:
+    """Return a unit's name, or None for an unknown id."""
+    row = db.execute("SELECT nama FROM unit WHERE id = ?", [unit_id]).fetchone()
+    return row[0] if row else None
+
+
+def root_units(db: Database) -> list[str]:
+    """Return the ids of the perangkat daerah (units without an induk), sorted."""
+    return [r[0] for r in db.execute("SELECT id FROM unit WHERE induk_id IS NULL ORDER BY id")]

@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,6 +17,10 @@ from . import config
 
 BUSY_TIMEOUT_MS = 15_000
 
+# The codes the schema's CHECK constraints pin, as the migrations wrote them. The program reads codes from
+# kinerja_lib.vocabulary (kosakata.yaml); tests/test_vocabulary.py holds the schema and that file to each other,
+# so changing a pinned code takes a migration.
+SCORE_RANGE = (1, 5)   # response.score; skala.yaml must agree (reference.load_scale checks)
 RELATIONS = ("diri", "atasan", "rekan", "bawahan", "lainnya")
 ASSIGNMENT_STATUS = ("belum", "draf", "terkirim")
 RATINGS = ("Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi")
@@ -537,6 +541,11 @@ def connect(path: str | os.PathLike | None = None) -> Database:
     return db
 
 
+def database_file(db: Database) -> str | None:
+    """Return the path of the database's main file, or None for an in-memory database."""
+    return db.conn.execute("PRAGMA database_list").fetchone()[2] or None
+
+
 def open_db(path: str | os.PathLike | None = None, *, migrate: bool = True) -> Database:
     """Return the kit's database (created and migrated when ``migrate``), foreign keys on, WAL mode.
 
@@ -598,6 +607,21 @@ def write_transaction(db: Database) -> Iterator[Database]:
         raise
     else:
         db.conn.execute("COMMIT")
+
+
+def add_report_version(db: Database, cycle_id: int, nip: str, diterbitkan: str, kunci: str, dasar: str,
+                       konteks: Callable[[int], bytes]) -> int:
+    """Store the next published version of a pegawai's report and return its number.
+
+    ``konteks(number)`` returns the stored (compressed) context of that version; the number is taken inside
+    the write transaction, so two renderings of one report at once cannot claim the same version.
+    """
+    with write_transaction(db):
+        number = db.execute("SELECT COALESCE(MAX(versi), 0) + 1 FROM laporan_versi WHERE cycle_id = ? AND nip = ?",
+                            [cycle_id, nip]).fetchone()[0]
+        db.execute("INSERT INTO laporan_versi (cycle_id, nip, versi, diterbitkan, kunci, dasar, konteks) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)", [cycle_id, nip, number, diterbitkan, kunci, dasar, konteks(number)])
+    return int(number)
 
 
 def audit(db: Database, pelaku: str, aksi: str, entitas: str | None = None,

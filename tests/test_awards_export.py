@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from kinerja_lib import awards
 from kinerja_lib.cli import main
 from kinerja_lib.cycle import Cycle, merge_settings
+from kinerja_lib.reports import tanggal
 
 NAMES = ["Siti Rahayu", "Bambang Sutrisno", "Dewi Lestari", "Agus Salim", "Rina Wulandari", "Joko Prasetyo"]
 
@@ -69,8 +70,23 @@ def test_pdf_lists_names_reasons_settings_and_date(tmp_path):
     assert "1. Siti Rahayu (NIP 198001012005011000) - Dinas Kesehatan - MASUK DAFTAR PENDEK" in text
     assert "Memenuhi: tidak ada hukuman disiplin sedang/berat yang aktif pada 2026-12-31 [kebijakan lokal" in text
     assert "Memenuhi: predikat periode ini Sangat Baik (ditetapkan), minimal Baik" in text
-    assert f"Dibuat: {report.dibuat}" in text
-    assert "aturan_seri: rerata posterior lebih tinggi" in text
+    assert f"Dibuat: {tanggal(report.dibuat)}" in text
+    assert "aturan_seri rerata posterior lebih tinggi" in text     # the settings table: key, value
+
+
+def test_pdf_wraps_long_names_and_escapes_what_people_typed(tmp_path):
+    """A long OPD name, a 300-character word and markup typed into a name all reach the page whole and as text."""
+    report = _report()
+    long_opd = "Dinas Komunikasi Informatika Statistik dan Persandian Kota " + "Panjang " * 30
+    word = "Z" * 300
+    table = report.shortlist.table
+    first = table.index[table["peringkat"] == 1][0]
+    table.loc[first, "opd"] = long_opd.strip()
+    table.loc[first, "nama"] = f"<b>Siti</b> {word}"
+    text = _pdf_text(awards.export_pdf(report, tmp_path / "daftar.pdf"))
+    assert "Persandian Kota " + "Panjang " * 30 in text              # the whole OPD name, wrapped, not cut
+    assert text.replace(" ", "").count("Z" * 300) == 1             # the long word wraps instead of running off
+    assert "<b>Siti</b>" in text                                   # shown as typed, never interpreted
 
 
 def test_cli_exports_workbook_and_pdf_from_the_demo(tmp_path):

@@ -11,6 +11,8 @@ from conftest import pdf_text
 import kinerja_lib
 from kinerja_lib import reports, scoring
 from kinerja_lib.cli import main
+from kinerja_lib.cycle import get_cycle
+from kinerja_lib.errors import ReportError
 from kinerja_lib.reports import NameRedactor, angka, css_string, tanggal
 from kinerja_lib.store import now
 
@@ -85,7 +87,7 @@ def test_report_shows_the_person_the_engine_scores_and_the_guide(reports_demo):
     """The PDF names the ratee, the cycle and settings, each BerAKHLAK value, the engine's 360 score, the guide."""
     d = reports_demo
     person = d.db.execute("SELECT nama, jabatan FROM pegawai WHERE nip = ?", [d.target]).fetchone()
-    settings = reports.get_cycle(d.db, d.cycle_id).settings
+    settings = get_cycle(d.db, d.cycle_id).settings
     scores = scoring.score_responses(scoring.load_responses(d.db, d.cycle_id), settings).set_index("ratee")
     text = d.reports[d.target]["pdf"]
     expected = [person[0], d.target, "Demo Tahunan 2026", "Laporan Umpan Balik 360°",
@@ -277,7 +279,7 @@ def test_cli_reports_bad_input_in_indonesian(small_org_path, tmp_path, args, mes
 
 def test_missing_browser_is_a_clear_error(tmp_path):
     """Without a Chromium to print with, printing stops with an Indonesian message naming the fix."""
-    with pytest.raises(reports.ReportError, match="Chromium tidak dapat dijalankan untuk membuat PDF"):
+    with pytest.raises(ReportError, match="Chromium tidak dapat dijalankan untuk membuat PDF"):
         reports.print_pdfs([("<p>x</p>", tmp_path / "x.pdf")], executable=str(tmp_path / "tidak-ada"))
 
 
@@ -358,4 +360,14 @@ def test_a_reopened_peer_does_not_change_the_published_report(tmp_path):
                "AND relation = 'rekan' AND status = 'terkirim' AND id <> ?", [cycle, target, aid])
     third = reports.published_report(db, reports.prepare_cycle(db, cycle, nip=target, competency=False), target)
     assert (third["versi"]["nomor"], third["versi"]["tertahan"]) == (2, None)
+    # A version stored by an earlier release (no header text in its context) still renders.
+    import json
+    import zlib
+    stored, = db.execute("SELECT konteks FROM laporan_versi WHERE nip = ? AND versi = 2", [target]).fetchone()
+    old = json.loads(zlib.decompress(stored))
+    del old["teks_logo"]
+    db.execute("UPDATE laporan_versi SET konteks = ? WHERE nip = ? AND versi = 2",
+               [zlib.compress(json.dumps(old).encode()), target])
+    again = reports.published_report(db, reports.prepare_cycle(db, cycle, nip=target, competency=False), target)
+    assert again["versi"]["nomor"] == 2 and old["instansi"] in reports.render_report_html(again)
     db.close()

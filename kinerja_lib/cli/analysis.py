@@ -10,7 +10,7 @@ import click
 
 from ..errors import CycleError
 from ..export import check_output_path, staged_files
-from ..store import open_db, write_transaction
+from ..store import database_file, open_db, write_transaction
 from .common import with_db
 
 
@@ -92,7 +92,7 @@ def _export_from_snapshot(db, report, temp: Path, pelaku: str) -> int | None:
     from ..backup import snapshot
     from ..scoring import export_results_xlsx, save_results
 
-    live = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    live = database_file(db)
     if not live:
         return None
     # Beside the database: its folder is known to be writable and large enough for a copy of it.

@@ -8,7 +8,7 @@ import click
 
 from ..cycle import YEAR_MAX, YEAR_MIN, close_cycle, list_cycles, load_settings_file, open_cycle
 from ..reference import load_vocabulary
-from ..store import schema_version
+from ..store import database_file, schema_version
 from .common import Bilangan, Pilihan, database_path, required_text, with_db
 
 
@@ -23,7 +23,7 @@ def _pelaku() -> str:
 @with_db
 def init(db) -> None:
     """Buat atau migrasikan basis data (mode WAL, foreign key aktif)."""
-    click.echo(f"Basis data siap: {db.conn.execute('PRAGMA database_list').fetchone()[2] or ':memory:'}")
+    click.echo(f"Basis data siap: {database_file(db) or ':memory:'}")
     click.echo("Migrasi terpasang: " + ", ".join(schema_version(db)))
 
 

@@ -21,8 +21,8 @@ from .common import required_text, with_db
               help="Jangan samarkan nama pegawai yang tertulis di dalam komentar.")
 @click.option("--samarkan", "extra_names", multiple=True, metavar="NAMA", callback=required_text,
               help="Nama tambahan yang disamarkan dalam komentar (boleh diulang).")
-@click.option("--tempat", default="Surakarta", show_default=True, callback=required_text,
-              help="Tempat penetapan pada berita acara.")
+@click.option("--tempat", default=None, callback=required_text,
+              help="Tempat penetapan pada berita acara (bawaan: tempat di instansi.yaml).")
 @click.option("--tanggal", "tanggal_penetapan", default=None, help="Tanggal penetapan (TTTT-BB-HH; bawaan: hari ini).")
 @with_db
 def report(db, cycle, unit, nip, out_dir, berita_acara, html, tanpa_samaran, extra_names, tempat,

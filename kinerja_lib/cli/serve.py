@@ -13,6 +13,7 @@ import click
 
 from .. import config
 from ..errors import KinerjaError
+from ..store import database_file
 from ..forms.redaction import RedactingFormatter, redact  # noqa: F401  (redact: re-exported for callers)
 from .common import get_db
 
@@ -110,7 +111,7 @@ def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str
             raise KinerjaError(f"Tidak dapat mendengarkan di {host}:{port} ({exc.strerror}); "
                                "pilih --port atau --host lain.") from None
     db = get_db(ctx)  # creates/migrates, so form kernels never have to
-    db_path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2] or "")
+    db_path = Path(database_file(db) or "")
     if not db_path.name:
         raise click.UsageError("Server formulir membutuhkan basis data berupa berkas, bukan :memory:")
     db.close()

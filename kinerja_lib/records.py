@@ -1,0 +1,243 @@
+"""Personnel records and decisions read from the database for the analyses.
+
+The award lists, the reports and the validation read people, decisions and history through these functions
+and never issue SQL themselves, so that a second storage engine can be added here without touching them.
+Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from .awards.inputs import AwardInputs, pooled_rater_sd
+from .errors import KinerjaError
+from .organisation import load_tree
+from .vocabulary import VOCAB
+
+DITETAPKAN, SEMENTARA = VOCAB.status_predikat.codes
+
+
+def frame(db: Database, sql: str, params: list | None = None) -> pd.DataFrame:
+    """Return the rows of ``sql`` as a DataFrame with the query's column names."""
+    cur = db.execute(sql, params or [])
+    return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
+
+
+def scoring_results(db: Database, cycle) -> pd.DataFrame:
+    """Return the stored scoring results, or (without writing anything) the cycle scored in memory.
+
+    Raises KinerjaError when the cycle has nothing to score.
+    """
+    from . import scoring
+
+    results = scoring.load_results(db, cycle.id)
+    if results is None or results.empty:
+        results = scoring.run_scoring(db, cycle.id, persist=False).results
+    if results is None or results.empty:
+        raise KinerjaError(f"Hasil skor siklus '{cycle.nama}' belum ada; hitung skor terlebih dahulu")
+    return results
+
+
+def decided_nips(db: Database, cycle_id: int) -> set[str]:
+    """Return the NIPs whose Rating Perilaku Kerja the Pejabat Penilai has recorded for the cycle."""
+    return {r[0] for r in db.execute("SELECT nip FROM rating_perilaku WHERE cycle_id = ?", [cycle_id]).fetchall()}
+
+
+def pegawai(db: Database) -> pd.DataFrame:
+    """Return every pegawai with the columns the analyses read, and ``opd`` (the root unit of their unit)."""
+    out = frame(db, "SELECT nip, nama, jenis_kelamin, unit_id, jabatan, jenis_jabatan, jenjang, golongan, "
+                    "tmt_cpns, status_kepegawaian, atasan_nip, aktif FROM pegawai")
+    out["opd"] = load_tree(db).opd_of(out["unit_id"])
+    return out
+
+
+def active_pegawai(db: Database) -> pd.DataFrame:
+    """Return the active pegawai (``nip, nama, unit_id, jabatan, jenis_jabatan, jenjang, opd``) by NIP."""
+    out = frame(db, "SELECT nip, nama, unit_id, jabatan, jenis_jabatan, jenjang FROM pegawai WHERE aktif = 1 "
+                    "ORDER BY nip")
+    out["opd"] = load_tree(db).opd_of(out["unit_id"])
+    return out
+
+
+def competency_standards(db: Database) -> pd.DataFrame:
+    """Return the required competency levels per jabatan: ``jabatan, kompetensi, level``."""
+    return frame(db, "SELECT jabatan, kompetensi, level FROM standar_kompetensi")
+
+
+def demo_truths(db: Database, cycle_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the planted truths of a demo cycle: (``nip, aspek, nilai``, ``kelompok, efek``)."""
+    return (frame(db, "SELECT nip, aspek, nilai FROM demo_truth WHERE cycle_id = ?", [int(cycle_id)]),
+            frame(db, "SELECT kelompok, efek FROM demo_truth_kelompok WHERE cycle_id = ?", [int(cycle_id)]))
+
+
+def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFrame:
+    """Return the decided predikat of every other cycle: ``nip, cycle_id, nama_siklus, periode,
+    tanggal_selesai, predikat`` (a cycle's predikat exists where both ratings were recorded)."""
+    from .predikat import predikat_kinerja
+
+    past = frame(db, """
+        SELECT h.nip, h.cycle_id, c.nama AS nama_siklus, c.periode, c.tanggal_selesai,
+               h.rating AS rating_hasil_kerja, p.rating AS rating_perilaku
+        FROM rating_hasil_kerja h
+        JOIN rating_perilaku p ON p.cycle_id = h.cycle_id AND p.nip = h.nip
+        JOIN cycle c ON c.id = h.cycle_id
+        WHERE h.cycle_id IS NOT ?""", [except_cycle])
+    past["predikat"] = [predikat_kinerja(a, b) for a, b in zip(past["rating_hasil_kerja"], past["rating_perilaku"])]
+    return past.drop(columns=["rating_hasil_kerja", "rating_perilaku"])
+
+
+def unfinished_raters(db: Database, cycle_id: int) -> set[str]:
+    """Return the NIPs of raters with at least one active form not yet submitted."""
+    return {r for r, in db.execute("SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                                   "AND status <> 'terkirim'", [cycle_id])}
+
+
+def active_assignments_by_relation(db: Database, cycle_id: int) -> dict[str, int]:
+    """Return the number of active assignments of the cycle per relation."""
+    return dict(db.execute("SELECT relation, COUNT(*) FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                           "GROUP BY relation", [cycle_id]).fetchall())
+
+
+def rater_means(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return each submitted non-self assignment's mean BerAKHLAK score: ``ratee_nip, relation, m``."""
+    return frame(db, """
+        SELECT a.ratee_nip, a.relation, AVG(r.score) AS m
+        FROM assignment a JOIN response r ON r.assignment_id = a.id
+        WHERE a.cycle_id = ? AND a.relation <> 'diri' AND a.aktif = 1 AND a.status = 'terkirim'
+          AND r.score IS NOT NULL AND r.item LIKE 'B%'
+        GROUP BY a.id""", [cycle_id])
+
+
+def award_inputs(db: Database, cycle: int | str | None = None, *,
+                 results: pd.DataFrame | None = None) -> AwardInputs:
+    """Return the cycle, scoring results and pegawai/disiplin/potensi/history frames the award lists read.
+
+    ``results`` defaults to the stored scoring results (computed in memory, never stored, when missing).
+    The predikat status is re-read from the decisions themselves, so a decision recorded after the last
+    scoring run already counts (and one withdrawn no longer does). Raises CycleError for an unknown cycle
+    and KinerjaError when no results can be had.
+    """
+    from .cycle import get_cycle
+
+    c = get_cycle(db, cycle)
+    results = (scoring_results(db, c) if results is None else results).copy()
+    decided = decided_nips(db, c.id)
+    results["status_predikat"] = np.where(results["predikat"].isna(), None,
+                                          np.where(results["nip"].isin(decided), DITETAPKAN, SEMENTARA))
+    return AwardInputs(
+        c, results, pegawai(db),
+        frame(db, "SELECT nip, tingkat, jenis_hukuman, tanggal_mulai, tanggal_selesai FROM disiplin"),
+        frame(db, "SELECT nip, tanggal, kategori FROM potensi"),
+        predikat_history(db, c.id),
+        pooled_rater_sd(rater_means(db, c.id)),
+        frame(db, "SELECT nip, tanggal_mulai, tanggal_selesai FROM cltn"),
+        frame(db, "SELECT nip, tingkat, tahun FROM satyalancana_diterima"))
+
+
+# --------------------------------------------------------------------------------------------
+# What the individual reports and the berita acara read
+
+
+def _chunks(values: list[str], size: int = 900) -> list[list[str]]:
+    """Split a list of keys into chunks that stay under SQLite's bound-parameter limit."""
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _in(values: list[str]) -> str:
+    return "(" + ",".join("?" * len(values)) + ")"
+
+
+def pegawai_exists(db: Database, nip: str) -> bool:
+    """Return whether the roster holds ``nip`` (active or not)."""
+    return db.execute("SELECT 1 FROM pegawai WHERE nip = ?", [nip]).fetchone() is not None
+
+
+def rated_in_cycle(db: Database, cycle_id: int, *, nip: str | None = None,
+                   units: set[str] | None = None) -> list[str]:
+    """Return the NIPs with an active assignment as ratee in the cycle, by unit, name and NIP.
+
+    ``nip`` keeps only that pegawai; ``units`` only pegawai of those units.
+    """
+    sql = ("SELECT DISTINCT a.ratee_nip, p.unit_id, p.nama FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip "
+           "WHERE a.cycle_id = ? AND a.aktif = 1")
+    params: list = [cycle_id]
+    if nip is not None:
+        sql += " AND a.ratee_nip = ?"
+        params.append(nip)
+    rows = db.execute(sql + " ORDER BY p.unit_id, p.nama, a.ratee_nip", params).fetchall()
+    return [r[0] for r in rows if units is None or r[1] in units]
+
+
+def pegawai_with_units(db: Database) -> pd.DataFrame:
+    """Return every pegawai's ``nama, jabatan, golongan, unit_id, unit_nama, atasan_nip``, indexed by NIP."""
+    return frame(db, "SELECT p.nip, p.nama, p.jabatan, p.golongan, p.unit_id, u.nama AS unit_nama, p.atasan_nip "
+                     "FROM pegawai p JOIN unit u ON u.id = p.unit_id").set_index("nip")
+
+
+def unit_members(db: Database, units: set[str]) -> pd.DataFrame:
+    """Return the active pegawai of ``units``: ``nip, nama, jabatan, unit_nama, unit_id, kepala_unit,
+    atasan_nip``, heads first, then by unit, name and NIP."""
+    out = frame(db, "SELECT p.nip, p.nama, p.jabatan, u.nama AS unit_nama, p.unit_id, p.kepala_unit, p.atasan_nip "
+                    "FROM pegawai p JOIN unit u ON u.id = p.unit_id WHERE p.aktif = 1 "
+                    "ORDER BY p.kepala_unit DESC, p.unit_id, p.nama, p.nip")
+    return out[out["unit_id"].isin(units)].reset_index(drop=True)
+
+
+def submitted_comments(db: Database, cycle_id: int, nips: list[str]) -> dict[str, dict[tuple[str, str], list[str]]]:
+    """Return ``{ratee: {(relation, jenis): [teks, ...]}}`` of the submitted forms' non-empty comments.
+
+    No rater column is read: a comment leaves the database only as (ratee, group, kind, text).
+    """
+    sql = ("SELECT a.ratee_nip, a.relation, c.jenis, c.teks FROM comment c "
+           "JOIN assignment a ON a.id = c.assignment_id "
+           "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' AND trim(c.teks) <> ''")
+    out: dict[str, dict[tuple[str, str], list[str]]] = {}
+    for chunk in _chunks(nips):
+        for ratee, relation, jenis, teks in db.execute(sql + f" AND a.ratee_nip IN {_in(chunk)}", [cycle_id, *chunk]):
+            out.setdefault(ratee, {}).setdefault((relation, jenis), []).append(teks)
+    return out
+
+
+def decided_ratings(db: Database, cycle_id: int) -> dict[str, dict[str, str]]:
+    """Return ``{nip: {'hasil_kerja': rating, 'perilaku': rating}}`` as the Pejabat Penilai recorded them."""
+    out: dict[str, dict[str, str]] = {}
+    for table, key in (("rating_hasil_kerja", "hasil_kerja"), ("rating_perilaku", "perilaku")):
+        for nip, rating in db.execute(f"SELECT nip, rating FROM {table} WHERE cycle_id = ?", [cycle_id]):
+            out.setdefault(nip, {})[key] = rating
+    return out
+
+
+def ekspektasi_khusus(db: Database, cycle_id: int) -> dict[str, dict[str, str]]:
+    """Return ``{unit_id: {nilai: teks}}``: the Ekspektasi Khusus Pimpinan set for the cycle."""
+    out: dict[str, dict[str, str]] = {}
+    for unit_id, nilai, teks in db.execute("SELECT unit_id, nilai, teks FROM ekspektasi_khusus WHERE cycle_id = ?",
+                                           [cycle_id]):
+        out.setdefault(unit_id, {})[nilai] = teks
+    return out
+
+
+def analysis_run(db: Database, run_id: int) -> tuple[str, int | None] | None:
+    """Return (when it was computed, the data version it read) of a stored analysis run, or None."""
+    row = db.execute("SELECT dihitung, versi_data FROM analysis_run WHERE id = ?", [int(run_id)]).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def submitted_forms(db: Database, cycle_id: int, nips: list[str]) -> dict[str, dict[str, list[list]]]:
+    """Return, per ratee, the submitted forms by relation: ``{nip: {relation: [[assignment id, submitted]]}}``."""
+    out: dict[str, dict[str, list[list]]] = {nip: {} for nip in nips}
+    sql = ("SELECT ratee_nip, relation, id, terkirim FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+           "AND status = 'terkirim'")
+    for chunk in _chunks(nips):
+        for nip, relation, aid, terkirim in db.execute(sql + f" AND ratee_nip IN {_in(chunk)} ORDER BY id",
+                                                     [cycle_id, *chunk]):
+            out[nip].setdefault(relation, []).append([int(aid), terkirim])
+    return out
+
+
+def report_versions(db: Database, cycle_id: int, nip: str) -> list[tuple[int, str, str, str, bytes]]:
+    """Return a pegawai's published report versions, oldest first: (versi, diterbitkan, kunci, dasar, konteks)."""
+    return [tuple(r) for r in db.execute(
+        "SELECT versi, diterbitkan, kunci, dasar, konteks FROM laporan_versi WHERE cycle_id = ? AND nip = ? "
+        "ORDER BY versi", [cycle_id, nip])]

@@ -1,0 +1,232 @@
+"""The data every report of a selection needs, read and computed once for the whole selection.
+
+Reads go through :mod:`kinerja_lib.records` and :mod:`kinerja_lib.organisation`; the cycle is scored once
+(or its stored scores used while no form changed), so rendering many reports never re-scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from .. import organisation, records, scoring
+from ..cycle import Cycle, get_cycle
+from ..errors import ReportError
+from ..instansi import load_instansi
+from ..reference import load_instrument, load_scale
+from ..responses import load_answers
+from ..store import data_version
+from .charts import chart_competency
+from .formatting import is_missing, num
+from .redaction import NameRedactor
+
+
+
+@dataclass
+class CycleReportData:
+    """Everything a selection of reports needs, computed once so that rendering many never re-scores.
+
+    ``results``: one row per ratee (index nip) with ``score, score_adj, score_adj_se, shown_groups,
+    n_<group>, mean_<group>, saran``. ``values`` / ``items``: ``{nip: {(value or item, group): mean}}``
+    from :func:`kinerja_lib.scoring.score_by_value`, group ``semua`` being the weighted non-self figure.
+    ``titik``: ``{nip: {value: 'titik_buta' | 'kekuatan_tersembunyi'}}``. ``comments``:
+    ``{nip: {(group, jenis): [teks, ...]}}`` with no trace of who wrote them. ``competency``:
+    ``{nip: section}`` or None when the competency analysis is not available.
+    """
+
+    cycle: Cycle
+    settings: dict[str, Any]
+    pegawai: pd.DataFrame
+    ratees: list[str]
+    results: pd.DataFrame
+    values: dict[str, dict[tuple[str, str], float]]
+    items: dict[str, dict[tuple[str, str], float]]
+    titik: dict[str, dict[str, str]]
+    comments: dict[str, dict[tuple[str, str], list[str]]]
+    ratings: dict[str, dict[str, str]]
+    ekspektasi: dict[str, dict[str, str]]
+    redactor: NameRedactor | None
+    competency: dict[str, dict[str, Any]] | None = None
+    skor_dihitung: str | None = None   # when the stored scores were computed; None = computed now
+    dibuat: date = field(default_factory=lambda: load_instansi().today())
+    instansi: str = field(default_factory=lambda: load_instansi().nama)
+
+
+def resolve_unit(db: Database, unit: str) -> str:
+    """Return the unit id for an id or an exact unit name; raise ReportError when unknown or ambiguous."""
+    found = organisation.units_matching(db, unit)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ReportError(f"Nama unit '{unit}' tidak unik; sebutkan id unit lengkap")
+    raise ReportError(f"Unit '{unit}' tidak ditemukan")
+
+
+def _ratees(db: Database, cycle_id: int, unit: str | None, nip: str | None) -> list[str]:
+    if nip is not None and not records.pegawai_exists(db, nip):
+        raise ReportError(f"Pegawai dengan NIP {nip} tidak ditemukan")
+    units = organisation.load_tree(db).subtree(resolve_unit(db, unit)) if unit is not None else None
+    found = records.rated_in_cycle(db, cycle_id, nip=nip, units=units)
+    if nip is not None and not found:
+        raise ReportError(f"Pegawai {nip} tidak dinilai pada siklus ini")
+    return found
+
+
+def load_submitted_responses(db: Database, cycle_id: int, nips: list[str] | None = None) -> pd.DataFrame:
+    """Return the BerAKHLAK answers given to ``nips`` (None = everyone) as the long table
+    (ratee, rater, relation, item, score), by kinerja_lib.responses.load_answers, so that one unit's
+    reports need not read the city."""
+    return load_answers(db, cycle_id, list(load_instrument().item_codes), nips)
+
+
+_STORED = {"skor": "score", "skor_adj": "score_adj", "skor_adj_se": "score_adj_se",
+           "kelompok_tampil": "shown_groups", "rating_perilaku_saran": "saran",
+           "peluang_di_atas": "p_atas", "peluang_di_bawah": "p_bawah", "dasar_saran": "dasar",
+           **{f"rerata_{g}": f"mean_{g}" for g in ("diri", "atasan", "rekan", "bawahan", "lainnya")}}
+
+
+def _stored_scores(db: Database, cycle_id: int, ratees: list[str]) -> tuple[pd.DataFrame, str] | None:
+    """Return the stored scores and when they were computed, or None when absent or stale.
+
+    Stale means any form changed state since the run read the data: the run's recorded change counter
+    (store.data_version) is behind the cycle's, whatever the clock says.
+    """
+    stored = scoring.load_results(db, cycle_id)
+    if stored.empty or not set(ratees) <= set(stored["nip"]):
+        return None
+    run = records.analysis_run(db, int(stored["analysis_run_id"].iloc[0]))
+    if run is None or run[1] is None or run[1] < data_version(db, cycle_id):
+        return None
+    return stored.rename(columns=_STORED).set_index("nip"), run[0]
+
+
+def cycle_scores(db: Database, cycle: Cycle, ratees: list[str],
+                 responses: pd.DataFrame | None = None) -> tuple[pd.DataFrame, str | None]:
+    """Return (one scoring row per ratee, when it was computed or None for "now").
+
+    The stored results of ``kinerja score`` are used when no form changed since; otherwise the
+    cycle is scored in memory, whole, once (the bias-adjusted score needs every rater of the cycle).
+    ``responses``, when given, are the whole cycle's answers already read.
+    """
+    found = _stored_scores(db, cycle.id, ratees)
+    if found is not None:
+        return found[0].reindex(ratees), found[1]
+    if responses is None:
+        responses = scoring.load_responses(db, cycle.id)
+    if responses.empty:
+        return pd.DataFrame(index=pd.Index(ratees, name="nip"),
+                            columns=["score", "score_adj", "score_adj_se", "shown_groups", "saran"]), None
+    scores = scoring.score_responses(responses, cycle.settings).set_index("ratee")
+    use_adj = scores["score_adj"].notna()
+    suggestion = scoring.rating_perilaku_suggestion(
+        scores["score_adj"].where(use_adj, scores["score"]),
+        scores["score_adj_se"].where(use_adj, scores["score_se"]).to_numpy(dtype=float), cycle.settings)
+    scores["saran"], scores["p_atas"], scores["p_bawah"] = (suggestion["saran"], suggestion["peluang_di_atas"],
+                                                             suggestion["peluang_di_bawah"])
+    scores["dasar"] = np.where(use_adj, "skor_adj", np.where(scores["score"].notna(), "skor", None))
+    return scores.reindex(ratees), None
+
+
+def _by_ratee(long: pd.DataFrame, key: str) -> dict[str, dict[tuple[str, str], float]]:
+    out: dict[str, dict[tuple[str, str], float]] = {}
+    for ratee, k, group, mean in long[["ratee", key, "group", "mean"]].astype(object).to_numpy().tolist():
+        out.setdefault(ratee, {})[(k, group)] = float(mean)
+    return out
+
+
+def _value_figures(responses: pd.DataFrame, settings: dict[str, Any]):
+    """Return (per-value, per-item, blind spots) of the selected ratees, by the scoring engine's rules."""
+    if responses.empty:
+        return {}, {}, {}
+    by_value = scoring.score_by_value(responses, settings=settings)
+    codes = load_instrument().item_codes
+    by_item = scoring.score_by_value(responses, item_values={c: c for c in codes}, settings=settings)
+    agreement = scoring.self_other_agreement(by_value, settings=settings)
+    titik: dict[str, dict[str, str]] = {}
+    for ratee, value, mark in zip(agreement["ratee"], agreement["value"], agreement["titik"]):
+        if mark:
+            titik.setdefault(ratee, {})[value] = mark
+    return _by_ratee(by_value, "value"), _by_ratee(by_item, "value"), titik
+
+
+def _competency_sections(db: Database, cycle: Cycle, ratees: list[str]) -> dict[str, dict[str, Any]] | None:
+    """Return ``{nip: competency section}`` from the cycle's competency analysis, or None without it.
+
+    The analysis runs over the whole cycle (as the training planner's does), so a person's plan in
+    the report is the one in the planner's workbook.
+    """
+    try:
+        from .. import competency
+    except ImportError:  # a build without the competency module: the section is left out
+        return None
+    report = competency.analyse_competency(db, cycle.id)
+    wanted = set(ratees)
+    names = competency.competency_names()
+    scale = load_scale()
+    # Plain records grouped once: per-person DataFrame slicing would dominate at city size.
+    gaps = report.gaps[report.gaps["nip"].isin(wanted)]
+    rows_of: dict[str, list[dict[str, Any]]] = {}
+    for g in gaps[["nip", "kompetensi", "level_standar", "level_dinilai", "level_diri", "kesenjangan",
+                   "peluang_kesenjangan_1", "n_penilai"]].astype(object).to_numpy().tolist():
+        nip, kode, standar, level, diri, gap, peluang, n = g
+        rows_of.setdefault(nip, []).append({
+            "kode": kode, "nama": names.get(kode, kode),
+            "standar": None if is_missing(standar) else int(standar), "level": num(level), "diri": num(diri),
+            "kesenjangan": num(gap), "peluang": num(peluang), "n": None if is_missing(n) else int(n)})
+    needs = report.needs[report.needs["nip"].isin(wanted)]
+    plan_of: dict[str, list[dict[str, Any]]] = {}
+    for nip, nama, uraian, bentuk, jp in needs[["nip", "nama_kompetensi", "uraian", "bentuk_label", "jp"]].astype(
+            object).to_numpy().tolist():
+        plan_of.setdefault(nip, []).append({"kompetensi": nama if isinstance(nama, str) else uraian,
+                                            "bentuk": bentuk, "jp": int(jp)})
+    people = report.people[report.people["nip"].isin(wanted)].set_index("nip")[
+        ["jpm", "kategori_jpm", "keterangan"]].astype(object).to_dict("index")
+    minimum = int(report.settings["jp_minimal"])
+    out: dict[str, dict[str, Any]] = {}
+    for nip in ratees:
+        person = people.get(nip)
+        if person is None:
+            continue
+        rows, plan = rows_of.get(nip, []), plan_of.get(nip, [])
+        assessed = any(r["level"] is not None for r in rows)
+        out[nip] = {"baris": rows, "grafik": chart_competency(rows, scale) if assessed else None,
+                    "jpm": num(person["jpm"]),
+                    "kategori": None if is_missing(person["kategori_jpm"]) else person["kategori_jpm"],
+                    "keterangan": person["keterangan"], "rencana": plan,
+                    "jp_total": sum(p["jp"] for p in plan), "jp_minimal": minimum}
+    return out
+
+
+def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
+                  nip: str | None = None, redact: bool | Iterable[str] = True,
+                  instansi: str | None = None, competency: bool = True) -> CycleReportData:
+    """Return the data every report of the selection needs, computed once.
+
+    ``redact``: True replaces roster names typed in comments with ``[nama disamarkan]``; an
+    iterable adds further names to replace; False keeps comments as typed (still escaped).
+    ``competency=False`` leaves the competency section out.
+    Raises ReportError for an unknown unit or pegawai, CycleError for an unknown cycle.
+    """
+    c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
+    ratees = _ratees(db, c.id, unit, nip)
+    pegawai = records.pegawai_with_units(db)
+    everyone = unit is None and nip is None
+    responses = load_submitted_responses(db, c.id, None if everyone else ratees)
+    results, dihitung = cycle_scores(db, c, ratees, responses if everyone else None)
+    values, items, titik = _value_figures(responses, c.settings)
+    redactor = None
+    if redact is not False:
+        redactor = NameRedactor(pegawai["nama"].tolist(), [] if redact is True else list(redact))
+    return CycleReportData(
+        cycle=c, settings=c.settings, pegawai=pegawai, ratees=ratees, results=results, values=values,
+        items=items, titik=titik, comments=records.submitted_comments(db, c.id, ratees),
+        ratings=records.decided_ratings(db, c.id),
+        ekspektasi=records.ekspektasi_khusus(db, c.id), redactor=redactor,
+        competency=_competency_sections(db, c, ratees) if competency and ratees else None,
+        skor_dihitung=dihitung, instansi=instansi or load_instansi().nama)

@@ -45,7 +45,8 @@ from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
 from .responses import AnswerMatrix, factor, load_answer_matrix, pair_codes, submitted_assignments
-from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, now, write_transaction
+from .store import (RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, insert_rows, now,
+                    write_transaction)
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
@@ -979,24 +980,21 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [int(cycle_id)])
         cols = _RESULT_COLUMNS
         key = (int(cycle_id),)
-        db.conn.executemany(
-            f"INSERT INTO hasil_skor (cycle_id, {', '.join(cols)}, analysis_run_id) "
-            f"VALUES (?, {', '.join('?' * len(cols))}, ?)",
-            _records(report.results.sort_values("nip", kind="stable"), cols, key, (run_id,)))
+        insert_rows(db, "hasil_skor", ["cycle_id", *cols, "analysis_run_id"],
+                    _records(report.results.sort_values("nip", kind="stable"), cols, key, (run_id,)))
         # Inserted in key order: the clustered tables then grow at their end.
         bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
         bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
                                                                               kind="stable")
-        db.conn.executemany(
-            "INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, kelompok, n, rerata, analysis_run_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", _records(bv, ["nip", "nilai", "kelompok", "n", "rerata"], key, (run_id,)))
+        columns = ["nip", "nilai", "kelompok", "n", "rerata"]
+        insert_rows(db, "hasil_skor_nilai", ["cycle_id", *columns, "analysis_run_id"],
+                    _records(bv, columns, key, (run_id,)))
         ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri", "others": "lainnya",
                                               "diff": "selisih"})
         ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
-        db.conn.executemany(
-            "INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, lainnya, selisih, kategori, titik, "
-            "analysis_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _records(ag, ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"], key, (run_id,)))
+        columns = ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"]
+        insert_rows(db, "hasil_kesepakatan_diri", ["cycle_id", *columns, "analysis_run_id"],
+                    _records(ag, columns, key, (run_id,)))
         audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(report.results),
               peringatan_distribusi=len(report.warnings))
     return int(run_id)

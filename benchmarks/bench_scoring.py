@@ -1,7 +1,16 @@
 """Full scoring of a cycle (aggregation, bias model, reliability, rater quality, predikat, distribution)
 at city and province size, compared with one plain GROUP BY mean over the same responses.
 
-The long table is built synthetically in setup (about 7 raters per pegawai, 21 items, 3% "tidak dapat
+Two kinds of case. ``full_cycle`` times the in-memory step ``scoring.analyse`` alone on a synthetic long
+table. ``kinerja_score`` times the command an administrator runs, ``kinerja --db demo.db score``, in its
+own process from start to the stored results (interpreter start, reading, analysis, storing) on the demo
+database (seed 2026), next to the baseline ``SELECT a.ratee_nip, avg(r.score) ... GROUP BY a.ratee_nip``
+over the same submitted BerAKHLAK answers, timed just before and just after it in a fresh connection
+(best of three each). Its figures are ``kinerja_score_s`` (wall), ``kinerja_score_cpu_s`` (user + system,
+steadier on a shared machine) and ``kinerja_score_peak_rss_mb`` (the command's own peak); the harness's
+``seconds`` and ``peak_rss_mb`` there include the baseline runs and the demo build.
+
+For ``full_cycle``, the long table is built synthetically in setup (about 7 raters per pegawai, 21 items, 3% "tidak dapat
 menilai"), with categorical identifier columns as ``scoring.load_responses`` returns them. Two baselines
 for "reading the data once" are timed in setup (untimed by the harness) and recorded as ratios:
 SQLite ``SELECT ratee, avg(score) FROM response GROUP BY ratee`` on an in-memory table, and pandas
@@ -10,7 +19,10 @@ SQLite ``SELECT ratee, avg(score) FROM response GROUP BY ratee`` on an in-memory
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -120,8 +132,100 @@ def _run(state) -> dict:
             "cg_iterations": report.fit.cg_iterations if report.fit else None}
 
 
+
+
+# ----------------------------------------------------------------------------------------------------
+# End to end from the database, as an administrator runs it
+
+
+def _groupby_sql(n_items: int) -> str:
+    return ("SELECT a.ratee_nip, avg(r.score) FROM response r JOIN assignment a ON a.id = r.assignment_id "
+            "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' "
+            f"AND r.item IN ({', '.join('?' * n_items)}) GROUP BY a.ratee_nip")
+
+
+def _sqlite_groupby(path: Path, cycle_id: int, items: list[str]) -> dict:
+    """Time the baseline in a fresh connection: wall and CPU seconds, best of three."""
+    wall, cpu = float("inf"), float("inf")
+    for _ in range(3):
+        con = sqlite3.connect(path)
+        t0, c0 = time.perf_counter(), time.process_time()
+        con.execute(_groupby_sql(len(items)), [cycle_id, *items]).fetchall()
+        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+        con.close()
+    return {"wall": wall, "cpu": cpu}
+
+
+# Runs the command as its console script does, then writes the process's peak RSS (VmHWM of its own memory:
+# getrusage would also count the parent's memory at the fork).
+_COMMAND = """
+import atexit, sys
+from kinerja_lib.cli import main
+
+peak_file = sys.argv.pop()
+
+def _peak():
+    with open("/proc/self/status") as status, open(peak_file, "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+
+atexit.register(_peak)
+sys.argv[0] = "kinerja"
+main()
+"""
+
+
+def _kinerja_score(path: Path) -> dict:
+    """Run ``kinerja --db path score`` in its own process: wall, CPU (user + system) and peak RSS."""
+    peak_file = path.with_name("peak_kb")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _COMMAND, "--db", str(path), "score", str(peak_file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"kinerja score failed: {stderr.strip()}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": int(peak_file.read_text()) / 1024}
+
+
+def _score_setup(n: int):
+    def setup(workdir: Path):
+        from kinerja_lib.demo import build_demo_database
+        from kinerja_lib.reference import load_instrument
+
+        db, _ = build_demo_database(workdir / "demo.db", n, 2026)
+        cycle_id = db.execute("SELECT id FROM cycle WHERE status = 'terbuka' ORDER BY id DESC").fetchone()[0]
+        answers = db.execute(
+            "SELECT count(*) FROM response r JOIN assignment a ON a.id = r.assignment_id WHERE a.cycle_id = ? "
+            "AND a.aktif = 1 AND a.status = 'terkirim'", [cycle_id]).fetchone()[0]
+        db.conn.close()
+        return {"path": workdir / "demo.db", "cycle_id": cycle_id, "answers": answers,
+                "items": list(load_instrument().item_codes)}
+    return setup
+
+
+def _score_run(state) -> dict:
+    # Baseline, command, baseline again, back to back: the machine's load is then about the same for both.
+    before = _sqlite_groupby(state["path"], state["cycle_id"], state["items"])
+    score = _kinerja_score(state["path"])
+    after = _sqlite_groupby(state["path"], state["cycle_id"], state["items"])
+    base_wall, base_cpu = min(before["wall"], after["wall"]), min(before["cpu"], after["cpu"])
+    return {"answers_in_cycle": state["answers"], "kinerja_score_s": score["wall"],
+            "kinerja_score_cpu_s": score["cpu"], "kinerja_score_peak_rss_mb": score["peak_rss_mb"],
+            "sqlite_groupby_s": base_wall, "sqlite_groupby_cpu_s": base_cpu,
+            "ratio_to_sqlite_groupby": score["wall"] / base_wall,
+            "cpu_ratio_to_sqlite_groupby": score["cpu"] / base_cpu}
+
+
 def cases() -> list[Case]:
     return [
         Case("scoring", "full_cycle", 8_000, _run, _setup(8_000), target_seconds=10, quick=True),
         Case("scoring", "full_cycle", 100_000, _run, _setup(100_000), target_seconds=120),
+        # End to end: the demo's open cycle scored by the command, from process start to the stored results.
+        Case("scoring", "kinerja_score", 8_000, _score_run, _score_setup(8_000), quick=True),
+        # Building the 100,000-pegawai demo takes about five minutes: run it with --only kinerja_score:100000.
+        Case("scoring", "kinerja_score", 100_000, _score_run, _score_setup(100_000), target_seconds=30,
+             opt_in=True),
     ]

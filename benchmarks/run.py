@@ -5,6 +5,9 @@ A benchmark module is ``benchmarks/bench_<area>.py`` defining ``cases()``, which
 (e.g. building a database of N pegawai) is timed separately from the measured step.
 
     python -m benchmarks.run --out benchmarks/results.json [--only assign] [--quick]
+
+Cases marked ``opt_in`` (e.g. a province-size database that takes minutes to build) run only when
+``--only`` names them with their size, e.g. ``--only kinerja_score:100000``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Case:
     setup: Callable[[Path], Any] = lambda workdir: None
     target_seconds: float | None = None
     quick: bool = False  # part of the --quick subset
+    opt_in: bool = False  # too long for every run: only when --only names it
     extra: dict = field(default_factory=dict)
 
     @property
@@ -91,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and args.only not in key:
             continue
         if args.quick and not case.quick:
+            continue
+        if case.opt_in and not (args.only and args.only in key and args.only.endswith(f":{case.size}")):
             continue
         print(f"[bench] {key} ...", flush=True)
         proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--case", key],

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .responses import pair_codes
+
 LURUS, CEPAT, PENCILAN = "lurus", "cepat", "pencilan"
 
 # Modified z-score (Iglewicz & Hoaglin 1993) of the log distance. Their usual bar of 3.5 flagged about
@@ -24,22 +26,6 @@ def _factor(values) -> tuple[np.ndarray, pd.Index]:
         return np.asarray(values.cat.codes, dtype=np.int64), pd.Index(values.cat.categories)
     codes, uniques = pd.factorize(np.asarray(values))
     return codes.astype(np.int64), pd.Index(uniques)
-
-
-def pair_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(codes, uniques)`` like ``pd.factorize(key)``, fast when equal keys come in runs.
-
-    Forms are usually stored item after item, so one hash lookup per run of equal keys replaces one
-    per row; the result is the same for any order.
-    """
-    if key.size == 0:
-        return np.zeros(0, dtype=np.int64), key
-    change = np.empty(key.size, dtype=bool)
-    change[0] = True
-    np.not_equal(key[1:], key[:-1], out=change[1:])
-    run = np.cumsum(change) - 1
-    codes, uniques = pd.factorize(key[change])
-    return codes[run], uniques
 
 
 def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, *,

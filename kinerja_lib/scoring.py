@@ -25,7 +25,8 @@ Rules (DOMAIN.md, "360° method"):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import repeat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,11 @@ from .cycle import Cycle, anonymity_warning, get_cycle, merge_settings
 from .errors import CycleError
 from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
-from .rater_quality import LongCodes, flagged_raters, label_rank, pair_codes, quality_from_codes
+from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .responses import load_answers, submitted_assignments
-from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, now, write_transaction
+from .responses import AnswerMatrix, factor, load_answer_matrix, pair_codes, submitted_assignments
+from .store import (RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, insert_rows, now,
+                    write_transaction)
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
@@ -68,17 +70,6 @@ AMBANG_Z_KELONGGARAN = 2.0
 
 # ----------------------------------------------------------------------------------------------------
 # Coding the long table
-
-
-def _factor(values, what: str) -> tuple[np.ndarray, pd.Index]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes, labels = np.asarray(values.cat.codes, dtype=np.int64), pd.Index(values.cat.categories)
-    else:
-        codes, labels = pd.factorize(values, sort=False)
-        codes, labels = codes.astype(np.int64), pd.Index(labels)
-    if codes.size and codes.min() < 0:
-        raise ValueError(f"kolom '{what}' berisi nilai kosong")
-    return codes, labels
 
 
 @dataclass
@@ -127,26 +118,45 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
     values reported; items outside it are reported on their own.
     """
     groups = list(settings["kelompok"])
+    if isinstance(responses, AnswerMatrix):
+        return _code_rows(*_matrix_rows(responses), settings, groups, item_values)
     missing = [c for c in COLUMNS if c not in responses.columns]
     if missing:
         raise ValueError(f"kolom wajib tidak ada: {', '.join(missing)}")
-    ratee, ratees = _factor(responses["ratee"], "ratee")
-    rater, raters = _factor(responses["rater"], "rater")
-    item, items = _factor(responses["item"], "item")
-    rel, rel_labels = _factor(responses["relation"], "relation")
+    ratee, ratees = factor(responses["ratee"], "ratee")
+    rater, raters = factor(responses["rater"], "rater")
+    item, items = factor(responses["item"], "item")
+    rel, rel_labels = factor(responses["relation"], "relation")
+    try:
+        y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
+    nr = len(raters)
+    pair, key = pair_codes(ratee * nr + rater)
+    return _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
+                      item_values)
+
+
+def _matrix_rows(m: AnswerMatrix) -> tuple:
+    """Return the long table's coded columns, and its forms as pairs, straight from a matrix."""
+    form, item, y = m.rows()
+    counts = np.bincount(form, minlength=m.n_forms)
+    # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them;
+    # a row's form attributes are its form's repeated over the form's rows.
+    return (np.repeat(m.ratee, counts), m.ratees, np.repeat(m.rater, counts), m.raters, item, m.items,
+            np.repeat(m.relation, counts), m.relations, y, form, m.ratee * len(m.raters) + m.rater)
+
+
+def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
+               item_values) -> _Long:
     to_group = pd.Index(groups).get_indexer(rel_labels)
     used = np.bincount(rel, minlength=len(rel_labels)) > 0
     unknown = [str(x) for x, g, u in zip(rel_labels, to_group, used) if g < 0 and u]
     if unknown:
         raise ValueError(f"relasi tidak dikenal: {', '.join(sorted(unknown))}; pilihan: {', '.join(groups)}")
-    try:
-        y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
     data = _Long(ratee, ratees, rater, raters, to_group[rel].astype(np.int64), groups, item, items, y,
                  ~np.isnan(y))
     nr, nt, ng = len(raters), len(ratees), len(groups)
-    pair, key = pair_codes(ratee * nr + rater)
     npair = len(key)
     p_group = np.empty(npair, dtype=np.int64)
     p_group[pair] = data.group
@@ -712,8 +722,8 @@ class ScoringReport:
     def summary(self) -> dict[str, Any]:
         """Return the headline figures: people, people scored, hidden groups, model shares, predikat, flags."""
         res = self.results
-        shown = res["kelompok_tampil"].str.split(",")
-        hidden = {g: int(((res[f"n_{g}"] > 0) & ~shown.map(lambda s, g=g: g in s)).sum())
+        shown = "," + res["kelompok_tampil"].fillna("").astype(str) + ","
+        hidden = {g: int(((res[f"n_{g}"] > 0) & ~shown.str.contains(f",{g},", regex=False)).sum())
                   for g in RELATIONS if g != DIRI}
         fit = self.fit.summary() if self.fit else {}
         return {"pegawai": int(len(res)), "dengan_skor": int(res["skor"].notna().sum()),
@@ -742,12 +752,15 @@ class ScoringReport:
                 "catatan": self.notes}
 
 
-def analyse(responses: pd.DataFrame, settings: Mapping[str, Any] | None = None, *,
+def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] | None = None, *,
             population=None, hasil_kerja: Mapping[str, str] | pd.Series | None = None,
             keputusan: Mapping[str, str] | pd.Series | None = None, unit: Mapping[str, str] | pd.Series | None = None,
             predikat_organisasi: Mapping[str, str] | None = None, item_values: Mapping[str, str] | None = None,
             timings: pd.DataFrame | None = None) -> ScoringReport:
     """Score a cycle's responses end to end, without a database, and return a ScoringReport.
+
+    ``responses`` is the long table ``ratee, rater, relation, item, score`` or the same answers as an
+    :class:`~kinerja_lib.responses.AnswerMatrix` (what ``run_scoring`` reads); both give the same report.
 
     ``population`` lists the ratees to report (default: those in ``responses``); ``hasil_kerja`` and
     ``keputusan`` map ratee -> Rating Hasil Kerja and the Pejabat Penilai's Rating Perilaku Kerja;
@@ -830,7 +843,7 @@ def load_responses(db: Database, cycle_id: int, items: str = "berakhlak") -> pd.
         codes = list(load_competencies().by_code())
     else:
         raise ValueError("items harus 'berakhlak' atau 'kompetensi'")
-    return load_answers(db, cycle_id, codes)
+    return load_answer_matrix(db, cycle_id, codes, timings=False).to_long()
 
 
 def load_timings(db: Database, cycle_id: int) -> pd.DataFrame:
@@ -895,7 +908,8 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     # Read the change counter before the data: a change in between then makes the run look stale (safe),
     # never the other way round.
     version = data_version(db, c.id)
-    responses = load_responses(db, c.id)
+    # One read gives the answers and the forms' timestamps, as a matrix the analysis codes without a long table.
+    responses = load_answer_matrix(db, c.id, load_instrument().item_codes)
     if responses.empty:
         raise CycleError(f"Siklus '{c.nama}' belum punya formulir terkirim untuk dinilai")
     population = [r[0] for r in db.execute(
@@ -906,7 +920,7 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     org = predikat_organisasi(db, c.id)
     report = analyse(responses, c.settings, population=population, hasil_kerja=hasil, keputusan=decided,
                      unit=dict(zip(units["nip"], units["unit_predikat"])), predikat_organisasi=org,
-                     timings=load_timings(db, c.id))
+                     timings=responses.timings())
     report.cycle = c
     report.data_version = version
     if persist:
@@ -924,19 +938,32 @@ _RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                    "predikat", "status_predikat", "kesepakatan_diri"]
 
 
-def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> list[tuple]:
-    """Return the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``."""
-    lists = []
-    for col in columns:
-        values = df[col]
-        if values.dtype.kind == "f":
-            arr = values.to_numpy()
-            lists.append([None if v != v else v for v in arr.tolist()])
-        elif values.dtype.kind in "iub":
-            lists.append(values.tolist())
-        else:
-            lists.append([None if v is None or v != v else v for v in values.astype(object).tolist()])
-    return [(*prefix, *row, *suffix) for row in zip(*lists)]
+# Rows converted to Python values at a time when storing: a province's results are millions of rows, and
+# holding them all as Python objects at once would cost gigabytes.
+_CHUNK_ROWS = 50_000
+
+
+def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> Iterator[tuple]:
+    """Yield the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``.
+
+    Built column by column for a chunk of rows at a time, so there is no Python work per cell beyond
+    the conversion itself and only one chunk is held as Python objects.
+    """
+    constant = [repeat(v) for v in prefix], [repeat(v) for v in suffix]
+    for start in range(0, len(df), _CHUNK_ROWS):
+        part = df.iloc[start:start + _CHUNK_ROWS]
+        lists = []
+        for col in columns:
+            values = part[col]
+            if values.dtype.kind in "iub":
+                lists.append(values.tolist())
+                continue
+            missing = values.isna().to_numpy()
+            cells = values.to_numpy(dtype=object, copy=True)
+            if missing.any():
+                cells[missing] = None
+            lists.append(cells.tolist())
+        yield from zip(*constant[0], *lists, *constant[1])
 
 
 def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:
@@ -953,24 +980,21 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [int(cycle_id)])
         cols = _RESULT_COLUMNS
         key = (int(cycle_id),)
-        db.conn.executemany(
-            f"INSERT INTO hasil_skor (cycle_id, {', '.join(cols)}, analysis_run_id) "
-            f"VALUES (?, {', '.join('?' * len(cols))}, ?)",
-            _records(report.results.sort_values("nip", kind="stable"), cols, key, (run_id,)))
+        insert_rows(db, "hasil_skor", ["cycle_id", *cols, "analysis_run_id"],
+                    _records(report.results.sort_values("nip", kind="stable"), cols, key, (run_id,)))
         # Inserted in key order: the clustered tables then grow at their end.
         bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
         bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
                                                                               kind="stable")
-        db.conn.executemany(
-            "INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, kelompok, n, rerata, analysis_run_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", _records(bv, ["nip", "nilai", "kelompok", "n", "rerata"], key, (run_id,)))
+        columns = ["nip", "nilai", "kelompok", "n", "rerata"]
+        insert_rows(db, "hasil_skor_nilai", ["cycle_id", *columns, "analysis_run_id"],
+                    _records(bv, columns, key, (run_id,)))
         ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri", "others": "lainnya",
                                               "diff": "selisih"})
         ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
-        db.conn.executemany(
-            "INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, lainnya, selisih, kategori, titik, "
-            "analysis_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _records(ag, ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"], key, (run_id,)))
+        columns = ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"]
+        insert_rows(db, "hasil_kesepakatan_diri", ["cycle_id", *columns, "analysis_run_id"],
+                    _records(ag, columns, key, (run_id,)))
         audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(report.results),
               peringatan_distribusi=len(report.warnings))
     return int(run_id)

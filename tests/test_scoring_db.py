@@ -234,3 +234,18 @@ def test_kinerja_score_command_stores_and_exports(small_org_path, tmp_path):
     assert settings["metode.minimal_penilai.rekan"] == 3
     again = CliRunner().invoke(main, ["--db", str(small_org_path), "score", "--cycle", "999"])
     assert again.exit_code == 2 and "tidak ditemukan" in again.output
+
+
+def test_the_answer_matrix_and_its_long_table_give_the_same_report(demo_scored):
+    """analyse scores the matrix run_scoring reads exactly as the long table it unfolds into."""
+    from kinerja_lib.responses import load_answer_matrix
+    from kinerja_lib.scoring import analyse
+
+    db, cycle = demo_scored.db, demo_scored.report.cycle
+    matrix = load_answer_matrix(db, cycle.id, ITEMS)
+    from_matrix = analyse(matrix, cycle.settings, timings=matrix.timings())
+    from_long = analyse(matrix.to_long(), cycle.settings, timings=matrix.timings())
+    for name in ("results", "scores", "by_value", "agreement", "reliability", "rater_bias", "quality",
+                 "distribution"):
+        pd.testing.assert_frame_equal(getattr(from_matrix, name), getattr(from_long, name), obj=name)
+    pd.testing.assert_frame_equal(matrix.to_long(), load_responses(db, cycle.id))

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from kinerja_lib.store import audit, open_db, schema_version, write_transaction
+from kinerja_lib.store import audit, insert_rows, open_db, schema_version, write_transaction
 
 
 def _org(db):
@@ -152,3 +152,22 @@ def test_checked_bulk_load_finds_an_orphan_and_turns_foreign_keys_back_on(db_pat
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO response VALUES (43, 'B1.1', 3, 't')")
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 499, 500, 501, 1234])
+def test_insert_rows_writes_every_row_across_statements(db, n_rows):
+    """insert_rows writes each row once, in order, however the rows split into multi-row statements."""
+    db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, teks TEXT, nilai REAL)")
+    rows = [(k, f"baris {k}", None if k % 7 == 0 else k / 3) for k in range(n_rows)]
+    with write_transaction(db):
+        assert insert_rows(db, "t", ["k", "teks", "nilai"], iter(rows)) == n_rows
+    assert db.execute("SELECT k, teks, nilai FROM t ORDER BY k").fetchall() == rows
+
+
+def test_insert_rows_is_undone_with_the_callers_transaction(db):
+    """Rows inserted by insert_rows roll back with the transaction they were written in."""
+    db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+    with pytest.raises(RuntimeError), write_transaction(db):
+        insert_rows(db, "t", ["k"], [(k,) for k in range(1000)])
+        raise RuntimeError("gagal")
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (0,)

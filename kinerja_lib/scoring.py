@@ -172,7 +172,7 @@ def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pa
     item_to_value = data.values.get_indexer([mapping.get(i) for i in items])
     alone = np.flatnonzero(item_to_value < 0)
     item_to_value[alone] = len(data.values) + np.arange(alone.size)
-    data.n_cells = nc = len(data.values) + alone.size
+    data.n_cells = len(data.values) + alone.size
     data.value = item_to_value[item]
     # Suppression at the finest grain, the item: a (ratee, group, item) cell scored by fewer raters than the
     # group's minimum is hidden everywhere. Hiding at the value only would let a shown value mean, set

@@ -17,7 +17,7 @@ from ..links import LinkGrant
 from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
 from .common import (WIB, bar, cycle_title, denied_view, esc, guarded, halted_view, html_box, log, message_html,
-                     style, wib)
+                     section, style, tanggal, wib)
 
 #: Widget value standing for "tidak dapat menilai" (stored as NULL); 0 is never a score.
 TDM = 0
@@ -38,6 +38,15 @@ def _show(widget: widgets.Widget, visible: bool) -> None:
 
 
 SAVED_PREFIX = "k360-saved-"
+
+
+def item_class(code: str) -> str:
+    """The CSS class naming an item's box, e.g. 'k360-item-B6-2' for B6.2 (the page's jumps look for it).
+
+    >>> item_class("B6.2")
+    'k360-item-B6-2'
+    """
+    return "k360-item-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in code)
 
 
 def mark_saved(widget: widgets.Widget, index: int | None) -> None:
@@ -77,11 +86,21 @@ class AssessmentForm(widgets.VBox):
         self._confirming = False
         self._saved_at = ""
         scale = load_scale()
+        self._self = spec.assignment.relation == "diri"
         self._options = [(str(p), p) for p in scale.points] + [(scale.tidak_dapat_menilai, TDM)]
         self._option_index = {value: n for n, (_, value) in enumerate(self._options)}
+        # each option's accessible name (a11y.js): the anchor of the expectation scale, or the competency level
         self._tooltips = [f"{p} = {scale.labels[p]}" for p in scale.points] + [scale.tidak_dapat_menilai]
+        self._level_tooltips = [f"Level {p}" for p in scale.points] + [scale.tidak_dapat_menilai]
+        # the words under every scale: one widget shown under each (one model, many views)
+        self._anchors = html_box(self._anchors_html(scale), "k360-anchors")
+        self._level_anchors = html_box(
+            f'<span>Level 1–{scale.points[-1]} menurut uraian level di atas</span>'
+            f'<span>{esc(scale.tidak_dapat_menilai)}: bila tidak cukup mengamati</span>', "k360-anchors")
+        self.add_class("k360-form")
 
         self._back = widgets.Button(description="← Kembali ke daftar", tooltip="Kembali ke daftar penilaian")
+        self._back.add_class("k360-back")
         self._back.on_click(self._on_back)
         self._locked_banner = html_box("", "k360-locked")
         self._progress_html = html_box()
@@ -165,10 +184,23 @@ class AssessmentForm(widgets.VBox):
         return (f"Skala: {anchors} · <b>{esc(scale.tidak_dapat_menilai)}</b> bila Anda tidak cukup "
                 "mengamati perilaku tersebut (tidak dihitung sebagai nilai).")
 
-    def _scale_buttons(self, item: str) -> widgets.ToggleButtons:
+    @staticmethod
+    def _anchors_html(scale) -> str:
+        """The anchor words shown under every expectation scale: its ends and its middle, the words they share
+        said once ("1 = Jauh di bawah · 3 = Sesuai · 5 = Jauh di atas ekspektasi")."""
+        points = (scale.points[0], scale.points[len(scale.points) // 2], scale.points[-1])
+        words = [scale.labels[p].split() for p in points]
+        shared = 0
+        while shared < min(map(len, words)) - 1 and len({tuple(w[len(w) - shared - 1:]) for w in words}) == 1:
+            shared += 1
+        shown = [" ".join(w[:len(w) - shared]) if n < 2 else " ".join(w) for n, w in enumerate(words)]
+        return " · ".join(f'<span class="k360-nw"><b>{p}</b> = {esc(text)}</span>' for p, text in zip(points, shown))
+
+    def _scale_buttons(self, item: str, levels: bool = False) -> widgets.ToggleButtons:
         stored = self._answers.get(item, "unanswered")
         value = None if stored == "unanswered" else (TDM if stored is None else stored)
-        buttons = widgets.ToggleButtons(options=self._options, value=value, tooltips=self._tooltips,
+        buttons = widgets.ToggleButtons(options=self._options, value=value,
+                                        tooltips=self._level_tooltips if levels else self._tooltips,
                                         description="", layout=widgets.Layout(width="100%"))
         buttons.add_class("k360-scale")
         buttons.add_class("k360-answer")
@@ -177,16 +209,19 @@ class AssessmentForm(widgets.VBox):
         self._scores[item] = buttons
         return buttons
 
-    def _item_box(self, item: str, html: str) -> widgets.VBox:
-        box = widgets.VBox([html_box(html), self._scale_buttons(item)], layout=widgets.Layout(width="100%"))
+    def _item_box(self, item: str, html: str, levels: bool = False) -> widgets.VBox:
+        box = widgets.VBox([html_box(html), self._scale_buttons(item, levels),
+                            self._level_anchors if levels else self._anchors], layout=widgets.Layout(width="100%"))
         box.add_class("k360-item")
+        box.add_class(item_class(item))  # the target of the "Belum diisi" jumps (a11y.js)
         self._item_boxes[item] = box
         return box
 
     def _behaviour_section(self) -> list[widgets.Widget]:
+        whom = "diri Anda sendiri" if self._self else "pegawai ini"
         out: list[widgets.Widget] = [
-            html_box("Perilaku Kerja BerAKHLAK", "k360-section"),
-            html_box('<div class="k360-muted">Seberapa jauh perilaku berikut tampak pada pegawai ini '
+            section("Perilaku Kerja BerAKHLAK"),
+            html_box(f'<div class="k360-muted">Seberapa jauh perilaku berikut tampak pada {whom} '
                      "dibandingkan ekspektasi? (SE MenPANRB 20/2021; PermenPANRB 6/2022)</div>")]
         for number, value in enumerate(self._spec.values, start=1):
             head = f'<div class="k360-value-title">{number}. {esc(value.nama)}</div>'
@@ -203,15 +238,17 @@ class AssessmentForm(widgets.VBox):
     def _competency_section(self) -> list[widgets.Widget]:
         if not self._spec.competencies:
             return []
+        seen = "Anda tunjukkan" if self._self else "Anda amati"
         out: list[widgets.Widget] = [
-            html_box("Kompetensi", "k360-section"),
-            html_box('<div class="k360-muted">Pilih level kompetensi yang paling sesuai dengan yang Anda amati '
-                     "(kamus kompetensi PermenPANRB 38/2017, level 1–5).</div>")]
+            section("Kompetensi"),
+            html_box(f'<div class="k360-muted">Pilih level kompetensi yang paling sesuai dengan yang {seen} '
+                     "(kamus kompetensi PermenPANRB 38/2017, level 1–5). Tombol 1–5 di bawah setiap kompetensi "
+                     "adalah level, bukan skala ekspektasi.</div>")]
         for comp in self._spec.competencies:
             levels = "".join(f"<li><b>Level {n}:</b> {esc(text)}</li>" for n, text in sorted(comp.levels.items()))
             html = (f'<span class="k360-code">{esc(comp.kode)}</span><b>{esc(comp.nama)}</b>'
                     f'<ol class="k360-levels" style="list-style:none">{levels}</ol>')
-            box = self._item_box(comp.kode, html)
+            box = self._item_box(comp.kode, html, levels=True)
             wrapper = widgets.VBox([box], layout=widgets.Layout(width="100%"))
             wrapper.add_class("k360-value")
             out.append(wrapper)
@@ -221,7 +258,7 @@ class AssessmentForm(widgets.VBox):
         limit = self._spec.comment_limit
         labels = load_vocabulary()["komentar"]
         out: list[widgets.Widget] = [
-            html_box("Komentar", "k360-section"),
+            section("Komentar"),
             html_box(f'<div class="k360-muted">Tidak wajib. Paling banyak {limit} karakter per kolom; tersimpan '
                      "otomatis saat Anda selesai mengetik dan berpindah dari kolom. Komentar dari rekan dan "
                      "bawahan hanya ditampilkan tanpa nama penilai.</div>")]
@@ -241,7 +278,7 @@ class AssessmentForm(widgets.VBox):
         if not self._spec.decisions:
             return []
         out: list[widgets.Widget] = [
-            html_box("Keputusan Pejabat Penilai Kinerja", "k360-section"),
+            section("Keputusan Pejabat Penilai Kinerja"),
             html_box('<div class="k360-muted">Anda adalah Pejabat Penilai Kinerja pegawai ini. Keputusan ini '
                      "terpisah dari penilaian 360 di atas dan tetap dapat diubah selama periode terbuka.</div>")]
         for d in self._spec.decisions:
@@ -269,12 +306,13 @@ class AssessmentForm(widgets.VBox):
                                          layout=widgets.Layout(width="100%"))
         self._confirm_box.add_class("k360-confirm")
         _show(self._confirm_box, False)
-        self._submit_box = widgets.VBox([html_box("Kirim", "k360-section"), self._submit_hint, self._submit,
+        self._submit_box = widgets.VBox([section("Kirim"), self._submit_hint, self._submit,
                                          self._confirm_box], layout=widgets.Layout(width="100%"))
         return [self._submit_box, self._bottom_back()]
 
     def _bottom_back(self) -> widgets.Button:
         back = widgets.Button(description="← Kembali ke daftar")
+        back.add_class("k360-back")
         back.on_click(self._on_back)
         return back
 
@@ -282,17 +320,20 @@ class AssessmentForm(widgets.VBox):
 
     def _refresh_state(self) -> None:
         p = self._progress
-        missing = ", ".join(p.missing[:MISSING_SHOWN]) + (f" dan {len(p.missing) - MISSING_SHOWN} lainnya"
-                                                           if len(p.missing) > MISSING_SHOWN else "")
+        jumps = "".join(f'<button type="button" class="k360-jump" data-item="{esc(code)}" '
+                        f'aria-label="Ke butir {esc(code)}">{esc(code)}</button>' for code in p.missing[:MISSING_SHOWN])
+        more = (f'<span class="k360-muted">dan {len(p.missing) - MISSING_SHOWN} lainnya</span>'
+                if len(p.missing) > MISSING_SHOWN else "")
         lines = [f"<b>Terisi {p.answered} dari {p.total} butir</b> · {p.tidak_dapat} "
                  f"“tidak dapat menilai” (paling banyak {p.max_tidak_dapat})", bar(p.answered, p.total)]
         if self._locked:
             lines.append('<div class="k360-muted">Penilaian ini sudah terkirim.</div>')
         elif p.missing:
-            lines.append(f'<div class="k360-muted">Belum diisi: {esc(missing)}</div>')
+            lines.append('<div class="k360-missing"><button type="button" class="k360-next">Ke butir belum diisi ↓'
+                         f'</button><details><summary>Belum diisi: {len(p.missing)} butir</summary>'
+                         f'<div class="k360-jumps">{jumps}{more}</div></details></div>')
         elif not p.submittable:
-            lines.append('<div class="k360-muted">Terlalu banyak “tidak dapat menilai”; ubah sebagian jawaban '
-                         "sebelum mengirim.</div>")
+            lines.append(f'<div class="k360-muted">{esc(self._blocker())}</div>')
         else:
             lines.append('<div class="k360-muted">Semua butir sudah terisi. Silakan periksa lalu kirim.</div>')
         saved = (f'<span class="k360-saved-note">✓ Tersimpan otomatis pukul {esc(self._saved_at)}</span>'
@@ -312,10 +353,21 @@ class AssessmentForm(widgets.VBox):
         self._submit.disabled = self._locked or not p.submittable
         self._submit_hint.value = (
             '<div class="k360-muted">Setelah dikirim, jawaban terkunci dan tidak dapat diubah.</div>'
-            if p.submittable else
-            '<div class="k360-muted">Tombol kirim aktif setelah semua butir terisi.</div>')
+            if p.submittable else f'<div class="k360-hint" role="status">{esc(self._blocker())}</div>')
         for w in [*self._scores.values(), *self._comment_boxes.values()]:
             w.disabled = self._locked
+
+    def _blocker(self) -> str:
+        """What keeps this form from being sent, in the rater's words ('' when nothing does)."""
+        p = self._progress
+        if p.missing:
+            return (f"Tombol kirim aktif setelah semua butir terisi: {len(p.missing)} butir belum diisi "
+                    f"({', '.join(p.missing[:3])}{', …' if len(p.missing) > 3 else ''}).")
+        if p.tidak_dapat > p.max_tidak_dapat:
+            extra = p.tidak_dapat - p.max_tidak_dapat
+            return (f"Terlalu banyak “Tidak dapat menilai”: {p.tidak_dapat} butir, paling banyak "
+                    f"{p.max_tidak_dapat}. Ganti {extra} di antaranya dengan nilai 1–5 sebelum mengirim.")
+        return ""
 
     def _update_counter(self, jenis: str) -> None:
         n, limit = len(self._comment_boxes[jenis].value), self._spec.comment_limit
@@ -458,8 +510,7 @@ class AssessmentForm(widgets.VBox):
         if not self._progress.submittable:
             missing = ", ".join(self._progress.missing)
             raise FormError(f"Belum dapat dikirim: {len(self._progress.missing)} butir belum diisi ({missing})."
-                            if self._progress.missing else "Belum dapat dikirim: terlalu banyak “tidak dapat "
-                            "menilai”.")
+                            if self._progress.missing else f"Belum dapat dikirim. {self._blocker()}")
         self._confirming = True
         self._confirm_text.value = (f"Kirim penilaian untuk <b>{esc(self._spec.assignment.ratee.nama)}</b>? "
                                     "Setelah dikirim, jawaban terkunci dan tidak dapat diubah.")
@@ -563,10 +614,11 @@ class RaterApp(widgets.VBox):
         c, r = ov.cycle, ov.rater
         self._header.value = (
             "<h1>Penilaian Perilaku Kerja 360°</h1>"
-            f'<div class="k360-sub">{esc(cycle_title(c))} · terbuka sampai '
-            f"{esc(c.tanggal_selesai)}</div>"
-            f'<div class="k360-sub">Penilai: <b>{esc(r.nama)}</b> · NIP {esc(r.nip)} · {esc(r.jabatan)} · '
-            f"{esc(r.unit)}</div>")
+            f'<div class="k360-sub">{esc(cycle_title(c))}</div>'
+            f'<div class="k360-sub">Terbuka sampai <span class="k360-nw">{esc(tanggal(c.tanggal_selesai))}</span></div>'
+            f'<div class="k360-sub">Penilai: <b>{esc(r.nama)}</b></div>'
+            f'<div class="k360-sub k360-rater-detail"><span class="k360-nw">NIP {esc(r.nip)}</span> · {esc(r.jabatan)}'
+            f" · {esc(r.unit)}</div>")
         total = len(ov.assignments)
         waiting = (f'<div class="k360-waiting-count"><b>{ov.decisions_waiting} keputusan Rating Perilaku Kerja '
                    "menunggu Anda</b> sebagai Pejabat Penilai Kinerja.</div>" if ov.decisions_waiting else "")
@@ -574,7 +626,7 @@ class RaterApp(widgets.VBox):
             f"<b>{ov.submitted} dari {total} penilaian terkirim</b>{bar(ov.submitted, total)}{waiting}"
             '<div class="k360-muted">Pilih nama untuk mulai menilai. Jawaban tersimpan otomatis; Anda dapat '
             "berhenti dan melanjutkan kapan saja dengan tautan yang sama.</div>", "k360-progress")
-        cards: list[widgets.Widget] = [summary, html_box("Daftar pegawai yang Anda nilai", "k360-section")]
+        cards: list[widgets.Widget] = [summary, section("Daftar pegawai yang Anda nilai")]
         self._open_buttons = {}
         for a in ov.assignments:
             role = "Diri sendiri" if a.relation == "diri" else f"Anda sebagai: {esc(a.relation_label)}"
@@ -597,12 +649,14 @@ class RaterApp(widgets.VBox):
         if not ov.assignments:
             cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
         self._form = None
+        self._header.remove_class("k360-header-form")
         self._replace_body(cards)
 
     @guarded
     def _on_open(self, assignment_id: int, _button=None) -> None:
         spec = form_service.form(self._db, self._grant, assignment_id)
         self._message.value = ""
+        self._header.add_class("k360-header-form")  # the rater's details give way to the form on a phone
         self._form = AssessmentForm(self._db, self._grant, spec, on_back=self._back_to_list, on_denied=self._deny,
                                     on_halt=self._halt)
         self._open_buttons = {}

@@ -161,6 +161,8 @@ def run_cluster(db_path: Path, host: str, port: int, base_url: str, log_path: Pa
     logger = logging.getLogger("kinerja_lib.forms.server")
     logger.handlers, logger.propagate = [handler], False
     logger.setLevel(logging.INFO)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(  # where the page template's static files are found
+        filter(None, [str(config.PROJECT_ROOT / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")]))
     cluster = Cluster(db_path, host, port, _normalise_base(base_url), log_path, workers, options)
     cluster.prepare()
     stop = threading.Event()

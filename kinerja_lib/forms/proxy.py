@@ -8,8 +8,8 @@ of 127.0.0.1 and Debian's nginx in front of them on the public address. nginx
   skipped (``proxy_next_upstream``);
 * sends everything about a kernel (its websocket, ``api/kernels/<id>``, the shutdown on tab close) to the process
   holding it: kernel ids start with the two hex digits of their process (``launcher.KinerjaKernelManager``);
-* serves the page's static files itself, from one folder built at start, gzip-compressed once, hashed files
-  cached for a year (``static_tree``);
+* serves the page template's static files itself, from one folder built at start, gzip-compressed once and
+  cached for a year (their URLs carry a content hash; ``static_tree``);
 * logs no request (a link's token is in its query string).
 
 The supervisor (``Cluster``) writes the config into a private folder, starts the processes and nginx, starts
@@ -103,16 +103,11 @@ def static_tree(routes: dict[str, list[Path]], out: Path) -> None:
 
 
 def voila_static_routes(template: str = "kinerja") -> dict[str, list[Path]]:
-    """The folders behind Voilà's static URLs for ``template`` (imports Voilà: call in the supervisor only)."""
-    from voila.paths import DEFAULT_STATIC_FILES_PATH, collect_static_paths
-    from voila.utils import get_voila_labextensions_path
+    """The folders behind the page template's static URLs, ``voila/templates/<template>/static/`` (all the form
+    pages load; Voilà's own bundles are never asked for). Imports Voilà: call in the supervisor only."""
+    from voila.paths import collect_static_paths
 
-    static = [Path(p) for p in collect_static_paths(["voila", "nbconvert"], template)]
-    return {
-        "static": [*static, Path(DEFAULT_STATIC_FILES_PATH)],
-        f"templates/{template}/static": static,
-        "labextensions": [Path(p) for p in get_voila_labextensions_path()],
-    }
+    return {f"templates/{template}/static": [Path(p) for p in collect_static_paths(["voila", "nbconvert"], template)]}
 
 
 # --------------------------------------------------------------------------- the nginx config
@@ -125,6 +120,10 @@ def nginx_config(folder: Path, listen: str, base: str, ports: list[int], static:
                         for i, p in enumerate(ports))
     mime = " ".join(f"{t} {e};" for e, t in MIME_TYPES.items())
     q = base  # always starts and ends with "/"
+    # a location that sets any proxy header inherits none from its server: every location says them all
+    headers = ("proxy_set_header Host $http_host;\n            proxy_set_header X-Real-IP $remote_addr;\n"
+               "            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+               "            proxy_set_header X-Forwarded-Proto $scheme;")
     return f"""# written by `kinerja serve --workers {len(ports)}`; rewritten at every start
 {user}worker_processes 1;
 daemon off;
@@ -169,13 +168,10 @@ http {{
         add_header Referrer-Policy no-referrer always;
 
         proxy_http_version 1.1;
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
 
         location ~ "^{q}api/kernels/(?<w>[0-9a-f]{{2}})[0-9a-f-]{{34}}/channels$" {{
             proxy_pass http://kinerja_w$w;
+            {headers}
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_buffering off;
@@ -184,25 +180,10 @@ http {{
         }}
         location ~ "^{q}(api/kernels|voila/api/shutdown)/(?<w>[0-9a-f]{{2}})" {{
             proxy_pass http://kinerja_w$w;
+            {headers}
             proxy_set_header Connection "";
         }}
-        location {q}voila/static/ {{
-            alias {static}/static/;
-            gzip_static on;
-            expires 1h;
-        }}
-        location ~ "^{q}voila/static/v-[0-9a-f]+/(?<rest>.*)$" {{
-            alias {static}/static/$rest;
-            gzip_static on;
-            add_header Cache-Control "public, max-age=31536000, immutable";
-            add_header X-Content-Type-Options nosniff always;
-        }}
-        location {q}voila/labextensions/ {{
-            alias {static}/labextensions/;
-            gzip_static on;
-            add_header Cache-Control "public, max-age=31536000, immutable";
-            add_header X-Content-Type-Options nosniff always;
-        }}
+        # the page's files carry their content hash (?v=): a year in the browser's cache
         location {q}voila/templates/ {{
             alias {static}/templates/;
             gzip_static on;
@@ -211,6 +192,7 @@ http {{
         }}
         location {q} {{
             proxy_pass http://kinerja_pages;
+            {headers}
             proxy_set_header Connection "";
             proxy_buffering off;  # Voilà streams the page while its cells run
             proxy_read_timeout 300s;
@@ -253,6 +235,13 @@ class Cluster:
         """Check nginx, choose the ports, build the static folder and write the config (nothing started yet)."""
         self.nginx = self.nginx or find_nginx()
         self.folder = Path(tempfile.mkdtemp(prefix="kinerja-nginx-"))  # mode 0700: ours alone
+        try:
+            self._write_config()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def _write_config(self) -> None:
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.folder / "tmp" / sub).mkdir(parents=True)
         self.ports = [free_port() for _ in range(self.workers)]

@@ -16,8 +16,8 @@ from ..form_service import UNANSWERED, FormSpec, Progress
 from ..links import LinkGrant
 from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
-from .common import (WIB, bar, cycle_title, denied_view, esc, guarded, halted_view, html_box, log, message_html,
-                     section, style, tanggal, wib)
+from .common import (WIB, bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
+                     message_html, section, shared, style, tanggal, wib)
 
 #: Widget value standing for "tidak dapat menilai" (stored as NULL); 0 is never a score.
 TDM = 0
@@ -72,7 +72,7 @@ class AssessmentForm(widgets.VBox):
     def __init__(self, db: Database, grant: LinkGrant, spec: FormSpec, *,
                  on_back: Callable[[], None], on_denied: Callable[[], None],
                  on_halt: Callable[[str], None] | None = None):
-        super().__init__(layout=widgets.Layout(width="100%"))
+        super().__init__(layout=shared("full"), _dom_classes=("k360-form",))
         self._db, self._grant, self._spec = db, grant, spec
         self._aid = spec.assignment.id
         self._on_back_cb, self._on_denied_cb = on_back, on_denied
@@ -97,16 +97,14 @@ class AssessmentForm(widgets.VBox):
         self._level_anchors = html_box(
             f'<span>Level 1–{scale.points[-1]} menurut uraian level di atas</span>'
             f'<span>{esc(scale.tidak_dapat_menilai)}: bila tidak cukup mengamati</span>', "k360-anchors")
-        self.add_class("k360-form")
 
-        self._back = widgets.Button(description="← Kembali ke daftar", tooltip="Kembali ke daftar penilaian")
-        self._back.add_class("k360-back")
+        self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")
         self._back.on_click(self._on_back)
-        self._locked_banner = html_box("", "k360-locked")
+        self._locked_banner = html_box("", "k360-locked",
+                                       layout=widgets.Layout(width="100%", display=None if self._locked else "none"))
         self._progress_html = html_box()
         self._message = html_box()
-        progress_box = widgets.VBox([self._progress_html, self._message], layout=widgets.Layout(width="100%"))
-        progress_box.add_class("k360-progress")
+        progress_box = box([self._progress_html, self._message], "k360-progress")
 
         self._scores: dict[str, widgets.ToggleButtons] = {}
         self._item_boxes: dict[str, widgets.VBox] = {}
@@ -199,23 +197,22 @@ class AssessmentForm(widgets.VBox):
     def _scale_buttons(self, item: str, levels: bool = False) -> widgets.ToggleButtons:
         stored = self._answers.get(item, "unanswered")
         value = None if stored == "unanswered" else (TDM if stored is None else stored)
+        saved = () if value is None else (f"{SAVED_PREFIX}{self._option_index[value]}",)
         buttons = widgets.ToggleButtons(options=self._options, value=value,
                                         tooltips=self._level_tooltips if levels else self._tooltips,
-                                        description="", layout=widgets.Layout(width="100%"))
-        buttons.add_class("k360-scale")
-        buttons.add_class("k360-answer")
-        mark_saved(buttons, None if value is None else self._option_index[value])
+                                        description="", layout=shared("full"), style=shared("toggle"),
+                                        _dom_classes=("k360-scale", "k360-answer", *saved))
         buttons.observe(functools.partial(self._on_score, item), names="value")
         self._scores[item] = buttons
         return buttons
 
     def _item_box(self, item: str, html: str, levels: bool = False) -> widgets.VBox:
-        box = widgets.VBox([html_box(html), self._scale_buttons(item, levels),
-                            self._level_anchors if levels else self._anchors], layout=widgets.Layout(width="100%"))
-        box.add_class("k360-item")
-        box.add_class(item_class(item))  # the target of the "Belum diisi" jumps (a11y.js)
-        self._item_boxes[item] = box
-        return box
+        state = "k360-answered" if item in self._answers else "k360-unanswered"
+        # item_class: the target of the "Belum diisi" jumps (a11y.js)
+        item_box = box([html_box(html), self._scale_buttons(item, levels),
+                        self._level_anchors if levels else self._anchors], "k360-item", item_class(item), state)
+        self._item_boxes[item] = item_box
+        return item_box
 
     def _behaviour_section(self) -> list[widgets.Widget]:
         whom = "diri Anda sendiri" if self._self else "pegawai ini"
@@ -230,9 +227,7 @@ class AssessmentForm(widgets.VBox):
                          f"{esc(self._spec.ekspektasi[value.kode])}</div>")
             items = [self._item_box(i.kode, f'<span class="k360-code">{esc(i.kode)}</span>{esc(i.teks)}')
                      for i in value.items]
-            box = widgets.VBox([html_box(head), *items], layout=widgets.Layout(width="100%"))
-            box.add_class("k360-value")
-            out.append(box)
+            out.append(box([html_box(head), *items], "k360-value"))
         return out
 
     def _competency_section(self) -> list[widgets.Widget]:
@@ -248,10 +243,7 @@ class AssessmentForm(widgets.VBox):
             levels = "".join(f"<li><b>Level {n}:</b> {esc(text)}</li>" for n, text in sorted(comp.levels.items()))
             html = (f'<span class="k360-code">{esc(comp.kode)}</span><b>{esc(comp.nama)}</b>'
                     f'<ol class="k360-levels" style="list-style:none">{levels}</ol>')
-            box = self._item_box(comp.kode, html, levels=True)
-            wrapper = widgets.VBox([box], layout=widgets.Layout(width="100%"))
-            wrapper.add_class("k360-value")
-            out.append(wrapper)
+            out.append(box([self._item_box(comp.kode, html, levels=True)], "k360-value"))
         return out
 
     def _comment_section(self) -> list[widgets.Widget]:
@@ -263,14 +255,12 @@ class AssessmentForm(widgets.VBox):
                      "otomatis saat Anda selesai mengetik dan berpindah dari kolom. Komentar dari rekan dan "
                      "bawahan hanya ditampilkan tanpa nama penilai.</div>")]
         for jenis in form_service.COMMENT_KINDS:
-            box = widgets.Textarea(value=self._comments.get(jenis, ""), rows=4, continuous_update=False,
-                                   placeholder=labels[jenis], layout=widgets.Layout(width="100%"))
-            box.observe(functools.partial(self._on_comment, jenis), names="value")
+            text = widgets.Textarea(value=self._comments.get(jenis, ""), rows=4, continuous_update=False,
+                                    placeholder=labels[jenis], layout=shared("full"))
+            text.observe(functools.partial(self._on_comment, jenis), names="value")
             counter = html_box()
-            self._comment_boxes[jenis], self._counters[jenis] = box, counter
-            wrapper = widgets.VBox([box, counter], layout=widgets.Layout(width="100%"))
-            wrapper.add_class("k360-comment")
-            out += [html_box(f"<b>{esc(labels[jenis])}</b>"), wrapper]
+            self._comment_boxes[jenis], self._counters[jenis] = text, counter
+            out += [html_box(f"<b>{esc(labels[jenis])}</b>"), box([text, counter], "k360-comment")]
             self._update_counter(jenis)
         return out
 
@@ -282,11 +272,10 @@ class AssessmentForm(widgets.VBox):
             html_box('<div class="k360-muted">Anda adalah Pejabat Penilai Kinerja pegawai ini. Keputusan ini '
                      "terpisah dari penilaian 360 di atas dan tetap dapat diubah selama periode terbuka.</div>")]
         for d in self._spec.decisions:
+            saved = () if d.rating is None else (f"{SAVED_PREFIX}{RATINGS.index(d.rating)}",)
             buttons = widgets.ToggleButtons(options=list(RATINGS), value=d.rating, disabled=not d.editable,
-                                            layout=widgets.Layout(width="100%"))
-            buttons.add_class("k360-scale")
-            buttons.add_class("k360-decision")
-            mark_saved(buttons, None if d.rating is None else RATINGS.index(d.rating))
+                                            layout=shared("full"), style=shared("toggle"),
+                                            _dom_classes=("k360-scale", "k360-decision", *saved))
             buttons.observe(functools.partial(self._on_decision, d.jenis), names="value")
             self._decisions[d.jenis] = buttons
             out += [html_box(f"<b>{esc(d.label)}</b><div class='k360-muted'>{esc(d.note)}</div>"), buttons]
@@ -294,25 +283,22 @@ class AssessmentForm(widgets.VBox):
 
     def _submit_section(self) -> list[widgets.Widget]:
         self._submit_hint = html_box()
-        self._submit = widgets.Button(description="Kirim penilaian", button_style="primary",
-                                      tooltip="Kirim penilaian; setelah dikirim jawaban terkunci")
+        self._submit = button("Kirim penilaian", button_style="primary",
+                              tooltip="Kirim penilaian; setelah dikirim jawaban terkunci")
         self._submit.on_click(self._on_submit)
         self._confirm_text = html_box()
-        self._confirm_yes = widgets.Button(description="Ya, kirim sekarang", button_style="success")
-        self._confirm_no = widgets.Button(description="Batal")
+        self._confirm_yes = button("Ya, kirim sekarang", button_style="success")
+        self._confirm_no = button("Batal")
         self._confirm_yes.on_click(self._on_confirm)
         self._confirm_no.on_click(self._on_cancel)
-        self._confirm_box = widgets.VBox([self._confirm_text, widgets.HBox([self._confirm_yes, self._confirm_no])],
-                                         layout=widgets.Layout(width="100%"))
-        self._confirm_box.add_class("k360-confirm")
-        _show(self._confirm_box, False)
-        self._submit_box = widgets.VBox([section("Kirim"), self._submit_hint, self._submit,
-                                         self._confirm_box], layout=widgets.Layout(width="100%"))
+        self._confirm_box = box([self._confirm_text, box([self._confirm_yes, self._confirm_no], horizontal=True)],
+                                "k360-confirm", layout=widgets.Layout(width="100%", display="none"))
+        self._submit_box = box([section("Kirim"), self._submit_hint, self._submit, self._confirm_box],
+                               layout=widgets.Layout(width="100%", display="none" if self._locked else None))
         return [self._submit_box, self._bottom_back()]
 
     def _bottom_back(self) -> widgets.Button:
-        back = widgets.Button(description="← Kembali ke daftar")
-        back.add_class("k360-back")
+        back = button("← Kembali ke daftar", "k360-back")
         back.on_click(self._on_back)
         return back
 
@@ -341,10 +327,10 @@ class AssessmentForm(widgets.VBox):
         lines.append(f'<div class="k360-muted k360-savestate">{saved}<span class="k360-saving-note">Menyimpan…'
                      '</span><span class="k360-unsaved-note">Ada isian yang belum tersimpan.</span></div>')
         self._progress_html.value = "".join(lines)
-        for item, box in self._item_boxes.items():
+        for item, item_box in self._item_boxes.items():
             answered = item in self._answers
-            box.remove_class("k360-unanswered" if answered else "k360-answered")
-            box.add_class("k360-answered" if answered else "k360-unanswered")
+            item_box.remove_class("k360-unanswered" if answered else "k360-answered")
+            item_box.add_class("k360-answered" if answered else "k360-unanswered")
         stamp = self._spec.assignment.terkirim
         self._locked_banner.value = (f"✔ Terkirim pada {esc(wib(stamp))}. Penilaian ini terkunci; jawaban tidak "
                                      "dapat diubah lagi." if self._locked else "")
@@ -553,12 +539,11 @@ class RaterApp(widgets.VBox):
     """The rater's whole app: header, the list of people to rate, and one open form at a time."""
 
     def __init__(self, db: Database, grant: LinkGrant):
-        super().__init__(layout=widgets.Layout(width="100%"))
-        self.add_class("k360")
+        super().__init__(layout=shared("full"), _dom_classes=("k360",))
         self._db, self._grant = db, grant
         self._header = html_box("", "k360-header")
         self._message = html_box()
-        self._body = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self._body = box([])
         self._form: AssessmentForm | None = None
         self._open_buttons: dict[int, widgets.Button] = {}
         self._denied = False
@@ -635,17 +620,13 @@ class RaterApp(widgets.VBox):
                 f'<div class="k360-muted">{esc(a.ratee.jabatan)} · {esc(a.ratee.unit)}</div>'
                 f'<div>{role} · <span class="k360-badge k360-badge-{esc(a.status)}">{esc(a.status_label)}</span>'
                 f' · <span class="k360-muted">{a.progress.answered}/{a.progress.total} butir</span></div>'
-                + _waiting_html(a))
-            info.layout.width = "auto"
-            info.add_class("k360-card-info")
-            button = widgets.Button(description=ACTION_LABEL.get(a.status, "Buka"),
-                                    button_style="" if a.status == "terkirim" else "primary",
-                                    tooltip=f"{ACTION_LABEL.get(a.status, 'Buka')}: {a.ratee.nama}")
-            button.on_click(functools.partial(self._on_open, a.id))
-            self._open_buttons[a.id] = button
-            card = widgets.HBox([info, button], layout=widgets.Layout(width="100%"))
-            card.add_class("k360-card")
-            cards.append(card)
+                + _waiting_html(a), "k360-card-info", layout=shared("auto"))
+            opener = button(ACTION_LABEL.get(a.status, "Buka"),
+                            button_style="" if a.status == "terkirim" else "primary",
+                            tooltip=f"{ACTION_LABEL.get(a.status, 'Buka')}: {a.ratee.nama}")
+            opener.on_click(functools.partial(self._on_open, a.id))
+            self._open_buttons[a.id] = opener
+            cards.append(box([info, opener], "k360-card", horizontal=True))
         if not ov.assignments:
             cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
         self._form = None

@@ -460,7 +460,7 @@ def _rss_run(state) -> dict:
                 page.goto(url)
                 page.locator(".k360-card button").first.click(timeout=60_000)
                 expect(page.locator(".k360-answer").first).to_be_visible(timeout=60_000)
-                page.locator(".k360-answer").first.get_by_role("button", name="3", exact=True).click()
+                page.locator(".k360-answer").first.get_by_role("radio", name=re.compile(r"^3 = ")).click()
                 kernels.extend(seen[:1])
                 pages.append(page)
             time.sleep(2)

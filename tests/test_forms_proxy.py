@@ -4,6 +4,7 @@ clear Indonesian message when nginx is missing."""
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import shutil
 import subprocess
@@ -38,7 +39,11 @@ def test_nginx_config_routes_kernels_to_their_process_and_pages_by_token(tmp_pat
     assert "upstream kinerja_w00 { server 127.0.0.1:41001;" in conf
     assert "upstream kinerja_w01 { server 127.0.0.1:41002;" in conf
     assert re.search(r'location ~ "\^/api/kernels/\(\?<w>\[0-9a-f\]\{2\}\)\[0-9a-f-\]\{34\}/channels\$" \{\s+'
-                     r"proxy_pass http://kinerja_w\$w;\s+proxy_set_header Upgrade \$http_upgrade;", conf)
+                     r"proxy_pass http://kinerja_w\$w;[^}]*proxy_set_header Upgrade \$http_upgrade;", conf)
+    # a location setting any proxy header inherits none from its server: each proxied one names them all
+    proxied = [block for block in re.findall(r"\n\s*location [^\n]*\n(.*?)\n\s*\}", conf, re.S) if "proxy_pass" in block]
+    assert len(proxied) == 3
+    assert all("proxy_set_header Host $http_host;" in b and "proxy_set_header X-Forwarded-For" in b for b in proxied)
     assert 'location ~ "^/(api/kernels|voila/api/shutdown)/(?<w>[0-9a-f]{2})"' in conf
     assert "access_log off;" in conf and "log_format" not in conf
     assert 'add_header Cache-Control "public, max-age=31536000, immutable";' in conf
@@ -96,3 +101,74 @@ def test_serve_with_workers_and_no_nginx_exits_2_with_the_message_and_no_traceba
     assert result.returncode == 2
     assert result.stderr.strip() == f"Galat: {NGINX_MISSING}"
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_serve_with_two_workers_serves_real_forms_through_nginx(tmp_path, browser):
+    """`kinerja serve --workers 2` behind Debian's nginx: rater pages open through nginx, each page's websocket
+    reaches the process its kernel id names (both processes seen), answers land in the database, the page script
+    comes from nginx gzip-compressed and cached for a year; SIGTERM stops nginx and every process."""
+    if NGINX is None:
+        if os.environ.get("KINERJA_REQUIRE_BROWSER") == "1":
+            pytest.fail("nginx tidak terpasang (KINERJA_REQUIRE_BROWSER=1)")
+        pytest.skip("nginx is not installed")
+    from kinerja_lib import links
+    from kinerja_lib.demo import generate_demo
+    from kinerja_lib.store import open_db
+    from live import FormServer, free_port, process_tree, query, scale_option, wait_for
+    from playwright.sync_api import expect
+
+    path = tmp_path / "demo.db"
+    database = open_db(path)
+    summary = generate_demo(database, pegawai=40, seed=2028, answers=False)
+    port = free_port()
+    issued = links.issue_links(database, summary.cycle_id, base_url=f"http://127.0.0.1:{port}")
+    database.close()
+    server = FormServer(path, port, tmp_path, "--workers", "2").start()
+    try:
+        commands = [_cmdline(pid) for pid in process_tree(server.process.pid)]
+        assert sum(c.startswith("nginx: master") for c in commands) == 1
+        assert sum("--proses-ke" in c.split() for c in commands) == 2
+
+        workers_seen: dict[str, int] = {}
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        for link in issued[:12]:
+            page = context.new_page()
+            sockets, scripts = [], []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.on("response", lambda r: scripts.append(r) if "/k360-page.js" in r.url else None)
+            page.goto(link.url)
+            card = page.locator(".k360-card").first
+            expect(card).to_be_visible(timeout=60_000)
+            aid = query(path, "SELECT id FROM assignment WHERE rater_nip = ? AND cycle_id = ? AND aktif = 1 "
+                        "ORDER BY id", [link.nip, summary.cycle_id])
+            card.get_by_role("button").click()
+            scale_option(page.locator(".k360-answer").first, "3").click()
+            expect(page.get_by_text("Terisi 1 dari")).to_be_visible(timeout=60_000)
+            kernel = re.search(r"/api/kernels/([0-9a-f-]{36})/channels", sockets[0]).group(1)
+            assert sockets[0].startswith(f"ws://127.0.0.1:{port}/")
+            assert len(scripts) == 1 and scripts[0].status == 200
+            headers = scripts[0].all_headers()
+            assert headers.get("content-encoding") == "gzip"
+            assert "max-age=31536000" in headers.get("cache-control", "")
+            saved = {a for (a,) in query(path, "SELECT DISTINCT assignment_id FROM response WHERE score = 3")}
+            assert saved & {a for (a,) in aid}
+            workers_seen[kernel[:2]] = workers_seen.get(kernel[:2], 0) + 1
+            page.close(run_before_unload=True)
+            if len(workers_seen) == 2 and sum(workers_seen.values()) >= 3:
+                break
+        assert set(workers_seen) == {"00", "01"}, workers_seen
+        context.close()
+    finally:
+        pids = set(process_tree(server.process.pid)) if server.process.poll() is None else set()
+        status = server.stop()
+    assert status == 0
+    wait_for(lambda: not [p for p in pids if os.path.exists(f"/proc/{p}")], 30, "every process of the cluster to end")

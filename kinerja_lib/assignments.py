@@ -12,8 +12,8 @@ from sqlite_utils import Database
 
 from .cycle import Cycle, get_cycle
 from .errors import CycleError
-from .reference import load_vocabulary
-from .store import RELATIONS, audit, now, write_transaction
+from .store import audit, now, write_transaction
+from .vocabulary import VOCAB
 
 #: alasan_hapus written when a run finds that an automatic assignment no longer follows from the
 #: org chart. A later run may reactivate such a row; a manual removal (any other text) is respected.
@@ -255,7 +255,7 @@ def generate_assignments(db: Database, cycle: int | str | Cycle | None = None, *
         design = design_assignments(_load_org(db), groups, per_ratee, seed)
         summary, active_rater, active_relation = _reconcile(db, c.id, design, seed)
         counts = pd.Series(active_relation, dtype=object).value_counts()
-        summary.per_relation = {rel: int(counts[rel]) for rel in RELATIONS if rel in counts}
+        summary.per_relation = {rel: int(counts[rel]) for rel in VOCAB.relasi if rel in counts}
         summary.peer_load_min, summary.peer_load_max = _peer_load(design, active_rater[active_relation == "rekan"])
         if len(design.ratee):
             rekan = design.relation == _PRIORITY["rekan"]
@@ -444,13 +444,12 @@ def _check_manual(db: Database, cycle_id: int, groups: set[str], table) -> list[
                     "EXISTS (SELECT 1 FROM response r WHERE r.assignment_id = a.id) "
                     "FROM assignment a WHERE a.cycle_id = ?", [cycle_id])}
     first_row: dict[tuple[str, str], int] = {}
-    # A relation may be written as its code ('rekan') or its label ('Rekan kerja').
-    labels = {str(label).lower(): code for code, label in load_vocabulary()["relasi"].items()}
     plan = []
     for number, row in table.records():
         n_before = len(table.problems)
         aksi, alasan = row["aksi"].lower(), row["alasan"]
-        relasi = labels.get(" ".join(row["relasi"].lower().split()), row["relasi"].lower())
+        # A relation may be written as its code ('rekan') or its label ('Rekan kerja').
+        relasi = VOCAB.relasi.parse(row["relasi"]) or row["relasi"].lower()
         if aksi not in _ACTIONS:
             table.problem(number, "aksi", f"aksi '{row['aksi']}' tidak dikenal; gunakan 'tambah' atau 'hapus'")
         nips = {}
@@ -464,8 +463,8 @@ def _check_manual(db: Database, cycle_id: int, groups: set[str], table) -> list[
         rater, ratee = nips["nip_penilai"], nips["nip_dinilai"]
         if not alasan:
             table.problem(number, "alasan", "alasan wajib diisi untuk setiap perubahan manual")
-        if relasi and relasi not in RELATIONS:
-            table.problem(number, "relasi", f"relasi '{row['relasi']}' tidak dikenal; pilihan: {', '.join(RELATIONS)}")
+        if relasi and relasi not in VOCAB.relasi:
+            table.problem(number, "relasi", f"relasi '{row['relasi']}' tidak dikenal; pilihan: {VOCAB.relasi.choices()}")
         elif aksi == "tambah" and not relasi:
             table.problem(number, "relasi", "relasi wajib diisi untuk penambahan")
         elif aksi == "tambah" and relasi not in groups:

@@ -350,7 +350,6 @@ def _levels(cell, item, person, rater, group, x, n_cells: int, n_people: int, n_
     """
     from .bias import adjusted_means, fit_crossed, rater_correction
 
-    ng = len(groups)
     names = np.array(groups, dtype=object)
     weights = {g: float(settings["bobot"].get(g, 0.0)) for g in groups if g != "diri"}
     # Pair level: one value per (person, rater), the mean over the competencies that rater answered.
@@ -802,22 +801,6 @@ def analyse_frames(pegawai: pd.DataFrame, responses: pd.DataFrame, standar: pd.D
 
 # ------------------------------------------------------------------------------------------- db loaders
 
-def load_pegawai(db) -> pd.DataFrame:
-    """Return the active pegawai with their OPD (the root of their unit in the unit tree)."""
-    pegawai = pd.read_sql_query(
-        "SELECT nip, nama, unit_id, jabatan, jenis_jabatan, jenjang FROM pegawai WHERE aktif = 1 ORDER BY nip",
-        db.conn)
-    from .organisation import load_tree
-
-    pegawai["opd"] = load_tree(db).opd_of(pegawai["unit_id"])
-    return pegawai
-
-
-def load_standar(db) -> pd.DataFrame:
-    """Return table standar_kompetensi (jabatan, kompetensi, level)."""
-    return pd.read_sql_query("SELECT jabatan, kompetensi, level FROM standar_kompetensi", db.conn)
-
-
 def load_competency_responses(db, cycle_id: int, codes: Iterable[str] | None = None) -> pd.DataFrame:
     """Return the competency answers of a cycle's active, submitted assignments as the long table.
 
@@ -838,11 +821,13 @@ def analyse_competency(db, cycle: int | str | None = None, settings: dict[str, A
     """
     from .cycle import get_cycle
 
+    from .records import active_pegawai, competency_standards
+
     c = get_cycle(db, cycle)
     merged = competency_settings(c.settings, settings)
-    standar = load_standar(db)
+    standar = competency_standards(db)
     codes = competency_order(standar["kompetensi"].unique())
-    report = analyse_frames(load_pegawai(db), load_competency_responses(db, c.id, codes), standar, merged, targets)
+    report = analyse_frames(active_pegawai(db), load_competency_responses(db, c.id, codes), standar, merged, targets)
     report.cycle = c
     return report
 

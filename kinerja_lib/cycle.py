@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from .errors import CycleError
 from .reference import load_competencies, load_instrument, load_method_defaults, load_vocabulary
-from .store import RELATIONS, audit, now, write_transaction
+from .store import audit, now, write_transaction
+from .vocabulary import VOCAB
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,8 @@ def _check_shape(key: str, default: Any, value: Any) -> None:
 def validate_settings(settings: dict[str, Any]) -> None:
     """Raise CycleError unless the method settings are coherent."""
     groups = settings["kelompok"]
-    if not set(groups) <= set(RELATIONS):
-        raise CycleError(f"kelompok: hanya {', '.join(RELATIONS)} yang dikenal")
+    if not set(groups) <= set(VOCAB.relasi):
+        raise CycleError(f"kelompok: hanya {VOCAB.relasi.choices()} yang dikenal")
     for group, n in settings["minimal_penilai"].items():
         if group not in groups or not isinstance(n, int) or n < 1:
             raise CycleError(f"minimal_penilai.{group}: harus bilangan bulat >= 1 untuk kelompok yang dikenal")
@@ -351,3 +352,16 @@ def close_cycle(db: Database, cycle: int | str, pelaku: str = "cli") -> Cycle:
                    [now(), c.id])
         audit(db, pelaku, "tutup_siklus", "cycle", c.id)
     return get_cycle(db, c.id)
+
+
+def record_run(db: Database, cycle_id: int, jenis: str, settings: dict[str, Any],
+               versi_data: int | None = None) -> int:
+    """Record that an analysis (``jenis``: skor, penghargaan, ...) ran on a cycle with ``settings``; return its id.
+
+    Call inside the caller's write transaction, so the record lands together with what the run produced.
+    ``versi_data`` is the cycle's form-change counter the run read (store.data_version), when it read forms.
+    """
+    return db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      [cycle_id, jenis, json.dumps(settings, ensure_ascii=False, default=str), now(),
+                       versi_data]).lastrowid

@@ -15,8 +15,9 @@ from sqlite_utils import Database
 
 from .cycle import get_cycle
 from .errors import CycleError, ImportRejected, Problem
-from .reference import load_competencies, load_distribution_guide, load_instrument, load_scale, load_vocabulary
-from .store import DISIPLIN_LEVELS, PREDIKAT_ORGANISASI, RATINGS, RELATIONS, audit, now, write_transaction
+from .reference import load_competencies, load_distribution_guide, load_instrument, load_scale
+from .store import audit, now, write_transaction
+from .vocabulary import VOCAB
 from .tabular import ImportSummary, Table, choices_text, fold, parse_float, parse_int, read_table
 
 NIP = ("NIP", "NIP Baru", "NIP Pegawai")
@@ -64,14 +65,12 @@ POTENSI_COLUMNS = {
     "sumber": ("Sumber", "Lembaga", "Metode", "Penyelenggara"),
 }
 
-POTENSI_LEVELS = ("rendah", "menengah", "tinggi")
-
 # e-Kinerja exports write "DIATAS EKSPEKTASI" / "DIBAWAH EKSPEKTASI": only those joined forms are added.
-_RATING_SPELLINGS = {**{fold(r): r for r in RATINGS},
+_RATING_SPELLINGS = {**{fold(r): r for r in VOCAB.rating},
                      "diatas ekspektasi": "Di Atas Ekspektasi", "dibawah ekspektasi": "Di Bawah Ekspektasi"}
-_DISIPLIN_SPELLINGS = {**{lvl: lvl for lvl in DISIPLIN_LEVELS},
-                       **{f"hukuman disiplin {lvl}": lvl for lvl in DISIPLIN_LEVELS},
-                       **{f"hukdis {lvl}": lvl for lvl in DISIPLIN_LEVELS}}
+_DISIPLIN_SPELLINGS = {**{lvl: lvl for lvl in VOCAB.tingkat_disiplin},
+                       **{fold(label): lvl for lvl, label in VOCAB.tingkat_disiplin.items()},
+                       **{f"hukdis {lvl}": lvl for lvl in VOCAB.tingkat_disiplin}}
 
 
 def _resolve_cycle(db: Database, cycle: Any, *, must_be_open: bool = False):
@@ -160,7 +159,7 @@ def import_hasil_kerja(db: Database, path: str | Path, cycle: int | str | None =
                 _duplicate(table, seen, nip, n, "nip", f"NIP {nip}")
             rating = _RATING_SPELLINGS.get(fold(row["rating"]))
             if rating is None:
-                table.problem(n, "rating", f"rating '{row['rating']}' tidak dikenal; pilihan: {choices_text(RATINGS)}")
+                table.problem(n, "rating", f"rating '{row['rating']}' tidak dikenal; pilihan: {choices_text(VOCAB.rating)}")
             penilai = _known_nip(table, n, "penilai_nip", row["penilai_nip"], known, required=False)
             rows.append((c.id, nip, rating, "impor", penilai, now()))
 
@@ -192,7 +191,7 @@ def import_disiplin(db: Database, path: str | Path, *, sheet: str | None = None,
             tingkat = _DISIPLIN_SPELLINGS.get(fold(row["tingkat"]))
             if tingkat is None:
                 table.problem(n, "tingkat", f"tingkat hukuman '{row['tingkat']}' tidak dikenal; pilihan: "
-                              f"{choices_text(DISIPLIN_LEVELS)}")
+                              f"{choices_text(VOCAB.tingkat_disiplin)}")
             jenis = re.sub(r"\s+", " ", row["jenis_hukuman"])
             if not jenis:
                 table.problem(n, "jenis_hukuman", "jenis hukuman wajib diisi")
@@ -244,8 +243,6 @@ def import_responses(db: Database, path: str | Path, cycle: int | str | None = N
     c = _resolve_cycle(db, cycle, must_be_open=True)
     scale = load_scale()
     tdm_words = {"", fold(scale.tidak_dapat_menilai), "tdm"}
-    relation_names = {fold(code): code for code in RELATIONS}
-    relation_names.update({fold(label): code for code, label in load_vocabulary()["relasi"].items()})
     max_share = float(c.settings["maks_tidak_dapat_menilai"])
 
     def check(table: Table):
@@ -263,9 +260,9 @@ def import_responses(db: Database, path: str | Path, cycle: int | str | None = N
             before = len(table.problems)
             rater = table.nip(n, "nip_penilai", row["nip_penilai"])
             ratee = table.nip(n, "nip_dinilai", row["nip_dinilai"])
-            relation = relation_names.get(fold(row["relasi"]))
+            relation = VOCAB.relasi.parse(row["relasi"])
             if relation is None:
-                table.problem(n, "relasi", f"relasi '{row['relasi']}' tidak dikenal; pilihan: {choices_text(RELATIONS)}")
+                table.problem(n, "relasi", f"relasi '{row['relasi']}' tidak dikenal; pilihan: {choices_text(VOCAB.relasi)}")
             score_text = row["skor"]
             score = None
             if fold(score_text) not in tdm_words:
@@ -383,7 +380,7 @@ def import_predikat_organisasi(db: Database, path: str | Path, cycle: int | str 
     """
     c = _resolve_cycle(db, cycle)
     guide = load_distribution_guide()
-    spellings = {fold(p): p for p in PREDIKAT_ORGANISASI}
+    spellings = {fold(p): p for p in VOCAB.predikat_organisasi}
     spellings.update({fold(a): p for a, p in guide.alias.items()})
 
     def check(table: Table):
@@ -397,7 +394,7 @@ def import_predikat_organisasi(db: Database, path: str | Path, cycle: int | str 
             predikat = spellings.get(fold(row["predikat"]))
             if predikat is None:
                 table.problem(n, "predikat", f"predikat '{row['predikat']}' tidak dikenal; pilihan: "
-                              f"{choices_text(PREDIKAT_ORGANISASI)}")
+                              f"{choices_text(VOCAB.predikat_organisasi)}")
             rows.append((c.id, unit, predikat))
 
         return _upsert(db, "SELECT unit_id FROM predikat_organisasi WHERE cycle_id = ?", [c.id],
@@ -499,9 +496,9 @@ def import_potensi(db: Database, path: str | Path, *, sheet: str | None = None, 
             nip = _known_nip(table, n, "nip", row["nip"], known)
             tanggal = table.date(n, "tanggal", row["tanggal"], required=True)
             kategori = fold(row["kategori"])
-            if kategori not in POTENSI_LEVELS:
+            if kategori not in VOCAB.kategori_potensi:
                 table.problem(n, "kategori", f"kategori potensi '{row['kategori']}' tidak dikenal; pilihan: "
-                              f"{choices_text(POTENSI_LEVELS)}")
+                              f"{choices_text(VOCAB.kategori_potensi)}")
             skor = None
             if row["skor"]:
                 skor = parse_float(row["skor"])

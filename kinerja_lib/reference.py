@@ -12,6 +12,7 @@ import yaml
 
 from . import config
 from .errors import ReferenceDataError
+from .vocabulary import load_vocabulary
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,11 @@ def load_scale(directory: Path | None = None) -> Scale:
     labels = {int(k): str(v) for k, v in _require(data, "label", name, dict).items()}
     if lo >= hi or set(labels) != set(range(lo, hi + 1)):
         raise ReferenceDataError(f"{name}: label harus tepat untuk setiap titik {lo}..{hi}")
+    from .store import SCORE_RANGE
+
+    if (lo, hi) != SCORE_RANGE:
+        raise ReferenceDataError(f"{name}: skala {lo}..{hi} berbeda dari skala yang dikunci basis data "
+                                 f"({SCORE_RANGE[0]}..{SCORE_RANGE[1]}); mengubah rentang skala butuh migrasi skema")
     return Scale(str(_require(data, "versi", name)), lo, hi, labels,
                  str(_require(data, "tidak_dapat_menilai", name)))
 
@@ -268,8 +274,12 @@ def load_kuadran(directory: Path | None = None) -> Kuadran:
     """Return the kuadran table; raises ReferenceDataError unless all 9 cells hold a known predikat."""
     name = "kuadran.yaml"
     data = _load(name, directory)
-    ratings = tuple(_require(data, "rating", name, list))
-    predikat = tuple(_require(data, "predikat", name, list))
+    moved = [k for k in ("rating", "predikat") if k in data]
+    if moved:
+        raise ReferenceDataError(f"{name}: kunci {', '.join(moved)} tidak lagi dipakai di sini; kode rating dan "
+                                 "predikat ada di kosakata.yaml (rating, predikat_kinerja)")
+    vocab = load_vocabulary(directory)
+    ratings, predikat = vocab.rating.codes, vocab.predikat_kinerja.codes
     raw = _require(data, "tabel", name, dict)
     table = {}
     for hasil in ratings:
@@ -290,7 +300,10 @@ def load_distribution_guide(directory: Path | None = None) -> DistributionGuide:
     name = "distribusi.yaml"
     data = _load(name, directory)
     known = set(load_kuadran(directory).predikat)
-    orgs = tuple(_require(data, "predikat_organisasi", name, list))
+    if "predikat_organisasi" in data:
+        raise ReferenceDataError(f"{name}: kunci predikat_organisasi tidak lagi dipakai di sini; kodenya ada di "
+                                 "kosakata.yaml")
+    orgs = load_vocabulary(directory).predikat_organisasi.codes
     rules: dict[str, tuple[DistributionRule, ...]] = {}
     for org, items in _require(data, "aturan", name, dict).items():
         if org not in orgs:
@@ -338,9 +351,3 @@ def _method_defaults(directory: Path | None) -> dict[str, Any]:
     if "diri" in data["bobot"]:
         raise ReferenceDataError(f"{name}: 'diri' tidak boleh diberi bobot (skor diri tidak ikut skor 360)")
     return data
-
-
-@lru_cache(maxsize=8)
-def load_vocabulary(directory: Path | None = None) -> dict[str, Any]:
-    """Return the code -> label vocabulary shared by database, code and user interface."""
-    return _load("kosakata.yaml", directory)

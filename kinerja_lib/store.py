@@ -17,6 +17,10 @@ from . import config
 
 BUSY_TIMEOUT_MS = 15_000
 
+# The codes the schema's CHECK constraints pin, as the migrations wrote them. The program reads codes from
+# kinerja_lib.vocabulary (kosakata.yaml); tests/test_vocabulary.py holds the schema and that file to each other,
+# so changing a pinned code takes a migration.
+SCORE_RANGE = (1, 5)   # response.score; skala.yaml must agree (reference.load_scale checks)
 RELATIONS = ("diri", "atasan", "rekan", "bawahan", "lainnya")
 ASSIGNMENT_STATUS = ("belum", "draf", "terkirim")
 RATINGS = ("Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi")

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from .store import RATINGS
+from .vocabulary import VOCAB
 
-ATAS, SESUAI, BAWAH = RATINGS
+ATAS, SESUAI, BAWAH = VOCAB.rating.codes
 Z95 = 1.959963984540054
 
 
@@ -39,16 +39,16 @@ class Truth:
 
 def load_truth(db, cycle_id: int) -> Truth:
     """Return the planted truths of a demo cycle; raise ValueError when the cycle holds none."""
-    rows = pd.read_sql_query("SELECT nip, aspek, nilai FROM demo_truth WHERE cycle_id = ?", db.conn,
-                             params=[int(cycle_id)])
+    from .records import demo_truths
+
+    rows, groups = demo_truths(db, cycle_id)
     if rows.empty:
         raise ValueError("siklus ini tidak punya kebenaran tertanam (bukan siklus demo)")
     by = {a: g.set_index("nip")["nilai"] for a, g in rows.groupby("aspek")}
     comp = rows[rows["aspek"].str.startswith("kompetensi:")]
     kompetensi = pd.DataFrame({"nip": comp["nip"].to_numpy(), "kompetensi": comp["aspek"].str[11:].to_numpy(),
                                "level": comp["nilai"].to_numpy()})
-    groups = pd.read_sql_query("SELECT kelompok, efek FROM demo_truth_kelompok WHERE cycle_id = ?", db.conn,
-                               params=[int(cycle_id)]).set_index("kelompok")["efek"]
+    groups = groups.set_index("kelompok")["efek"].astype(float)
     return Truth(int(cycle_id), by.get("perilaku", pd.Series(dtype=float)),
                  by.get("kelonggaran", pd.Series(dtype=float)), kompetensi, groups)
 
@@ -115,7 +115,7 @@ def suggestion_agreement(results: pd.DataFrame, truth: Truth, settings: Mapping[
     planted = category(d["nip"].map(true_score(truth, settings)), settings)
     table = pd.crosstab(pd.Series(planted, name="kategori tertanam"),
                         pd.Series(d["rating_perilaku_saran"].to_numpy(), name="saran"))
-    order = [r for r in RATINGS]
+    order = list(VOCAB.rating)
     table = table.reindex(index=order, columns=order, fill_value=0)
     table.attrs["kesesuaian"] = float(np.mean(planted == d["rating_perilaku_saran"].to_numpy()))
     return table
@@ -273,7 +273,7 @@ def validate_demo(db, cycle_id: int | None = None, *, k: int = 10, n_sim: int = 
 
     Scores and awards come from the stored analyses when present (else computed in memory, nothing written).
     """
-    from . import awards, competency, scoring
+    from . import awards, competency, records, scoring
     from .cycle import get_cycle
 
     c = get_cycle(db, cycle_id)
@@ -281,7 +281,7 @@ def validate_demo(db, cycle_id: int | None = None, *, k: int = 10, n_sim: int = 
     rep = scoring.run_scoring(db, c.id, persist=False)
     settings = c.settings
     results = rep.results
-    award = awards.build_report(awards.load_inputs(db, c.id, results=results), k=k, n_sim=n_sim)
+    award = awards.build_report(records.award_inputs(db, c.id, results=results), k=k, n_sim=n_sim)
     comp = competency.analyse_competency(db, c.id)
     return DemoValidation(
         skor=score_recovery(results, truth, settings),

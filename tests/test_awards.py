@@ -9,11 +9,13 @@ import pytest
 import yaml
 from scipy.stats import norm
 
-from kinerja_lib import awards
+from kinerja_lib import awards, records
+from kinerja_lib.awards import ranking
+from kinerja_lib.config import reference_dir
 from kinerja_lib.cycle import Cycle, merge_settings
 from kinerja_lib.errors import ReferenceDataError
 
-REF = Path(awards.__file__).resolve().parent.parent / "data" / "referensi"
+REF = reference_dir()
 END = "2026-12-31"
 
 
@@ -339,7 +341,7 @@ def test_unit_quota_skips_units_already_full():
     units = np.array(["A", "A", "B", "B"])
     p, _, _ = awards.simulate_ranks(np.array([4.0, 3.9, 3.8, 3.7]), np.zeros(4), 2, units=units, quota=1, n_sim=100)
     assert p.tolist() == [1.0, 0.0, 1.0, 0.0]
-    assert awards._select(units, 2, 1).tolist() == [True, False, True, False]
+    assert ranking._select(units, 2, 1).tolist() == [True, False, True, False]
 
 
 def test_quota_applies_to_the_shortlist():
@@ -447,7 +449,7 @@ def test_load_inputs_reads_history_opd_and_decisions(open_cycle_db):
     db["rating_perilaku"].insert({"cycle_id": 1, "nip": _nip(2), "rating": "Sesuai Ekspektasi", "sumber": "impor",
                                   "diperbarui": stamp})
     results, _ = _frames([{"nip": _nip(1)}, {"nip": _nip(2)}])
-    inputs = awards.load_inputs(db, 1, results=results)
+    inputs = records.award_inputs(db, 1, results=results)
     assert inputs.riwayat[["nip", "nama_siklus", "predikat"]].values.tolist() == \
         [[_nip(1), "Tahunan 2025", "Kurang/Misconduct"]]
     assert inputs.pegawai["opd"].tolist() == ["Dinas X", "Dinas X"]

@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import fisher_exact
 
 from kinerja_lib import awards
+from kinerja_lib.awards import impact
 
 
 def _pool(groups):
@@ -92,7 +93,7 @@ def test_a_large_significant_shortfall_is_a_finding_with_holm_adjusted_p():
 def test_holm_adjustment_steps_down():
     """Holm: the smallest of m p-values is multiplied by m, the next by m - 1, never below the one before."""
     rows = [{"dinilai": True, "p_fisher": p} for p in (0.01, 0.04, 0.03)]
-    awards._holm(rows, 0.05)
+    impact._holm(rows, 0.05)
     assert [r["p_holm"] for r in rows] == pytest.approx([0.03, 0.06, 0.06])
 
 

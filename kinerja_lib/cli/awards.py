@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import click
@@ -44,7 +43,8 @@ def register(main: click.Group) -> None:
         Karya Satya dan kotak talenta; ekspor ke Excel (dan PDF)."""
         from ..awards import award_report, export_pdf, export_xlsx
         from ..export import check_output_path, staged_files
-        from ..store import audit, now, write_transaction
+        from ..cycle import record_run
+        from ..store import audit, write_transaction
 
         check_output_path(xlsx, ("xlsx",), option="--xlsx")
         if pdf:
@@ -59,9 +59,7 @@ def register(main: click.Group) -> None:
             if pdf_file is not None:
                 export_pdf(report, pdf_file.temp)
             with write_transaction(db):
-                db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) "
-                           "VALUES (?, 'penghargaan', ?, ?)",
-                           [cycle_id, json.dumps(report.settings, ensure_ascii=False, default=str), now()])
+                record_run(db, cycle_id, "penghargaan", report.settings)
                 audit(db, "cli", "ekspor_penghargaan", "cycle", cycle_id, xlsx=str(xlsx),
                       pdf=str(pdf) if pdf else None)
                 xlsx_file.place()

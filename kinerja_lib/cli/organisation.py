@@ -11,7 +11,8 @@ import click
 from ..assignments import AssignmentSummary, apply_manual_changes, generate_assignments
 from ..backup import check_database_path
 from ..cycle import get_cycle
-from ..store import RELATIONS
+from ..records import active_assignments_by_relation, unfinished_raters
+from ..vocabulary import VOCAB
 from .common import Bilangan, database_path, with_db
 
 #: How many rater links the demo prints (all of them go to the CSV file).
@@ -28,7 +29,7 @@ def _pelaku() -> str:
 
 
 def _relations_text(per_relation: dict[str, int]) -> str:
-    parts = [f"{rel} {per_relation[rel]}" for rel in RELATIONS if rel in per_relation]
+    parts = [f"{rel} {per_relation[rel]}" for rel in VOCAB.relasi if rel in per_relation]
     return ", ".join(parts) if parts else "tidak ada"
 
 
@@ -80,9 +81,7 @@ def _print_links(db, cycle_id: int, path: Path, base_url: str | None) -> None:
     out = path.with_name(f"{path.name}-tautan.csv")
     issued = issue_links(db, cycle_id, base_url=base_url, pelaku="demo", out=out)
     admin = issue_admin_link(db, cycle_id, base_url=base_url, pelaku="demo")
-    unfinished = {r for r, in db.execute(
-        "SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 AND status <> 'terkirim'",
-        [cycle_id])}
+    unfinished = unfinished_raters(db, cycle_id)
     shown = [i for i in issued if i.nip in unfinished and i.jumlah_dinilai >= 3][:SHOWN_LINKS] or issued[:SHOWN_LINKS]
     click.echo("")
     click.echo(f"Tautan penilai ({len(shown)} dari {len(issued)}; yang masih punya formulir belum terkirim):")
@@ -115,8 +114,7 @@ def assign(db, cycle: str | None, seed: int | None, manual: str | None) -> None:
         m = apply_manual_changes(db, c.id, manual, pelaku=_pelaku())
         click.echo(f"Perubahan manual dari {Path(manual).name} pada siklus '{c.nama}': {m.added} ditambah, "
                    f"{m.reactivated} diaktifkan lagi, {m.removed} dihapus (dinonaktifkan, alasan disimpan).")
-        counts = dict(db.execute("SELECT relation, COUNT(*) FROM assignment WHERE cycle_id = ? AND aktif = 1 "
-                                 "GROUP BY relation", [c.id]).fetchall())
+        counts = active_assignments_by_relation(db, c.id)
         click.echo(f"Penugasan aktif: {sum(counts.values())} ({_relations_text(counts)}).")
         return
     s = generate_assignments(db, c.id, seed=seed, pelaku=_pelaku())

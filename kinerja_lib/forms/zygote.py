@@ -210,10 +210,19 @@ class ForkedProcess:
         self.pid, self._pidfd = pid, pidfd
         self.returncode: int | None = None
 
+    def _ended(self, timeout: float | None) -> bool:
+        """Whether the process has ended, waiting up to ``timeout`` seconds (None: until it does).
+
+        ``poll(2)``, not ``select(2)``: a server holding a hundred kernels has descriptors above 1024, which
+        ``select`` refuses ("filedescriptor out of range"), and the websocket of that page failed with a 500.
+        """
+        waiter = select.poll()
+        waiter.register(self._pidfd, select.POLLIN)
+        return bool(waiter.poll(None if timeout is None else max(0, int(timeout * 1000))))
+
     def poll(self) -> int | None:
         if self.returncode is None and self._pidfd >= 0:
-            readable, _, _ = select.select([self._pidfd], [], [], 0)
-            if readable:  # the process has ended (the zygote reaps it; its status is not ours to read)
+            if self._ended(0):  # the process has ended (the zygote reaps it; its status is not ours to read)
                 self.returncode = -signal.SIGKILL if not os.path.exists(f"/proc/{self.pid}") else 0
                 os.close(self._pidfd)
                 self._pidfd = -1
@@ -221,8 +230,7 @@ class ForkedProcess:
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None and self._pidfd >= 0:
-            readable, _, _ = select.select([self._pidfd], [], [], timeout)
-            if not readable:
+            if not self._ended(timeout):
                 raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
         return self.poll() if self.returncode is None else self.returncode
 

@@ -4,7 +4,7 @@
 300-pegawai demo database (no answers yet, so every rater has forms to fill) and open 20 different rater links one
 after another in Debian's Chromium, timing from the moment the driver asks for the page to the first frame painted
 after the first "Mulai menilai/Lanjutkan/Lihat" button is in the page, visible, enabled and uncovered (the list is
-interactive). The page itself records that moment (a MutationObserver installed before any of the page's scripts,
+interactive; on a small phone, where that button may lie below the fold, the header at the top must be uncovered). The page itself records that moment (a MutationObserver installed before any of the page's scripts,
 then one animation frame and one task, so the frame has been presented and the main thread is free for a click);
 ``dilihat_driver`` is the same moment as Playwright's ``expect`` noticed it, which polls and so lags the page by
 0.03-0.45 s on this machine. ``busy`` does the same while 4 other raters keep answering an item every 0.3 s each
@@ -151,8 +151,15 @@ READY_PROBE = """
     if (window.__k360Ready) return;
     const b = document.querySelector('.k360-card button');
     if (!b || b.disabled || b.offsetParent === null) return;
-    const box = b.getBoundingClientRect();  // nothing (e.g. the loading screen) covers it: a click lands on it
-    if (b.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2))) {
+    // nothing (e.g. the loading screen) covers it: a click lands on it. On a small phone the first button may lie
+    // below the fold, where no point can be tested: then the header at the top must be uncovered instead.
+    let target = b, box = b.getBoundingClientRect();
+    if (box.y + box.height / 2 > innerHeight) {
+      target = document.querySelector('.k360-header');
+      if (!target) return;
+      box = target.getBoundingClientRect();
+    }
+    if (target.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2))) {
       window.__k360Ready = now();
       requestAnimationFrame(() => setTimeout(() => { window.__k360Painted = now(); }, 0));
     }

@@ -396,6 +396,8 @@ def _visit(context, url: str, network: dict | None, open_form: bool) -> dict:
     time.sleep(0.5)
     out["permintaan"] = len([k for k in wire if k != "ws"])
     out["byte_http"] = sum(v for k, v in wire.items() if k != "ws")
+    # the websocket's messages as the page received them, before permessage-deflate (so more than on the wire)
+    out["byte_websocket_isi"] = wire.get("ws", 0)
     page.close(run_before_unload=True)
     return out
 

@@ -190,3 +190,11 @@ class FormServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             pytest.fail("kinerja serve did not stop within 60 s of SIGTERM")
+
+
+def scale_option(group, label: str):
+    """The option ``label`` ('4', 'Tidak dapat menilai') of one answer scale, found as the radio it is to a screen
+    reader (named e.g. "4 = Sesuai ekspektasi", or "Level 4" on a competency)."""
+    import re
+
+    return group.get_by_role("radio", name=re.compile(rf"^(Level )?{re.escape(label)}( = .*)?$"))

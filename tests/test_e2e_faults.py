@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from live import claim_raters, kill_kernel, query, wait_for
+from live import claim_raters, kill_kernel, query, scale_option, wait_for
 from netcut import CuttableProxy
 from playwright.sync_api import expect
 
@@ -62,7 +62,7 @@ def _open(page, url, aid, server):
 
 
 def _answer(page, n, label):
-    page.locator(".k360-answer").nth(n).get_by_role("button", name=label, exact=True).click()
+    scale_option(page.locator(".k360-answer").nth(n), label).click()
 
 
 def _shown_as_saved(page, codes):
@@ -95,7 +95,7 @@ def test_a_killed_kernel_stops_the_page_within_seconds_and_a_reload_shows_what_i
     warned_after = time.monotonic() - started
     expect(page.locator(".k360-saved-note")).to_be_hidden()
     # input is stopped: a click on the form changes nothing
-    page.locator(".k360-answer").nth(4).get_by_role("button", name="1", exact=True).click(force=True)
+    scale_option(page.locator(".k360-answer").nth(4), "1").click(force=True)
     expect(page.locator(".k360-answer").nth(4).locator(".mod-active")).to_have_count(0)
     assert _stored(voila_server, aid) == saved_before
     print(f"warning shown {warned_after:.1f} s after the kernel was killed")
@@ -129,7 +129,7 @@ def test_a_cut_network_stops_the_page_and_a_brief_drop_reconnects(browser, voila
         print(f"cut noticed after {time.monotonic() - started:.1f} s")
         expect(page.locator(".k360-saved-note")).to_be_hidden()
         expect(page.get_by_role("button", name="Muat ulang halaman")).to_be_visible()
-        page.locator(".k360-answer").nth(2).get_by_role("button", name="5", exact=True).click(force=True)
+        scale_option(page.locator(".k360-answer").nth(2), "5").click(force=True)
         expect(page.locator(".k360-answer").nth(2).locator(".mod-active")).to_have_count(0)
 
         proxy.restore(reset=reset)

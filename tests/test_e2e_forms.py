@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from live import claim_raters, query, wait_for
+from live import claim_raters, query, scale_option, wait_for
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +74,7 @@ def test_rater_fills_reloads_and_submits_a_form(browser, voila_server, shots):
     expect(groups).to_have_count(total)
     for n in range(total):
         label = "Tidak dapat menilai" if n == 0 else str(3 + n % 3)
-        groups.nth(n).get_by_role("button", name=label, exact=True).click()
+        scale_option(groups.nth(n), label).click()
     expect(page.get_by_text(f"Terisi {total} dari {total} butir")).to_be_visible(timeout=WAIT)
     comment = "Sigap melayani <warga> & teliti"
     page.locator("textarea").first.fill(comment)
@@ -127,8 +127,8 @@ def test_two_raters_at_the_same_time(browser, voila_server, shots):
     for page, ratee in ((desk, ratee1), (phone, ratee2)):
         expect(page.locator(".k360-card", has_text=ratee)).to_be_visible(timeout=WAIT)
         _open_form(page, ratee)
-    desk.locator(".k360-answer").nth(0).get_by_role("button", name="2", exact=True).click()
-    phone.locator(".k360-answer").nth(1).get_by_role("button", name="5", exact=True).click()
+    scale_option(desk.locator(".k360-answer").nth(0), "2").click()
+    scale_option(phone.locator(".k360-answer").nth(1), "5").click()
     expect(phone.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
     expect(desk.get_by_text("Terisi 1 dari")).to_be_visible(timeout=WAIT)
     _shot(phone, shots, "penilai-ponsel.png")

@@ -24,7 +24,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from live import http_get, kill_kernel, query, shutdown_kernel, wait_for
+from live import http_get, kill_kernel, query, scale_option, shutdown_kernel, wait_for
 from playwright.sync_api import expect
 from raters import BEHAVIOUR, RaterLoop, RecordingRater, run
 
@@ -214,7 +214,7 @@ def test_a_server_killed_mid_write_loses_nothing_and_the_page_says_so(fault_serv
     page.goto(_url(fs, page_nip))
     page.locator(".k360-card").first.get_by_role("button").click()
     expect(page.get_by_text("Perilaku Kerja BerAKHLAK")).to_be_visible(timeout=60_000)
-    page.locator(".k360-answer").nth(0).get_by_role("button", name="4", exact=True).click()
+    scale_option(page.locator(".k360-answer").nth(0), "4").click()
     expect(page.locator(".k360-saved-note")).to_be_visible(timeout=30_000)
 
     raters = [RecordingRater(_url(fs, nip)) for nip in nips]
@@ -229,7 +229,7 @@ def test_a_server_killed_mid_write_loses_nothing_and_the_page_says_so(fault_serv
     wait_for(lambda: sum(len(r.shown_as_saved()) for r in raters) >= 6, 30, "answers flowing")
     fs.server.kill()
     killed_at = time.monotonic()
-    page.locator(".k360-answer").nth(1).get_by_role("button", name="2", exact=True).click(force=True)
+    scale_option(page.locator(".k360-answer").nth(1), "2").click(force=True)
     expect(page.locator("#k360-guard")).to_be_visible(timeout=10_000)
     print(f"page warned {time.monotonic() - killed_at:.1f} s after the server was killed")
     answering.result(60)  # every rater's loop ended with its websocket

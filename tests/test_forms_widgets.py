@@ -402,3 +402,32 @@ def test_only_what_a_person_can_send_reaches_a_widget(widget, data, kept):
     else:
         assert out["content"]["data"] == {"method": "update", "state": kept} and out["buffers"] == []
     w.close()
+
+
+def _texts(widget) -> str:
+    """All the HTML a widget tree shows, joined."""
+    own = widget.value if hasattr(widget, "value") and isinstance(widget.value, str) else ""
+    return own + "".join(_texts(child) for child in getattr(widget, "children", ()))
+
+
+def test_the_submit_hint_names_too_many_tidak_dapat_menilai_as_the_blocker(small_org):
+    """A complete form with only "Tidak dapat menilai" cannot be sent, and the hint says that is why."""
+    _app, form, _aid = _open(small_org, "andi", "budi")
+    _fill(form, tdm=len(form.scores))
+    assert form.submit_button.disabled
+    assert "Terlalu banyak “Tidak dapat menilai”" in _texts(form)
+    assert "belum diisi" not in _texts(form)
+
+
+def test_the_self_form_speaks_to_the_rater_and_competencies_are_levels(small_org):
+    """The self form asks about "diri Anda sendiri", never "pegawai ini"; competency options are named as levels,
+    behaviour options by their expectation anchors."""
+    _app, form, _aid = _open(small_org, "andi", "andi")
+    text = _texts(form)
+    assert "diri Anda sendiri" in text and "pegawai ini" not in text
+    assert "pegawai ini" in _texts(_open(small_org, "andi", "budi")[1])  # a colleague's form does say it
+    competencies = [w for code, w in form.scores.items() if code.startswith("K")]
+    behaviours = [w for code, w in form.scores.items() if code.startswith("B")]
+    assert competencies and behaviours
+    assert all(w.tooltips[:5] == ("Level 1", "Level 2", "Level 3", "Level 4", "Level 5") for w in competencies)
+    assert all(w.tooltips[0].startswith("1 = ") for w in behaviours)

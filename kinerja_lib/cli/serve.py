@@ -18,6 +18,8 @@ from ..forms.redaction import RedactingFormatter, redact  # noqa: F401  (redact:
 from .common import get_db
 
 FORMS_DIR = config.PROJECT_ROOT / "forms"
+#: Set in each process of `serve --workers N` (kinerja_lib.forms.launcher.ENV_WORKER).
+WORKER_ENV = "KINERJA_WORKER"
 
 _access_log = logging.getLogger("tornado.access")
 
@@ -83,7 +85,12 @@ def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Pat
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop, sig.name)
-    app.start()  # returns once the loop stops; Voilà then shuts every kernel down
+    try:
+        app.start()  # returns once the loop stops; Voilà then shuts every kernel down
+    finally:
+        from ..forms import zygote
+
+        zygote.close()
 
 
 @click.command("serve")
@@ -96,13 +103,23 @@ def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Pat
               help="Paling banyak halaman formulir terbuka sekaligus (bawaan: voila.json, KinerjaGate).")
 @click.option("--maks-per-tautan", "max_per_link", type=click.IntRange(min=1),
               help="Paling banyak halaman terbuka per tautan, mis. tab dan perangkat (bawaan: voila.json).")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True,
+              help="Jumlah proses server formulir; lebih dari 1 memakai nginx sebagai reverse proxy di depannya "
+                   "(satu proses per inti CPU, mis. --workers 2).")
+@click.option("--proses-ke", "worker_index", type=click.IntRange(min=0, max=63), hidden=True,
+              help="(internal) nomor proses ini di belakang nginx.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str | None,
-          max_kernels: int | None, max_per_link: int | None) -> None:
+          max_kernels: int | None, max_per_link: int | None, workers: int, worker_index: int | None) -> None:
     """Jalankan server formulir (Voilà) untuk penilai dan admin; berhenti dengan Ctrl+C.
 
     Setiap halaman hanya dibuka untuk tautan yang sah; tanpa tautan sah tidak ada kernel yang dipakai.
+    Dengan --workers N, N proses server berjalan di belakang nginx (harus terpasang) pada alamat yang sama.
     """
+    if workers > 1:
+        from ..forms.proxy import find_nginx
+
+        find_nginx()  # before anything else: a clear message, not a traceback
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -117,11 +134,58 @@ def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str
     db.close()
     log_path = Path(log_file) if log_file else db_path.parent / "voila.log"
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    click.echo(f"Server formulir berjalan di http://{shown}:{port}{_normalise_base(base_url)} "
-               f"(basis data {db_path}; log {log_path}).")
+    address = f"http://{shown}:{port}{_normalise_base(base_url)}"
+    if worker_index is not None:  # one process of `--workers N`, started by the supervisor below
+        os.environ[WORKER_ENV] = str(worker_index)
+        run_server(db_path, host, port, base_url, log_path, max_kernels, max_per_link)
+        return
+    if workers > 1:
+        options = [f"--maks-kernel={-(-max_kernels // workers)}"] if max_kernels else []
+        options += [f"--maks-per-tautan={max_per_link}"] if max_per_link else []
+        run_cluster(db_path, host, port, base_url, log_path, workers, options, address)
+        return
+    click.echo(f"Server formulir berjalan di {address} (basis data {db_path}; log {log_path}).")
     click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin-link'. "
                "Tekan Ctrl+C untuk berhenti.")
     run_server(db_path, host, port, base_url, log_path, max_kernels, max_per_link)
+    click.echo("Server formulir berhenti.")
+
+
+def run_cluster(db_path: Path, host: str, port: int, base_url: str, log_path: Path, workers: int,
+                options: list[str], address: str) -> None:
+    """Run ``workers`` form server processes behind nginx until SIGINT or SIGTERM (kinerja_lib.forms.proxy)."""
+    import threading
+
+    from ..forms.proxy import Cluster
+
+    handler = _file_handler(log_path)
+    logger = logging.getLogger("kinerja_lib.forms.server")
+    logger.handlers, logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(  # where the page template's static files are found
+        filter(None, [str(config.PROJECT_ROOT / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")]))
+    cluster = Cluster(db_path, host, port, _normalise_base(base_url), log_path, workers, options)
+    cluster.prepare()
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        stop.set()
+        cluster.stopping = True
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        cluster.start()
+        click.echo(f"Server formulir berjalan di {address}: {workers} proses di belakang nginx "
+                   f"(basis data {db_path}; log {log_path}).")
+        click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin-link'. "
+                   "Tekan Ctrl+C untuk berhenti.")
+        watcher = threading.Thread(target=cluster.watch, name="pengawas", daemon=True)
+        watcher.start()
+        stop.wait()
+    finally:
+        cluster.stop()
+        for sig, old in previous.items():
+            signal.signal(sig, old)
     click.echo("Server formulir berhenti.")
 
 

@@ -12,7 +12,8 @@ from .. import form_service
 from ..errors import FormError
 from ..form_service import CompletionRow, RaterStatus
 from ..links import LinkGrant
-from .common import bar, cycle_title, denied_view, esc, guarded, halted_view, html_box, message_html, style, wib
+from .common import (bar, cycle_title, denied_view, esc, guarded, halted_view, html_box, message_html, section,
+                     style, tanggal, wib)
 
 NOT_STARTED_SHOWN = 100
 
@@ -24,7 +25,8 @@ def _completion_table(rows: list[CompletionRow], first: str) -> str:
         f"<tr><td>{esc(r.label)}</td><td class='k360-num'>{r.total}</td><td class='k360-num'>{r.belum}</td>"
         f"<td class='k360-num'>{r.draf}</td><td class='k360-num'>{r.terkirim}</td>"
         f"<td style='min-width:120px'>{r.percent:.0f}%{bar(r.terkirim, r.total)}</td></tr>" for r in rows)
-    return f"<div class='k360-scroll'><table class='k360-table'>{head}{body}</table></div>"
+    return (f"<div class='k360-scroll' tabindex='0' role='region' aria-label='Kelengkapan per {esc(first.lower())}'>"
+            f"<table class='k360-table'>{head}{body}</table></div>")
 
 
 def _rater_table(rows: list[RaterStatus]) -> str:
@@ -35,7 +37,8 @@ def _rater_table(rows: list[RaterStatus]) -> str:
                    f"<td class='k360-num'>{r.total}</td></tr>" for r in shown)
     more = (f"<div class='k360-muted'>… dan {len(rows) - len(shown)} penilai lainnya (lihat daftar pengingat).</div>"
             if len(rows) > len(shown) else "")
-    return (f"<div class='k360-muted'>{len(rows)} penilai belum mulai mengisi.</div><div class='k360-scroll'>"
+    return (f"<div class='k360-muted'>{len(rows)} penilai belum mulai mengisi.</div><div class='k360-scroll' "
+            "tabindex='0' role='region' aria-label='Penilai yang belum mulai mengisi'>"
             "<table class='k360-table'><tr><th>Nama</th><th>NIP</th><th>Unit</th><th class='k360-num'>Dinilai</th>"
             f"</tr>{body}</table></div>{more}")
 
@@ -62,14 +65,14 @@ class AdminApp(widgets.VBox):
         self._nip = widgets.Text(placeholder="NIP penilai (18 digit)", layout=widgets.Layout(width="260px"))
         self._search_button = widgets.Button(description="Cari formulir")
         self._search_button.on_click(self._on_search)
-        self._forms = widgets.Dropdown(options=[], value=None, description="", layout=widgets.Layout(width="100%"))
+        self._forms = widgets.Dropdown(options=[], value=None, description="Formulir",
+                                       layout=widgets.Layout(width="100%"))
         self._reason = widgets.Textarea(placeholder="Alasan membuka kembali (wajib; dicatat di log audit)", rows=2,
                                         layout=widgets.Layout(width="100%"))
         self._reopen_button = widgets.Button(description="Buka kembali formulir", button_style="warning",
                                              disabled=True)
         self._reopen_button.on_click(self._on_reopen)
         self._forms.observe(self._on_pick, names="value")
-        section = lambda text: html_box(esc(text), "k360-section")  # noqa: E731
         self.children = (
             style(), self._header, self._message, self._refresh_button, self._summary,
             section("Kelengkapan per perangkat daerah"), self._by_unit,
@@ -118,8 +121,9 @@ class AdminApp(widgets.VBox):
         c = ov.cycle
         self._header.value = (
             "<h1>Dasbor Admin Penilaian 360°</h1>"
-            f"<div class='k360-sub'>{esc(cycle_title(c))} · {esc(c.tanggal_mulai)} s.d. "
-            f"{esc(c.tanggal_selesai)}</div>")
+            f"<div class='k360-sub'><span class='k360-nw'>{esc(cycle_title(c))}</span> · "
+            f"<span class='k360-nw'>{esc(tanggal(c.tanggal_mulai))}</span> s.d. "
+            f"<span class='k360-nw'>{esc(tanggal(c.tanggal_selesai))}</span></div>")
         s = ov.by_status
         self._summary.value = (
             f"<b>{s['terkirim']} dari {ov.total} penilaian terkirim</b> ({ov.raters} penilai){bar(s['terkirim'], ov.total)}"

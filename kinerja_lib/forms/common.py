@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle  # not exported at the top level
 
 from ..errors import AccessDenied, DatabaseReplaced, KinerjaError
 from .messages import DENIED_HELP, DENIED_TITLE, GENERIC_ERROR, HALTED_TITLE, RELOAD
@@ -35,6 +36,8 @@ CSS = """
 .k360-header b { color: #fff; }
 .k360-section { font-size: 17px; font-weight: 600; color: #12355b; margin: 18px 0 6px 0;
   border-bottom: 2px solid #f2b705; padding-bottom: 3px; }
+.k360-section h2 { font: inherit; color: inherit; margin: 0; }
+.k360-nw { white-space: nowrap; }
 .k360-card { border: 1px solid #d9e2ec; border-radius: 10px; padding: 10px 12px; margin: 6px 0;
   background: #fff; align-items: center; justify-content: space-between; flex-wrap: wrap; gap: 8px; }
 .k360-card-info { flex: 1 1 260px; }
@@ -67,9 +70,25 @@ body.k360-unsaved .k360-savestate .k360-unsaved-note { display: inline; color: #
 .k360-code { display: inline-block; min-width: 42px; color: #52606d; font-size: 13px; font-weight: 600; }
 .k360-levels { margin: 4px 0 4px 0; padding-left: 22px; font-size: 13px; color: #3e4c59; }
 .k360-scale .widget-toggle-buttons { display: flex; flex-wrap: wrap; }
-.k360-scale .widget-toggle-button { width: auto !important; min-width: 46px; padding: 0 12px;
-  margin: 0 6px 6px 0 !important; height: 38px; border-radius: 8px; border: 1px solid #cbd2d9; background: #fff; }
-.k360-scale .widget-toggle-button.mod-active { background: #12355b; color: #fff; }
+.k360-scale .btn-group { display: flex; flex-wrap: wrap; }
+/* every tap target at least 44 px (WCAG 2.5.5), borders at 3:1 against white (WCAG 1.4.11) */
+.k360-scale .widget-toggle-button { width: auto !important; min-width: 44px; padding: 0 12px;
+  margin: 0 6px 6px 0 !important; height: 44px; border-radius: 8px; border: 1px solid #7b8794; background: #fff;
+  color: #1f2933; font-size: 16px; }
+.k360-scale .widget-toggle-button.mod-active { background: #12355b; color: #fff; border-color: #12355b;
+  box-shadow: inset 0 0 0 2px #f2b705; }
+.k360-anchors .widget-html-content { font-size: 13px; color: #3e4c59; line-height: 1.35; }
+.k360-missing { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; margin-top: 4px; }
+.k360-missing details { font-size: 14px; }
+.k360-missing summary { min-height: 44px; display: flex; align-items: center; cursor: pointer; color: #12355b;
+  font-weight: 600; }
+.k360-jumps { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; padding: 4px 0; }
+@media (max-width: 600px) { .k360-header-form .k360-rater-detail { display: none; } }
+.k360 .k360-jump, .k360 .k360-next { min-height: 44px; min-width: 44px; border-radius: 8px; border: 1px solid #7b8794;
+  background: #fff; color: #12355b; font: inherit; font-weight: 600; padding: 0 10px; cursor: pointer; }
+.k360 .k360-next { background: #12355b; color: #fff; border-color: #12355b; }
+.k360-item-flash { outline: 3px solid #f2b705; outline-offset: 4px; border-radius: 4px; }
+.k360-hint { color: #9b1c1c; font-weight: 600; }
 .k360-unanswered { border-left: 3px solid #f2b705; padding-left: 8px; }
 .k360-answered { border-left: 3px solid #2f9e44; padding-left: 8px; }
 .k360-legend { font-size: 13px; color: #3e4c59; }
@@ -80,9 +99,27 @@ body.k360-unsaved .k360-savestate .k360-unsaved-note { display: inline; color: #
 .k360-denied { max-width: 640px; margin: 40px auto; border: 1px solid #f5c2c2; background: #fff5f5;
   border-radius: 12px; padding: 20px 22px; color: #1f2933; font-family: system-ui, sans-serif; }
 .k360-denied h1 { font-size: 20px; color: #9b1c1c; margin: 0 0 8px 0; }
-.k360-confirm { background: #fff8e1; border: 1px solid #f2b705; border-radius: 10px; padding: 10px 12px; }
-.k360 .widget-textarea textarea { font-size: 15px; }
-.k360 button.jupyter-button { border-radius: 8px; height: 36px; padding: 0 14px; }
+/* the submit confirmation sits at the bottom of the screen, in view wherever the rater tapped */
+.k360-confirm { background: #fff8e1; border: 1px solid #f2b705; border-radius: 12px 12px 0 0; padding: 12px 16px;
+  position: fixed !important; left: 50%; bottom: 0; transform: translateX(-50%); width: min(920px, 100%) !important;
+  z-index: 50; margin: 0 !important; box-shadow: 0 -6px 24px rgba(16, 42, 67, .28);
+  padding-bottom: calc(12px + env(safe-area-inset-bottom, 0px)); }
+.k360-confirm .widget-hbox { flex-wrap: wrap; gap: 8px; }
+/* comment boxes: 16 px text (no zoom on phones), clear border, room to write */
+.k360 .widget-textarea textarea { font-size: 16px; line-height: 1.45; min-height: 110px; padding: 8px 10px;
+  border: 1px solid #7b8794; border-radius: 8px; color: #1f2933; background: #fff; }
+.k360 input[type="text"], .k360 select { font-size: 16px; min-height: 44px; border: 1px solid #7b8794;
+  border-radius: 8px; }
+.k360 .widget-text, .k360 .widget-dropdown { height: auto; }
+.k360 .widget-dropdown > label.widget-label { width: auto; padding-right: 8px; }
+.k360 button.jupyter-button { border-radius: 8px; min-height: 44px; height: auto; padding: 0 16px; font-size: 15px; }
+.k360 button.jupyter-button.mod-success { background: #1e6b2f; color: #fff; }
+.k360 button.jupyter-button.mod-warning { background: #8a4b00; color: #fff; }
+/* a focus ring that shows on every background (WCAG 2.4.7) */
+.k360 :focus-visible, .k360-denied :focus-visible, #k360-guard :focus-visible {
+  outline: 3px solid #1a5fb4 !important; outline-offset: 2px !important; box-shadow: 0 0 0 5px #fff !important; }
+.k360 .widget-toggle-button:focus-visible { outline: 3px solid #1a5fb4 !important; }
+.k360-header :focus-visible { outline-color: #f2b705 !important; }
 .k360 .widget-button { width: auto; min-width: 120px; align-self: flex-start; }
 .k360-card .widget-button { align-self: center; }
 .k360 .mod-primary { background: #12355b; }
@@ -90,14 +127,35 @@ body.k360-unsaved .k360-savestate .k360-unsaved-note { display: inline; color: #
 .k360-table th, .k360-table td { border-bottom: 1px solid #e4e7eb; padding: 5px 6px; text-align: left; }
 .k360-table td.k360-num, .k360-table th.k360-num { text-align: right; white-space: nowrap; }
 .k360-scroll { overflow-x: auto; }
+.k360-scroll:focus-visible { outline: 3px solid #1a5fb4; }
 @media (max-width: 600px) {
-  .k360 { font-size: 14px; }
-  .k360-header h1 { font-size: 18px; }
-  .k360-scale .widget-toggle-button { min-width: 40px; padding: 0 8px; }
-  .k360-progress .k360-muted { font-size: 12px; }
+  .k360 { font-size: 15px; }
+  .k360-header { padding: 12px 14px; }
+  .k360-header h1 { font-size: 18px; line-height: 1.25; }
+  .k360-scale .widget-toggle-button { min-width: 44px; padding: 0 10px; margin: 0 5px 6px 0 !important; }
+  .k360-progress .k360-muted { font-size: 13px; }
+  .k360-card .widget-button { width: 100%; }
 }
 </style>
 """
+
+
+#: Month names for dates shown to raters ("31 Desember 2026", not "2026-12-31").
+BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+         "November", "Desember")
+
+
+def tanggal(iso: str | None) -> str:
+    """Return an ISO date as Indonesians write it; anything else unchanged.
+
+    >>> tanggal("2026-12-31")
+    '31 Desember 2026'
+    """
+    try:
+        year, month, day = (int(part) for part in str(iso)[:10].split("-"))
+        return f"{day} {BULAN[month - 1]} {year}"
+    except (ValueError, IndexError, TypeError):
+        return "" if iso is None else str(iso)
 
 
 def esc(value: Any) -> str:
@@ -118,9 +176,52 @@ def cycle_title(cycle) -> str:
     return cycle.nama if period.lower() in cycle.nama.lower() else f"{cycle.nama} ({period})"
 
 
+_SHARED: dict[str, widgets.Widget] = {}
+_SHARED_KINDS = {
+    "full": lambda: widgets.Layout(width="100%"),      # a box or text across the width, never changed
+    "auto": lambda: widgets.Layout(width="auto"),
+    "plain": lambda: widgets.Layout(),                 # a button's layout, never changed
+    "html": lambda: HTMLStyle(),
+    "toggle": widgets.ToggleButtonsStyle,
+    "button": widgets.ButtonStyle,
+}
+
+
+def shared(kind: str) -> widgets.Widget:
+    """Return this kernel's one Layout or Style model of ``kind`` ('full', 'auto', 'plain', 'html', 'toggle',
+    'button'), for widgets that never change theirs.
+
+    Every ipywidgets widget brings a Layout model and most a Style model of their own: each one more comm to open,
+    one more message through the form server and over the rater's network. A list and one 25-item form took 388
+    comm openings and 780 KB; widgets whose layout and style never change share one model of each instead. A
+    widget whose layout changes (shown and hidden with ``layout.display``) must have its own.
+    """
+    made = _SHARED.get(kind)
+    if made is None or getattr(made, "comm", None) is None:
+        made = _SHARED[kind] = _SHARED_KINDS[kind]()
+    return made
+
+
+def box(children, *classes: str, horizontal: bool = False, layout: widgets.Layout | None = None) -> widgets.Box:
+    """Return a VBox (or HBox) across the width with ``classes`` set from the start (no later update message)."""
+    cls = widgets.HBox if horizontal else widgets.VBox
+    return cls(list(children), layout=layout or shared("full"), _dom_classes=classes)
+
+
+def button(description: str, *classes: str, **kwargs) -> widgets.Button:
+    """Return a Button sharing its layout and style models, with ``classes`` set from the start."""
+    return widgets.Button(description=description, layout=shared("plain"), style=shared("button"),
+                          _dom_classes=classes, **kwargs)
+
+
 def style() -> widgets.HTML:
     """Return the widget carrying the kit's style sheet (one per app)."""
     return widgets.HTML(CSS, layout=widgets.Layout(height="0px", margin="0"))
+
+
+def section(title: str) -> widgets.HTML:
+    """Return a section heading (an h2, so a screen reader can jump between sections)."""
+    return html_box(f"<h2>{esc(title)}</h2>", "k360-section")
 
 
 def full_width(widget: widgets.Widget) -> widgets.Widget:
@@ -128,11 +229,9 @@ def full_width(widget: widgets.Widget) -> widgets.Widget:
     return widget
 
 
-def html_box(value: str = "", *classes: str) -> widgets.HTML:
-    box = widgets.HTML(value, layout=widgets.Layout(width="100%"))
-    for c in classes:
-        box.add_class(c)
-    return box
+def html_box(value: str = "", *classes: str, layout: widgets.Layout | None = None) -> widgets.HTML:
+    """Return an HTML widget across the width with ``classes``; pass its own ``layout`` if it is ever hidden."""
+    return widgets.HTML(value, layout=layout or shared("full"), style=shared("html"), _dom_classes=classes)
 
 
 def message_html(kind: str, text: str) -> str:

@@ -46,8 +46,11 @@ def preload(page: str = "penilaian") -> None:
     and harden the kernel against crafted browser messages (``harden``)."""
     keep_light()
     log.propagate = False  # in a kernel, stderr could surface on the page: the log file is the only sink
-    import ipywidgets  # noqa: F401
+    import ipywidgets
 
+    # A kernel forked from the zygote (kinerja_lib.forms.zygote) imported ipywidgets before it had an IPython
+    # kernel, so the widget comm targets were never registered; registering them again is harmless.
+    ipywidgets.register_comm_target()
     harden()
 
     from .. import form_service, links  # noqa: F401

@@ -16,8 +16,8 @@ from ..form_service import UNANSWERED, FormSpec, Progress
 from ..links import LinkGrant
 from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
-from .common import (WIB, bar, cycle_title, denied_view, esc, guarded, halted_view, html_box, log, message_html,
-                     style, wib)
+from .common import (WIB, bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
+                     message_html, section, shared, style, tanggal, wib)
 
 #: Widget value standing for "tidak dapat menilai" (stored as NULL); 0 is never a score.
 TDM = 0
@@ -38,6 +38,15 @@ def _show(widget: widgets.Widget, visible: bool) -> None:
 
 
 SAVED_PREFIX = "k360-saved-"
+
+
+def item_class(code: str) -> str:
+    """The CSS class naming an item's box, e.g. 'k360-item-B6-2' for B6.2 (the page's jumps look for it).
+
+    >>> item_class("B6.2")
+    'k360-item-B6-2'
+    """
+    return "k360-item-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in code)
 
 
 def mark_saved(widget: widgets.Widget, index: int | None) -> None:
@@ -63,7 +72,7 @@ class AssessmentForm(widgets.VBox):
     def __init__(self, db: Database, grant: LinkGrant, spec: FormSpec, *,
                  on_back: Callable[[], None], on_denied: Callable[[], None],
                  on_halt: Callable[[str], None] | None = None):
-        super().__init__(layout=widgets.Layout(width="100%"))
+        super().__init__(layout=shared("full"), _dom_classes=("k360-form",))
         self._db, self._grant, self._spec = db, grant, spec
         self._aid = spec.assignment.id
         self._on_back_cb, self._on_denied_cb = on_back, on_denied
@@ -77,17 +86,25 @@ class AssessmentForm(widgets.VBox):
         self._confirming = False
         self._saved_at = ""
         scale = load_scale()
+        self._self = spec.assignment.relation == "diri"
         self._options = [(str(p), p) for p in scale.points] + [(scale.tidak_dapat_menilai, TDM)]
         self._option_index = {value: n for n, (_, value) in enumerate(self._options)}
+        # each option's accessible name (a11y.js): the anchor of the expectation scale, or the competency level
         self._tooltips = [f"{p} = {scale.labels[p]}" for p in scale.points] + [scale.tidak_dapat_menilai]
+        self._level_tooltips = [f"Level {p}" for p in scale.points] + [scale.tidak_dapat_menilai]
+        # the words under every scale: one widget shown under each (one model, many views)
+        self._anchors = html_box(self._anchors_html(scale), "k360-anchors")
+        self._level_anchors = html_box(
+            f'<span>Level 1–{scale.points[-1]} menurut uraian level di atas</span>'
+            f'<span>{esc(scale.tidak_dapat_menilai)}: bila tidak cukup mengamati</span>', "k360-anchors")
 
-        self._back = widgets.Button(description="← Kembali ke daftar", tooltip="Kembali ke daftar penilaian")
+        self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")
         self._back.on_click(self._on_back)
-        self._locked_banner = html_box("", "k360-locked")
+        self._locked_banner = html_box("", "k360-locked",
+                                       layout=widgets.Layout(width="100%", display=None if self._locked else "none"))
         self._progress_html = html_box()
         self._message = html_box()
-        progress_box = widgets.VBox([self._progress_html, self._message], layout=widgets.Layout(width="100%"))
-        progress_box.add_class("k360-progress")
+        progress_box = box([self._progress_html, self._message], "k360-progress")
 
         self._scores: dict[str, widgets.ToggleButtons] = {}
         self._item_boxes: dict[str, widgets.VBox] = {}
@@ -165,28 +182,43 @@ class AssessmentForm(widgets.VBox):
         return (f"Skala: {anchors} · <b>{esc(scale.tidak_dapat_menilai)}</b> bila Anda tidak cukup "
                 "mengamati perilaku tersebut (tidak dihitung sebagai nilai).")
 
-    def _scale_buttons(self, item: str) -> widgets.ToggleButtons:
+    @staticmethod
+    def _anchors_html(scale) -> str:
+        """The anchor words shown under every expectation scale: its ends and its middle, the words they share
+        said once ("1 = Jauh di bawah · 3 = Sesuai · 5 = Jauh di atas ekspektasi")."""
+        points = (scale.points[0], scale.points[len(scale.points) // 2], scale.points[-1])
+        words = [scale.labels[p].split() for p in points]
+        shared = 0
+        while shared < min(map(len, words)) - 1 and len({tuple(w[len(w) - shared - 1:]) for w in words}) == 1:
+            shared += 1
+        shown = [" ".join(w[:len(w) - shared]) if n < 2 else " ".join(w) for n, w in enumerate(words)]
+        return " · ".join(f'<span class="k360-nw"><b>{p}</b> = {esc(text)}</span>' for p, text in zip(points, shown))
+
+    def _scale_buttons(self, item: str, levels: bool = False) -> widgets.ToggleButtons:
         stored = self._answers.get(item, "unanswered")
         value = None if stored == "unanswered" else (TDM if stored is None else stored)
-        buttons = widgets.ToggleButtons(options=self._options, value=value, tooltips=self._tooltips,
-                                        description="", layout=widgets.Layout(width="100%"))
-        buttons.add_class("k360-scale")
-        buttons.add_class("k360-answer")
-        mark_saved(buttons, None if value is None else self._option_index[value])
+        saved = () if value is None else (f"{SAVED_PREFIX}{self._option_index[value]}",)
+        buttons = widgets.ToggleButtons(options=self._options, value=value,
+                                        tooltips=self._level_tooltips if levels else self._tooltips,
+                                        description="", layout=shared("full"), style=shared("toggle"),
+                                        _dom_classes=("k360-scale", "k360-answer", *saved))
         buttons.observe(functools.partial(self._on_score, item), names="value")
         self._scores[item] = buttons
         return buttons
 
-    def _item_box(self, item: str, html: str) -> widgets.VBox:
-        box = widgets.VBox([html_box(html), self._scale_buttons(item)], layout=widgets.Layout(width="100%"))
-        box.add_class("k360-item")
-        self._item_boxes[item] = box
-        return box
+    def _item_box(self, item: str, html: str, levels: bool = False) -> widgets.VBox:
+        state = "k360-answered" if item in self._answers else "k360-unanswered"
+        # item_class: the target of the "Belum diisi" jumps (a11y.js)
+        item_box = box([html_box(html), self._scale_buttons(item, levels),
+                        self._level_anchors if levels else self._anchors], "k360-item", item_class(item), state)
+        self._item_boxes[item] = item_box
+        return item_box
 
     def _behaviour_section(self) -> list[widgets.Widget]:
+        whom = "diri Anda sendiri" if self._self else "pegawai ini"
         out: list[widgets.Widget] = [
-            html_box("Perilaku Kerja BerAKHLAK", "k360-section"),
-            html_box('<div class="k360-muted">Seberapa jauh perilaku berikut tampak pada pegawai ini '
+            section("Perilaku Kerja BerAKHLAK"),
+            html_box(f'<div class="k360-muted">Seberapa jauh perilaku berikut tampak pada {whom} '
                      "dibandingkan ekspektasi? (SE MenPANRB 20/2021; PermenPANRB 6/2022)</div>")]
         for number, value in enumerate(self._spec.values, start=1):
             head = f'<div class="k360-value-title">{number}. {esc(value.nama)}</div>'
@@ -195,45 +227,40 @@ class AssessmentForm(widgets.VBox):
                          f"{esc(self._spec.ekspektasi[value.kode])}</div>")
             items = [self._item_box(i.kode, f'<span class="k360-code">{esc(i.kode)}</span>{esc(i.teks)}')
                      for i in value.items]
-            box = widgets.VBox([html_box(head), *items], layout=widgets.Layout(width="100%"))
-            box.add_class("k360-value")
-            out.append(box)
+            out.append(box([html_box(head), *items], "k360-value"))
         return out
 
     def _competency_section(self) -> list[widgets.Widget]:
         if not self._spec.competencies:
             return []
+        seen = "Anda tunjukkan" if self._self else "Anda amati"
         out: list[widgets.Widget] = [
-            html_box("Kompetensi", "k360-section"),
-            html_box('<div class="k360-muted">Pilih level kompetensi yang paling sesuai dengan yang Anda amati '
-                     "(kamus kompetensi PermenPANRB 38/2017, level 1–5).</div>")]
+            section("Kompetensi"),
+            html_box(f'<div class="k360-muted">Pilih level kompetensi yang paling sesuai dengan yang {seen} '
+                     "(kamus kompetensi PermenPANRB 38/2017, level 1–5). Tombol 1–5 di bawah setiap kompetensi "
+                     "adalah level, bukan skala ekspektasi.</div>")]
         for comp in self._spec.competencies:
             levels = "".join(f"<li><b>Level {n}:</b> {esc(text)}</li>" for n, text in sorted(comp.levels.items()))
             html = (f'<span class="k360-code">{esc(comp.kode)}</span><b>{esc(comp.nama)}</b>'
                     f'<ol class="k360-levels" style="list-style:none">{levels}</ol>')
-            box = self._item_box(comp.kode, html)
-            wrapper = widgets.VBox([box], layout=widgets.Layout(width="100%"))
-            wrapper.add_class("k360-value")
-            out.append(wrapper)
+            out.append(box([self._item_box(comp.kode, html, levels=True)], "k360-value"))
         return out
 
     def _comment_section(self) -> list[widgets.Widget]:
         limit = self._spec.comment_limit
         labels = load_vocabulary()["komentar"]
         out: list[widgets.Widget] = [
-            html_box("Komentar", "k360-section"),
+            section("Komentar"),
             html_box(f'<div class="k360-muted">Tidak wajib. Paling banyak {limit} karakter per kolom; tersimpan '
                      "otomatis saat Anda selesai mengetik dan berpindah dari kolom. Komentar dari rekan dan "
                      "bawahan hanya ditampilkan tanpa nama penilai.</div>")]
         for jenis in form_service.COMMENT_KINDS:
-            box = widgets.Textarea(value=self._comments.get(jenis, ""), rows=4, continuous_update=False,
-                                   placeholder=labels[jenis], layout=widgets.Layout(width="100%"))
-            box.observe(functools.partial(self._on_comment, jenis), names="value")
+            text = widgets.Textarea(value=self._comments.get(jenis, ""), rows=4, continuous_update=False,
+                                    placeholder=labels[jenis], layout=shared("full"))
+            text.observe(functools.partial(self._on_comment, jenis), names="value")
             counter = html_box()
-            self._comment_boxes[jenis], self._counters[jenis] = box, counter
-            wrapper = widgets.VBox([box, counter], layout=widgets.Layout(width="100%"))
-            wrapper.add_class("k360-comment")
-            out += [html_box(f"<b>{esc(labels[jenis])}</b>"), wrapper]
+            self._comment_boxes[jenis], self._counters[jenis] = text, counter
+            out += [html_box(f"<b>{esc(labels[jenis])}</b>"), box([text, counter], "k360-comment")]
             self._update_counter(jenis)
         return out
 
@@ -241,15 +268,14 @@ class AssessmentForm(widgets.VBox):
         if not self._spec.decisions:
             return []
         out: list[widgets.Widget] = [
-            html_box("Keputusan Pejabat Penilai Kinerja", "k360-section"),
+            section("Keputusan Pejabat Penilai Kinerja"),
             html_box('<div class="k360-muted">Anda adalah Pejabat Penilai Kinerja pegawai ini. Keputusan ini '
                      "terpisah dari penilaian 360 di atas dan tetap dapat diubah selama periode terbuka.</div>")]
         for d in self._spec.decisions:
+            saved = () if d.rating is None else (f"{SAVED_PREFIX}{RATINGS.index(d.rating)}",)
             buttons = widgets.ToggleButtons(options=list(RATINGS), value=d.rating, disabled=not d.editable,
-                                            layout=widgets.Layout(width="100%"))
-            buttons.add_class("k360-scale")
-            buttons.add_class("k360-decision")
-            mark_saved(buttons, None if d.rating is None else RATINGS.index(d.rating))
+                                            layout=shared("full"), style=shared("toggle"),
+                                            _dom_classes=("k360-scale", "k360-decision", *saved))
             buttons.observe(functools.partial(self._on_decision, d.jenis), names="value")
             self._decisions[d.jenis] = buttons
             out += [html_box(f"<b>{esc(d.label)}</b><div class='k360-muted'>{esc(d.note)}</div>"), buttons]
@@ -257,24 +283,22 @@ class AssessmentForm(widgets.VBox):
 
     def _submit_section(self) -> list[widgets.Widget]:
         self._submit_hint = html_box()
-        self._submit = widgets.Button(description="Kirim penilaian", button_style="primary",
-                                      tooltip="Kirim penilaian; setelah dikirim jawaban terkunci")
+        self._submit = button("Kirim penilaian", button_style="primary",
+                              tooltip="Kirim penilaian; setelah dikirim jawaban terkunci")
         self._submit.on_click(self._on_submit)
         self._confirm_text = html_box()
-        self._confirm_yes = widgets.Button(description="Ya, kirim sekarang", button_style="success")
-        self._confirm_no = widgets.Button(description="Batal")
+        self._confirm_yes = button("Ya, kirim sekarang", button_style="success")
+        self._confirm_no = button("Batal")
         self._confirm_yes.on_click(self._on_confirm)
         self._confirm_no.on_click(self._on_cancel)
-        self._confirm_box = widgets.VBox([self._confirm_text, widgets.HBox([self._confirm_yes, self._confirm_no])],
-                                         layout=widgets.Layout(width="100%"))
-        self._confirm_box.add_class("k360-confirm")
-        _show(self._confirm_box, False)
-        self._submit_box = widgets.VBox([html_box("Kirim", "k360-section"), self._submit_hint, self._submit,
-                                         self._confirm_box], layout=widgets.Layout(width="100%"))
+        self._confirm_box = box([self._confirm_text, box([self._confirm_yes, self._confirm_no], horizontal=True)],
+                                "k360-confirm", layout=widgets.Layout(width="100%", display="none"))
+        self._submit_box = box([section("Kirim"), self._submit_hint, self._submit, self._confirm_box],
+                               layout=widgets.Layout(width="100%", display="none" if self._locked else None))
         return [self._submit_box, self._bottom_back()]
 
     def _bottom_back(self) -> widgets.Button:
-        back = widgets.Button(description="← Kembali ke daftar")
+        back = button("← Kembali ke daftar", "k360-back")
         back.on_click(self._on_back)
         return back
 
@@ -282,17 +306,20 @@ class AssessmentForm(widgets.VBox):
 
     def _refresh_state(self) -> None:
         p = self._progress
-        missing = ", ".join(p.missing[:MISSING_SHOWN]) + (f" dan {len(p.missing) - MISSING_SHOWN} lainnya"
-                                                           if len(p.missing) > MISSING_SHOWN else "")
+        jumps = "".join(f'<button type="button" class="k360-jump" data-item="{esc(code)}" '
+                        f'aria-label="Ke butir {esc(code)}">{esc(code)}</button>' for code in p.missing[:MISSING_SHOWN])
+        more = (f'<span class="k360-muted">dan {len(p.missing) - MISSING_SHOWN} lainnya</span>'
+                if len(p.missing) > MISSING_SHOWN else "")
         lines = [f"<b>Terisi {p.answered} dari {p.total} butir</b> · {p.tidak_dapat} "
                  f"“tidak dapat menilai” (paling banyak {p.max_tidak_dapat})", bar(p.answered, p.total)]
         if self._locked:
             lines.append('<div class="k360-muted">Penilaian ini sudah terkirim.</div>')
         elif p.missing:
-            lines.append(f'<div class="k360-muted">Belum diisi: {esc(missing)}</div>')
+            lines.append('<div class="k360-missing"><button type="button" class="k360-next">Ke butir belum diisi ↓'
+                         f'</button><details><summary>Belum diisi: {len(p.missing)} butir</summary>'
+                         f'<div class="k360-jumps">{jumps}{more}</div></details></div>')
         elif not p.submittable:
-            lines.append('<div class="k360-muted">Terlalu banyak “tidak dapat menilai”; ubah sebagian jawaban '
-                         "sebelum mengirim.</div>")
+            lines.append(f'<div class="k360-muted">{esc(self._blocker())}</div>')
         else:
             lines.append('<div class="k360-muted">Semua butir sudah terisi. Silakan periksa lalu kirim.</div>')
         saved = (f'<span class="k360-saved-note">✓ Tersimpan otomatis pukul {esc(self._saved_at)}</span>'
@@ -300,10 +327,10 @@ class AssessmentForm(widgets.VBox):
         lines.append(f'<div class="k360-muted k360-savestate">{saved}<span class="k360-saving-note">Menyimpan…'
                      '</span><span class="k360-unsaved-note">Ada isian yang belum tersimpan.</span></div>')
         self._progress_html.value = "".join(lines)
-        for item, box in self._item_boxes.items():
+        for item, item_box in self._item_boxes.items():
             answered = item in self._answers
-            box.remove_class("k360-unanswered" if answered else "k360-answered")
-            box.add_class("k360-answered" if answered else "k360-unanswered")
+            item_box.remove_class("k360-unanswered" if answered else "k360-answered")
+            item_box.add_class("k360-answered" if answered else "k360-unanswered")
         stamp = self._spec.assignment.terkirim
         self._locked_banner.value = (f"✔ Terkirim pada {esc(wib(stamp))}. Penilaian ini terkunci; jawaban tidak "
                                      "dapat diubah lagi." if self._locked else "")
@@ -312,10 +339,21 @@ class AssessmentForm(widgets.VBox):
         self._submit.disabled = self._locked or not p.submittable
         self._submit_hint.value = (
             '<div class="k360-muted">Setelah dikirim, jawaban terkunci dan tidak dapat diubah.</div>'
-            if p.submittable else
-            '<div class="k360-muted">Tombol kirim aktif setelah semua butir terisi.</div>')
+            if p.submittable else f'<div class="k360-hint" role="status">{esc(self._blocker())}</div>')
         for w in [*self._scores.values(), *self._comment_boxes.values()]:
             w.disabled = self._locked
+
+    def _blocker(self) -> str:
+        """What keeps this form from being sent, in the rater's words ('' when nothing does)."""
+        p = self._progress
+        if p.missing:
+            return (f"Tombol kirim aktif setelah semua butir terisi: {len(p.missing)} butir belum diisi "
+                    f"({', '.join(p.missing[:3])}{', …' if len(p.missing) > 3 else ''}).")
+        if p.tidak_dapat > p.max_tidak_dapat:
+            extra = p.tidak_dapat - p.max_tidak_dapat
+            return (f"Terlalu banyak “Tidak dapat menilai”: {p.tidak_dapat} butir, paling banyak "
+                    f"{p.max_tidak_dapat}. Ganti {extra} di antaranya dengan nilai 1–5 sebelum mengirim.")
+        return ""
 
     def _update_counter(self, jenis: str) -> None:
         n, limit = len(self._comment_boxes[jenis].value), self._spec.comment_limit
@@ -458,8 +496,7 @@ class AssessmentForm(widgets.VBox):
         if not self._progress.submittable:
             missing = ", ".join(self._progress.missing)
             raise FormError(f"Belum dapat dikirim: {len(self._progress.missing)} butir belum diisi ({missing})."
-                            if self._progress.missing else "Belum dapat dikirim: terlalu banyak “tidak dapat "
-                            "menilai”.")
+                            if self._progress.missing else f"Belum dapat dikirim. {self._blocker()}")
         self._confirming = True
         self._confirm_text.value = (f"Kirim penilaian untuk <b>{esc(self._spec.assignment.ratee.nama)}</b>? "
                                     "Setelah dikirim, jawaban terkunci dan tidak dapat diubah.")
@@ -502,12 +539,11 @@ class RaterApp(widgets.VBox):
     """The rater's whole app: header, the list of people to rate, and one open form at a time."""
 
     def __init__(self, db: Database, grant: LinkGrant):
-        super().__init__(layout=widgets.Layout(width="100%"))
-        self.add_class("k360")
+        super().__init__(layout=shared("full"), _dom_classes=("k360",))
         self._db, self._grant = db, grant
         self._header = html_box("", "k360-header")
         self._message = html_box()
-        self._body = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self._body = box([])
         self._form: AssessmentForm | None = None
         self._open_buttons: dict[int, widgets.Button] = {}
         self._denied = False
@@ -563,10 +599,11 @@ class RaterApp(widgets.VBox):
         c, r = ov.cycle, ov.rater
         self._header.value = (
             "<h1>Penilaian Perilaku Kerja 360°</h1>"
-            f'<div class="k360-sub">{esc(cycle_title(c))} · terbuka sampai '
-            f"{esc(c.tanggal_selesai)}</div>"
-            f'<div class="k360-sub">Penilai: <b>{esc(r.nama)}</b> · NIP {esc(r.nip)} · {esc(r.jabatan)} · '
-            f"{esc(r.unit)}</div>")
+            f'<div class="k360-sub">{esc(cycle_title(c))}</div>'
+            f'<div class="k360-sub">Terbuka sampai <span class="k360-nw">{esc(tanggal(c.tanggal_selesai))}</span></div>'
+            f'<div class="k360-sub">Penilai: <b>{esc(r.nama)}</b></div>'
+            f'<div class="k360-sub k360-rater-detail"><span class="k360-nw">NIP {esc(r.nip)}</span> · {esc(r.jabatan)}'
+            f" · {esc(r.unit)}</div>")
         total = len(ov.assignments)
         waiting = (f'<div class="k360-waiting-count"><b>{ov.decisions_waiting} keputusan Rating Perilaku Kerja '
                    "menunggu Anda</b> sebagai Pejabat Penilai Kinerja.</div>" if ov.decisions_waiting else "")
@@ -574,7 +611,7 @@ class RaterApp(widgets.VBox):
             f"<b>{ov.submitted} dari {total} penilaian terkirim</b>{bar(ov.submitted, total)}{waiting}"
             '<div class="k360-muted">Pilih nama untuk mulai menilai. Jawaban tersimpan otomatis; Anda dapat '
             "berhenti dan melanjutkan kapan saja dengan tautan yang sama.</div>", "k360-progress")
-        cards: list[widgets.Widget] = [summary, html_box("Daftar pegawai yang Anda nilai", "k360-section")]
+        cards: list[widgets.Widget] = [summary, section("Daftar pegawai yang Anda nilai")]
         self._open_buttons = {}
         for a in ov.assignments:
             role = "Diri sendiri" if a.relation == "diri" else f"Anda sebagai: {esc(a.relation_label)}"
@@ -583,26 +620,24 @@ class RaterApp(widgets.VBox):
                 f'<div class="k360-muted">{esc(a.ratee.jabatan)} · {esc(a.ratee.unit)}</div>'
                 f'<div>{role} · <span class="k360-badge k360-badge-{esc(a.status)}">{esc(a.status_label)}</span>'
                 f' · <span class="k360-muted">{a.progress.answered}/{a.progress.total} butir</span></div>'
-                + _waiting_html(a))
-            info.layout.width = "auto"
-            info.add_class("k360-card-info")
-            button = widgets.Button(description=ACTION_LABEL.get(a.status, "Buka"),
-                                    button_style="" if a.status == "terkirim" else "primary",
-                                    tooltip=f"{ACTION_LABEL.get(a.status, 'Buka')}: {a.ratee.nama}")
-            button.on_click(functools.partial(self._on_open, a.id))
-            self._open_buttons[a.id] = button
-            card = widgets.HBox([info, button], layout=widgets.Layout(width="100%"))
-            card.add_class("k360-card")
-            cards.append(card)
+                + _waiting_html(a), "k360-card-info", layout=shared("auto"))
+            opener = button(ACTION_LABEL.get(a.status, "Buka"),
+                            button_style="" if a.status == "terkirim" else "primary",
+                            tooltip=f"{ACTION_LABEL.get(a.status, 'Buka')}: {a.ratee.nama}")
+            opener.on_click(functools.partial(self._on_open, a.id))
+            self._open_buttons[a.id] = opener
+            cards.append(box([info, opener], "k360-card", horizontal=True))
         if not ov.assignments:
             cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
         self._form = None
+        self._header.remove_class("k360-header-form")
         self._replace_body(cards)
 
     @guarded
     def _on_open(self, assignment_id: int, _button=None) -> None:
         spec = form_service.form(self._db, self._grant, assignment_id)
         self._message.value = ""
+        self._header.add_class("k360-header-form")  # the rater's details give way to the form on a phone
         self._form = AssessmentForm(self._db, self._grant, spec, on_back=self._back_to_list, on_denied=self._deny,
                                     on_halt=self._halt)
         self._open_buttons = {}

@@ -34,7 +34,7 @@ log = logging.getLogger("kinerja_lib.forms.server")
 NOTEBOOK_KINDS = {links.RATER_NOTEBOOK: "penilai", links.ADMIN_NOTEBOOK: "admin"}
 
 #: Defaults of the caps; ``voila.json`` ("KinerjaGate") and ``kinerja serve`` options override them.
-DEFAULT_MAX_KERNELS = 40
+DEFAULT_MAX_KERNELS = 200
 DEFAULT_MAX_KERNELS_PER_LINK = 3
 DEFAULT_RECLAIM_AFTER_S = 30.0
 #: How often the server notes which page kernels still have a browser connected.
@@ -189,10 +189,32 @@ def make_app_class():
     import tornado.web
     from traitlets import Float, Int, default
     from traitlets.config import LoggingConfigurable
+    from voila import notebook_renderer
     from voila.app import Voila
+    from voila.exporter import VoilaExporter
     from voila.tornado.handler import TornadoVoilaHandler
 
     from .. import config
+
+    class SharedTemplatesExporter(VoilaExporter):
+        """Voilà's exporter with one Jinja environment for every page render of a template.
+
+        Voilà builds a new exporter, so a new Jinja environment, for every render (and every preheated kernel):
+        each page paid for reading and compiling the page templates again, a sixth of the server's time under
+        load. The environment holds no per-render state (cells, kernel and page data are passed to
+        ``generate_async``); the two filters Voilà registers per render are the same functions each time.
+        """
+
+        _environments: dict = {}
+
+        def _create_environment(self):
+            key = (tuple(self.template_paths), self.template_name, self.enable_async)
+            environment = self._environments.get(key)
+            if environment is None:
+                environment = self._environments[key] = super()._create_environment()
+            return environment
+
+    notebook_renderer.VoilaExporter = SharedTemplatesExporter
 
     class KinerjaGate(LoggingConfigurable):
         """The caps on page kernels; set in ``voila.json`` under "KinerjaGate" or with `kinerja serve` options."""
@@ -265,6 +287,12 @@ def make_app_class():
 
         classes = [*Voila.classes, KinerjaGate]
 
+        def initialize(self, argv=None):
+            # kernels forked from a warm zygote, with ids naming this server process (kinerja_lib.forms.launcher)
+            argv = ["--VoilaConfiguration.multi_kernel_manager_class="
+                    "kinerja_lib.forms.launcher.KinerjaKernelManager", *(argv or [])]
+            super().initialize(argv)
+
         # Only the repository's voila.json: a stray config in the user's Jupyter paths must not
         # switch tracebacks or template overrides back on.
         @default("config_file_paths")
@@ -273,6 +301,10 @@ def make_app_class():
 
         def init_handlers(self):
             handlers = super().init_handlers()
+            # gzip for pages and static files: Voilà applies voila.json's tornado_settings after creating the
+            # application, too late for "compress_response" to install tornado's transform, so it is added here
+            if not any(t is tornado.web.GZipContentEncoding for t in self.app.transforms):
+                self.app.transforms.insert(0, tornado.web.GZipContentEncoding)
             gate = KinerjaGate(parent=self)
             ledger = KernelLedger(gate.max_kernels, gate.max_kernels_per_link, gate.reclaim_after)
             state = {"db_path": Path(os.environ[config.ENV_DB]), "ledger": ledger}

@@ -6,7 +6,7 @@
  *    that, the body carries "k360-pending" (the form shows "Menyimpan…" instead of "Tersimpan"), and after
  *    PENDING_SLOW ms "k360-unsaved" (it says some input is not saved) and the connection is checked.
  * 2. Loss. The page's kernel connection (@jupyterlab/services KernelConnection, window.jupyterapp.widgetManager
- *    .kernel) reports dropped websockets and kernel restarts; a kernel_info_request every PROBE_EVERY ms (and
+ *    .kernel, set by k360-page.js) reports dropped websockets and kernel restarts; a kernel_info_request every PROBE_EVERY ms (and
  *    after each input) finds connections that died silently. A drop covers the page and stops input at once
  *    ("waiting"); it lifts when the same kernel, still holding the form, answers again. A kernel that is gone
  *    (404), restarted (a fresh kernel holds no form) or unreachable for good makes it final ("lost"): only a
@@ -73,20 +73,7 @@
   // fetched again from the kernel, which shows the lost click as not made.
   function resyncWidgets() {
     var manager = window.jupyterapp && window.jupyterapp.widgetManager;
-    if (!manager) { return; }
-    var ids = manager.registeredModels ? Array.from(manager.registeredModels) : [];
-    ids.forEach(function (id) {
-      try {
-        manager.get_model(id).then(function (model) {
-          if (model && "_pending_msgs" in model) {
-            model._pending_msgs = 0;
-            model._msg_buffer = null;
-            model._msg_buffer_callbacks = null;
-          }
-        }, function () {});
-      } catch (e) { /* a closed widget */ }
-    });
-    if (manager.restoreWidgets) { manager.restoreWidgets().then(soon, soon); }
+    if (manager && manager.resync) { manager.resync().then(soon, soon); }
   }
 
   function setState(next) {

@@ -387,8 +387,8 @@ class AssessmentForm(widgets.VBox):
             stored = self._stored_score(item)
             self._restore(buttons, stored)
             mark_saved(buttons, None if stored is None else self._option_index[stored])
-        for jenis, box in self._comment_boxes.items():
-            self._restore(box, self._comments.get(jenis, ""))
+        for jenis, comment_box in self._comment_boxes.items():
+            self._restore(comment_box, self._comments.get(jenis, ""))
             self._update_counter(jenis)
         for d in spec.decisions:
             buttons = self._decisions.get(d.jenis)

@@ -16,7 +16,6 @@ parent poller, ``JPY_PARENT_PID`` being the zygote), as it would with its server
 
 from __future__ import annotations
 
-import array
 import json
 import logging
 import os

@@ -94,7 +94,10 @@ def lodge(db: Database, cycle: int | str | None, nip: str, alasan: str, *, pelak
     moment = _now(now)
     with write_transaction(db):
         hasil, perilaku, decided_at, penilai = _decided(db, c.id, nip)
-        deadline = datetime.fromisoformat(decided_at) + timedelta(days=route.tenggat_pengajuan_hari)
+        decided = datetime.fromisoformat(decided_at)
+        if decided.tzinfo is None:  # stored times are UTC; an older row may lack the offset
+            decided = decided.replace(tzinfo=timezone.utc)
+        deadline = decided + timedelta(days=route.tenggat_pengajuan_hari)
         if moment > deadline:
             raise KeberatanError(f"Tenggat pengajuan keberatan sudah lewat: {route.tenggat_pengajuan_hari} hari sejak "
                                  f"predikat ditetapkan ({decided_at[:10]}), berakhir {deadline.date().isoformat()} "

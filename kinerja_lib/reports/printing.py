@@ -191,8 +191,6 @@ def split_and_number(pdf_bytes: bytes, jobs: list[_Job]) -> list[bytes]:
     return out
 
 
-
-
 def find_chromium() -> str | None:
     """Return the Chromium executable: ``$KINERJA_CHROMIUM``, else the first on PATH, else None."""
     env = os.environ.get(ENV_CHROMIUM)

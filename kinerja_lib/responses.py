@@ -117,17 +117,7 @@ class AnswerMatrix:
         columns, empty identifiers, non-numeric scores, a rater holding two relations to one ratee, or two
         answers of one rater for one ratee on the same item.
         """
-        missing = [c for c in COLUMNS if c not in responses.columns]
-        if missing:
-            raise ValueError(f"kolom wajib tidak ada: {', '.join(missing)}")
-        ratee, ratees = factor(responses["ratee"], "ratee")
-        rater, raters = factor(responses["rater"], "rater")
-        item, items = factor(responses["item"], "item")
-        rel, relations = factor(responses["relation"], "relation")
-        try:
-            y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
+        ratee, ratees, rater, raters, item, items, rel, relations, y = long_codes(responses)
         form, key = pair_codes(ratee * len(raters) + rater)
         nform, ni = len(key), len(items)
         f_rel = np.empty(nform, dtype=np.int64)
@@ -144,6 +134,24 @@ class AnswerMatrix:
         present[item, form] = True
         return cls(key // len(raters) if len(raters) else key, key % len(raters) if len(raters) else key,
                    f_rel, ratees, raters, relations, items, scores, present)
+
+
+def long_codes(responses: pd.DataFrame) -> tuple:
+    """Return the long table's integer codes and labels and its scores: ``(ratee, ratees, rater, raters, item,
+    items, relation, relations, score)``. Raises ValueError for a missing column, an empty identifier or a
+    score that is not a number."""
+    missing = [c for c in COLUMNS if c not in responses.columns]
+    if missing:
+        raise ValueError(f"kolom wajib tidak ada: {', '.join(missing)}")
+    ratee, ratees = factor(responses["ratee"], "ratee")
+    rater, raters = factor(responses["rater"], "rater")
+    item, items = factor(responses["item"], "item")
+    rel, relations = factor(responses["relation"], "relation")
+    try:
+        y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
+    return ratee, ratees, rater, raters, item, items, rel, relations, y
 
 
 def factor(values, what: str) -> tuple[np.ndarray, pd.Index]:

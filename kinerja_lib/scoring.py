@@ -44,7 +44,7 @@ from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .responses import AnswerMatrix, factor, load_answer_matrix, pair_codes, submitted_assignments
+from .responses import AnswerMatrix, load_answer_matrix, long_codes, pair_codes, submitted_assignments
 from .store import (RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, insert_rows, now,
                     write_transaction)
 
@@ -120,17 +120,7 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
     groups = list(settings["kelompok"])
     if isinstance(responses, AnswerMatrix):
         return _code_rows(*_matrix_rows(responses), settings, groups, item_values)
-    missing = [c for c in COLUMNS if c not in responses.columns]
-    if missing:
-        raise ValueError(f"kolom wajib tidak ada: {', '.join(missing)}")
-    ratee, ratees = factor(responses["ratee"], "ratee")
-    rater, raters = factor(responses["rater"], "rater")
-    item, items = factor(responses["item"], "item")
-    rel, rel_labels = factor(responses["relation"], "relation")
-    try:
-        y = responses["score"].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError("kolom 'score' harus berupa angka (kosong = tidak dapat menilai)") from None
+    ratee, ratees, rater, raters, item, items, rel, rel_labels, y = long_codes(responses)
     nr = len(raters)
     pair, key = pair_codes(ratee * nr + rater)
     return _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,

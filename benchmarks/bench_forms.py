@@ -490,6 +490,7 @@ def _rss_run(state) -> dict:
 
 def _writer(path: str, token: str, barrier, results, interval: float) -> None:
     from kinerja_lib import form_service as fs
+    from kinerja_lib.items import items_for_relation
     from kinerja_lib import links
     from kinerja_lib.store import connect
 
@@ -497,7 +498,7 @@ def _writer(path: str, token: str, barrier, results, interval: float) -> None:
     grant = links.resolve(db, token)
     overview = fs.overview(db, grant)
     targets = [(a.id, item) for a in overview.assignments
-               for item in fs.item_codes_for(overview.cycle.settings, a.relation)]
+               for item in items_for_relation(overview.cycle.settings, a.relation)]
     barrier.wait()
     times = []
     for n in range(SAVES_PER_WRITER):

@@ -39,6 +39,7 @@ from .assignments import bulk_cache, generate_assignments
 from .cycle import close_cycle, open_cycle
 from .errors import DemoError, KinerjaError
 from .reference import load_competencies, load_golongan, load_instrument, load_method_defaults
+from .items import tdm_limit
 from .store import PREDIKAT_ORGANISASI, RATINGS, checked_bulk_load, now, open_db, write_transaction
 
 #: The date against which service years are counted (Satyalancana boundaries fall on it).
@@ -858,7 +859,6 @@ def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng
     item_offset = rng.normal(0, 0.15, len(b_codes))
     item_offset = np.r_[item_offset - item_offset.mean(), np.zeros(len(k_codes))]
     group_effect = np.array([GROUP_EFFECTS[name] for name in rel_names])
-    null_cap = float(cycle.settings["maks_tidak_dapat_menilai"])
 
     # Timestamps per assignment (deterministic): first answer, last change, submission.
     t_start = _ANSWER_WINDOW_START + start.astype("timedelta64[s]")
@@ -904,7 +904,7 @@ def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng
             null = (rng.random(total) < np.where(self_rating, 0.01, 0.05)) & (k == 0)
             # A submitted form may hold at most maks_tidak_dapat_menilai "tidak dapat menilai".
             null_count = np.bincount(row, weights=null, minlength=hi - lo)
-            too_many = (null_count > null_cap * count) & (st == 2)
+            too_many = (null_count > tdm_limit(cycle.settings, count)) & (st == 2)
             null &= ~too_many[row]
             score_obj = score.astype(np.int64).astype(object)
             score_obj[null] = None

@@ -9,9 +9,6 @@ re-checks the link, the assignment, the cycle and the value inside one ``BEGIN I
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import math
 import os
 import weakref
 from collections import Counter, defaultdict
@@ -26,6 +23,7 @@ from .cycle import Cycle, get_cycle
 from .errors import AccessDenied, DatabaseReplaced, FormConflict, FormError
 from .links import LinkGrant, check_grant
 from .reference import Competency, Value, load_competencies, load_instrument, load_scale, load_vocabulary
+from .items import items_for_relation, tdm_limit
 from .store import RATINGS, audit, now, write_transaction
 
 COMMENT_KINDS = ("kekuatan", "pengembangan")
@@ -251,19 +249,10 @@ def _write(db: Database) -> Iterator[Database]:
 
 # --------------------------------------------------------------------------- helpers
 
-def item_codes_for(settings: dict[str, Any], relation: str) -> tuple[str, ...]:
-    """Return the item codes a form of this relation asks: 21 BerAKHLAK indicators + competencies.
-
-    >>> len(item_codes_for({"kompetensi_per_relasi": {"rekan": ["K01", "K02"]}}, "rekan"))
-    23
-    """
-    return load_instrument().item_codes + tuple(settings.get("kompetensi_per_relasi", {}).get(relation, ()))
-
-
 def _progress(codes: Sequence[str], answers: dict[str, int | None], settings: dict[str, Any]) -> Progress:
     answered = [c for c in codes if c in answers]
     tdm = sum(answers[c] is None for c in answered)
-    allowed = math.floor(float(settings["maks_tidak_dapat_menilai"]) * len(codes) + 1e-9)
+    allowed = tdm_limit(settings, len(codes))
     return Progress(len(answered), len(codes), tdm, tuple(c for c in codes if c not in answers), allowed)
 
 
@@ -291,7 +280,7 @@ _ASSIGNMENT_SQL = (
 
 def _summary(row: dict, answers: dict[str, int | None], settings: dict[str, Any],
              waiting: tuple[bool, bool] = (False, False)) -> AssignmentSummary:
-    codes = item_codes_for(settings, row["relation"])
+    codes = items_for_relation(settings, row["relation"])
     return AssignmentSummary(
         row["id"], Person(row["ratee_nip"], row["nama"], row["jabatan"], row["unit_id"]),
         row["relation"], _labels("relasi").get(row["relation"], row["relation"]),
@@ -461,7 +450,7 @@ def save_answer(db: Database, grant: LinkGrant, assignment_id: int, item: str, s
         raise FormError(f"Nilai harus {scale.min}-{scale.max} atau '{scale.tidak_dapat_menilai}'.")
     with _write(db):
         row, cycle = _writable(db, grant, assignment_id)
-        codes = item_codes_for(cycle.settings, row["relation"])
+        codes = items_for_relation(cycle.settings, row["relation"])
         if item not in codes:
             raise FormError(f"Butir '{item}' tidak termasuk formulir ini.")
         if expected is not ANY:
@@ -516,7 +505,7 @@ def submit(db: Database, grant: LinkGrant, assignment_id: int) -> str:
     """
     with _write(db):
         row, cycle = _writable(db, grant, assignment_id)
-        codes = item_codes_for(cycle.settings, row["relation"])
+        codes = items_for_relation(cycle.settings, row["relation"])
         progress = _progress(codes, _answers(db, [row["id"]]).get(row["id"], {}), cycle.settings)
         if progress.missing:
             raise FormError(f"Belum lengkap: {len(progress.missing)} butir belum diisi "

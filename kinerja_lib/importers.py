@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from .cycle import get_cycle
 from .errors import CycleError, ImportRejected, Problem
 from .reference import load_competencies, load_distribution_guide, load_instrument, load_scale
+from .items import items_for_relation, tdm_limit
 from .store import audit, now, write_transaction
 from .vocabulary import VOCAB
 from .tabular import ImportSummary, Table, choices_text, fold, parse_float, parse_int, read_table
@@ -216,11 +217,6 @@ def import_disiplin(db: Database, path: str | Path, *, sheet: str | None = None,
 
 # --------------------------------------------------------------------------- responses
 
-def items_for_relation(settings: dict[str, Any], relation: str) -> tuple[str, ...]:
-    """Return the item codes a form of this relation asks: the 21 BerAKHLAK indicators, then its competencies."""
-    return load_instrument().item_codes + tuple(settings.get("kompetensi_per_relasi", {}).get(relation, ()))
-
-
 def _describe_items(codes: tuple[str, ...]) -> str:
     behaviour = load_instrument().item_codes
     text = f"{behaviour[0]}..{behaviour[-1]}"
@@ -243,7 +239,6 @@ def import_responses(db: Database, path: str | Path, cycle: int | str | None = N
     c = _resolve_cycle(db, cycle, must_be_open=True)
     scale = load_scale()
     tdm_words = {"", fold(scale.tidak_dapat_menilai), "tdm"}
-    max_share = float(c.settings["maks_tidak_dapat_menilai"])
 
     def check(table: Table):
         assignments = {(r[1], r[2]): r for r in db.execute(
@@ -313,7 +308,7 @@ def import_responses(db: Database, path: str | Path, cycle: int | str | None = N
                 table.problem(first_row[aid], "kode_butir", f"jawaban {rater} untuk {ratee} belum lengkap: "
                               f"{len(missing)} butir tidak ada ({', '.join(missing)})")
             tdm = sum(s is None for s in answers.values())
-            limit = int(max_share * len(codes) + 1e-9)
+            limit = tdm_limit(c.settings, len(codes))
             if tdm > limit:
                 table.problem(first_row[aid], "skor", f"jawaban {rater} untuk {ratee}: {tdm} butir "
                               f"'{scale.tidak_dapat_menilai}', paling banyak {limit}")

@@ -10,6 +10,7 @@ from kinerja_lib import form_service as fs
 from kinerja_lib import links
 from kinerja_lib.demo import generate_demo
 from kinerja_lib.errors import FormError
+from kinerja_lib.items import items_for_relation
 from kinerja_lib.store import connect, open_db
 
 OWNERS = 24      # one process per rater, each with its own link
@@ -71,7 +72,7 @@ def test_concurrent_raters_lose_and_duplicate_nothing(tmp_path):
     settings = json.loads(db.execute("SELECT settings FROM cycle WHERE id = ?", [summary.cycle_id]).fetchone()[0])
     for aid in touched:
         relation = db.execute("SELECT relation FROM assignment WHERE id = ?", [aid]).fetchone()[0]
-        codes = fs.item_codes_for(settings, relation)
+        codes = items_for_relation(settings, relation)
         rows = dict(db.execute("SELECT item, score FROM response WHERE assignment_id = ?", [aid]).fetchall())
         assert rows == {c: _score(aid, c) for c in codes}, aid
         assert db.execute("SELECT jenis, teks FROM comment WHERE assignment_id = ?", [aid]).fetchall() == [

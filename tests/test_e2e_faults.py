@@ -15,7 +15,7 @@ from live import claim_raters, kill_kernel, query, scale_option, wait_for
 from netcut import CuttableProxy
 from playwright.sync_api import expect
 
-from kinerja_lib.form_service import item_codes_for
+from kinerja_lib.items import items_for_relation
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def _fresh(server, count):
 
 def _codes(server, relation):
     settings = json.loads(query(server.db_path, "SELECT settings FROM cycle WHERE id = ?", [server.cycle_id])[0][0])
-    return item_codes_for(settings, relation)
+    return items_for_relation(settings, relation)
 
 
 def _stored(server, aid):

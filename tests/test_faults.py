@@ -28,7 +28,7 @@ from live import http_get, kill_kernel, query, scale_option, shutdown_kernel, wa
 from playwright.sync_api import expect
 from raters import BEHAVIOUR, RaterLoop, RecordingRater, run
 
-from kinerja_lib.form_service import item_codes_for
+from kinerja_lib.items import items_for_relation
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,7 @@ def _import_file(fs, folder: Path, count: int, exclude) -> tuple[Path, dict[int,
         writer = csv.writer(fh)
         writer.writerow(["nip_penilai", "nip_dinilai", "relasi", "kode_butir", "skor"])
         for aid, rater, ratee, relation in chosen:
-            codes = item_codes_for(settings, relation)
+            codes = items_for_relation(settings, relation)
             sizes[aid] = len(codes)
             for n, code in enumerate(codes):
                 writer.writerow([rater, ratee, relation, code, 1 + (aid + n) % 5])

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from .cycle import Cycle, get_cycle
 from .errors import CycleError
+from .organisation import load_tree
 from .store import audit, now, write_transaction
 from .vocabulary import VOCAB
 
@@ -548,7 +549,8 @@ def minimum_shortfalls(db: Database, cycle: int | str | Cycle | None = None) -> 
     people = {r[0]: r for r in db.execute(
         "SELECT p.nip, p.nama, p.unit_id, u.induk_id, p.tingkat, p.kepala_unit FROM pegawai p "
         "JOIN unit u ON u.id = p.unit_id WHERE p.aktif = 1").fetchall()}
-    parent = dict(db.execute("SELECT id, induk_id FROM unit").fetchall())
+    tree = load_tree(db)
+    parent = tree.parent
     counts: dict[tuple[str, str], int] = {}
     assigned: dict[str, set[str]] = {}
     load: dict[str, int] = {}
@@ -566,10 +568,7 @@ def minimum_shortfalls(db: Database, cycle: int | str | Cycle | None = None) -> 
         return induk if head else unit
 
     def root(unit: str | None) -> str | None:   # the OPD a unit belongs to
-        seen = 0
-        while unit is not None and parent.get(unit) is not None and seen < 64:
-            unit, seen = parent[unit], seen + 1
-        return unit
+        return tree.root(unit) if unit is not None else None
 
     # Ring 1: the units beside the ratee's (same parent); ring 2: the rest of the same OPD.
     ring1: dict[tuple[str | None, int, int], list[tuple[int, str]]] = {}

@@ -24,6 +24,7 @@ from .errors import AccessDenied, DatabaseReplaced, FormConflict, FormError
 from .links import LinkGrant, check_grant
 from .reference import Competency, Value, load_competencies, load_instrument, load_scale, load_vocabulary
 from .items import items_for_relation, tdm_limit
+from .organisation import load_tree
 from .store import RATINGS, audit, now, write_transaction
 
 COMMENT_KINDS = ("kekuatan", "pengembangan")
@@ -367,12 +368,7 @@ def overview(db: Database, grant: LinkGrant) -> RaterOverview:
 
 def _ekspektasi(db: Database, cycle_id: int, unit_id: str) -> dict[str, str]:
     """Return the Ekspektasi Khusus Pimpinan of a unit; a value unset there is inherited from above."""
-    chain, seen, current = [], set(), unit_id
-    while current is not None and current not in seen:
-        seen.add(current)
-        chain.append(current)
-        r = db.execute("SELECT induk_id FROM unit WHERE id = ?", [current]).fetchone()
-        current = r[0] if r else None
+    chain = load_tree(db).ancestors(unit_id)
     out: dict[str, str] = {}
     for unit in reversed(chain):  # nearest unit last, so it wins
         for nilai, teks in db.execute("SELECT nilai, teks FROM ekspektasi_khusus WHERE cycle_id = ? AND unit_id = ?",
@@ -574,23 +570,12 @@ def admin_overview(db: Database, grant: LinkGrant) -> AdminOverview:
                          {s: by_status.get(s, 0) for s in ("belum", "draf", "terkirim")})
 
 
-def _unit_roots(db: Database) -> dict[str, str]:
-    parent = dict(db.execute("SELECT id, induk_id FROM unit").fetchall())
-    roots: dict[str, str] = {}
-    for unit in parent:
-        current, seen = unit, set()
-        while parent.get(current) is not None and current not in seen:
-            seen.add(current)
-            current = parent[current]
-        roots[unit] = current
-    return roots
-
-
 def completion_by_unit(db: Database, grant: LinkGrant, level: str = "opd") -> list[CompletionRow]:
     """Return completion per rater unit (``level='unit'``) or per perangkat daerah (``'opd'``), by name."""
     cycle = _admin(db, grant)
     counts: dict[str, Counter] = defaultdict(Counter)
-    roots = _unit_roots(db) if level == "opd" else {}
+    tree = load_tree(db)
+    roots = {unit: tree.root(unit) for unit in tree.parent} if level == "opd" else {}
     names = dict(db.execute("SELECT id, nama FROM unit").fetchall())
     for unit, status, n in db.execute(
             "SELECT p.unit_id, a.status, COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "

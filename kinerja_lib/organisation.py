@@ -17,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import pandas as pd
+from typing import TYPE_CHECKING
 from sqlite_utils import Database
+
+if TYPE_CHECKING:  # pandas is imported where a Series is made: form kernels use the tree without it
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,13 @@ class UnitTree:
 
     def opd_of(self, units: pd.Series) -> pd.Series:
         """Return the perangkat daerah of each unit (vectorised over a Series, one walk per distinct unit)."""
-        mapping = {u: self.root(u) for u in pd.unique(units.dropna())}
+        mapping = {u: self.root(u) for u in units.dropna().unique()}
         return units.map(mapping)
 
     def predikat_unit_of(self, units: pd.Series, rated: Iterable[str]) -> pd.Series:
         """Return, for each unit, the nearest unit with a Predikat Kinerja Organisasi (``rated``), else its OPD."""
         rated = set(rated)
-        mapping = {u: self.nearest(u, rated) or self.root(u) for u in pd.unique(units.dropna())}
+        mapping = {u: self.nearest(u, rated) or self.root(u) for u in units.dropna().unique()}
         return units.map(mapping)
 
     def subtree(self, unit: str) -> set[str]:
@@ -84,6 +87,8 @@ def predikat_organisasi(db: Database, cycle_id: int) -> dict[str, str]:
 def units_of_pegawai(db: Database, cycle_id: int | None = None) -> pd.DataFrame:
     """Return every pegawai's ``nip, unit_id, opd`` and, with a cycle, ``unit_predikat``."""
     tree = load_tree(db)
+    import pandas as pd
+
     out = pd.DataFrame(db.execute("SELECT nip, unit_id FROM pegawai").fetchall(), columns=["nip", "unit_id"])
     out["opd"] = tree.opd_of(out["unit_id"])
     if cycle_id is not None:

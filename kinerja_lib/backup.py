@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import BackupError, DatabaseFileError, OutputError
-from .export import PRIVATE_FILE_MODE, StagedFile
+from .export import PRIVATE_FILE_MODE, staged_files
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATION_SET = "kinerja"
@@ -213,16 +213,11 @@ def backup_database(source: str | os.PathLike, target: str | os.PathLike, *, rep
             raise BackupError(f"berkas cadangan '{dst}' adalah basis data itu sendiri; pilih nama lain")
         if not replace:
             raise BackupError(f"berkas cadangan '{dst}' sudah ada; gunakan --ganti untuk menimpanya")
-    staged = StagedFile(dst)
-    try:
+    with staged_files(dst) as [staged]:
         staged.temp.unlink()  # sqlite writes a fresh file; the name stays reserved by us
         _copy(src, staged.temp)
         os.chmod(staged.temp, PRIVATE_FILE_MODE)
         staged.place()
-    except BaseException:
-        staged.undo()
-        raise
-    staged.done()
     return BackupResult(dst, dst.stat().st_size, time.perf_counter() - started)
 
 
@@ -296,8 +291,7 @@ def _keep_aside(path: Path, healthy: bool) -> Path:
     """Copy the current database to ``<name>.sebelum-pulih-<waktu>``: consistently when it is sound, byte for
     byte (with its -wal) when it is damaged, so even a broken file can still be examined later."""
     aside = aside_name(path)
-    staged = StagedFile(aside)
-    try:
+    with staged_files(aside) as [staged]:
         if healthy:
             staged.temp.unlink()
             snapshot(path, staged.temp)
@@ -308,18 +302,13 @@ def _keep_aside(path: Path, healthy: bool) -> Path:
                 os.chmod(f"{aside}-wal", PRIVATE_FILE_MODE)
         os.chmod(staged.temp, PRIVATE_FILE_MODE)
         staged.place()
-    except BaseException:
-        staged.undo()
-        raise
-    staged.done()
     return aside
 
 
 def _replace_file(source: Path, target: Path) -> None:
     """Put a copy of ``source`` at ``target`` by renaming a finished file over it (for a missing or
     damaged target, which SQLite cannot write into)."""
-    staged = StagedFile(target)
-    try:
+    with staged_files(target) as [staged]:
         staged.temp.unlink()
         snapshot(source, staged.temp)
         conn = sqlite3.connect(staged.temp)
@@ -331,10 +320,6 @@ def _replace_file(source: Path, target: Path) -> None:
         for suffix in ("-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         staged.place()
-    except BaseException:
-        staged.undo()
-        raise
-    staged.done()
 
 
 def _copy_into(source: Path, target: Path) -> None:

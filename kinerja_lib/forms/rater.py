@@ -95,7 +95,7 @@ class AssessmentForm(widgets.VBox):
         # the words under every scale: one widget shown under each (one model, many views)
         self._anchors = html_box(self._anchors_html(scale), "k360-anchors")
         self._level_anchors = html_box(
-            f'<span>Level 1–{scale.points[-1]} menurut uraian level di atas</span>'
+            f'<span>Level 1–{scale.points[-1]} menurut uraian level di atas</span> · '
             f'<span>{esc(scale.tidak_dapat_menilai)}: bila tidak cukup mengamati</span>', "k360-anchors")
 
         self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")

@@ -1,4 +1,4 @@
-"""A kernel forked by the zygote is watched through its pidfd, whatever the descriptor's number."""
+"""Kernels forked by the zygote: watched through their pidfd whatever its number, and ended with the zygote."""
 
 from __future__ import annotations
 
@@ -41,3 +41,42 @@ def test_a_kernel_on_a_descriptor_above_1024_is_polled_waited_for_and_killed(sle
     child.wait(10)  # the zygote reaps its children; here the test is the parent
     assert process.wait(10) is not None
     assert process.poll() is not None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("after", [0.0, 2.0], ids=["at-once", "once-running"])
+def test_a_forked_kernel_ends_with_its_zygote(tmp_path, after):
+    """A server stopped (or a zygote killed) right after a kernel was forked leaves no kernel running under init."""
+    import signal
+    import sys
+    import time
+
+    from jupyter_client.connect import write_connection_file
+
+    from kinerja_lib.forms.zygote import Zygote
+
+    zygote = Zygote()
+    connection, _ = write_connection_file(str(tmp_path / "kernel-test.json"))
+    pid, pidfd = zygote.fork([sys.executable, "-m", "ipykernel_launcher", "-f", connection], dict(os.environ),
+                             str(tmp_path))
+    os.close(pidfd)
+    try:
+        time.sleep(after)
+        assert _alive(pid)
+        os.kill(zygote._proc.pid, signal.SIGKILL)
+        zygote._proc.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid), "the kernel outlived its zygote"
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        zygote.close()

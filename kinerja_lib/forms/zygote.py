@@ -10,8 +10,10 @@ stay shared until written (copy-on-write), so an open form also costs less memor
 ``kinerja_lib.forms.launcher`` holds the form server's side: its kernel provisioner asks the zygote (``fork``) for
 the process and falls back to an ordinary launch when the zygote cannot answer. The zygote keeps no threads, no
 sockets but its control socket and no database connection, so a fork copies nothing that must not be shared. It
-ends when its server ends (end of file on the control socket); a kernel ends when the zygote does (ipykernel's
-parent poller, ``JPY_PARENT_PID`` being the zygote), as it would with its server.
+ends when its server ends (end of file on the control socket); a kernel ends when the zygote does, as it would with
+its server: the kernel asks Linux to kill it when its parent dies (``PR_SET_PDEATHSIG``, from its first instant) and
+ipykernel's parent poller watches the zygote too. A zygote that died alone takes its kernels with it; their pages
+say the connection was lost and reload to what was saved, and the server forks the next kernels from a new zygote.
 """
 
 from __future__ import annotations
@@ -77,8 +79,8 @@ def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
     return data
 
 
-def _child(conn: socket.socket, request: dict) -> None:
-    """In the forked child: become the kernel the request describes. Never returns."""
+def _child(conn: socket.socket, request: dict, zygote: int) -> None:
+    """In the forked child of process ``zygote``: become the kernel the request describes. Never returns."""
     code = 1
     try:
         conn.close()
@@ -89,7 +91,8 @@ def _child(conn: socket.socket, request: dict) -> None:
             os.dup2(null, fd)
         os.environ.clear()
         os.environ.update(request["env"])
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())  # end with the zygote, as with a server
+        os.environ["JPY_PARENT_PID"] = str(zygote)  # end with the zygote, as with a server
+        _end_with_parent(zygote)
         os.chdir(request["cwd"])
         argv = request["argv"]
         try:
@@ -104,7 +107,8 @@ def _child(conn: socket.socket, request: dict) -> None:
         sys.argv = [argv[0], *argv[module + 1:]]
         from ipykernel import kernelapp
 
-        kernelapp.launch_new_instance(argv=argv[module + 1:])
+        # ipykernel read JPY_PARENT_PID when the zygote imported it (a trait default), not now: pass it on.
+        kernelapp.launch_new_instance(argv=argv[module + 1:], parent_handle=zygote)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
@@ -112,6 +116,24 @@ def _child(conn: socket.socket, request: dict) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel killed when the zygote ends, even before ipykernel's parent poller runs.
+
+    A server stopped right after it forked a kernel (or a zygote killed outright) would otherwise leave the
+    kernel running under init for good. Linux only (``prctl``); elsewhere the parent poller alone remains.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the zygote ended before the request above took hold
+        os._exit(1)
 
 
 def _reap(*_args) -> None:
@@ -137,9 +159,10 @@ def serve(fd: int) -> None:
             return
         if request is None:
             return  # the server is gone
+        zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _child(conn, request)
+            _child(conn, request, zygote)
         pidfd = os.pidfd_open(pid)
         try:
             socket.send_fds(conn, [json.dumps({"pid": pid}).encode()], [pidfd])

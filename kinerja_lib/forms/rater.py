@@ -225,6 +225,9 @@ class AssessmentForm(widgets.VBox):
             if value.kode in self._spec.ekspektasi:
                 head += ('<div class="k360-expect"><b>Ekspektasi Khusus Pimpinan:</b> '
                          f"{esc(self._spec.ekspektasi[value.kode])}</div>")
+            if value.kode in self._spec.ekspektasi_pegawai:
+                head += ('<div class="k360-expect k360-expect-pegawai"><b>Ekspektasi atasan untuk pegawai ini:</b> '
+                         f"{esc(self._spec.ekspektasi_pegawai[value.kode])}</div>")
             items = [self._item_box(i.kode, f'<span class="k360-code">{esc(i.kode)}</span>{esc(i.teks)}')
                      for i in value.items]
             out.append(box([html_box(head), *items], "k360-value"))

@@ -303,3 +303,23 @@ def import_rows(db: Database, rows: list[tuple[int, str, str, str]], pelaku: str
                    "ditetapkan_oleh = excluded.ditetapkan_oleh, ditetapkan = excluded.ditetapkan",
                    [tahun, nip, nilai, teks, pelaku, stamp])
     return added, changed
+
+
+def grant_owner(db: Database, grant: LinkGrant) -> tuple[str, int]:
+    """Return (the link owner's NIP, the performance year of the link's cycle) for a usable rater's link.
+
+    Raises AccessDenied when the link is not a usable rater's link.
+    """
+    from .cycle import get_cycle
+    from .errors import AccessDenied
+
+    if grant.jenis != "penilai" or not grant.rater_nip:
+        raise AccessDenied()
+    check_grant(db, grant, "penilai", touch=False)
+    return grant.rater_nip, get_cycle(db, grant.cycle_id).tahun
+
+
+def unconfirmed(db: Database, nip: str, tahun: int) -> int:
+    """Return how many of a pegawai's notes of the year still wait for their acknowledgement."""
+    return db.execute("SELECT COUNT(*) FROM umpan_balik WHERE nip = ? AND tahun = ? AND dikonfirmasi IS NULL",
+                      [str(nip), int(tahun)]).fetchone()[0]

@@ -147,3 +147,32 @@ def test_ekspektasi_per_pegawai_is_set_audited_and_shown_in_the_rating_form(smal
     umpan_balik.set_ekspektasi(db, nip["kepala"], nip["andi"], 2026, "B3", "  ", pelaku="uji")
     assert umpan_balik.ekspektasi(db, nip["andi"], 2026) == {}
     assert [d[2]["teks"] for d in _audit(db, "ekspektasi_pegawai")] == ["Kuasai <aplikasi> baru", None]
+
+
+def test_the_periodic_report_shows_the_notes_of_its_period_without_naming_the_author(small_org):
+    """Notes dated within the cycle appear with Indonesian dates and their acknowledgement; others do not."""
+    from kinerja_lib import reports
+
+    db, nip = small_org.db, small_org.nip
+    first = _add(small_org, tanggal="2026-03-10", topik="Target <i>layanan</i>")
+    _add(small_org, tanggal="2026-07-01", topik="Arsip digital", tindak_lanjut="")
+    _add(small_org, tanggal="2025-12-30", topik="Catatan tahun lalu")
+    umpan_balik.acknowledge(db, first, nip["andi"], "Siap", pelaku="uji")
+    html = reports.report_html(db, small_org.cycle.id, nip["andi"])
+    section = html[html.index("Umpan Balik Berkelanjutan dalam periode ini"):html.index("Komentar para penilai")]
+    assert ("10 Maret 2026" in section, "Target &lt;i&gt;layanan&lt;/i&gt;" in section, "Arsip digital" in section,
+            "belum dikonfirmasi pegawai" in section, "Tanggapan: <bdi>Siap</bdi>" in section,
+            "Catatan tahun lalu" in html, "Rina Kartika" in html) == (True, True, True, True, True, False, False)
+
+
+def test_a_published_report_shows_the_notes_written_after_it(small_org):
+    """A stored report version is reused, but its feedback section is the period's notes as they are now."""
+    from kinerja_lib.reports.data import prepare_cycle
+    from kinerja_lib.reports.individual import published_report
+
+    db, andi = small_org.db, small_org.nip["andi"]
+    first = published_report(db, prepare_cycle(db, small_org.cycle.id, nip=andi), andi)
+    assert first["umpan_balik"] == []
+    _add(small_org, tanggal="2026-04-02", topik="Sesudah terbit")
+    again = published_report(db, prepare_cycle(db, small_org.cycle.id, nip=andi), andi)
+    assert (again["versi"]["nomor"], [u["topik"] for u in again["umpan_balik"]]) == (1, ["Sesudah terbit"])

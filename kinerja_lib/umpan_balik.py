@@ -288,23 +288,6 @@ def set_ekspektasi(db: Database, atasan_nip: str, nip: str, tahun: int, nilai: s
               sebelumnya=before[0] if before else None)
 
 
-def import_rows(db: Database, rows: list[tuple[int, str, str, str]], pelaku: str) -> tuple[int, int]:
-    """Upsert checked ``(tahun, nip, nilai, teks)`` rows of an Ekspektasi import inside the caller's transaction;
-    return (added, changed)."""
-    added = changed = 0
-    stamp = now()
-    for tahun, nip, nilai, teks in rows:
-        before = db.execute("SELECT teks FROM ekspektasi_pegawai WHERE tahun = ? AND nip = ? AND nilai = ?",
-                            [tahun, nip, nilai]).fetchone()
-        added += before is None
-        changed += before is not None and before[0] != teks
-        db.execute("INSERT INTO ekspektasi_pegawai (tahun, nip, nilai, teks, ditetapkan_oleh, ditetapkan) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tahun, nip, nilai) DO UPDATE SET teks = excluded.teks, "
-                   "ditetapkan_oleh = excluded.ditetapkan_oleh, ditetapkan = excluded.ditetapkan",
-                   [tahun, nip, nilai, teks, pelaku, stamp])
-    return added, changed
-
-
 def grant_owner(db: Database, grant: LinkGrant) -> tuple[str, int]:
     """Return (the link owner's NIP, the performance year of the link's cycle) for a usable rater's link.
 
@@ -323,3 +306,56 @@ def unconfirmed(db: Database, nip: str, tahun: int) -> int:
     """Return how many of a pegawai's notes of the year still wait for their acknowledgement."""
     return db.execute("SELECT COUNT(*) FROM umpan_balik WHERE nip = ? AND tahun = ? AND dikonfirmasi IS NULL",
                       [str(nip), int(tahun)]).fetchone()[0]
+
+
+# --------------------------------------------------------------------------- the SKP realisation export
+
+REALISASI = "Realisasi berdasarkan umpan balik berkelanjutan"
+EXPORT_COLUMNS = ("NIP", "Nama", "Unit kerja", "NIP atasan", "Nama atasan", "Tanggal dialog", "Nilai BerAKHLAK",
+                  "Butir SKP", "Hal yang dibahas", "Tindak lanjut yang disepakati", REALISASI, "Status",
+                  "Tanggal konfirmasi", "Tanggapan pegawai")
+
+
+def realisasi(n: Note) -> str:
+    """Return the text of the SKP column "realisasi berdasarkan umpan balik berkelanjutan" for one note.
+
+    A note the pegawai has not acknowledged says so: the atasan may still change it.
+    """
+    from .reports.formatting import tanggal
+
+    text = f"Dialog {tanggal(n.tanggal)}: {n.topik}"
+    if n.tindak_lanjut:
+        text += f" Tindak lanjut: {n.tindak_lanjut}"
+    return text + ("" if n.locked else " (belum dikonfirmasi pegawai)")
+
+
+def export_notes(db: Database, path: Any, *, tahun: int | None = None, mulai: str | None = None,
+                 selesai: str | None = None, pelaku: str = "cli") -> int:
+    """Write the notes of a year (or dated mulai..selesai) to an XLSX workbook, one row per note with the SKP column
+    "Realisasi berdasarkan umpan balik berkelanjutan"; all-or-nothing, owner-only. Return how many rows.
+
+    Raises OutputError when the file cannot be written.
+    """
+    from .export import Sheet, write_xlsx
+    from .reports.formatting import tanggal
+
+    names = load_instrument().value_names()
+    units = dict(db.execute("SELECT p.nip, coalesce(u.nama, p.unit_id) FROM pegawai p "
+                            "LEFT JOIN unit u ON u.id = p.unit_id").fetchall())
+    found = list(reversed(notes(db, tahun=tahun, mulai=mulai, selesai=selesai)))
+    found.sort(key=lambda n: (units.get(n.nip, ""), n.nama, n.nip, n.tanggal, n.id))
+    rows = [(n.nip, n.nama, units.get(n.nip, ""), n.atasan_nip, n.atasan_nama, tanggal(n.tanggal),
+             names.get(n.nilai, n.nilai) if n.nilai else "", n.butir_skp or "", n.topik, n.tindak_lanjut,
+             realisasi(n), "Dikonfirmasi pegawai" if n.locked else "Belum dikonfirmasi pegawai",
+             tanggal(n.dikonfirmasi) if n.dikonfirmasi else "", n.tanggapan or "") for n in found]
+    period = {"tahun kinerja": tahun} if tahun is not None else {"tanggal dialog dari": tanggal(mulai),
+                                                                 "tanggal dialog sampai": tanggal(selesai)}
+    write_xlsx(path, [Sheet("Umpan balik", rows, columns=list(EXPORT_COLUMNS), text=["NIP", "NIP atasan"],
+                            wrap=["Hal yang dibahas", "Tindak lanjut yang disepakati", REALISASI,
+                                  "Tanggapan pegawai"])],
+               settings={**period, "jumlah catatan": len(rows), "dibuat": load_instansi().now().isoformat(
+                   timespec="seconds")})
+    with write_transaction(db):
+        audit(db, pelaku, "ekspor_umpan_balik", None, None, berkas=str(path), baris=len(rows), **{
+            k.replace(" ", "_"): v for k, v in period.items()})
+    return len(rows)

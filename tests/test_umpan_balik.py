@@ -176,3 +176,59 @@ def test_a_published_report_shows_the_notes_written_after_it(small_org):
     _add(small_org, tanggal="2026-04-02", topik="Sesudah terbit")
     again = published_report(db, prepare_cycle(db, small_org.cycle.id, nip=andi), andi)
     assert (again["versi"]["nomor"], [u["topik"] for u in again["umpan_balik"]]) == (1, ["Sesudah terbit"])
+
+
+def test_the_skp_realisation_export_has_one_row_per_note_and_is_private(small_org_path, tmp_path):
+    """`kinerja umpan-balik ekspor` writes the period's notes with the SKP column, owner-only; a bad path writes
+    nothing."""
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from kinerja_lib.cli import main
+    from kinerja_lib.store import open_db
+
+    db = open_db(small_org_path)
+    org = type("Org", (), {"db": db, "nip": {k: v[0] for k, v in __import__("conftest").SMALL_ORG.items()}})
+    first = _add(org, tanggal="2026-02-03", topik="=HYPERLINK(\"x\") target", tindak_lanjut="Bimtek")
+    _add(org, pegawai="budi", tanggal="2026-02-04", topik="Disiplin arsip")
+    umpan_balik.acknowledge(db, first, org.nip["andi"], "Setuju", pelaku="uji")
+    db.close()
+    out = tmp_path / "umpan-balik.xlsx"
+    result = CliRunner().invoke(main, ["--db", str(small_org_path), "umpan-balik", "ekspor", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 catatan umpan balik" in result.output and (out.stat().st_mode & 0o777) == 0o600
+    ws = load_workbook(out)["Umpan balik"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    head = rows[0]
+    assert head == list(umpan_balik.EXPORT_COLUMNS)
+    by_nip = {r[0]: dict(zip(head, r)) for r in rows[1:]}
+    andi = by_nip[org.nip["andi"]]
+    assert (andi["Tanggal dialog"], andi["Status"], andi["Tanggapan pegawai"], andi["Nama atasan"]) == (
+        "3 Februari 2026", "Dikonfirmasi pegawai", "Setuju", "Rina Kartika")
+    assert andi[umpan_balik.REALISASI].startswith("Dialog 3 Februari 2026: ")
+    assert not str(andi["Hal yang dibahas"]).startswith("=")          # formula text neutralised
+    assert by_nip[org.nip["budi"]][umpan_balik.REALISASI].endswith("(belum dikonfirmasi pegawai)")
+    bad = CliRunner().invoke(main, ["--db", str(small_org_path), "umpan-balik", "ekspor", "--out",
+                                    str(tmp_path / "x.csv")])
+    assert bad.exit_code == 2 and not (tmp_path / "x.csv").exists() and "Traceback" not in bad.output
+
+
+def test_the_ekspektasi_pegawai_import_is_all_or_nothing_and_names_rows(small_org, tmp_path):
+    from kinerja_lib.errors import ImportRejected
+    from kinerja_lib.importers import import_ekspektasi_pegawai
+
+    db, nip = small_org.db, small_org.nip
+    good = tmp_path / "ok.csv"
+    good.write_text(f"NIP;Nilai;Ekspektasi\n{nip['andi']};Akuntabel;Laporan tepat waktu\n{nip['budi']};B7;Kerja tim\n",
+                    encoding="utf-8")
+    summary = import_ekspektasi_pegawai(db, good, pelaku="uji")
+    assert (summary.inserted, summary.updated) == (2, 0)
+    assert umpan_balik.ekspektasi(db, nip["andi"], 2026) == {"B2": "Laporan tepat waktu"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"NIP;Nilai;Ekspektasi\n{nip['citra']};B1;Baik\n199999999999999999;B1;x\n{nip['andi']};B9;x\n"
+                   f"{nip['andi']};B2;\n{nip['budi']};Kolaboratif;a\n{nip['budi']};B7;b\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as caught:
+        import_ekspektasi_pegawai(db, bad, 2026, pelaku="uji")
+    assert [(p.row, p.column) for p in caught.value.problems] == [(3, "NIP"), (4, "Nilai"), (5, "Ekspektasi"),
+                                                               (7, "Nilai")]
+    assert umpan_balik.ekspektasi(db, nip["citra"], 2026) == {}   # the good row was not written either

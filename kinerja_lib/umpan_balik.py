@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .errors import KinerjaError
+from .cycle import get_cycle
+from .errors import AccessDenied, KinerjaError
 from .instansi import load_instansi
 from .links import LinkGrant, check_grant
 from .reference import load_instrument
@@ -293,9 +294,6 @@ def grant_owner(db: Database, grant: LinkGrant) -> tuple[str, int]:
 
     Raises AccessDenied when the link is not a usable rater's link.
     """
-    from .cycle import get_cycle
-    from .errors import AccessDenied
-
     if grant.jenis != "penilai" or not grant.rater_nip:
         raise AccessDenied()
     check_grant(db, grant, "penilai", touch=False)

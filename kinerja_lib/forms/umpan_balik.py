@@ -106,11 +106,12 @@ class AtasanView(_View):
         self._edit_buttons: dict[int, widgets.Button] = {}
         values = load_instrument().values
         self._tanggal = widgets.DatePicker(description="Tanggal dialog", value=load_instansi().today(),
-                                           layout=shared("full"))
+                                           style={"description_width": "initial"}, layout=shared("full"))
         self._topik = widgets.Textarea(placeholder="Hal yang dibahas (wajib)", rows=3, layout=shared("full"))
         self._tindak = widgets.Textarea(placeholder="Tindak lanjut yang disepakati", rows=3, layout=shared("full"))
         self._nilai = widgets.Dropdown(options=[("(tidak dikaitkan)", "")] + [(v.nama, v.kode) for v in values],
-                                       value="", description="Nilai BerAKHLAK", layout=shared("full"))
+                                       value="", description="Nilai BerAKHLAK",
+                                       style={"description_width": "initial"}, layout=shared("full"))
         self._skp = widgets.Text(placeholder="Butir SKP terkait (tidak wajib)", layout=shared("full"))
         self._save = button("Simpan catatan", button_style="primary", tooltip="Simpan catatan umpan balik")
         self._save.on_click(self._on_save)
@@ -138,7 +139,7 @@ class AtasanView(_View):
                     html_box('<div class="k360-muted">Ditampilkan di formulir penilaian pegawai ini di samping '
                              "Ekspektasi Khusus Pimpinan unit. Tersimpan saat Anda berpindah dari kolom; kosongkan "
                              "kolom untuk menghapus.</div>"), *expect_rows]
-        self.children = [self._back, html_box("<h1>Umpan Balik Berkelanjutan</h1>"
+        self.children = [self._back, html_box('<h1 class="k360-page-title">Umpan Balik Berkelanjutan</h1>'
                                               '<div class="k360-muted">Catat dialog kinerja dengan setiap bawahan '
                                               "sepanjang tahun (PermenPANRB 6/2022). Catatan dapat diubah sampai "
                                               "pegawai mengonfirmasinya; sesudah itu tetap, ralat dibuat sebagai "
@@ -273,7 +274,7 @@ class PegawaiView(_View):
         self._list = box([])
         self._confirm_buttons: dict[int, widgets.Button] = {}
         self._answers: dict[int, widgets.Textarea] = {}
-        self.children = [self._back, html_box("<h1>Catatan umpan balik untuk saya</h1>"
+        self.children = [self._back, html_box('<h1 class="k360-page-title">Catatan umpan balik untuk saya</h1>'
                                               '<div class="k360-muted">Catatan dialog kinerja dari atasan Anda '
                                               f"tahun {self._tahun}. Konfirmasi bahwa Anda sudah membacanya; Anda "
                                               "dapat menambahkan tanggapan. Sesudah dikonfirmasi catatan tidak "

@@ -130,8 +130,11 @@ def _nilai(value: Any) -> str | None:
     return str(value)
 
 
-def _fields(tanggal: Any, topik: Any, tindak_lanjut: Any, nilai: Any, butir_skp: Any) -> dict[str, Any]:
+def _fields(tanggal: Any, topik: Any, tindak_lanjut: Any, nilai: Any, butir_skp: Any,
+            tahun: int | None = None) -> dict[str, Any]:
     iso = _date(tanggal)
+    if tahun is not None and int(iso[:4]) != int(tahun):
+        raise UmpanBalikError(f"Tanggal dialog harus dalam tahun kinerja {tahun}.")
     return {"tanggal": iso, "tahun": int(iso[:4]), "topik": _text(topik, "Hal yang dibahas", MAX_TEKS, True),
             "tindak_lanjut": _text(tindak_lanjut, "Tindak lanjut yang disepakati", MAX_TEKS, False),
             "nilai": _nilai(nilai), "butir_skp": _text(butir_skp, "Butir SKP", MAX_SKP, False) or None}
@@ -196,13 +199,15 @@ def ekspektasi(db: Database, nip: str, tahun: int) -> dict[str, str]:
 # --------------------------------------------------------------------------- writing
 
 def add_note(db: Database, atasan_nip: str, nip: str, *, tanggal: Any, topik: Any, tindak_lanjut: Any = "",
-             nilai: Any = None, butir_skp: Any = None, pelaku: str, grant: LinkGrant | None = None) -> int:
-    """Record a feedback note by ``atasan_nip`` for ``nip`` and return its id.
+             nilai: Any = None, butir_skp: Any = None, tahun: int | None = None, pelaku: str,
+             grant: LinkGrant | None = None) -> int:
+    """Record a feedback note by ``atasan_nip`` for ``nip`` and return its id (its year is the dialog date's).
 
     Raises UmpanBalikError when ``nip`` is not the atasan's active direct bawahan, or a field is invalid
-    (empty topic, future date, unknown value, too long); AccessDenied when ``grant`` is given and no longer usable.
+    (empty topic, future date or one outside ``tahun`` when given, unknown value, too long); AccessDenied when
+    ``grant`` is given and no longer usable.
     """
-    values = _fields(tanggal, topik, tindak_lanjut, nilai, butir_skp)
+    values = _fields(tanggal, topik, tindak_lanjut, nilai, butir_skp, tahun)
     with write_transaction(db):
         _check_grant(db, grant, atasan_nip)
         _require_bawahan(db, atasan_nip, nip)
@@ -218,13 +223,14 @@ def add_note(db: Database, atasan_nip: str, nip: str, *, tanggal: Any, topik: An
 
 
 def edit_note(db: Database, note_id: int, atasan_nip: str, *, tanggal: Any, topik: Any, tindak_lanjut: Any = "",
-              nilai: Any = None, butir_skp: Any = None, pelaku: str, grant: LinkGrant | None = None) -> None:
+              nilai: Any = None, butir_skp: Any = None, tahun: int | None = None, pelaku: str,
+              grant: LinkGrant | None = None) -> None:
     """Change a note its author wrote, until the pegawai acknowledges it.
 
     Raises UmpanBalikError for someone else's note, an acknowledged one, a pegawai who is no longer the
-    author's bawahan, or an invalid field.
+    author's bawahan, or an invalid field (as for :func:`add_note`).
     """
-    values = _fields(tanggal, topik, tindak_lanjut, nilai, butir_skp)
+    values = _fields(tanggal, topik, tindak_lanjut, nilai, butir_skp, tahun)
     with write_transaction(db):
         _check_grant(db, grant, atasan_nip)
         row = db.execute("SELECT atasan_nip, nip, dikonfirmasi, topik, tindak_lanjut, tanggal FROM umpan_balik "

@@ -120,3 +120,14 @@ def _walk(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _walk(child)
+
+
+def test_a_note_dated_outside_the_links_year_is_refused(small_org):
+    """The page lists the cycle's year, so a dialog dated in another year would vanish from it: refused."""
+    boss = _app(small_org, "kepala")
+    _entry_buttons(boss)[ATASAN_BUTTON].click()
+    view = boss.view
+    view.fields["tanggal"].value = date(2025, 12, 30)
+    view.fields["topik"].value = "Akhir tahun lalu"
+    view.save_button.click()
+    assert "tahun kinerja 2026" in view.message and umpan_balik.notes(small_org.db) == []

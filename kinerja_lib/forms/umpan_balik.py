@@ -105,7 +105,7 @@ class AtasanView(_View):
         self._notes_box = box([])
         self._edit_buttons: dict[int, widgets.Button] = {}
         values = load_instrument().values
-        self._tanggal = widgets.DatePicker(description="Tanggal dialog", value=load_instansi().today(),
+        self._tanggal = widgets.DatePicker(description="Tanggal dialog", value=self._default_date(),
                                            style={"description_width": "initial"}, layout=shared("full"))
         self._topik = widgets.Textarea(placeholder="Hal yang dibahas (wajib)", rows=3, layout=shared("full"))
         self._tindak = widgets.Textarea(placeholder="Tindak lanjut yang disepakati", rows=3, layout=shared("full"))
@@ -202,9 +202,13 @@ class AtasanView(_View):
         finally:
             self._syncing = False
 
+    def _default_date(self) -> date:
+        """Today, or the last day of the link's performance year once that year is over."""
+        return min(load_instansi().today(), date(self._tahun, 12, 31))
+
     def _clear_form(self) -> None:
         self._editing = None
-        self._tanggal.value = load_instansi().today()
+        self._tanggal.value = self._default_date()
         self._topik.value = self._tindak.value = self._skp.value = ""
         self._nilai.value = ""
         self._form_title.value = "<b>Catatan baru</b>"
@@ -241,7 +245,7 @@ class AtasanView(_View):
     @guarded
     def _on_save(self, _button=None) -> None:
         fields = {"tanggal": self._tanggal.value, "topik": self._topik.value, "tindak_lanjut": self._tindak.value,
-                  "nilai": self._nilai.value or None, "butir_skp": self._skp.value}
+                  "nilai": self._nilai.value or None, "butir_skp": self._skp.value, "tahun": self._tahun}
         nip = self._bawahan.value
         if self._editing is None:
             umpan_balik.add_note(self._db, self._nip, nip, **fields, pelaku=self._grant.pelaku, grant=self._grant)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
+from conftest import SMALL_ORG
 
 from kinerja_lib import form_service, links, umpan_balik
 from kinerja_lib.errors import AccessDenied
@@ -188,7 +190,7 @@ def test_the_skp_realisation_export_has_one_row_per_note_and_is_private(small_or
     from kinerja_lib.store import open_db
 
     db = open_db(small_org_path)
-    org = type("Org", (), {"db": db, "nip": {k: v[0] for k, v in __import__("conftest").SMALL_ORG.items()}})
+    org = SimpleNamespace(db=db, nip={key: row[0] for key, row in SMALL_ORG.items()})
     first = _add(org, tanggal="2026-02-03", topik="=HYPERLINK(\"x\") target", tindak_lanjut="Bimtek")
     _add(org, pegawai="budi", tanggal="2026-02-04", topik="Disiplin arsip")
     umpan_balik.acknowledge(db, first, org.nip["andi"], "Setuju", pelaku="uji")

@@ -544,6 +544,7 @@ def _generate_demo(db: Database, pegawai: int, seed: int, answers: bool, cycle_n
     org_pred = _predikat_organisasi(rng, int(org.units["opd"].max()) + 1)
     with write_transaction(db):
         _write_context(db, cycle.id, org, truth, org_pred, rng)
+        _write_umpan_balik(db, seed, 2026)
 
     summary = DemoSummary(
         cycle.id, cycle.nama, prev.id, int(seed), n, len(org.units), int(org.units["opd"].max()) + 1,
@@ -700,6 +701,45 @@ def _write_context(db: Database, cycle_id: int, org: Organisation, truth: _Truth
     db.conn.executemany(
         "INSERT INTO potensi (nip, tanggal, kategori, skor, sumber) VALUES (?, '2026-06-30', ?, ?, "
         "'asesmen sintetis (demo)')", zip(org.nip.tolist(), kategori.tolist(), skor.tolist()))
+
+
+#: Demo Umpan Balik Berkelanjutan: (what was discussed, agreed follow-up, BerAKHLAK value or None).
+_UMPAN_BALIK = (
+    ("Capaian target layanan triwulan berjalan dan kendala antrean", "Menyusun jadwal piket layanan bersama rekan",
+     "B1"),
+    ("Ketepatan waktu laporan bulanan", "Laporan dikirim paling lambat tanggal 5 setiap bulan", "B2"),
+    ("Kebutuhan pengembangan kompetensi", "Mengikuti pelatihan daring dan membagikan materinya", "B3"),
+    ("Pemanfaatan aplikasi baru di unit kerja", "Mencoba aplikasi pada satu kegiatan sebelum triwulan berikutnya",
+     "B6"),
+    ("Kerja sama lintas bidang pada kegiatan bersama", "Menghadiri rapat koordinasi dan menindaklanjuti hasilnya",
+     "B7"),
+)
+
+
+def _write_umpan_balik(db: Database, seed: int, tahun: int) -> None:
+    """Add a few Umpan Balik Berkelanjutan notes and Ekspektasi per pegawai (own random stream: the planted truths
+    and every pinned demo figure stay as they were)."""
+    rng = np.random.default_rng([seed, 16])
+    pairs = db.execute("SELECT nip, atasan_nip FROM pegawai WHERE atasan_nip IS NOT NULL AND aktif = 1 "
+                       "ORDER BY nip").fetchall()
+    if not pairs:
+        return
+    chosen = sorted(rng.choice(len(pairs), min(40, len(pairs)), replace=False).tolist())
+    stamp = now()
+    for k, i in enumerate(chosen):
+        nip, atasan = pairs[i]
+        for month in sorted(rng.choice(np.arange(2, 11), int(rng.integers(1, 3)), replace=False).tolist()):
+            topik, tindak, nilai = _UMPAN_BALIK[int(rng.integers(len(_UMPAN_BALIK)))]
+            day = f"{tahun}-{month:02d}-{int(rng.integers(1, 28)):02d}"
+            done = f"{day}T09:00:00+00:00" if rng.random() < 0.6 else None
+            db.execute("INSERT INTO umpan_balik (tahun, nip, atasan_nip, tanggal, topik, tindak_lanjut, nilai, dibuat, "
+                       "diperbarui, dikonfirmasi, tanggapan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [tahun, nip, atasan, day, topik, tindak, nilai, stamp, stamp, done,
+                        "Saya sepakat." if done and rng.random() < 0.5 else None])
+        if k % 4 == 0:
+            _, expected, nilai = _UMPAN_BALIK[k % len(_UMPAN_BALIK)]
+            db.execute("INSERT INTO ekspektasi_pegawai (tahun, nip, nilai, teks, ditetapkan_oleh, ditetapkan) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", [tahun, nip, nilai, f"{expected}.", atasan, stamp])
 
 
 def _write_service_history(db: Database, org: Organisation, rng: np.random.Generator) -> None:

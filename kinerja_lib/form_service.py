@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import umpan_balik
 from .cycle import Cycle, get_cycle
 from .errors import AccessDenied, DatabaseReplaced, FormConflict, FormError
 from .links import LinkGrant, check_grant
@@ -143,6 +144,8 @@ class FormSpec:
     comments: dict[str, str]
     decisions: tuple[Decision, ...]
     comment_limit: int
+    #: value code -> the Ekspektasi the ratee's atasan set for this pegawai and year (umpan_balik.py)
+    ekspektasi_pegawai: dict[str, str] = field(default_factory=dict)
 
     @property
     def locked(self) -> bool:
@@ -426,6 +429,7 @@ def form(db: Database, grant: LinkGrant, assignment_id: int) -> FormSpec:
         comments=comments,
         decisions=_decisions(db, row, grant.rater_nip, cycle.id),
         comment_limit=int(cycle.settings["komentar_maks_karakter"]),
+        ekspektasi_pegawai=umpan_balik.ekspektasi(db, row["ratee_nip"], cycle.tahun),
     )
 
 

@@ -53,6 +53,11 @@ EKSPEKTASI_COLUMNS = {
     "nilai": ("Nilai", "Nilai BerAKHLAK", "Nilai Dasar", "Kode Nilai", "Perilaku"),
     "teks": ("Teks", "Ekspektasi", "Ekspektasi Khusus", "Ekspektasi Khusus Pimpinan", "Uraian"),
 }
+EKSPEKTASI_PEGAWAI_COLUMNS = {
+    "nip": NIP,
+    "nilai": EKSPEKTASI_COLUMNS["nilai"],
+    "teks": ("Teks", "Ekspektasi", "Ekspektasi Pegawai", "Ekspektasi Atasan", "Uraian"),
+}
 STANDAR_KOMPETENSI_COLUMNS = {
     "jabatan": ("Jabatan", "Nama Jabatan"),
     "kompetensi": ("Kompetensi", "Kode Kompetensi", "Nama Kompetensi"),
@@ -436,6 +441,51 @@ def import_ekspektasi(db: Database, path: str | Path, cycle: int | str | None = 
 
     return _run(db, path, EKSPEKTASI_COLUMNS, {"unit", "nilai", "teks"}, sheet, check,
                 "ekspektasi khusus pimpinan", "impor_ekspektasi", pelaku, cycle_id=c.id)
+
+
+def import_ekspektasi_pegawai(db: Database, path: str | Path, tahun: int | None = None, *,
+                              sheet: str | None = None, pelaku: str = "cli") -> ImportSummary:
+    """Import the Ekspektasi per pegawai and BerAKHLAK value for a performance year (upsert), as an atasan sets
+    them in the umpan-balik form. ``tahun`` defaults to the year of the latest open cycle.
+
+    The value is its code (B1..B7) or its name. Raises ImportRejected listing every problem, CycleError when no
+    year is given and no cycle exists.
+    """
+    if tahun is None:
+        tahun = _resolve_cycle(db, None).tahun
+    year = int(tahun)
+    instrument = load_instrument()
+    values = {fold(v.kode): v.kode for v in instrument.values}
+    values.update({fold(v.nama): v.kode for v in instrument.values})
+    offered = [f"{v.kode} ({v.nama})" for v in instrument.values]
+
+    def check(table: Table):
+        known = _nips(db)
+        seen: dict = {}
+        rows = []
+        stamp = now()
+        for n, row in table.records():
+            nip = _known_nip(table, n, "nip", row["nip"], known)
+            nilai = values.get(fold(row["nilai"]))
+            if nilai is None:
+                table.problem(n, "nilai", f"nilai BerAKHLAK '{row['nilai']}' tidak dikenal; pilihan: {', '.join(offered)}")
+            teks = row["teks"].strip()
+            if not teks:
+                table.problem(n, "teks", "teks ekspektasi wajib diisi")
+            elif len(teks) > 2000:
+                table.problem(n, "teks", f"teks ekspektasi terlalu panjang: {len(teks)} karakter, paling banyak 2000")
+            if nip is not None and nilai is not None:
+                _duplicate(table, seen, (nip, nilai), n, "nilai", f"ekspektasi {nilai} untuk pegawai ini")
+            rows.append((year, nip, nilai, teks, pelaku, stamp))
+
+        return _upsert(db, "SELECT nip, nilai FROM ekspektasi_pegawai WHERE tahun = ?", [year],
+                       "INSERT INTO ekspektasi_pegawai (tahun, nip, nilai, teks, ditetapkan_oleh, ditetapkan) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tahun, nip, nilai) DO UPDATE SET teks = excluded.teks, "
+                       "ditetapkan_oleh = excluded.ditetapkan_oleh, ditetapkan = excluded.ditetapkan",
+                       rows, slice(1, 3))
+
+    return _run(db, path, EKSPEKTASI_PEGAWAI_COLUMNS, {"nip", "nilai", "teks"}, sheet, check,
+                "ekspektasi pegawai", "impor_ekspektasi_pegawai", pelaku, tahun=year)
 
 
 # --------------------------------------------------------------------------- competency standards, potensi

@@ -588,6 +588,49 @@ def _m0066_keberatan(db: Database) -> None:
     """)
 
 
+@migrations(name="0070_umpan_balik")
+def _m0070_umpan_balik(db: Database) -> None:
+    # Umpan Balik Berkelanjutan (PermenPANRB 6/2022): the atasan's dialog notes with each bawahan through the
+    # performance year (tahun, not a cycle), and the Ekspektasi an atasan sets per pegawai and BerAKHLAK value
+    # for a year (beside the unit's Ekspektasi Khusus Pimpinan). A note acknowledged by the pegawai is fixed: the
+    # triggers refuse any later change to it or its removal (a correction is a new note).
+    _run_script(db, """
+    CREATE TABLE umpan_balik (
+        id INTEGER PRIMARY KEY,
+        tahun INTEGER NOT NULL,
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        atasan_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        tanggal TEXT NOT NULL,                 -- date of the dialog (ISO)
+        topik TEXT NOT NULL CHECK (length(trim(topik)) > 0),
+        tindak_lanjut TEXT NOT NULL DEFAULT '',
+        nilai TEXT,                            -- optional BerAKHLAK value code (B1..B7)
+        butir_skp TEXT,                        -- optional SKP item text
+        dibuat TEXT NOT NULL,
+        diperbarui TEXT NOT NULL,
+        dikonfirmasi TEXT,                     -- when the pegawai acknowledged it
+        tanggapan TEXT,                        -- the pegawai's optional response
+        CHECK (atasan_nip <> nip),
+        CHECK (substr(tanggal, 1, 4) = CAST(tahun AS TEXT))
+    );
+    CREATE INDEX umpan_balik_pegawai ON umpan_balik(nip, tahun);
+    CREATE INDEX umpan_balik_atasan ON umpan_balik(atasan_nip, tahun);
+    CREATE TRIGGER umpan_balik_terkunci BEFORE UPDATE ON umpan_balik WHEN OLD.dikonfirmasi IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'catatan umpan balik sudah dikonfirmasi pegawai'); END;
+    CREATE TRIGGER umpan_balik_tetap BEFORE DELETE ON umpan_balik WHEN OLD.dikonfirmasi IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'catatan umpan balik sudah dikonfirmasi pegawai'); END;
+
+    CREATE TABLE ekspektasi_pegawai (
+        tahun INTEGER NOT NULL,
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        nilai TEXT NOT NULL,                   -- BerAKHLAK value code (B1..B7)
+        teks TEXT NOT NULL CHECK (length(trim(teks)) > 0),
+        ditetapkan_oleh TEXT NOT NULL,         -- NIP of the atasan, or the importing admin
+        ditetapkan TEXT NOT NULL,
+        PRIMARY KEY (tahun, nip, nilai)
+    );
+    """)
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

@@ -126,7 +126,7 @@ CONTENT = st.one_of(st.binary(max_size=3000), csv_bytes(), damaged_xlsx(), setti
 FILE_COMMANDS = [
     ["import", "roster"], ["import", "hasil-kerja"], ["import", "disiplin"], ["import", "responses"],
     ["import", "predikat-organisasi"], ["import", "ekspektasi"], ["import", "standar-kompetensi"],
-    ["import", "potensi"], ["assign", "--manual"], ["restore"],
+    ["import", "potensi"], ["import", "ekspektasi-pegawai"], ["assign", "--manual"], ["restore"],
     ["cycle", "open", "--nama", "Fuzz", "--periode", "Tahunan", "--tahun", "2027", "--mulai", "2027-01-01",
      "--selesai", "2027-12-31", "--settings"],
 ]
@@ -154,7 +154,8 @@ def _in(folder: Path, value: str) -> str:
 
 @st.composite
 def arguments(draw):
-    kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup"]))
+    kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup",
+                                 "umpan-balik"]))
     if kind == "open":
         periode = draw(st.one_of(st.just("Tahunan"), TEXT))
         values = [draw(TEXT), periode, draw(NUMBER), draw(st.one_of(st.just("2027-01-01"), TEXT)),
@@ -176,6 +177,10 @@ def arguments(draw):
     if kind == "demo":
         size = draw(NUMBER)
         return lambda f: ["demo", "--pegawai", size, "--tanpa-jawaban", "--ganti"]
+    if kind == "umpan-balik":
+        out, cycle, tahun = draw(OUTPUT), draw(st.one_of(st.none(), TEXT)), draw(st.one_of(st.none(), NUMBER))
+        return lambda f: ["umpan-balik", "ekspor", "--out", _in(f, out), *(["--cycle", cycle] if cycle else []),
+                          *(["--tahun", tahun] if tahun else [])]
     if kind == "backup":
         out = draw(OUTPUT)
         return lambda f: ["backup", _in(f, out)]

@@ -369,7 +369,7 @@ def test_guide_lists_every_accepted_column_name_and_links_every_example():
               "predikat-organisasi": importers.PREDIKAT_ORGANISASI_COLUMNS, "ekspektasi": importers.EKSPEKTASI_COLUMNS,
               "standar-kompetensi": importers.STANDAR_KOMPETENSI_COLUMNS, "potensi": importers.POTENSI_COLUMNS,
               "cltn": importers.CLTN_COLUMNS, "satyalancana": importers.SATYALANCANA_COLUMNS,
-              "inovasi": importers.INOVASI_COLUMNS}
+              "inovasi": importers.INOVASI_COLUMNS, "ekspektasi-pegawai": importers.EKSPEKTASI_PEGAWAI_COLUMNS}
     sections = guide_sections()
     assert set(sections) == set(tables)
     missing = {verb: sorted({normalise_header(a) for aliases in cols.values() for a in aliases} - sections[verb])

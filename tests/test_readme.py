@@ -49,7 +49,7 @@ def test_the_admins_path_runs_on_the_example_files(tmp_path):
                                 text=True, timeout=300)
         assert result.returncode == 0, f"{shlex.join(command)} failed:\n{result.stdout}\n{result.stderr}"
     for produced in ("tautan.xlsx", "pengingat.xlsx", "hasil-360.xlsx", "rencana-pengembangan.xlsx", "penghargaan.xlsx",
-                     "penghargaan.pdf", "laporan/index.html", "cadangan-2026-12-31.db"):
+                     "penghargaan.pdf", "laporan/index.html", "cadangan-2026-12-31.db", "umpan-balik.xlsx"):
         assert (tmp_path / produced).stat().st_size > 0, produced
     assert len(list((tmp_path / "laporan").glob("*.pdf"))) == 14  # one per pegawai of data/contoh/pegawai.csv
     assert list((tmp_path / "berita-acara").glob("*.pdf"))

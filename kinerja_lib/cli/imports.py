@@ -91,6 +91,17 @@ def import_ekspektasi_cmd(db, file, cycle, sheet) -> None:
     click.echo(importers.import_ekspektasi(db, file, cycle, sheet=sheet, pelaku=_pelaku()).message())
 
 
+@import_group.command("ekspektasi-pegawai")
+@FILE
+@click.option("--tahun", type=click.IntRange(1900, 2999), default=None,
+              help="Tahun kinerja; bawaan: tahun siklus terbuka yang terbaru.")
+@SHEET
+@with_db
+def import_ekspektasi_pegawai_cmd(db, file, tahun, sheet) -> None:
+    """Impor Ekspektasi per pegawai dan nilai BerAKHLAK untuk satu tahun kinerja (seperti yang diisi atasan)."""
+    click.echo(importers.import_ekspektasi_pegawai(db, file, tahun, sheet=sheet, pelaku=_pelaku()).message())
+
+
 @import_group.command("standar-kompetensi")
 @FILE
 @SHEET

@@ -41,6 +41,9 @@ CSS = """
 .k360-card { border: 1px solid #d9e2ec; border-radius: 10px; padding: 10px 12px; margin: 6px 0;
   background: #fff; align-items: center; justify-content: space-between; flex-wrap: wrap; gap: 8px; }
 .k360-card-info { flex: 1 1 260px; }
+.k360-umpan-balik-entry { flex-wrap: wrap; gap: 8px; margin: 8px 0; }
+.k360-umpan-balik-entry .widget-button { max-width: 100%; white-space: normal; }
+.k360 h1.k360-page-title { font-size: 20px; line-height: 1.3; color: #12355b; margin: 10px 0 4px 0; }
 .k360-name { font-weight: 600; font-size: 16px; }
 .k360-muted { color: #52606d; font-size: 13px; }
 .k360-badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: 12px; font-weight: 600; }

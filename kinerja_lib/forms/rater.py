@@ -16,6 +16,7 @@ from ..form_service import UNANSWERED, FormSpec, Progress
 from ..links import LinkGrant
 from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
+from . import umpan_balik
 from .common import (WIB, bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
                      message_html, section, shared, style, tanggal, wib)
 
@@ -225,6 +226,9 @@ class AssessmentForm(widgets.VBox):
             if value.kode in self._spec.ekspektasi:
                 head += ('<div class="k360-expect"><b>Ekspektasi Khusus Pimpinan:</b> '
                          f"{esc(self._spec.ekspektasi[value.kode])}</div>")
+            if value.kode in self._spec.ekspektasi_pegawai:
+                head += ('<div class="k360-expect k360-expect-pegawai"><b>Ekspektasi atasan untuk pegawai ini:</b> '
+                         f"{esc(self._spec.ekspektasi_pegawai[value.kode])}</div>")
             items = [self._item_box(i.kode, f'<span class="k360-code">{esc(i.kode)}</span>{esc(i.teks)}')
                      for i in value.items]
             out.append(box([html_box(head), *items], "k360-value"))
@@ -611,7 +615,9 @@ class RaterApp(widgets.VBox):
             f"<b>{ov.submitted} dari {total} penilaian terkirim</b>{bar(ov.submitted, total)}{waiting}"
             '<div class="k360-muted">Pilih nama untuk mulai menilai. Jawaban tersimpan otomatis; Anda dapat '
             "berhenti dan melanjutkan kapan saja dengan tautan yang sama.</div>", "k360-progress")
-        cards: list[widgets.Widget] = [summary, section("Daftar pegawai yang Anda nilai")]
+        feedback = umpan_balik.entry(self._db, self._grant, self._open_view, on_back=self._back_to_list,
+                                     on_denied=self._deny, on_halt=self._halt)
+        cards: list[widgets.Widget] = [summary, feedback, section("Daftar pegawai yang Anda nilai")]
         self._open_buttons = {}
         for a in ov.assignments:
             role = "Diri sendiri" if a.relation == "diri" else f"Anda sebagai: {esc(a.relation_label)}"
@@ -642,6 +648,19 @@ class RaterApp(widgets.VBox):
                                     on_halt=self._halt)
         self._open_buttons = {}
         self._replace_body([self._form])
+
+    @guarded
+    def _open_view(self, make: Callable[[], widgets.Widget]) -> None:
+        """Show another view of this link (e.g. umpan balik) in place of the list."""
+        view = make()
+        self._message.value = ""
+        self._form, self._open_buttons = None, {}
+        self._replace_body([view])
+
+    @property
+    def view(self) -> widgets.Widget | None:
+        """The widget now in the body when it is a single view (a form or an umpan-balik page)."""
+        return self._body.children[0] if len(self._body.children) == 1 else None
 
     def _back_to_list(self) -> None:
         self._show_list()

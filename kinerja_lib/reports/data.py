@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from .. import organisation, records, scoring, trend
+from .. import organisation, records, scoring, trend, umpan_balik
 from ..cycle import Cycle, get_cycle
 from ..errors import ReportError
 from ..instansi import load_instansi
@@ -54,6 +54,8 @@ class CycleReportData:
     redactor: NameRedactor | None
     competency: dict[str, dict[str, Any]] | None = None
     tren: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: ``{nip: [note, ...]}``: the Umpan Balik Berkelanjutan notes dated within the cycle's period, oldest first
+    umpan_balik: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     skor_dihitung: str | None = None   # when the stored scores were computed; None = computed now
     dibuat: date = field(default_factory=lambda: load_instansi().today())
     instansi: str = field(default_factory=lambda: load_instansi().nama)
@@ -260,4 +262,20 @@ def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit:
         ekspektasi=records.ekspektasi_khusus(db, c.id), redactor=redactor,
         competency=_competency_sections(db, c, ratees) if competency and ratees else None,
         skor_dihitung=dihitung, instansi=instansi or load_instansi().nama,
-        tren=_trend_rows(db, c, ratees, results))
+        tren=_trend_rows(db, c, ratees, results), umpan_balik=feedback_notes(db, c, ratees))
+
+
+def feedback_notes(db: Database, cycle: Cycle, nips: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Return ``{nip: [note as the report shows it]}`` for the Umpan Balik Berkelanjutan notes dated within the
+    cycle's period (dates written the Indonesian way; ``dikonfirmasi`` None while the pegawai has not
+    acknowledged)."""
+    from .formatting import tanggal
+
+    names = load_instrument().value_names()
+    # the author is the pegawai's atasan, who also rates them: the report names no rater, so not the author either
+    return {nip: [{"tanggal": tanggal(n.tanggal), "topik": n.topik,
+                   "tindak_lanjut": n.tindak_lanjut, "nilai": names.get(n.nilai, n.nilai) if n.nilai else None,
+                   "butir_skp": n.butir_skp, "dikonfirmasi": tanggal(n.dikonfirmasi) if n.dikonfirmasi else None,
+                   "tanggapan": n.tanggapan} for n in notes]
+            for nip, notes in umpan_balik.notes_in_period(db, nips, cycle.tanggal_mulai,
+                                                          cycle.tanggal_selesai).items()}

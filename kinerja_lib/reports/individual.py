@@ -180,6 +180,7 @@ def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *
         "komentar": _comments_for(data, nip, shown, vocab),
         "kompetensi": competency,
         "tren": data.tren.get(nip, []),
+        "umpan_balik": data.umpan_balik.get(nip, []),
         "grafik": {"kelompok": chart_groups(values, shown, scale, vocab),
                    "diri_lain": chart_self_others(values, scale)},
     }
@@ -243,14 +244,14 @@ def published_report(db: Database, data: CycleReportData, nip: str,
     rows = records.report_versions(db, data.cycle.id, nip)
     earlier = [json.loads(r[3]) for r in rows]
     if rows and earlier[-1] == basis and rows[-1][2] == key:
-        return _stored_context(rows[-1], None)
+        return _with_notes(_stored_context(rows[-1], None), data, nip)
     blocked = publishable(basis, earlier, data.settings["minimal_penilai"])
     if rows and blocked:
         vocab = VOCAB.relasi
         groups = ", ".join(vocab.get(g, g) for g in blocked)
-        return _stored_context(rows[-1], f"Jawaban yang masuk sesudah versi ini belum diterbitkan: perubahan pada "
+        return _with_notes(_stored_context(rows[-1], f"Jawaban yang masuk sesudah versi ini belum diterbitkan: perubahan pada "
                                          f"kelompok {groups} berasal dari terlalu sedikit penilai untuk ditampilkan "
-                                         f"tanpa mengungkap siapa mereka.")
+                                         f"tanpa mengungkap siapa mereka."), data, nip)
     context = build_report_data(db, data.cycle, nip, prepared=data)
     stamp = load_instansi().now().isoformat(timespec="seconds")
 
@@ -259,6 +260,13 @@ def published_report(db: Database, data: CycleReportData, nip: str,
         return zlib.compress(json.dumps(context, ensure_ascii=False, default=str).encode("utf-8"))
 
     add_report_version(db, data.cycle.id, nip, stamp, key, json.dumps(basis), stored)
+    return context
+
+
+def _with_notes(context: dict[str, Any], data: CycleReportData, nip: str) -> dict[str, Any]:
+    """Give a published version the current Umpan Balik Berkelanjutan notes of its period: they are the atasan's
+    and the pegawai's own dialog, not rater answers, so showing the latest reveals no one."""
+    context["umpan_balik"] = data.umpan_balik.get(nip, [])
     return context
 
 

@@ -62,7 +62,7 @@ def _server_setup(workdir: Path) -> dict:
     from kinerja_lib import links
     from kinerja_lib.demo import build_demo_database
 
-    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False)
+    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False, cycles=1)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     issued = links.issue_links(db, summary.cycle_id, base_url=base)
@@ -291,7 +291,7 @@ def _load_setup(workdir: Path, workers: int = 1, count: int = 120) -> dict:
     from kinerja_lib import links
     from kinerja_lib.demo import build_demo_database
 
-    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False)
+    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False, cycles=1)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     issued = links.issue_links(db, summary.cycle_id, base_url=base)
@@ -575,7 +575,7 @@ def _latency_setup(workdir: Path) -> dict:
     from kinerja_lib import links
     from kinerja_lib.demo import build_demo_database
 
-    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False)
+    db, summary = build_demo_database(workdir / "demo.db", 300, 2026, answers=False, cycles=1)
     issued = links.issue_links(db, summary.cycle_id)[:WRITERS]
     db.close()
     return {"path": str(workdir / "demo.db"), "tokens": [i.token for i in issued]}

@@ -26,7 +26,7 @@ def _sized(size: int, answers: bool):
         from kinerja_lib.demo import build_demo_database
 
         path, n = state
-        db, s = build_demo_database(path, n, SEED, answers=answers)
+        db, s = build_demo_database(path, n, SEED, answers=answers, cycles=1)
         db.close()
         return {"assignments": s.assignments, "responses": s.responses,
                 "db_mb": round(path.stat().st_size / 2**20, 1)}

@@ -33,7 +33,7 @@ def _unit_setup(scored: bool):
         from kinerja_lib.demo import build_demo_database
 
         # 1,500 demo pegawai give a largest OPD of about 200.
-        db, summary = build_demo_database(workdir / "demo.db", 1500, 2026)
+        db, summary = build_demo_database(workdir / "demo.db", 1500, 2026, cycles=1)
         if scored:
             scoring.run_scoring(db, summary.cycle_id)
         unit, n = _largest_opd(db)
@@ -60,7 +60,7 @@ def _unit_run(state) -> dict:
 def _city_setup(workdir: Path):
     from kinerja_lib.demo import build_demo_database
 
-    db, summary = build_demo_database(workdir / "demo.db", CITY, 2026)
+    db, summary = build_demo_database(workdir / "demo.db", CITY, 2026, cycles=1)
     return {"db": db, "cycle": summary.cycle_id}
 
 

@@ -195,7 +195,7 @@ def _score_setup(n: int):
         from kinerja_lib.demo import build_demo_database
         from kinerja_lib.reference import load_instrument
 
-        db, _ = build_demo_database(workdir / "demo.db", n, 2026)
+        db, _ = build_demo_database(workdir / "demo.db", n, 2026, cycles=1)
         cycle_id = db.execute("SELECT id FROM cycle WHERE status = 'terbuka' ORDER BY id DESC").fetchone()[0]
         answers = db.execute(
             "SELECT count(*) FROM response r JOIN assignment a ON a.id = r.assignment_id WHERE a.cycle_id = ? "

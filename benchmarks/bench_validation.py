@@ -19,7 +19,7 @@ def _setup(size: int, seed: int):
     def setup(workdir: Path):
         from kinerja_lib.demo import build_demo_database
 
-        db, _ = build_demo_database(workdir / "demo.db", size, seed, answers=True)
+        db, _ = build_demo_database(workdir / "demo.db", size, seed, answers=True, cycles=1)
         return db
     return setup
 

@@ -38,7 +38,8 @@ from sqlite_utils import Database
 from .assignments import bulk_cache, generate_assignments
 from .cycle import close_cycle, open_cycle
 from .errors import DemoError, KinerjaError
-from .reference import load_competencies, load_golongan, load_instrument, load_method_defaults
+from .reference import (load_competencies, load_golongan, load_instrument, load_method_defaults,
+                        load_vocabulary)
 from .items import tdm_limit
 from .store import PREDIKAT_ORGANISASI, RATINGS, checked_bulk_load, now, open_db, write_transaction
 
@@ -46,6 +47,14 @@ from .store import PREDIKAT_ORGANISASI, RATINGS, checked_bulk_load, now, open_db
 REFERENCE_DATE = date(2026, 12, 31)
 DEFAULT_CYCLE = "Demo Tahunan 2026"
 PREVIOUS_CYCLE = "Demo Tahunan 2025"
+#: The demo's year: how many cycles it builds by default (the four triwulan of REFERENCE_DATE's year) or one
+#: open annual cycle (``cycles=1``, what tests and benchmarks that need a single cycle build).
+YEAR_CYCLES = 4
+#: Planted real change of a riser (faller) between two triwulan, in scale points: well beyond the noise of
+#: one person's score (its standard error is 0.15-0.35 on the 300-pegawai demo).
+STEP_CHANGE = 1.25
+#: Quarter-to-quarter drift of everyone else's true level (sd, scale points): within noise.
+DRIFT_SD = 0.05
 MIN_PEGAWAI = 20
 #: Fixed stamp for rows whose time does not matter, so that a seed gives identical databases.
 STAMP = "2026-11-01T00:00:00+00:00"
@@ -250,6 +259,11 @@ class DemoSummary:
     severe: tuple[str, ...] = ()
     two_peer_ratees: tuple[str, ...] = ()
     satyalancana_boundary: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: The closed triwulan cycles of the demo year before the open one, oldest first (empty with one cycle).
+    closed_cycle_ids: tuple[int, ...] = ()
+    #: Pegawai whose true level was planted to rise (fall) by STEP_CHANGE between two triwulan.
+    risers: tuple[str, ...] = ()
+    fallers: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------
@@ -507,26 +521,50 @@ def _make_jabatan(rng: np.random.Generator, role: np.ndarray, unit: np.ndarray, 
 # ------------------------------------------------------------------------------------------
 
 def generate_demo(db: Database, pegawai: int, seed: int, answers: bool = True,
-                  cycle_name: str = DEFAULT_CYCLE) -> DemoSummary:
+                  cycle_name: str | None = None, cycles: int = YEAR_CYCLES) -> DemoSummary:
     """Build the synthetic demo organisation with an open cycle into an empty database; return a summary.
 
     Creates units and pegawai, a closed previous cycle "Demo Tahunan 2025" with Rating Hasil Kerja and
-    Rating Perilaku Kerja for history, the open cycle ``cycle_name`` (periode Tahunan 2026) with its
-    assignments, Rating Hasil Kerja for everyone, some Rating Perilaku decisions, the Predikat Kinerja
-    Organisasi of every OPD, some Ekspektasi Khusus Pimpinan, a few disciplinary records, potensi for
-    all, and (``answers``) simulated responses and comments with the planted truths in demo_truth.
+    Rating Perilaku Kerja for history, and the demo year. With ``cycles=4`` (the default) the year is its four
+    triwulan: Triwulan I-III closed, each with its own assignments, simulated answers, both ratings decided for
+    everyone and its results scored (``scoring.run_scoring``), and Triwulan IV open; with ``cycles=1`` it is one
+    open annual cycle (periode Tahunan 2026). The open cycle ``cycle_name`` (default "Demo Triwulan IV 2026" or
+    "Demo Tahunan 2026") gets its assignments, Rating Hasil Kerja for everyone, some Rating Perilaku decisions,
+    the Predikat Kinerja Organisasi of every OPD, some Ekspektasi Khusus Pimpinan, a few disciplinary records,
+    potensi for all, and (``answers``) simulated responses and comments with the planted truths in demo_truth.
+
+    Across the year the same people keep their rater traits while their true behaviour level drifts a little
+    (``DRIFT_SD`` per triwulan) and a few planted risers and fallers change by ``STEP_CHANGE`` between two
+    triwulan; each cycle's demo_truth holds that cycle's levels. The open cycle is drawn exactly as with one
+    cycle (only its name, periode and dates differ), so what validation recovers from it does not change.
     Deterministic per ``seed``. Raises KinerjaError when the database already holds pegawai.
     """
+    if cycles not in (1, YEAR_CYCLES):
+        raise KinerjaError(f"Jumlah siklus demo harus 1 atau {YEAR_CYCLES}")
     if any(db.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in ("cycle", "pegawai", "unit")):
         raise KinerjaError("Basis data sudah berisi data; organisasi demo hanya dibuat di basis data kosong")
     with write_transaction(db):
         db.execute("INSERT INTO demo_info (id, pegawai, benih, dibuat) VALUES (1, ?, ?, ?)",
                    [int(pegawai), int(seed), now()])
     with bulk_cache(db):
-        return _generate_demo(db, pegawai, seed, answers, cycle_name)
+        return _generate_demo(db, pegawai, seed, answers, cycle_name, cycles)
 
 
-def _generate_demo(db: Database, pegawai: int, seed: int, answers: bool, cycle_name: str) -> DemoSummary:
+def _quarters() -> list[str]:
+    """The triwulan periode codes of the vocabulary, in order (Triwulan I to IV)."""
+    return [p for p in load_vocabulary()["periode"] if p.startswith("Triwulan")]
+
+
+def _quarter_dates(q: int) -> tuple[str, str]:
+    """Return the first and last day of triwulan ``q`` (0-3) of the demo year."""
+    year = REFERENCE_DATE.year
+    start = date(year, 3 * q + 1, 1)
+    end = date(year, 3 * q + 4, 1) if q < 3 else date(year + 1, 1, 1)
+    return start.isoformat(), date.fromordinal(end.toordinal() - 1).isoformat()
+
+
+def _generate_demo(db: Database, pegawai: int, seed: int, answers: bool, cycle_name: str | None,
+                   cycles: int = 1) -> DemoSummary:
     org = build_organisation(db, pegawai, seed)
     rng = np.random.default_rng([seed, 2])
     n = len(org)
@@ -539,7 +577,21 @@ def _generate_demo(db: Database, pegawai: int, seed: int, answers: bool, cycle_n
         _write_history(db, prev.id, org, truth, org_pred_prev, rng)
     close_cycle(db, prev.id, pelaku="demo")
 
-    cycle = open_cycle(db, cycle_name, "Tahunan", 2026, "2026-01-01", "2026-12-31", settings, pelaku="demo")
+    year = REFERENCE_DATE.year
+    closed: list[int] = []
+    risers = fallers = np.empty(0, dtype=np.int64)
+    if cycles == 1:
+        cycle = open_cycle(db, cycle_name or DEFAULT_CYCLE, "Tahunan", year, f"{year}-01-01", f"{year}-12-31",
+                           settings, pelaku="demo")
+    else:
+        # The closed triwulan draw from their own streams, so the open cycle below is drawn as with one cycle.
+        levels, risers, fallers = _year_levels(np.random.default_rng([seed, 3]), truth.perilaku)
+        quarters = _quarters()
+        for q in range(YEAR_CYCLES - 1):
+            closed.append(_closed_quarter(db, org, truth, levels[q], q, quarters[q], settings, seed, answers))
+        start, end = _quarter_dates(YEAR_CYCLES - 1)
+        cycle = open_cycle(db, cycle_name or f"Demo {quarters[-1]} {year}", quarters[-1], year, start, end,
+                           settings, pelaku="demo")
     assigned = generate_assignments(db, cycle.id, seed=seed, pelaku="demo")
     org_pred = _predikat_organisasi(rng, int(org.units["opd"].max()) + 1)
     with write_transaction(db):
@@ -551,6 +603,8 @@ def _generate_demo(db: Database, pegawai: int, seed: int, answers: bool, cycle_n
         assigned.total, assigned.per_relation, assigned.peer_load_min, assigned.peer_load_max,
         not_started=assigned.total,
         satyalancana_boundary={y: tuple(org.nip[ix]) for y, ix in org.boundary.items()},
+        closed_cycle_ids=tuple(closed), risers=tuple(sorted(org.nip[risers])),
+        fallers=tuple(sorted(org.nip[fallers])),
     )
     rekan = pd.Series([r for r, in db.execute(
         "SELECT ratee_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 AND relation = 'rekan'",
@@ -559,6 +613,71 @@ def _generate_demo(db: Database, pegawai: int, seed: int, answers: bool, cycle_n
     if answers:
         _simulate_answers(db, cycle, org, truth, rng, summary)
     return summary
+
+
+def _year_levels(rng: np.random.Generator, final: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the true behaviour levels of the four triwulan (rows), ending at ``final``, and the planted
+    risers and fallers.
+
+    Everyone drifts by a small random walk (DRIFT_SD per triwulan); about 2% of pegawai (at least two each)
+    rise, and as many fall, by STEP_CHANGE between two consecutive triwulan chosen at random. Levels are
+    built backwards from the open cycle's so that its truth is the one-cycle demo's. Risers are drawn among
+    levels high enough (fallers low enough) that no earlier level leaves the 1-5 scale.
+    """
+    n = len(final)
+    steps = rng.normal(0.0, DRIFT_SD, (YEAR_CYCLES - 1, n))
+    order = rng.permutation(n)
+    k = max(2, n // 50)
+    rise_ok = order[final[order] >= 1.2 + STEP_CHANGE][:k]
+    fall_ok = order[(final[order] <= 4.8 - STEP_CHANGE) & ~np.isin(order, rise_ok)][:k]
+    boundary_r = rng.integers(0, YEAR_CYCLES - 1, len(rise_ok))
+    boundary_f = rng.integers(0, YEAR_CYCLES - 1, len(fall_ok))
+    steps[:, rise_ok] = 0.0
+    steps[:, fall_ok] = 0.0
+    steps[boundary_r, rise_ok] = STEP_CHANGE
+    steps[boundary_f, fall_ok] = -STEP_CHANGE
+    levels = np.empty((YEAR_CYCLES, n))
+    levels[-1] = final
+    for q in range(YEAR_CYCLES - 2, -1, -1):  # level[q] = level[q + 1] - the change between them
+        levels[q] = levels[q + 1] - steps[q]
+    return np.clip(levels, 1.0, 5.0), np.sort(rise_ok), np.sort(fall_ok)
+
+
+def _closed_quarter(db: Database, org: Organisation, truth: _Truth, level: np.ndarray, q: int, periode: str,
+                    settings: dict, seed: int, answers: bool) -> int:
+    """Build one closed triwulan of the demo year: assignments, answers from ``level``, both ratings for
+    everyone (decided), its scored results; return its id. Draws from its own stream (seed, 4, q)."""
+    from .scoring import run_scoring
+
+    rng = np.random.default_rng([seed, 4, q])
+    year = REFERENCE_DATE.year
+    start, end = _quarter_dates(q)
+    cycle = open_cycle(db, f"Demo {periode} {year}", periode, year, start, end, settings, pelaku="demo")
+    generate_assignments(db, cycle.id, seed=seed + q + 1, pelaku="demo")
+    n = len(org)
+    org_pred = _predikat_organisasi(rng, int(org.units["opd"].max()) + 1)
+    with write_transaction(db):
+        _insert_predikat_organisasi(db, cycle.id, org, org_pred)
+        latent = 0.8 * truth.hasil + 0.6 * rng.standard_normal(n)
+        _insert_ratings(db, "rating_hasil_kerja", cycle.id, org, np.arange(n),
+                        _hasil_ratings(org, latent, org_pred), "impor")
+        _insert_ratings(db, "rating_perilaku", cycle.id, org, np.arange(n),
+                        _perilaku_decision(level + rng.normal(0, 0.3, n)), "formulir")
+    if answers:
+        # The quarter's own truth: the same raters, this quarter's behaviour level.
+        quarter = _Truth(level.copy(), truth.profile, truth.kelonggaran.copy(), truth.inflasi, truth.kompetensi,
+                         truth.hasil)
+        scratch = DemoSummary(cycle.id, cycle.nama, 0, seed, n, 0, 0, 0, {}, None, None)
+        _simulate_answers(db, cycle, org, quarter, rng, scratch, window_start=_quarter_window(q))
+        run_scoring(db, cycle.id, pelaku="demo")
+    close_cycle(db, cycle.id, pelaku="demo")
+    return cycle.id
+
+
+def _quarter_window(q: int) -> np.datetime64:
+    """Start of the answer window of triwulan ``q``: the 2nd of its middle month, 08:00 WIB (Triwulan IV's is
+    the one-cycle demo's)."""
+    return np.datetime64(f"{REFERENCE_DATE.year}-{3 * q + 2:02d}-02T01:00:00")
 
 
 @dataclass
@@ -840,7 +959,7 @@ def _choose_special(rng: np.random.Generator, org: Organisation, others_rated: n
 
 
 def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng: np.random.Generator,
-                      summary: DemoSummary) -> None:
+                      summary: DemoSummary, window_start: np.datetime64 = _ANSWER_WINDOW_START) -> None:
     n = len(org)
     index = pd.Index(org.nip)
     rows = db.execute("SELECT id, rater_nip, ratee_nip, relation FROM assignment WHERE cycle_id = ? "
@@ -901,7 +1020,7 @@ def _simulate_answers(db: Database, cycle, org: Organisation, truth: _Truth, rng
     group_effect = np.array([GROUP_EFFECTS[name] for name in rel_names])
 
     # Timestamps per assignment (deterministic): first answer, last change, submission.
-    t_start = _ANSWER_WINDOW_START + start.astype("timedelta64[s]")
+    t_start = window_start + start.astype("timedelta64[s]")
     t_end = t_start + np.where(status == 2, duration, duration * draft_share).astype("timedelta64[s]")
     stamp_end = np.char.add(t_end.astype("datetime64[s]").astype(str), "+00:00").astype(object)
     stamp_start = np.char.add(t_start.astype("datetime64[s]").astype(str), "+00:00").astype(object)
@@ -1068,7 +1187,8 @@ def database_kind(path: str | os.PathLike) -> str:
 
 
 def build_demo_database(path: str | os.PathLike, pegawai: int, seed: int, answers: bool = True,
-                        replace: bool = False, cycle_name: str = DEFAULT_CYCLE) -> tuple[Database, DemoSummary]:
+                        replace: bool = False, cycle_name: str | None = None,
+                        cycles: int = YEAR_CYCLES) -> tuple[Database, DemoSummary]:
     """Create a demo database file and return (the opened database, the summary).
 
     Only an empty path or a database the demo generator built is replaced (the latter with
@@ -1097,7 +1217,7 @@ def build_demo_database(path: str | os.PathLike, pegawai: int, seed: int, answer
     try:
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        summary = generate_demo(db, pegawai, seed, answers=answers, cycle_name=cycle_name)
+        summary = generate_demo(db, pegawai, seed, answers=answers, cycle_name=cycle_name, cycles=cycles)
         db.execute("PRAGMA journal_mode = WAL")
         db.close()
     except BaseException:

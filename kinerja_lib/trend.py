@@ -51,3 +51,50 @@ def score_trend(history: pd.DataFrame) -> pd.DataFrame:
     out["bacaan_tahunan"] = pd.Series([reading(c, s) if pd.notna(p) else None for c, s, p in zip(
         out["perubahan_tahunan"], out["se_perubahan_tahunan"], joined["skor_adj"])], index=out.index, dtype=object)
     return out
+
+
+#: The readings of a change beyond noise.
+REAL = ("naik", "turun")
+
+
+def up_to(history: pd.DataFrame, tanggal_selesai: str) -> pd.DataFrame:
+    """Return the cycles of ``history`` that end on or before ``tanggal_selesai`` (a cycle and those before it).
+
+    >>> h = pd.DataFrame({"cycle_id": [1, 2, 3], "tanggal_selesai": ["2026-03-31", "2026-06-30", "2026-09-30"]})
+    >>> up_to(h, "2026-06-30")["cycle_id"].tolist()
+    [1, 2]
+    """
+    return history[history["tanggal_selesai"].astype(str) <= str(tanggal_selesai)].reset_index(drop=True)
+
+
+def readings_at(trend: pd.DataFrame, cycle_id: int) -> pd.Series:
+    """Return how many pegawai read each way in ``cycle_id`` against their previous cycle (from
+    :func:`score_trend`): naik, turun, dalam batas derau, and the rest (no earlier cycle or no score).
+
+    >>> t = pd.DataFrame({"cycle_id": [2, 2, 2, 2, 1], "bacaan": ["naik", NOISE, NOISE, None, None]})
+    >>> readings_at(t, 2).to_dict()
+    {'naik': 1, 'turun': 0, 'dalam batas derau': 2, 'tanpa pembanding': 1}
+    """
+    at = trend.loc[trend["cycle_id"] == cycle_id, "bacaan"]
+    counts = {label: int((at == label).sum()) for label in (*REAL, NOISE)}
+    counts["tanpa pembanding"] = int(len(at) - sum(counts.values()))
+    return pd.Series(counts, name="pegawai")
+
+
+def beyond_noise(trend: pd.DataFrame, cycle_id: int) -> pd.DataFrame:
+    """Return the pegawai whose score in ``cycle_id`` rose or fell beyond noise against their previous cycle,
+    the largest rise first and the largest fall last, with the previous score and the change's 95% interval.
+
+    >>> t = score_trend(pd.DataFrame({"nip": ["a", "a", "b", "b"], "cycle_id": [1, 2, 1, 2],
+    ...     "nama_siklus": ["T1", "T2"] * 2, "periode": ["Triwulan I", "Triwulan II"] * 2, "tahun": [2026] * 4,
+    ...     "tanggal_selesai": ["2026-03-31", "2026-06-30"] * 2, "skor_adj": [3.0, 3.6, 3.0, 3.05],
+    ...     "skor_adj_se": [0.1] * 4}))
+    >>> beyond_noise(t, 2)[["nip", "perubahan", "bacaan"]].round(2).to_dict("records")
+    [{'nip': 'a', 'perubahan': 0.6, 'bacaan': 'naik'}]
+    """
+    at = trend[(trend["cycle_id"] == cycle_id) & trend["bacaan"].isin(REAL)].copy()
+    at["skor_sebelumnya"] = at["skor_adj"] - at["perubahan"]
+    at["perubahan_bawah"] = at["perubahan"] - Z95 * at["se_perubahan"]
+    at["perubahan_atas"] = at["perubahan"] + Z95 * at["se_perubahan"]
+    columns = ["nip", "skor_sebelumnya", "skor_adj", "perubahan", "perubahan_bawah", "perubahan_atas", "bacaan"]
+    return at.sort_values("perubahan", ascending=False, kind="stable")[columns].reset_index(drop=True)

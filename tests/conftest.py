@@ -121,7 +121,7 @@ def demo_scored(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("demo-scored") / "demo.db"
     database = open_db(path)
-    summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
+    summary = generate_demo(database, pegawai=300, seed=2026, answers=True, cycles=1)
     report = run_scoring(database, summary.cycle_id)
     yield SimpleNamespace(path=path, db=database, summary=summary, report=report)
     database.close()
@@ -152,7 +152,7 @@ def reports_demo(tmp_path_factory):
     from kinerja_lib.store import now
 
     work = tmp_path_factory.mktemp("laporan")
-    db, summary = build_demo_database(work / "demo.db", 120, 2026)
+    db, summary = build_demo_database(work / "demo.db", 120, 2026, cycles=1)
 
     def submitted(ratee: str, relation: str) -> list[tuple[int, str]]:
         return db.execute("SELECT id, rater_nip FROM assignment WHERE cycle_id = ? AND ratee_nip = ? AND "
@@ -189,7 +189,7 @@ def demo_org():
     from kinerja_lib.demo import generate_demo
 
     database = open_db(":memory:")
-    summary = generate_demo(database, pegawai=300, seed=2026, answers=True)
+    summary = generate_demo(database, pegawai=300, seed=2026, answers=True, cycles=1)
     yield SimpleNamespace(db=database, summary=summary)
     database.close()
 
@@ -222,7 +222,7 @@ def voila_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila")
     path = tmp / "demo.db"
     database = open_db(path)
-    summary = generate_demo(database, pegawai=150, seed=2026, answers=True)
+    summary = generate_demo(database, pegawai=150, seed=2026, answers=True, cycles=1)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     issued = links.issue_links(database, summary.cycle_id, base_url=base)
@@ -292,7 +292,7 @@ def fault_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gangguan")
     path = tmp / "demo.db"
     database = open_db(path)
-    summary = generate_demo(database, pegawai=60, seed=2027, answers=False)
+    summary = generate_demo(database, pegawai=60, seed=2027, answers=False, cycles=1)
     port = free_port()
     issued = links.issue_links(database, summary.cycle_id, base_url=f"http://127.0.0.1:{port}")
     database.close()

@@ -96,7 +96,7 @@ def test_cli_exports_workbook_and_pdf_from_the_demo(tmp_path):
 
     db_file = tmp_path / "demo.db"
     db = open_db(db_file)
-    generate_demo(db, pegawai=60, seed=5, answers=True)
+    generate_demo(db, pegawai=60, seed=5, answers=True, cycles=1)
     db.close()
     xlsx, pdf = tmp_path / "p.xlsx", tmp_path / "p.pdf"
     result = CliRunner().invoke(main, ["--db", str(db_file), "penghargaan", "--top", "5", "--kuota", "2",

@@ -37,7 +37,7 @@ def state(path):
 @pytest.fixture
 def demo_path(tmp_path):
     path = tmp_path / "demo.db"
-    result = run(path, "demo", "--pegawai", "60", "--seed", "3", "--tanpa-jawaban")
+    result = run(path, "demo", "--pegawai", "60", "--seed", "3", "--tanpa-jawaban", "--siklus", "1")
     assert result.exit_code == 0, result.output
     return path
 
@@ -48,8 +48,8 @@ def test_demo_prints_summary_working_links_and_next_steps(tmp_path):
     result = run(path, "demo", "--pegawai", "60", "--seed", "3", "--base-url", "http://contoh:8866")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "60 pegawai di" in out and "Siklus 'Demo Tahunan 2026'" in out and "Langkah berikutnya" in out
-    assert "terkirim" in out and "kinerja serve" in out
+    assert "60 pegawai di" in out and "Siklus 'Demo Triwulan IV 2026'" in out and "Langkah berikutnya" in out
+    assert "terkirim" in out and "kinerja serve" in out and "Triwulan sebelumnya dengan hasil terhitung" in out
     links = re.findall(r"\(NIP (\d{18}), \d+ dinilai\): (http://contoh:8866/\S+\?t=(\S+))", out)
     assert len(links) == 5
     db = open_db(path)
@@ -57,12 +57,25 @@ def test_demo_prints_summary_working_links_and_next_steps(tmp_path):
         assert resolve(db, token).rater_nip == nip
     admin_token = re.search(r"admin\S*\?t=(\S+)", out).group(1)
     assert resolve(db, admin_token).jenis == "admin"
-    raters = db.execute("SELECT COUNT(DISTINCT rater_nip) FROM assignment WHERE aktif = 1").fetchone()[0]
+    raters = db.execute("SELECT COUNT(DISTINCT rater_nip) FROM assignment WHERE aktif = 1 AND cycle_id = "
+                        "(SELECT id FROM cycle WHERE status = 'terbuka')").fetchone()[0]
+    closed = db.execute("SELECT COUNT(*) FROM cycle WHERE status = 'ditutup' AND periode LIKE 'Triwulan%' AND id IN "
+                        "(SELECT cycle_id FROM hasil_skor)").fetchone()[0]
+    assert closed == 3
     db.close()
     with open(tmp_path / "kinerja.db-tautan.csv", encoding="utf-8-sig") as fh:
         exported = list(csv.DictReader(fh))
     assert len(exported) == raters
     assert {n for n, _, _ in links} <= {r["NIP"] for r in exported}
+
+
+def test_demo_siklus_1_builds_one_open_annual_cycle(tmp_path):
+    """--siklus 1 keeps the quick one-cycle demo: the 2025 history and one open Tahunan 2026 cycle."""
+    path = tmp_path / "satu.db"
+    result = run(path, "demo", "--pegawai", "40", "--seed", "3", "--tanpa-jawaban", "--siklus", "1")
+    assert result.exit_code == 0, result.output
+    assert "Siklus 'Demo Tahunan 2026'" in result.output and "Triwulan sebelumnya" not in result.output
+    assert count(path, "SELECT COUNT(*) FROM cycle") == 2
 
 
 def test_demo_refuses_to_overwrite_without_ganti(demo_path):

@@ -22,7 +22,7 @@ from kinerja_lib.store import open_db
 def demo_template(tmp_path_factory):
     """A 60-pegawai demo with answers, built once; each test works on its own copy."""
     path = tmp_path_factory.mktemp("keluaran") / "demo.db"
-    db, _ = build_demo_database(path, 60, 21)
+    db, _ = build_demo_database(path, 60, 21, cycles=1)
     db.close()
     return path
 

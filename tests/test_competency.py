@@ -493,7 +493,7 @@ def test_planted_competency_gaps_are_recovered_on_demo_data():
     from kinerja_lib.store import open_db
 
     db = open_db(":memory:")
-    generate_demo(db, pegawai=600, seed=2026, answers=True)
+    generate_demo(db, pegawai=600, seed=2026, answers=True, cycles=1)
     report = comp.analyse_competency(db)
     truth = pd.read_sql_query(
         "SELECT nip, substr(aspek, 12) AS kompetensi, nilai FROM demo_truth "

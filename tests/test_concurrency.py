@@ -50,7 +50,7 @@ def test_concurrent_raters_lose_and_duplicate_nothing(tmp_path):
     """28 processes (24 raters, 4 of them twice) save and submit at once; every form ends complete, once."""
     path = tmp_path / "concurrent.db"
     db = open_db(path)
-    summary = generate_demo(db, pegawai=40, seed=11, answers=False)
+    summary = generate_demo(db, pegawai=40, seed=11, answers=False, cycles=1)
     issued = sorted(links.issue_links(db, summary.cycle_id), key=lambda i: i.nip)[:OWNERS]
     db.close()
 

@@ -292,9 +292,9 @@ def content(db):
 def test_demo_is_deterministic_per_seed():
     """The same seed gives identical tables; another seed gives a different organisation."""
     a, b, c = open_db(":memory:"), open_db(":memory:"), open_db(":memory:")
-    generate_demo(a, 120, 7)
-    generate_demo(b, 120, 7)
-    generate_demo(c, 120, 8)
+    generate_demo(a, 120, 7, cycles=1)
+    generate_demo(b, 120, 7, cycles=1)
+    generate_demo(c, 120, 8, cycles=1)
     assert content(a) == content(b)
     assert [t for t in TABLES if content(a)[t] == content(c)[t]] == []
 
@@ -303,7 +303,7 @@ def test_demo_is_deterministic_per_seed():
 def test_demo_works_from_small_to_large(pegawai, answers):
     """20, 50 and 5,000 pegawai build, with one diri per person and one atasan line per non-top person."""
     db = open_db(":memory:")
-    s = generate_demo(db, pegawai, 3, answers=answers)
+    s = generate_demo(db, pegawai, 3, answers=answers, cycles=1)
     assert (s.pegawai, db["pegawai"].count) == (pegawai, pegawai)
     tops = one(db, "SELECT COUNT(*) FROM pegawai WHERE atasan_nip IS NULL")
     assert s.per_relation["diri"] == pegawai
@@ -314,29 +314,29 @@ def test_demo_works_from_small_to_large(pegawai, answers):
 
 def test_demo_refuses_a_database_that_holds_data(db):
     """generate_demo never mixes a demo into existing data."""
-    generate_demo(db, 50, 1, answers=False)
+    generate_demo(db, 50, 1, answers=False, cycles=1)
     with pytest.raises(KinerjaError, match="kosong"):
-        generate_demo(db, 50, 1, answers=False)
+        generate_demo(db, 50, 1, answers=False, cycles=1)
 
 
 def test_demo_needs_a_minimum_size(db):
     """Below the minimum the generator refuses rather than build a meaningless organisation."""
     with pytest.raises(KinerjaError, match=str(MIN_PEGAWAI)):
-        generate_demo(db, MIN_PEGAWAI - 1, 1)
+        generate_demo(db, MIN_PEGAWAI - 1, 1, cycles=1)
 
 
 def test_demo_file_is_only_replaced_when_asked(tmp_path):
     """build_demo_database refuses a non-empty file unless replace=True, then rebuilds it."""
     path = tmp_path / "demo.db"
-    db, first = build_demo_database(path, 60, 1, answers=False)
+    db, first = build_demo_database(path, 60, 1, answers=False, cycles=1)
     db.close()
     with pytest.raises(KinerjaError, match="--ganti"):
-        build_demo_database(path, 60, 2, answers=False)
+        build_demo_database(path, 60, 2, answers=False, cycles=1)
     again = open_db(path)
     assert one(again, "SELECT COUNT(*) FROM pegawai") == 60
     before = content(again)
     again.close()
-    db, second = build_demo_database(path, 80, 2, answers=False, replace=True)
+    db, second = build_demo_database(path, 80, 2, answers=False, replace=True, cycles=1)
     assert (second.pegawai, one(db, "SELECT COUNT(*) FROM pegawai"), content(db) != before) == (80, 80, True)
     db.close()
 
@@ -346,7 +346,7 @@ def test_an_interrupted_rebuild_leaves_the_old_database_untouched(tmp_path, monk
     import kinerja_lib.demo as demo
 
     path = tmp_path / "demo.db"
-    db, _ = build_demo_database(path, 60, 1, answers=False)
+    db, _ = build_demo_database(path, 60, 1, answers=False, cycles=1)
     before = content(db)
     db.close()
 
@@ -355,7 +355,7 @@ def test_an_interrupted_rebuild_leaves_the_old_database_untouched(tmp_path, monk
 
     monkeypatch.setattr(demo, "_simulate_answers", fail)
     with pytest.raises(RuntimeError, match="listrik padam"):
-        build_demo_database(path, 80, 2, answers=True, replace=True)
+        build_demo_database(path, 80, 2, answers=True, replace=True, cycles=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]
     again = open_db(path)
     assert content(again) == before
@@ -364,7 +364,7 @@ def test_an_interrupted_rebuild_leaves_the_old_database_untouched(tmp_path, monk
 
 
 def test_a_built_demo_is_in_wal_mode_and_passes_the_integrity_checks(tmp_path):
-    db, _ = build_demo_database(tmp_path / "demo.db", 60, 3)
+    db, _ = build_demo_database(tmp_path / "demo.db", 60, 3, cycles=1)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []

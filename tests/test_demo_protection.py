@@ -41,7 +41,7 @@ def real_db(tmp_path):
 
 def test_the_demo_generator_marks_its_database(tmp_path):
     """A demo database carries one demo_info row with its size and seed."""
-    db, _ = build_demo_database(tmp_path / "demo.db", 40, 5, answers=False)
+    db, _ = build_demo_database(tmp_path / "demo.db", 40, 5, answers=False, cycles=1)
     assert db.execute("SELECT id, pegawai, benih FROM demo_info").fetchall() == [(1, 40, 5)]
     db.close()
     assert database_kind(tmp_path / "demo.db") == "demo"
@@ -66,7 +66,7 @@ def test_demo_ganti_refuses_a_file_that_is_not_a_database(tmp_path):
     assert result.exit_code == 2 and "bukan basis data SQLite" in result.stderr
     assert path.read_text() == "catatan penting\n"
     with pytest.raises(DemoError, match="bukan basis data SQLite"):
-        build_demo_database(path, 40, 1, replace=True)
+        build_demo_database(path, 40, 1, replace=True, cycles=1)
 
 
 def test_demo_ganti_rebuilds_a_demo_database(tmp_path):

@@ -91,3 +91,33 @@ def test_a_phone_rater_sees_anchors_jumps_to_gaps_confirms_in_view_and_goes_back
     expect(card).to_contain_text(f"{total}/{total} butir")
     assert query(voila_server.db_path, "SELECT status FROM assignment WHERE id = ?", [aid]) == [("draf",)]
     page.close(run_before_unload=True)
+
+
+SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 640}}
+
+
+def test_on_a_small_phone_the_compact_header_leaves_the_first_card_and_the_first_items_on_the_first_screen(
+        browser, voila_server):
+    """At 360×640 the header is a compact strip: the first card of the list, with its button, starts on the first
+    screen, and an open form's first value heading is on it too, the rater's details giving way."""
+    (nip, _, ratee), = _pending(voila_server)
+    url = next(i.url for i in voila_server.links if i.nip == nip)
+    page = browser.new_context(**SMALL_PHONE).new_page()
+    page.goto(url)
+    first = page.locator(".k360-card").first
+    expect(first).to_be_visible(timeout=WAIT)
+    height = page.evaluate("window.innerHeight")
+    assert height == 640
+    assert first.bounding_box()["y"] < height
+    expect(first.get_by_role("button")).to_be_in_viewport(ratio=1)
+    header = page.locator(".k360-header")
+    assert header.bounding_box()["height"] <= 0.2 * height
+    expect(header).to_contain_text("Penilai:")
+    expect(header.locator(".k360-rater-detail")).to_be_hidden()
+
+    page.locator(".k360-card", has_text=ratee).get_by_role("button").tap()
+    expect(page.locator(".k360-answer").first).to_be_visible(timeout=WAIT)
+    page.evaluate("window.scrollTo(0, 0)")
+    assert page.locator(".k360-value").first.bounding_box()["y"] < height
+    assert header.bounding_box()["height"] <= 0.12 * height
+    page.close(run_before_unload=True)

@@ -186,7 +186,7 @@ def hostile_demo(tmp_path_factory):
     from kinerja_lib.demo import build_demo_database
     from kinerja_lib.scoring import run_scoring
 
-    db, summary = build_demo_database(tmp_path_factory.mktemp("ekspor") / "demo.db", 60, 21)
+    db, summary = build_demo_database(tmp_path_factory.mktemp("ekspor") / "demo.db", 60, 21, cycles=1)
     nip = db.execute("SELECT ratee_nip FROM assignment WHERE cycle_id = ? AND relation = 'atasan' "
                      "AND status = 'terkirim' ORDER BY ratee_nip LIMIT 1", [summary.cycle_id]).fetchone()[0]
     db.execute("UPDATE pegawai SET nama = ?, jabatan = ? WHERE nip = ?", [HOSTILE[0], HOSTILE[3], nip])

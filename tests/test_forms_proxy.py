@@ -128,7 +128,7 @@ def test_serve_with_two_workers_serves_real_forms_through_nginx(tmp_path, browse
 
     path = tmp_path / "demo.db"
     database = open_db(path)
-    summary = generate_demo(database, pegawai=40, seed=2028, answers=False)
+    summary = generate_demo(database, pegawai=40, seed=2028, answers=False, cycles=1)
     port = free_port()
     issued = links.issue_links(database, summary.cycle_id, base_url=f"http://127.0.0.1:{port}")
     database.close()

@@ -12,7 +12,7 @@ from kinerja_lib.store import open_db
 @pytest.fixture(scope="module")
 def figures():
     db = open_db(":memory:")
-    generate_demo(db, pegawai=400, seed=31, answers=True)
+    generate_demo(db, pegawai=400, seed=31, answers=True, cycles=1)
     result = validation.validate_demo(db, n_sim=500)
     db.close()
     return result

@@ -23,7 +23,7 @@ def hostile_report(tmp_path_factory):
     """One pegawai's PDF report whose atasan comment holds an RLO override and a 1,000-character word."""
     require_chromium()
     work = tmp_path_factory.mktemp("teks")
-    db, summary = build_demo_database(work / "demo.db", 40, 11)
+    db, summary = build_demo_database(work / "demo.db", 40, 11, cycles=1)
     assignment, ratee = db.execute(
         "SELECT id, ratee_nip FROM assignment WHERE cycle_id = ? AND relation = 'atasan' AND status = 'terkirim' "
         "ORDER BY id LIMIT 1", [summary.cycle_id]).fetchone()

@@ -336,7 +336,7 @@ def test_a_reopened_peer_does_not_change_the_published_report(tmp_path):
     was (with a note); three new peers' forms do change it, as a new version."""
     from kinerja_lib.demo import build_demo_database
 
-    db, summary = build_demo_database(tmp_path / "demo.db", 120, 2026)
+    db, summary = build_demo_database(tmp_path / "demo.db", 120, 2026, cycles=1)
     cycle = summary.cycle_id
     target, = db.execute("SELECT ratee_nip FROM assignment WHERE cycle_id = ? AND relation = 'rekan' AND "
                          "status = 'terkirim' GROUP BY ratee_nip HAVING count(*) >= 3 LIMIT 1", [cycle]).fetchone()

@@ -43,7 +43,7 @@ def test_the_report_shows_the_trend_with_its_reading(tmp_path):
     from kinerja_lib.demo import build_demo_database
     from kinerja_lib.store import now
 
-    db, summary = build_demo_database(tmp_path / "demo.db", 120, 2026)
+    db, summary = build_demo_database(tmp_path / "demo.db", 120, 2026, cycles=1)
     scoring.run_scoring(db, summary.cycle_id)
     stored = db.execute("SELECT nip, skor_adj, skor_adj_se FROM hasil_skor WHERE cycle_id = ? AND skor_adj IS NOT "
                         "NULL ORDER BY nip LIMIT 2", [summary.cycle_id]).fetchall()

@@ -44,9 +44,13 @@ def _relations_text(per_relation: dict[str, int]) -> str:
               help="Isi juga jawaban simulasi dengan kebenaran tertanam (untuk analisis).")
 @click.option("--ganti", "replace", is_flag=True,
               help="Bangun ulang basis data demo yang sudah ada. Basis data berisi data nyata tidak pernah ditimpa.")
+@click.option("--siklus", "cycles", type=click.Choice(["1", "4"]), default="4", show_default=True,
+              help="4: setahun penuh (Triwulan I-III ditutup dengan hasil terhitung, Triwulan IV terbuka), "
+                   "agar tren antarsiklus terlihat; 1: satu siklus Tahunan terbuka saja (lebih cepat).")
 @click.option("--base-url", help="Alamat publik server formulir untuk tautan (bawaan: $KINERJA_BASE_URL).")
 @click.pass_context
-def demo(ctx: click.Context, pegawai: int, seed: int, answers: bool, replace: bool, base_url: str | None) -> None:
+def demo(ctx: click.Context, pegawai: int, seed: int, answers: bool, replace: bool, cycles: str,
+         base_url: str | None) -> None:
     """Bangun basis data demo: organisasi mirip Pemkot Surakarta, siklus terbuka, penugasan,
     jawaban simulasi, lalu cetak tautan penilai dan langkah berikutnya."""
     from ..demo import build_demo_database
@@ -56,11 +60,15 @@ def demo(ctx: click.Context, pegawai: int, seed: int, answers: bool, replace: bo
         raise click.UsageError("demo membutuhkan basis data berupa berkas, bukan :memory:")
     check_database_path(path)
     click.echo(f"Membangun organisasi demo {pegawai} pegawai (benih {seed}) di {path} ...")
-    db, s = build_demo_database(path, pegawai, seed, answers=answers, replace=replace)
+    db, s = build_demo_database(path, pegawai, seed, answers=answers, replace=replace, cycles=int(cycles))
     ctx.find_root().obj["db"] = db
     click.echo(f"  {s.pegawai} pegawai di {s.opd} OPD ({s.units} unit: OPD, bidang, seksi).")
-    click.echo(f"  Siklus '{s.cycle_name}' (#{s.cycle_id}) terbuka; siklus riwayat "
-               f"#{s.previous_cycle_id} ditutup.")
+    closed = ", ".join(f"#{i}" for i in (s.previous_cycle_id, *s.closed_cycle_ids))
+    click.echo(f"  Siklus '{s.cycle_name}' (#{s.cycle_id}) terbuka; siklus riwayat {closed} ditutup.")
+    if s.closed_cycle_ids:
+        scored = "dengan hasil terhitung" if answers else "tanpa jawaban simulasi"
+        click.echo(f"  Triwulan sebelumnya {scored}; tertanam {len(s.risers)} pegawai yang naik nyata dan "
+                   f"{len(s.fallers)} yang turun nyata di antara dua triwulan (untuk tren antarsiklus).")
     load = "" if s.peer_load_min is None else f"; beban rekan per penilai {s.peer_load_min}-{s.peer_load_max}"
     click.echo(f"  Penugasan: {s.assignments} ({_relations_text(s.per_relation)}){load}.")
     if answers:

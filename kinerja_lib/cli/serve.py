@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import json
 import os
+import resource
 import signal
 import socket
 from pathlib import Path
@@ -22,6 +24,52 @@ FORMS_DIR = config.PROJECT_ROOT / "forms"
 WORKER_ENV = "KINERJA_WORKER"
 
 _access_log = logging.getLogger("tornado.access")
+
+#: Open files one form server process needs: about 255 with no page open, then about 15 more per page kernel
+#: (its ZeroMQ channels and the page's websocket), measured on Voilà 0.5 with /proc/PID/fd; with headroom.
+FILES_BASE, FILES_PER_KERNEL = 300, 16
+
+
+def files_needed(max_kernels: int) -> int:
+    """Return the open-file limit (RLIMIT_NOFILE) a form server process needs for ``max_kernels`` page kernels.
+
+    >>> files_needed(200)
+    3500
+    """
+    return FILES_BASE + FILES_PER_KERNEL * max_kernels
+
+
+def configured_max_kernels() -> int:
+    """Return the page-kernel cap of the committed voila.json (KinerjaGate.max_kernels)."""
+    from ..forms.server import DEFAULT_MAX_KERNELS
+
+    try:
+        conf = json.loads((config.PROJECT_ROOT / "voila.json").read_text(encoding="utf-8"))
+        return int(conf.get("KinerjaGate", {}).get("max_kernels", DEFAULT_MAX_KERNELS))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return DEFAULT_MAX_KERNELS
+
+
+def ensure_open_files(max_kernels: int) -> str | None:
+    """Raise this process's soft open-file limit towards what ``max_kernels`` need (up to the hard limit, which
+    needs no privilege); return an Indonesian warning when it still falls short, else None."""
+    need = files_needed(max_kernels)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return None
+    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft >= need:
+        return None
+    return (f"Peringatan: batas berkas terbuka (ulimit -n) proses ini {soft}, padahal {max_kernels} halaman "
+            f"formulir sekaligus (--maks-kernel) butuh sekitar {need}; halaman dapat gagal dibuka saat ramai. "
+            f"Naikkan batasnya, mis. 'ulimit -n {need}' sebelum menjalankan, atau LimitNOFILE={need} pada layanan "
+            "systemd, atau turunkan --maks-kernel.")
 
 
 def log_request(handler) -> None:
@@ -120,6 +168,11 @@ def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str
         from ..forms.proxy import find_nginx
 
         find_nginx()  # before anything else: a clear message, not a traceback
+    if worker_index is None:  # each process of --workers N inherits the limit the supervisor raised
+        per_process = -(-(max_kernels or configured_max_kernels()) // workers)
+        warning = ensure_open_files(per_process)
+        if warning:
+            click.echo(warning, err=True)
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

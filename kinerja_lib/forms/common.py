@@ -86,7 +86,6 @@ body.k360-unsaved .k360-savestate .k360-unsaved-note { display: inline; color: #
 .k360-missing summary { min-height: 44px; display: flex; align-items: center; cursor: pointer; color: #12355b;
   font-weight: 600; }
 .k360-jumps { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; padding: 4px 0; }
-@media (max-width: 600px) { .k360-header-form .k360-rater-detail { display: none; } }
 .k360 .k360-jump, .k360 .k360-next { min-height: 44px; min-width: 44px; border-radius: 8px; border: 1px solid #7b8794;
   background: #fff; color: #12355b; font: inherit; font-weight: 600; padding: 0 10px; cursor: pointer; }
 .k360 .k360-next { background: #12355b; color: #fff; border-color: #12355b; }
@@ -131,10 +130,22 @@ body.k360-unsaved .k360-savestate .k360-unsaved-note { display: inline; color: #
 .k360-table td.k360-num, .k360-table th.k360-num { text-align: right; white-space: nowrap; }
 .k360-scroll { overflow-x: auto; }
 .k360-scroll:focus-visible { outline: 3px solid #1a5fb4; }
+/* on a phone the header is a compact strip (title, then cycle · deadline · rater on wrapping lines) so the first
+   card of the list, and the form's first items, start on the first screen of a 360x640 phone */
 @media (max-width: 600px) {
   .k360 { font-size: 15px; }
-  .k360-header { padding: 12px 14px; }
-  .k360-header h1 { font-size: 18px; line-height: 1.25; }
+  .k360-header { padding: 8px 12px; margin-bottom: 4px; border-radius: 10px; }
+  .k360-header h1 { font-size: 16px; line-height: 1.25; margin: 0 0 2px 0; }
+  .k360-header .k360-sub { display: inline; font-size: 13px; line-height: 1.4; }
+  .k360-header .k360-sub + .k360-sub::before { content: " · "; }
+  .k360-header .k360-rater-detail { display: none; }
+  .k360-header-form .k360-sub ~ .k360-sub { display: none; }  /* in a form: the title and the cycle only */
+  .k360-form-title .k360-name { font-size: 15px; }
+  .k360-form-title .k360-muted { font-size: 12px; line-height: 1.35; }
+  .k360-progress { margin-top: 6px !important; padding: 6px 10px;
+    box-shadow: 0 -6px 0 0 #fff, 0 2px 6px rgba(16, 42, 67, .08); }
+  .k360-section { font-size: 16px; margin: 10px 0 4px 0; }
+  .k360-legend, .k360-legend .widget-html-content { font-size: 12px; line-height: 1.35; }
   .k360-scale .widget-toggle-button { min-width: 44px; padding: 0 10px; margin: 0 5px 6px 0 !important; }
   .k360-progress .k360-muted { font-size: 13px; }
   .k360-card .widget-button { width: 100%; }

@@ -175,7 +175,7 @@ class AssessmentForm(widgets.VBox):
                 else f"Anda menilai sebagai: <b>{esc(a.relation_label)}</b>")
         return html_box(f'<div class="k360-name">{esc(a.ratee.nama)}</div>'
                         f'<div class="k360-muted">NIP {esc(a.ratee.nip)} · {esc(a.ratee.jabatan)} · '
-                        f'{esc(a.ratee.unit)}</div><div>{role}</div>')
+                        f'{esc(a.ratee.unit)}</div><div>{role}</div>', "k360-form-title")
 
     @staticmethod
     def _legend_html(scale) -> str:

@@ -144,7 +144,8 @@ def import_external_raters(db: Database, path: str | Path, cycle: int | str | No
                   penilai=len(raters), penugasan_baru=added)
     except sqlite3.IntegrityError as exc:
         raise ImportRejected([Problem(table.source, None, None, f"basis data menolak data: {exc}")]) from exc
-    return ImportSummary("penilai pihak lain", table.source, len(table), added, len(table) - added)
+    return ImportSummary("penilai pihak lain", table.source, len(table), added, len(table) - added,
+                         counted="penugasan")
 
 
 def _check(db: Database, table: Table) -> list[tuple]:

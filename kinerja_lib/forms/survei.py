@@ -16,6 +16,7 @@ SURVEY_CSS = """
 .k360-survey { max-width: 560px; }
 .k360-survey h1 { font-size: 21px; margin: 6px 0 2px; }
 .k360-survey .k360-q { font-weight: 600; margin: 4px 0 6px; }
+.k360-survey .k360-header .k360-muted { color: #e4ebf3; margin-top: 4px; }
 .k360-survey .k360-scale .widget-toggle-button { min-width: 48px; min-height: 44px; }
 </style>
 """
@@ -34,7 +35,8 @@ class SurveyApp(widgets.VBox):
         s = self._survey
         labels = [f"{k}" for k in sorted(s.skala)]
         self._options = [(label, int(label)) for label in labels] + [(s.tidak_tahu, DONT_KNOW)]
-        tooltips = [s.skala[int(label)] for label in labels] + [s.tidak_tahu]
+        # a screen reader names each option by its tooltip: the number and its anchor word
+        tooltips = [f"{label} = {s.skala[int(label)]}" for label in labels] + [s.tidak_tahu]
         anchors = " · ".join(f'<span class="k360-nw"><b>{k}</b> = {esc(v)}</span>' for k, v in sorted(s.skala.items()))
         self._header = html_box(
             f"<h1>{esc(s.judul)}</h1>"

@@ -141,3 +141,14 @@ def test_the_import_adds_raters_and_assignments_all_or_nothing(small_org, tmp_pa
     assert [(r.nama, r.jumlah_dinilai) for r in external_raters(db, small_org.cycle.id)] == [("Joko", 1),
                                                                                                ("Siti Aminah", 2)]
     assert import_external_raters(db, ok, small_org.cycle.id).inserted == 0
+
+
+def test_regenerating_assignments_from_the_org_chart_keeps_external_raters(small_org):
+    """`kinerja assign` run again leaves a pihak lain assignment active and its link working."""
+    from kinerja_lib.assignments import generate_assignments
+
+    db = small_org.db
+    (grant,) = _external(small_org, 1)
+    generate_assignments(db, small_org.cycle.id)
+    ov = form_service.overview(db, grant)
+    assert [(a.ratee.nip, a.relation) for a in ov.assignments] == [(small_org.nip["budi"], "lainnya")]

@@ -294,7 +294,8 @@ def _is_pejabat_penilai(row: dict, rater_nip: str) -> bool:
     return rater_nip is not None and row["relation"] == "atasan" and row["atasan_nip"] == rater_nip
 
 
-def _perilaku_waiting(db: Database, cycle_id: int, rows: Sequence[dict], rater_nip: str | None) -> dict[int, tuple[bool, bool]]:
+def _perilaku_waiting(db: Database, cycle_id: int, rows: Sequence[dict],
+                      rater_nip: str | None) -> dict[int, tuple[bool, bool]]:
     """Return, per assignment where the rater is Pejabat Penilai, (decision still waiting, can be set now)."""
     ratees = [r["ratee_nip"] for r in rows if _is_pejabat_penilai(r, rater_nip)]
     if not ratees:

@@ -60,8 +60,8 @@ def _upsert_rater(db: Database, nama: str, instansi: str, jabatan: str, email: s
         db.execute("UPDATE penilai_luar SET jabatan = ?, email = COALESCE(?, email), no_hp = COALESCE(?, no_hp), "
                    "aktif = 1 WHERE id = ?", [jabatan, email, no_hp, row[0]])
         return int(row[0]), False
-    cur = db.execute("INSERT INTO penilai_luar (nama, instansi, jabatan, email, no_hp, dibuat) VALUES (?, ?, ?, ?, ?, ?)",
-                     [nama, instansi, jabatan, email, no_hp, now()])
+    cur = db.execute("INSERT INTO penilai_luar (nama, instansi, jabatan, email, no_hp, dibuat) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", [nama, instansi, jabatan, email, no_hp, now()])
     return int(cur.lastrowid), True
 
 
@@ -174,7 +174,8 @@ def _check(db: Database, table: Table) -> list[tuple]:
         key = (nama.casefold(), instansi.casefold(), nip)
         if nama and instansi and nip:
             if key in seen:
-                table.problem(n, "dinilai", f"pasangan penilai dan pegawai dinilai ganda: sudah ada di baris {seen[key]}")
+                table.problem(n, "dinilai", "pasangan penilai dan pegawai dinilai ganda: sudah ada di baris "
+                              f"{seen[key]}")
             seen[key] = n
         rows.append((nama, instansi, jabatan, email, hp, nip, _clean(row["alasan"]) or None))
     return rows

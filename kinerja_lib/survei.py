@@ -287,6 +287,8 @@ def submit_response(db: Database, grant: PointGrant, device_id: object, answers:
                          [grant.titik_id, stamp, device, komentar.strip() or None])
         db.conn.executemany("INSERT INTO survei_jawaban (respons_id, butir, skor) VALUES (?, ?, ?)",
                             [(cur.lastrowid, code, answers[code]) for code in survey.codes if code in answers])
+        # an anonymous citizen: the actor is the service point, never the device
+        audit(db, f"warga:titik{grant.titik_id}", "isi_survei_layanan", "survei_respons", cur.lastrowid)
     return stamp
 
 

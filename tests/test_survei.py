@@ -81,6 +81,8 @@ def test_one_response_per_device_per_period_and_per_point(point):
     other = survei.verify_point(db, survei.open_point(db, UNIT, "Loket 2").token)
     survei.submit_response(db, other, DEVICE, ALL_FIVE, at=start + timedelta(hours=24, seconds=2))
     assert db.execute("SELECT COUNT(*) FROM survei_respons").fetchone()[0] == 4
+    assert db.execute("SELECT pelaku, COUNT(*) FROM audit_log WHERE aksi = 'isi_survei_layanan' GROUP BY pelaku"
+                      ).fetchall() == [(f"warga:titik{grant.titik_id}", 3), (f"warga:titik{other.titik_id}", 1)]
     assert DEVICE not in str(list(db.conn.iterdump()))   # only its hash
 
 
@@ -207,3 +209,14 @@ def test_the_qr_code_encodes_the_link_and_the_poster_escapes_and_names_the_unit(
     assert "Bidang Layanan, Dinas Uji" in html and "Loket 1" in html and "arahkan ke kode QR" in html
     evil = survei.open_point(db, UNIT, "<img src=x onerror=alert(1)>")
     assert "<img src=x" not in poster_html(evil, survei.load_survey())
+
+
+def test_the_page_limit_counts_each_citizen_behind_the_local_proxy_apart():
+    """Behind `kinerja serve --workers` (nginx on 127.0.0.1) the limit is per X-Real-IP; elsewhere the header is
+    ignored, so a client cannot pick its own address."""
+    from kinerja_lib.forms.server import client_address
+
+    assert client_address("127.0.0.1", "36.68.1.2") == "36.68.1.2"
+    assert client_address("::1", "2001:db8::1") == "2001:db8::1"
+    assert client_address("36.68.1.2", "10.0.0.1") == "36.68.1.2"
+    assert client_address("127.0.0.1", None) == "127.0.0.1"

@@ -193,6 +193,31 @@ def device_id(cookie: str | None) -> tuple[str, bool]:
     return secrets.token_urlsafe(32), True
 
 
+def client_address(remote_ip: str | None, real_ip: str | None) -> str:
+    """Return the address a page request came from: nginx's X-Real-IP when the request came through the local
+    proxy (``kinerja serve --workers``), else the connection's own address. Without it every citizen behind the
+    proxy would share the proxy's address and its page limit.
+
+    >>> client_address("127.0.0.1", "36.68.1.2"), client_address("36.68.1.2", "1.1.1.1")
+    ('36.68.1.2', '36.68.1.2')
+    >>> client_address("127.0.0.1", "bukan alamat")
+    '127.0.0.1'
+    """
+    from ipaddress import ip_address
+
+    remote = str(remote_ip or "")
+    try:
+        local = ip_address(remote).is_loopback
+    except ValueError:
+        local = False
+    if local and real_ip:
+        try:
+            return str(ip_address(real_ip.strip()))
+        except ValueError:
+            pass
+    return remote
+
+
 # --------------------------------------------------------------------------- the link check
 
 def check_link(db_path: Path, notebook: str, query: str) -> links.LinkGrant | survei.PointGrant:
@@ -306,7 +331,8 @@ def make_app_class():
                 return self._refuse(404, messages.NOT_FOUND_TITLE, messages.NOT_FOUND_HELP)
             survey = NOTEBOOK_KINDS[path] == "survei"
             self.request.headers.pop(DEVICE_HEADER, None)  # only the gate sets it, below
-            if survey and not state["per_ip"].allow(str(self.request.remote_ip), time.monotonic()):
+            address = client_address(self.request.remote_ip, self.request.headers.get("X-Real-IP"))
+            if survey and not state["per_ip"].allow(address, time.monotonic()):
                 log.warning("survey render refused: page rate limit of one address")
                 return self._refuse(429, messages.BUSY_TITLE, messages.SURVEY_BUSY_HELP, retry=True)
             try:
@@ -327,7 +353,8 @@ def make_app_class():
                 device, new = device_id(self.get_cookie(DEVICE_COOKIE))
                 if new:
                     self.set_cookie(DEVICE_COOKIE, device, expires_days=DEVICE_COOKIE_DAYS, httponly=True,
-                                    samesite="Lax", secure=self.request.protocol == "https")
+                                    samesite="Lax", secure="https" in (self.request.protocol,
+                                                                       self.request.headers.get("X-Forwarded-Proto")))
                 self.request.headers[DEVICE_HEADER] = device
                 admission = ledger.admit(grant.ledger_key, kernel_connections(km), time.monotonic(),
                                          cap=state["survey_kernels"])

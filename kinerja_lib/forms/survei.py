@@ -23,7 +23,7 @@ SURVEY_CSS = """
 
 
 class SurveyApp(widgets.VBox):
-    """The survey of one service point; ``submit`` stores the answers through :func:`kinerja_lib.survei.submit_response`.
+    """The survey of one service point; ``submit`` stores the answers (:func:`kinerja_lib.survei.submit_response`).
 
     ``device_id`` is the browser's random id from the form server's cookie: it allows one response per device
     per period and is stored only as a hash.

@@ -220,3 +220,15 @@ def test_the_page_limit_counts_each_citizen_behind_the_local_proxy_apart():
     assert client_address("::1", "2001:db8::1") == "2001:db8::1"
     assert client_address("36.68.1.2", "10.0.0.1") == "36.68.1.2"
     assert client_address("127.0.0.1", None) == "127.0.0.1"
+
+
+def test_the_survey_kernel_stays_light():
+    """Preloading the survey page imports none of the heavy modules a form kernel keeps out."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom kinerja_lib.forms import kernel\nkernel.preload('survei')\n"
+            "from kinerja_lib.forms.survei import SurveyApp\n"
+            "print(sorted(m for m in kernel.HEAVY_MODULES if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr

@@ -101,3 +101,13 @@ class DemoError(KinerjaError, ValueError):
 
 class MailError(KinerjaError, ValueError):
     """E-mail cannot be sent as asked: SMTP settings missing or invalid, or the server refuses the connection."""
+
+
+class ExternalRaterError(KinerjaError, ValueError):
+    """An external ("pihak lain") rater cannot be added or assigned as asked: a missing name or instansi, an
+    unusable e-mail or phone number, or an unknown pegawai."""
+
+
+class SurveyError(KinerjaError, ValueError):
+    """A public-service survey action is refused: an unknown or closed service point, an unknown unit, a
+    response over the abuse limits, or an answer the survey does not ask."""

@@ -277,7 +277,7 @@ def _answers(db: Database, assignment_ids: Sequence[int]) -> dict[int, dict[str,
 
 
 _ASSIGNMENT_SQL = (
-    "SELECT a.id, a.cycle_id, a.rater_nip, a.ratee_nip, a.relation, a.aktif, a.status, a.terkirim, "
+    "SELECT a.id, a.cycle_id, a.rater_nip, a.penilai_luar_id, a.ratee_nip, a.relation, a.aktif, a.status, a.terkirim, "
     "p.nama, p.jabatan, p.unit_id, p.atasan_nip "
     "FROM assignment a JOIN pegawai p ON p.nip = a.ratee_nip ")
 
@@ -294,10 +294,11 @@ def _summary(row: dict, answers: dict[str, int | None], settings: dict[str, Any]
 
 def _is_pejabat_penilai(row: dict, rater_nip: str) -> bool:
     """The rater is the ratee's direct supervisor on a supervisor's form: the Pejabat Penilai Kinerja."""
-    return row["relation"] == "atasan" and row["atasan_nip"] == rater_nip
+    return rater_nip is not None and row["relation"] == "atasan" and row["atasan_nip"] == rater_nip
 
 
-def _perilaku_waiting(db: Database, cycle_id: int, rows: Sequence[dict], rater_nip: str) -> dict[int, tuple[bool, bool]]:
+def _perilaku_waiting(db: Database, cycle_id: int, rows: Sequence[dict],
+                      rater_nip: str | None) -> dict[int, tuple[bool, bool]]:
     """Return, per assignment where the rater is Pejabat Penilai, (decision still waiting, can be set now)."""
     ratees = [r["ratee_nip"] for r in rows if _is_pejabat_penilai(r, rater_nip)]
     if not ratees:
@@ -322,7 +323,7 @@ def _own_assignment(db: Database, grant: LinkGrant, assignment_id: Any) -> dict:
         raise FormError(NOT_YOURS) from None
     rows = list(db.query(_ASSIGNMENT_SQL + "WHERE a.id = ?", [aid]))
     if (not rows or rows[0]["cycle_id"] != grant.cycle_id or rows[0]["rater_nip"] != grant.rater_nip
-            or rows[0]["aktif"] != 1):
+            or rows[0]["penilai_luar_id"] != grant.penilai_luar_id or rows[0]["aktif"] != 1):
         raise FormError(NOT_YOURS)
     return rows[0]
 
@@ -346,6 +347,21 @@ def _person(db: Database, nip: str) -> Person:
     return Person(*r)
 
 
+def _rater(db: Database, grant: LinkGrant) -> Person:
+    """The rater of a grant: a pegawai, or a "pihak lain" rater (no NIP; their instansi stands as unit)."""
+    if grant.penilai_luar_id is None:
+        return _person(db, grant.rater_nip)
+    r = db.execute("SELECT nama, jabatan, instansi FROM penilai_luar WHERE id = ?", [grant.penilai_luar_id]).fetchone()
+    return Person("", r[0], r[1], r[2])
+
+
+def _rater_filter(grant: LinkGrant) -> tuple[str, object]:
+    """The WHERE clause part (and its parameter) selecting the grant's rater's assignments."""
+    if grant.penilai_luar_id is not None:
+        return "a.penilai_luar_id = ?", grant.penilai_luar_id
+    return "a.rater_nip = ?", grant.rater_nip
+
+
 # --------------------------------------------------------------------------- rater side
 
 def overview(db: Database, grant: LinkGrant) -> RaterOverview:
@@ -358,13 +374,14 @@ def overview(db: Database, grant: LinkGrant) -> RaterOverview:
     ensure_same_file(db)
     check_grant(db, grant, "penilai", touch=False)
     cycle = get_cycle(db, grant.cycle_id)
+    who, rater = _rater_filter(grant)
     rows = list(db.query(
-        _ASSIGNMENT_SQL + "WHERE a.cycle_id = ? AND a.rater_nip = ? AND a.aktif = 1 "
+        _ASSIGNMENT_SQL + f"WHERE a.cycle_id = ? AND {who} AND a.aktif = 1 "
         "ORDER BY CASE a.relation WHEN 'diri' THEN 0 WHEN 'atasan' THEN 1 WHEN 'rekan' THEN 2 "
-        "WHEN 'bawahan' THEN 3 ELSE 4 END, p.nama, a.id", [grant.cycle_id, grant.rater_nip]))
+        "WHEN 'bawahan' THEN 3 ELSE 4 END, p.nama, a.id", [grant.cycle_id, rater]))
     answers = _answers(db, [r["id"] for r in rows])
     waiting = _perilaku_waiting(db, cycle.id, rows, grant.rater_nip)
-    return RaterOverview(_person(db, grant.rater_nip), cycle,
+    return RaterOverview(_rater(db, grant), cycle,
                          tuple(_summary(r, answers.get(r["id"], {}), cycle.settings, waiting.get(r["id"], (False, False)))
                                for r in rows))
 

@@ -59,11 +59,17 @@ class LinkGrant:
     cycle_id: int
     jenis: str               # 'penilai' or 'admin'
     rater_nip: str | None
+    #: A "pihak lain" rater from outside the roster (table penilai_luar) instead of a pegawai.
+    penilai_luar_id: int | None = None
 
     @property
     def pelaku(self) -> str:
         """Return the actor name written to the audit log."""
-        return f"penilai:{self.rater_nip}" if self.jenis == "penilai" else f"admin:tautan{self.link_id}"
+        if self.jenis != "penilai":
+            return f"admin:tautan{self.link_id}"
+        if self.penilai_luar_id is not None:
+            return f"pihak_lain:{self.penilai_luar_id}"
+        return f"penilai:{self.rater_nip}"
 
 
 def hash_token(token: str) -> str:
@@ -205,6 +211,51 @@ def issue_links(db: Database, cycle_id: int | str, base_url: str | None = None,
     return issued
 
 
+def issue_external_links(db: Database, cycle_id: int | str, base_url: str | None = None,
+                         ids: Sequence[int] | None = None, kedaluwarsa: datetime | None = None,
+                         pelaku: str = "cli", *, only_without_link: bool = False) -> list[IssuedLink]:
+    """Issue one personal link per "pihak lain" rater of the cycle (or per id in ``ids``); return them.
+
+    The same token model as a pegawai's link; re-issuing revokes that rater's previous link only. An
+    IssuedLink's ``nip`` is None and its ``unit`` holds the rater's instansi. Raises LinkError for a closed
+    cycle or an id that rates nobody in it.
+    """
+    cycle = get_cycle(db, cycle_id)
+    if not cycle.is_open:
+        raise LinkError(f"Siklus '{cycle.nama}' sudah ditutup; tautan tidak dapat diterbitkan")
+    raters = list(db.query(
+        "SELECT x.id, x.nama, x.instansi, COUNT(*) AS jumlah, x.no_hp, x.email FROM assignment a "
+        "JOIN penilai_luar x ON x.id = a.penilai_luar_id WHERE a.cycle_id = ? AND a.aktif = 1 AND x.aktif = 1 "
+        "GROUP BY x.id ORDER BY x.instansi, x.nama, x.id", [cycle.id]))
+    if ids is not None:
+        wanted = [int(i) for i in ids]
+        missing = [str(i) for i in wanted if i not in {r["id"] for r in raters}]
+        if missing:
+            raise LinkError("Penilai pihak lain berikut tidak mempunyai penugasan menilai yang aktif pada siklus "
+                            f"'{cycle.nama}': {', '.join(missing)}")
+        raters = [r for r in raters if r["id"] in set(wanted)]
+    elif only_without_link:
+        linked = {r[0] for r in db.execute(
+            "SELECT penilai_luar_id FROM link WHERE cycle_id = ? AND penilai_luar_id IS NOT NULL "
+            "AND dicabut IS NULL AND (kedaluwarsa IS NULL OR kedaluwarsa > ?)", [cycle.id, now()])}
+        raters = [r for r in raters if r["id"] not in linked]
+    stamp, expiry = now(), _expiry(kedaluwarsa)
+    issued, rows = [], []
+    for r in raters:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        rows.append((cycle.id, r["id"], hash_token(token), stamp, expiry))
+        issued.append(IssuedLink(None, r["nama"], r["instansi"], form_url(token, "penilai", base_url), token,
+                                 r["jumlah"], r["no_hp"], r["email"]))
+    with write_transaction(db):
+        db.conn.executemany("UPDATE link SET dicabut = ? WHERE cycle_id = ? AND penilai_luar_id = ? "
+                            "AND dicabut IS NULL", [(stamp, cycle.id, row[1]) for row in rows])
+        db.conn.executemany("INSERT INTO link (cycle_id, jenis, penilai_luar_id, token_hash, diterbitkan, kedaluwarsa) "
+                            "VALUES (?, 'penilai', ?, ?, ?, ?)", rows)
+        audit(db, pelaku, "terbitkan_tautan_pihak_lain", "cycle", cycle.id, penilai_luar=[row[1] for row in rows],
+              kedaluwarsa=expiry)
+    return issued
+
+
 def issue_beside(db: Database, cycle_id: int, nip: str, base_url: str | None = None,
                  kedaluwarsa: datetime | None = None) -> tuple[int, str, str]:
     """Issue a new link for one rater while their previous link stays valid; return (link id, url, token).
@@ -251,8 +302,10 @@ def issue_admin_link(db: Database, cycle_id: int | str, base_url: str | None = N
 
 
 _GRANT_SQL = (
-    "SELECT l.id, l.cycle_id, l.jenis, l.rater_nip, l.dicabut, l.kedaluwarsa, c.status, p.aktif "
-    "FROM link l JOIN cycle c ON c.id = l.cycle_id LEFT JOIN pegawai p ON p.nip = l.rater_nip ")
+    "SELECT l.id, l.cycle_id, l.jenis, l.rater_nip, l.penilai_luar_id, l.dicabut, l.kedaluwarsa, c.status, "
+    "COALESCE(p.aktif, x.aktif) AS aktif "
+    "FROM link l JOIN cycle c ON c.id = l.cycle_id LEFT JOIN pegawai p ON p.nip = l.rater_nip "
+    "LEFT JOIN penilai_luar x ON x.id = l.penilai_luar_id ")
 
 
 def _usable(row: dict | None, at: str) -> bool:
@@ -283,7 +336,7 @@ def verify(db: Database, token: str, jenis: str | None = None) -> LinkGrant:
     row = rows[0] if rows else None
     if not _usable(row, now()) or (jenis is not None and row["jenis"] != jenis):
         raise AccessDenied()
-    return LinkGrant(row["id"], row["cycle_id"], row["jenis"], row["rater_nip"])
+    return LinkGrant(row["id"], row["cycle_id"], row["jenis"], row["rater_nip"], row["penilai_luar_id"])
 
 
 def resolve(db: Database, token: str) -> LinkGrant:
@@ -303,7 +356,8 @@ def check_grant(db: Database, grant: LinkGrant, jenis: str | None = None, touch:
     rows = list(db.query(_GRANT_SQL + "WHERE l.id = ?", [grant.link_id]))
     row = rows[0] if rows else None
     if (not _usable(row, at) or row["cycle_id"] != grant.cycle_id or row["jenis"] != grant.jenis
-            or row["rater_nip"] != grant.rater_nip or (jenis is not None and row["jenis"] != jenis)):
+            or row["rater_nip"] != grant.rater_nip or row["penilai_luar_id"] != grant.penilai_luar_id
+            or (jenis is not None and row["jenis"] != jenis)):
         raise AccessDenied()
     if touch:
         db.execute("UPDATE link SET terakhir_dipakai = ? WHERE id = ?", [at, grant.link_id])

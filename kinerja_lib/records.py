@@ -92,6 +92,7 @@ def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFr
 def unfinished_raters(db: Database, cycle_id: int) -> set[str]:
     """Return the NIPs of raters with at least one active form not yet submitted."""
     return {r for r, in db.execute("SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                                   "AND rater_nip IS NOT NULL "
                                    "AND status <> 'terkirim'", [cycle_id])}
 
 

@@ -29,6 +29,8 @@ import pandas as pd
 from sqlite_utils import Database
 
 SUBMITTED = "a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim'"
+# Who rated, as one text: a pegawai's NIP, or "luar:<id>" for a rater from outside the roster (pihak lain).
+RATER = "COALESCE(a.rater_nip, 'luar:' || a.penilai_luar_id)"
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 _ASSIGNMENT_COLUMNS = ["id", "ratee", "rater", "relation", "mulai", "terkirim"]
 # Rows per Arrow batch: large enough that the per-batch Python work vanishes, small enough that a batch of a
@@ -192,7 +194,7 @@ def pair_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def submitted_assignments(db: Database, cycle_id: int, ratees: Sequence[str] | None = None) -> pd.DataFrame:
     """Return the cycle's submitted active assignments: ``id, ratee, rater, relation, mulai, terkirim``,
     ordered by id (optionally only those of ``ratees``)."""
-    sql = (f"SELECT a.id, a.ratee_nip AS ratee, a.rater_nip AS rater, a.relation, a.mulai, a.terkirim "
+    sql = (f"SELECT a.id, a.ratee_nip AS ratee, {RATER} AS rater, a.relation, a.mulai, a.terkirim "
            f"FROM assignment a WHERE {SUBMITTED}")
     params: list = [int(cycle_id)]
     if ratees is None:
@@ -282,7 +284,7 @@ class _Assembler:
 
 
 def _assignment_sql(limited: bool) -> str:
-    sql = ("SELECT a.id, a.ratee_nip, a.rater_nip, a.relation, a.mulai, a.terkirim FROM assignment a "
+    sql = (f"SELECT a.id, a.ratee_nip, {RATER} AS rater_nip, a.relation, a.mulai, a.terkirim FROM assignment a "
            f"WHERE {SUBMITTED}")
     if limited:
         sql += " AND a.ratee_nip IN (SELECT value FROM json_each(?))"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -628,6 +629,110 @@ def _m0070_umpan_balik(db: Database) -> None:
         ditetapkan TEXT NOT NULL,
         PRIMARY KEY (tahun, nip, nilai)
     );
+@migrations(name="0075_penilai_luar")
+def _m0075_penilai_luar(db: Database) -> None:
+    # "Pihak lain" raters: staff of another instansi who rate a pegawai without joining the roster. An
+    # assignment names its rater either by NIP (a pegawai) or by penilai_luar_id, never both; an external
+    # rater answers as relation 'lainnya' only, so their answers form the 'lainnya' group with its own
+    # anonymity minimum. Their personal link (table link) names them the same way.
+    _run_script(db, """
+    CREATE TABLE penilai_luar (
+        id INTEGER PRIMARY KEY,
+        nama TEXT NOT NULL CHECK (length(trim(nama)) > 0),
+        instansi TEXT NOT NULL CHECK (length(trim(instansi)) > 0),
+        jabatan TEXT NOT NULL DEFAULT '',
+        email TEXT CHECK (email IS NULL OR email LIKE '%_@_%._%'),
+        no_hp TEXT CHECK (no_hp IS NULL OR (no_hp NOT GLOB '*[^0-9]*' AND length(no_hp) BETWEEN 8 AND 15)),
+        aktif INTEGER NOT NULL DEFAULT 1 CHECK (aktif IN (0, 1)),
+        dibuat TEXT NOT NULL,
+        UNIQUE (nama, instansi)
+    );
+    """)
+    # assignment.rater_nip loses its NOT NULL. Only that constraint changes, so the table is not rebuilt (the
+    # answers reference it): SQLite's documented procedure for removing a NOT NULL constraint edits the stored
+    # CREATE TABLE text and bumps the schema version (sqlite.org/lang_altertable.html, "otherwise").
+    old = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'assignment'").fetchone()[0]
+    new = re.sub(r"rater_nip\s+TEXT\s+NOT\s+NULL\s+REFERENCES", "rater_nip TEXT REFERENCES", old, count=1)
+    if new == old:
+        raise RuntimeError("assignment.rater_nip NOT NULL not found; cannot migrate to external raters")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'assignment'", [new])
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    _run_script(db, """
+    ALTER TABLE assignment ADD COLUMN penilai_luar_id INTEGER REFERENCES penilai_luar(id);
+    CREATE UNIQUE INDEX assignment_luar ON assignment(cycle_id, penilai_luar_id, ratee_nip)
+        WHERE penilai_luar_id IS NOT NULL;
+    CREATE TRIGGER assignment_penilai_insert BEFORE INSERT ON assignment
+        WHEN (NEW.rater_nip IS NULL) = (NEW.penilai_luar_id IS NULL)
+             OR (NEW.penilai_luar_id IS NOT NULL AND NEW.relation <> 'lainnya')
+        BEGIN SELECT RAISE(ABORT, 'assignment needs exactly one rater; an external rater is lainnya'); END;
+    CREATE TRIGGER assignment_penilai_update BEFORE UPDATE OF rater_nip, penilai_luar_id, relation ON assignment
+        WHEN (NEW.rater_nip IS NULL) = (NEW.penilai_luar_id IS NULL)
+             OR (NEW.penilai_luar_id IS NOT NULL AND NEW.relation <> 'lainnya')
+        BEGIN SELECT RAISE(ABORT, 'assignment needs exactly one rater; an external rater is lainnya'); END;
+
+    CREATE TABLE link_baru (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        jenis TEXT NOT NULL DEFAULT 'penilai' CHECK (jenis IN ('penilai', 'admin')),
+        rater_nip TEXT REFERENCES pegawai(nip),
+        penilai_luar_id INTEGER REFERENCES penilai_luar(id),
+        token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token; the token itself is never stored
+        diterbitkan TEXT NOT NULL,
+        kedaluwarsa TEXT,
+        dicabut TEXT,
+        terakhir_dipakai TEXT,
+        CHECK ((jenis = 'penilai') = (rater_nip IS NOT NULL OR penilai_luar_id IS NOT NULL)),
+        CHECK (rater_nip IS NULL OR penilai_luar_id IS NULL)
+    );
+    INSERT INTO link_baru (id, cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa, dicabut,
+                           terakhir_dipakai)
+        SELECT id, cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa, dicabut, terakhir_dipakai
+        FROM link;
+    DROP TABLE link;
+    ALTER TABLE link_baru RENAME TO link;
+    CREATE INDEX link_rater ON link(cycle_id, rater_nip);
+    CREATE INDEX link_luar ON link(cycle_id, penilai_luar_id);
+    """)
+
+
+@migrations(name="0076_survei_layanan")
+def _m0076_survei_layanan(db: Database) -> None:
+    # The public-service survey: service points (titik layanan) of a unit, each with its own unguessable
+    # token (hash only), and the anonymous answers citizens give there. Kept apart from the 360 tables: these
+    # answers never enter a rater group or a score. A device is known only by the hash of a random id its
+    # browser keeps in a cookie, to allow one response per device per period.
+    _run_script(db, """
+    CREATE TABLE titik_layanan (
+        id INTEGER PRIMARY KEY,
+        unit_id TEXT NOT NULL REFERENCES unit(id),
+        nama TEXT NOT NULL CHECK (length(trim(nama)) > 0),
+        token_hash TEXT NOT NULL UNIQUE,
+        dibuka TEXT NOT NULL,
+        ditutup TEXT,
+        diterbitkan TEXT NOT NULL,           -- when the current token was issued
+        UNIQUE (unit_id, nama)
+    );
+    CREATE TABLE survei_respons (
+        id INTEGER PRIMARY KEY,
+        titik_id INTEGER NOT NULL REFERENCES titik_layanan(id),
+        waktu TEXT NOT NULL,
+        perangkat_hash TEXT NOT NULL,        -- sha256 of the device id; the id itself is never stored
+        komentar TEXT                         -- stored exactly as typed; escaped wherever shown
+    );
+    CREATE INDEX survei_respons_perangkat ON survei_respons(titik_id, perangkat_hash, waktu);
+    CREATE INDEX survei_respons_waktu ON survei_respons(titik_id, waktu);
+    -- One row per response x item; skor NULL = "tidak tahu".
+    CREATE TABLE survei_jawaban (
+        respons_id INTEGER NOT NULL REFERENCES survei_respons(id),
+        butir TEXT NOT NULL,
+        skor INTEGER CHECK (skor IS NULL OR skor BETWEEN 1 AND 5),
+        PRIMARY KEY (respons_id, butir)
+    ) WITHOUT ROWID;
     """)
 
 

@@ -126,7 +126,8 @@ CONTENT = st.one_of(st.binary(max_size=3000), csv_bytes(), damaged_xlsx(), setti
 FILE_COMMANDS = [
     ["import", "roster"], ["import", "hasil-kerja"], ["import", "disiplin"], ["import", "responses"],
     ["import", "predikat-organisasi"], ["import", "ekspektasi"], ["import", "standar-kompetensi"],
-    ["import", "potensi"], ["import", "ekspektasi-pegawai"], ["assign", "--manual"], ["restore"],
+    ["import", "potensi"], ["import", "ekspektasi-pegawai"], ["import", "pihak-lain"], ["assign", "--manual"],
+    ["restore"],
     ["cycle", "open", "--nama", "Fuzz", "--periode", "Tahunan", "--tahun", "2027", "--mulai", "2027-01-01",
      "--selesai", "2027-12-31", "--settings"],
 ]
@@ -155,7 +156,7 @@ def _in(folder: Path, value: str) -> str:
 @st.composite
 def arguments(draw):
     kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup",
-                                 "umpan-balik"]))
+                                 "umpan-balik", "pihak-lain", "survei"]))
     if kind == "open":
         periode = draw(st.one_of(st.just("Tahunan"), TEXT))
         values = [draw(TEXT), periode, draw(NUMBER), draw(st.one_of(st.just("2027-01-01"), TEXT)),
@@ -184,6 +185,24 @@ def arguments(draw):
     if kind == "backup":
         out = draw(OUTPUT)
         return lambda f: ["backup", _in(f, out)]
+    if kind == "pihak-lain":
+        nama, instansi, nip = draw(TEXT), draw(TEXT), draw(st.one_of(st.just("196805121994031003"), TEXT))
+        email, hp, nomor = draw(TEXT), draw(NUMBER), draw(NUMBER)
+        return draw(st.sampled_from([
+            lambda f: ["pihak-lain", "tambah", "--nama", nama, "--instansi", instansi, "--dinilai", nip,
+                       "--email", email, "--no-hp", hp],
+            lambda f: ["pihak-lain", "tautan", "--nomor", nomor, "--berlaku-hari", hp],
+            lambda f: ["pihak-lain", "daftar", "--cycle", nama]]))
+    if kind == "survei":
+        unit = draw(st.one_of(st.just("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia"), TEXT))
+        nama, titik, out = draw(TEXT), draw(NUMBER), draw(OUTPUT)
+        qr = draw(st.sampled_from(["kode.png", "kode.svg", "kode.jpg", "tidak-ada/kode.png", "."]))
+        return draw(st.sampled_from([
+            lambda f: ["survei", "buka", "--unit", unit, "--nama", nama, "--qr", _in(f, qr)],
+            lambda f: ["survei", "tautan", titik, "--qr", _in(f, qr)],
+            lambda f: ["survei", "tutup", titik],
+            lambda f: ["survei", "daftar", "--unit", unit],
+            lambda f: ["survei", "laporan", "--xlsx", _in(f, out)]]))
     return lambda f: ["cycle", "list"]
 
 

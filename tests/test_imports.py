@@ -361,7 +361,7 @@ def guide_sections() -> dict[str, set[str]]:
 
 def test_guide_lists_every_accepted_column_name_and_links_every_example():
     """The admin guide names each importer's columns and all their aliases, and links each example file."""
-    from kinerja_lib import importers, roster
+    from kinerja_lib import importers, pihak_lain, roster
     from kinerja_lib.tabular import normalise_header
 
     tables = {"roster": roster.COLUMNS, "hasil-kerja": importers.HASIL_KERJA_COLUMNS,
@@ -369,7 +369,8 @@ def test_guide_lists_every_accepted_column_name_and_links_every_example():
               "predikat-organisasi": importers.PREDIKAT_ORGANISASI_COLUMNS, "ekspektasi": importers.EKSPEKTASI_COLUMNS,
               "standar-kompetensi": importers.STANDAR_KOMPETENSI_COLUMNS, "potensi": importers.POTENSI_COLUMNS,
               "cltn": importers.CLTN_COLUMNS, "satyalancana": importers.SATYALANCANA_COLUMNS,
-              "inovasi": importers.INOVASI_COLUMNS, "ekspektasi-pegawai": importers.EKSPEKTASI_PEGAWAI_COLUMNS}
+              "inovasi": importers.INOVASI_COLUMNS, "ekspektasi-pegawai": importers.EKSPEKTASI_PEGAWAI_COLUMNS,
+              "pihak-lain": pihak_lain.COLUMNS}
     sections = guide_sections()
     assert set(sections) == set(tables)
     missing = {verb: sorted({normalise_header(a) for aliases in cols.values() for a in aliases} - sections[verb])

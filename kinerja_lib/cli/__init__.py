@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 
-from . import (analysis, awards, database, imports, keberatan, links, organisation, outreach, reports, serve, training,
-               umpan_balik)
+from . import (analysis, awards, database, imports, keberatan, links, luar, organisation, outreach, reports, serve,
+               training, umpan_balik)
 from .common import main
 
-for _module in (database, imports, organisation, serve, links, outreach, analysis, training, awards, reports,
+for _module in (database, imports, organisation, serve, links, luar, outreach, analysis, training, awards, reports,
                 keberatan, umpan_balik):
     _module.register(main)
 

@@ -147,6 +147,18 @@ def import_inovasi_cmd(db, file, sheet) -> None:
     click.echo(importers.import_inovasi(db, file, sheet=sheet, pelaku=_pelaku()).message())
 
 
+@import_group.command("pihak-lain")
+@FILE
+@CYCLE
+@SHEET
+@with_db
+def import_pihak_lain_cmd(db, file, cycle, sheet) -> None:
+    """Impor penilai pihak lain (nama, instansi, jabatan, kontak) dan pegawai yang mereka nilai pada siklus terbuka."""
+    from ..pihak_lain import import_external_raters
+
+    click.echo(import_external_raters(db, file, cycle, sheet=sheet, pelaku=_pelaku()).message())
+
+
 def register(main: click.Group) -> None:
     """Add ``kinerja import`` to the root group."""
     main.add_command(import_group)

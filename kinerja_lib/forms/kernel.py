@@ -60,6 +60,11 @@ def preload(page: str = "penilaian") -> None:
         loader()
     if page == "admin":
         from . import admin  # noqa: F401
+    elif page == "survei":
+        from .. import survei
+        from . import survei as survey_page  # noqa: F401
+
+        survei.load_survey()
     else:
         from . import rater  # noqa: F401
 
@@ -268,6 +273,34 @@ def _page(kind: str, query_string: str | None, db_path: str | os.PathLike | None
         return denied_view()
     except Exception:
         log.exception("%s page could not be built", kind)
+        return widgets.HTML(CSS + f'<div class="k360-denied" role="alert"><h1>{esc(UNAVAILABLE_TITLE)}</h1>'
+                            f"<p>{esc(UNAVAILABLE_HELP)}</p></div>")
+
+
+def survey_app(query_string: str | None, device_id: str | None, db_path: str | os.PathLike | None = None):
+    """Return the public-service survey of the open service point in ``query_string``, or the refusal message.
+
+    ``device_id`` is what the form server's gate put in the X-Kinerja-Perangkat header (the browser's cookie).
+    """
+    import ipywidgets as widgets
+
+    from .. import links, survei
+    from ..errors import AccessDenied
+    from .common import CSS, esc
+    from .messages import SURVEY_DENIED_HELP, UNAVAILABLE_HELP, UNAVAILABLE_TITLE
+
+    setup_logging(db_path)
+    try:
+        db = _open(db_path)
+        grant = survei.verify_point(db, links.token_from_query(query_string))
+        from .survei import SurveyApp
+
+        return SurveyApp(db, grant, device_id)
+    except AccessDenied:
+        log.info("survey page refused an unusable service-point link")
+        return widgets.HTML(CSS + f'<div class="k360-denied" role="alert"><p>{esc(SURVEY_DENIED_HELP)}</p></div>')
+    except Exception:
+        log.exception("survey page could not be built")
         return widgets.HTML(CSS + f'<div class="k360-denied" role="alert"><h1>{esc(UNAVAILABLE_TITLE)}</h1>'
                             f"<p>{esc(UNAVAILABLE_HELP)}</p></div>")
 

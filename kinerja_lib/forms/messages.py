@@ -22,6 +22,9 @@ BUSY_HELP = ("Terlalu banyak formulir sedang dibuka saat ini. Tunggu sebentar, l
              "halaman ini. Jawaban yang sudah tersimpan tidak hilang.")
 BUSY_LINK_HELP = ("Tautan ini sedang terbuka di terlalu banyak tab atau perangkat. Tutup tab lain yang "
                   "memakai tautan ini, tunggu sebentar, lalu muat ulang halaman ini.")
+SURVEY_DENIED_HELP = ("Kode QR atau tautan survei ini sudah tidak berlaku (titik layanan ditutup atau kodenya "
+                      "diganti). Mintalah kode QR yang berlaku kepada petugas layanan.")
+SURVEY_BUSY_HELP = ("Terlalu banyak permintaan dalam satu menit. Tunggu sebentar, lalu muat ulang halaman ini.")
 NOT_FOUND_TITLE = "Halaman tidak ditemukan"
 NOT_FOUND_HELP = "Periksa kembali tautan yang Anda terima dari admin kepegawaian (BKPSDM)."
 RETRY = "Coba lagi"

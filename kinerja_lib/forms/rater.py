@@ -606,8 +606,11 @@ class RaterApp(widgets.VBox):
             f'<div class="k360-sub">{esc(cycle_title(c))}</div>'
             f'<div class="k360-sub">Terbuka sampai <span class="k360-nw">{esc(tanggal(c.tanggal_selesai))}</span></div>'
             f'<div class="k360-sub">Penilai: <b>{esc(r.nama)}</b></div>'
-            f'<div class="k360-sub k360-rater-detail"><span class="k360-nw">NIP {esc(r.nip)}</span> · {esc(r.jabatan)}'
-            f" · {esc(r.unit)}</div>")
+            + (f'<div class="k360-sub k360-rater-detail"><span class="k360-nw">NIP {esc(r.nip)}</span> · '
+               f"{esc(r.jabatan)} · {esc(r.unit)}</div>" if r.nip else
+               # a "pihak lain" rater from another instansi: no NIP, their instansi instead of a unit
+               f'<div class="k360-sub k360-rater-detail">Pihak lain · {esc(r.jabatan)}'
+               f"{' · ' if r.jabatan else ''}{esc(r.unit)}</div>"))
         total = len(ov.assignments)
         waiting = (f'<div class="k360-waiting-count"><b>{ov.decisions_waiting} keputusan Rating Perilaku Kerja '
                    "menunggu Anda</b> sebagai Pejabat Penilai Kinerja.</div>" if ov.decisions_waiting else "")

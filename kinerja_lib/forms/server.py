@@ -19,19 +19,27 @@ import itertools
 import logging
 import os
 import re
+import secrets
 import sqlite3
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import links
+from .. import links, survei
 from ..errors import AccessDenied
 from . import messages
 
 log = logging.getLogger("kinerja_lib.forms.server")
 
 #: The notebooks a link may open, and the kind of link each needs.
-NOTEBOOK_KINDS = {links.RATER_NOTEBOOK: "penilai", links.ADMIN_NOTEBOOK: "admin"}
+NOTEBOOK_KINDS = {links.RATER_NOTEBOOK: "penilai", links.ADMIN_NOTEBOOK: "admin", survei.NOTEBOOK: "survei"}
+
+#: The survey page's device cookie (a random id; only its hash is stored) and the request header the gate
+#: passes it to the page's kernel in (voila.json "http_header_envs"; whatever a client sends there is replaced).
+DEVICE_COOKIE = "k360_perangkat"
+DEVICE_HEADER = "X-Kinerja-Perangkat"
+DEVICE_COOKIE_DAYS = 400
 
 #: Defaults of the caps; ``voila.json`` ("KinerjaGate") and ``kinerja serve`` options override them.
 DEFAULT_MAX_KERNELS = 200
@@ -88,8 +96,12 @@ class KernelLedger:
             if connections[kernel_id] > 0:
                 self._seen[kernel_id] = now
 
-    def admit(self, link_id: int, connections: dict[str, int], now: float) -> Admission:
-        """Book one kernel for ``link_id`` unless a cap forbids it (``connections`` as for ``observe``)."""
+    def admit(self, link_id: int | str, connections: dict[str, int], now: float,
+              cap: int | None = None) -> Admission:
+        """Book one kernel for ``link_id`` unless a cap forbids it (``connections`` as for ``observe``).
+
+        ``cap`` replaces the per-link cap for this key (a survey's service point is shared by many citizens).
+        """
         self.observe(connections, now)
         reclaim: list[str] = []
 
@@ -101,7 +113,7 @@ class KernelLedger:
             found = sorted((self._owners[k][1], k) for k in candidates if k not in reclaim and idle(k))
             return found[0][1] if found else None
 
-        if self._count(link_id) >= self.max_per_link:
+        if self._count(link_id) >= (self.max_per_link if cap is None else cap):
             victim = oldest(k for k, (owner, _) in self._owners.items() if owner == link_id)
             if victim is None:
                 return Admission(False, reason="tautan")
@@ -141,10 +153,78 @@ class KernelLedger:
                 + sum(owner == link_id for owner in self._pending.values()))
 
 
+@dataclass
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds (a sliding window kept in memory).
+
+    >>> r = RateLimiter(2)
+    >>> [r.allow("ip", now) for now in (0.0, 1.0, 2.0, 61.0)]
+    [True, True, False, True]
+    """
+
+    limit: int
+    window: float = 60.0
+    _events: dict[str, deque] = field(default_factory=dict)
+
+    def allow(self, key: str, now: float) -> bool:
+        """Record one event for ``key`` and return True, or return False (nothing recorded) over the limit."""
+        events = self._events.setdefault(key, deque())
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        if len(self._events) > 10_000:  # forget idle keys so a scan of many addresses cannot grow memory
+            for stale in [k for k, q in self._events.items() if not q or now - q[-1] >= self.window]:
+                del self._events[stale]
+        return True
+
+
+def device_id(cookie: str | None) -> tuple[str, bool]:
+    """Return the survey device id from the cookie's value, or a new random one; and whether it is new.
+
+    >>> device_id("A" * 43)
+    ('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', False)
+    >>> len(device_id("<script>")[0]), device_id(None)[1]
+    (43, True)
+    """
+    if links.plausible_token(cookie):
+        return cookie, False
+    return secrets.token_urlsafe(32), True
+
+
+def client_address(remote_ip: str | None, real_ip: str | None) -> str:
+    """Return the address a page request came from: nginx's X-Real-IP when the request came through the local
+    proxy (``kinerja serve --workers``), else the connection's own address. Without it every citizen behind the
+    proxy would share the proxy's address and its page limit.
+
+    >>> client_address("127.0.0.1", "36.68.1.2"), client_address("36.68.1.2", "1.1.1.1")
+    ('36.68.1.2', '36.68.1.2')
+    >>> client_address("127.0.0.1", "bukan alamat")
+    '127.0.0.1'
+    """
+    from ipaddress import ip_address
+
+    remote = str(remote_ip or "")
+    try:
+        local = ip_address(remote).is_loopback
+    except ValueError:
+        local = False
+    if local and real_ip:
+        try:
+            return str(ip_address(real_ip.strip()))
+        except ValueError:
+            pass
+    return remote
+
+
 # --------------------------------------------------------------------------- the link check
 
-def check_link(db_path: Path, notebook: str, query: str) -> links.LinkGrant:
+def check_link(db_path: Path, notebook: str, query: str) -> links.LinkGrant | survei.PointGrant:
     """Return the grant of the link in ``query`` if it may open ``notebook``; raise AccessDenied otherwise.
+
+    The survey notebook takes an open service point's token (:func:`kinerja_lib.survei.verify_point`),
+    the other two a personal link of their kind.
 
     Read-only and on a connection of its own, opened for this one check: the database file may have
     been replaced since the server started, and a write here would cost a lock on every page view.
@@ -162,6 +242,8 @@ def check_link(db_path: Path, notebook: str, query: str) -> links.LinkGrant:
 
     db = Database(sqlite3.connect(str(db_path), timeout=5))
     try:
+        if kind == "survei":
+            return survei.verify_point(db, token)
         return links.verify(db, token, kind)
     finally:
         db.close()
@@ -247,23 +329,43 @@ def make_app_class():
             state = self._kinerja
             if path not in NOTEBOOK_KINDS:
                 return self._refuse(404, messages.NOT_FOUND_TITLE, messages.NOT_FOUND_HELP)
+            survey = NOTEBOOK_KINDS[path] == "survei"
+            self.request.headers.pop(DEVICE_HEADER, None)  # only the gate sets it, below
+            address = client_address(self.request.remote_ip, self.request.headers.get("X-Real-IP"))
+            if survey and not state["per_ip"].allow(address, time.monotonic()):
+                log.warning("survey render refused: page rate limit of one address")
+                return self._refuse(429, messages.BUSY_TITLE, messages.SURVEY_BUSY_HELP, retry=True)
             try:
                 grant = check_link(state["db_path"], path, self.request.query)
             except AccessDenied:
                 log.info("render of %s refused: unusable link", path)
-                return self._refuse(403, messages.DENIED_TITLE, messages.DENIED_HELP)
+                return self._refuse(403, messages.DENIED_TITLE,
+                                    messages.SURVEY_DENIED_HELP if survey else messages.DENIED_HELP)
             except (sqlite3.Error, OSError) as exc:
                 log.error("render of %s refused: database unreadable (%s)", path, type(exc).__name__)
                 return self._refuse(503, messages.UNAVAILABLE_TITLE, messages.UNAVAILABLE_HELP, retry=True)
             km = self.kernel_manager
             ledger: KernelLedger = state["ledger"]
-            admission = ledger.admit(grant.link_id, kernel_connections(km), time.monotonic())
+            if survey:
+                if not state["per_point"].allow(grant.ledger_key, time.monotonic()):
+                    log.warning("survey render refused: page rate limit of %s", grant.ledger_key)
+                    return self._refuse(429, messages.BUSY_TITLE, messages.SURVEY_BUSY_HELP, retry=True)
+                device, new = device_id(self.get_cookie(DEVICE_COOKIE))
+                if new:
+                    self.set_cookie(DEVICE_COOKIE, device, expires_days=DEVICE_COOKIE_DAYS, httponly=True,
+                                    samesite="Lax", secure="https" in (self.request.protocol,
+                                                                       self.request.headers.get("X-Forwarded-Proto")))
+                self.request.headers[DEVICE_HEADER] = device
+                admission = ledger.admit(grant.ledger_key, kernel_connections(km), time.monotonic(),
+                                         cap=state["survey_kernels"])
+            else:
+                admission = ledger.admit(grant.link_id, kernel_connections(km), time.monotonic())
             for kernel_id in admission.reclaim:
                 log.info("kernel %s reclaimed: no page connected for %.0f s", kernel_id, ledger.reclaim_after)
                 asyncio.ensure_future(km.shutdown_kernel(kernel_id))
             if not admission.admitted:
                 log.warning("render of %s refused: %s (%d page kernels booked)", path,
-                            "server full" if admission.reason == "penuh" else f"link {grant.link_id} at its cap",
+                            "server full" if admission.reason == "penuh" else "a link at its cap",
                             ledger.booked())
                 return self._refuse(503, messages.BUSY_TITLE,
                                     messages.BUSY_HELP if admission.reason == "penuh" else messages.BUSY_LINK_HELP,
@@ -307,7 +409,11 @@ def make_app_class():
                 self.app.transforms.insert(0, tornado.web.GZipContentEncoding)
             gate = KinerjaGate(parent=self)
             ledger = KernelLedger(gate.max_kernels, gate.max_kernels_per_link, gate.reclaim_after)
-            state = {"db_path": Path(os.environ[config.ENV_DB]), "ledger": ledger}
+            limits = survei.load_survey().batas
+            state = {"db_path": Path(os.environ[config.ENV_DB]), "ledger": ledger,
+                     "per_ip": RateLimiter(limits["halaman_per_menit_per_ip"]),
+                     "per_point": RateLimiter(limits["halaman_per_menit_per_titik"]),
+                     "survey_kernels": limits["kernel_per_titik"]}
             self.kinerja_state = state
             # which booked kernels still have a page, between requests too (see KernelLedger.observe)
             tornado.ioloop.PeriodicCallback(

@@ -629,6 +629,9 @@ def _m0070_umpan_balik(db: Database) -> None:
         ditetapkan TEXT NOT NULL,
         PRIMARY KEY (tahun, nip, nilai)
     );
+    """)
+
+
 @migrations(name="0075_penilai_luar")
 def _m0075_penilai_luar(db: Database) -> None:
     # "Pihak lain" raters: staff of another instansi who rate a pegawai without joining the roster. An

@@ -152,3 +152,15 @@ def test_regenerating_assignments_from_the_org_chart_keeps_external_raters(small
     generate_assignments(db, small_org.cycle.id)
     ov = form_service.overview(db, grant)
     assert [(a.ratee.nip, a.relation) for a in ov.assignments] == [(small_org.nip["budi"], "lainnya")]
+
+
+def test_an_external_rater_sees_their_list_and_form_in_the_app_without_the_roster_only_entries(small_org):
+    """The rater app of a link from outside the roster opens (no Umpan Balik or other roster-only entry fails it)."""
+    from kinerja_lib.forms.rater import RaterApp
+
+    grant = _external(small_org, 1)[0]
+    app = RaterApp(small_org.db, grant)
+    assert not app.denied and not app.halted
+    assert len(app.open_buttons) == 1
+    next(iter(app.open_buttons.values())).click()
+    assert app.form is not None and app.form.scores

@@ -333,6 +333,8 @@ def entry(db: Database, grant: LinkGrant, show: Callable[[Callable[[], widgets.W
     ``show(make)`` puts the view ``make()`` builds in place of the list (the caller guards it);
     ``callbacks`` are the views' on_back, on_denied and on_halt.
     """
+    if grant.rater_nip is None:  # a "pihak lain" rater from outside the roster has no atasan and no bawahan here
+        return box([], "k360-umpan-balik-entry", horizontal=True)
     nip, tahun = umpan_balik.grant_owner(db, grant)
     waiting = umpan_balik.unconfirmed(db, nip, tahun)
     mine = button(PEGAWAI_BUTTON + (f" ({waiting} baru)" if waiting else ""), "k360-umpan-balik-saya",

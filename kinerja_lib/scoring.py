@@ -25,8 +25,7 @@ Rules (DOMAIN.md, "360° method"):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from itertools import repeat
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ import pandas as pd
 from scipy.special import ndtr
 from sqlite_utils import Database
 
-from . import reliability
+from . import hasil, records, reliability
 from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
 from .cycle import Cycle, anonymity_warning, get_cycle, merge_settings
 from .errors import CycleError
@@ -44,9 +43,9 @@ from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .responses import AnswerMatrix, load_answer_matrix, long_codes, pair_codes, submitted_assignments
-from .store import (RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, insert_rows, now,
-                    write_transaction)
+from .responses import (AnswerMatrix, has_submitted_answers, load_answer_matrix, long_codes, pair_codes,
+                        submitted_assignments)
+from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, data_version
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
@@ -851,11 +850,9 @@ def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | Non
     if settings is None:
         settings = get_cycle(db, cycle_id).settings
     settings = _settings(settings)
-    scores = score_responses(load_responses(db, cycle_id), settings) if _has_responses(db, cycle_id) else None
-    comments = pd.read_sql_query(
-        "SELECT a.ratee_nip AS ratee, a.relation AS kelompok, c.jenis, c.teks FROM comment c "
-        "JOIN assignment a ON a.id = c.assignment_id "
-        "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim'", db.conn, params=[int(cycle_id)])
+    scores = (score_responses(load_responses(db, cycle_id), settings) if has_submitted_answers(db, cycle_id)
+              else None)
+    comments = records.comment_rows(db, cycle_id)
     if scores is None or comments.empty:
         return comments.iloc[0:0]
     shown = {(r, g) for r, groups in zip(scores["ratee"], scores["shown_groups"]) for g in groups.split(",") if g}
@@ -866,19 +863,10 @@ def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | Non
     return out.sort_values(["ratee", "_g", "jenis", "teks"]).drop(columns="_g").reset_index(drop=True)
 
 
-def _has_responses(db: Database, cycle_id: int) -> bool:
-    return db.execute("SELECT 1 FROM response r JOIN assignment a ON a.id = r.assignment_id "
-                      "WHERE a.cycle_id = ? AND a.status = 'terkirim' AND a.aktif = 1 LIMIT 1",
-                      [int(cycle_id)]).fetchone() is not None
-
-
 def response_rates(db: Database, cycle_id: int) -> pd.DataFrame:
     """Return form completion per perangkat daerah (OPD, the root of the unit tree) of the rater and relation:
     ``opd, relation, ditugaskan, terkirim, draf, belum, proporsi_terkirim`` over the active assignments."""
-    df = pd.read_sql_query(
-        "SELECT p.unit_id, a.relation, a.status, count(*) AS n FROM assignment a "
-        "JOIN pegawai p ON p.nip = a.rater_nip WHERE a.cycle_id = ? AND a.aktif = 1 "
-        "GROUP BY p.unit_id, a.relation, a.status", db.conn, params=[int(cycle_id)])
+    df = records.assignment_status_counts(db, cycle_id)
     df["opd"] = load_tree(db).opd_of(df["unit_id"])
     wide = df.pivot_table(index=["opd", "relation"], columns="status", values="n", aggfunc="sum", fill_value=0)
     wide = wide.reindex(columns=["terkirim", "draf", "belum"], fill_value=0)
@@ -902,13 +890,11 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     responses = load_answer_matrix(db, c.id, load_instrument().item_codes)
     if responses.empty:
         raise CycleError(f"Siklus '{c.nama}' belum punya formulir terkirim untuk dinilai")
-    population = [r[0] for r in db.execute(
-        "SELECT DISTINCT ratee_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 ORDER BY ratee_nip", [c.id])]
-    hasil = dict(db.execute("SELECT nip, rating FROM rating_hasil_kerja WHERE cycle_id = ?", [c.id]).fetchall())
-    decided = dict(db.execute("SELECT nip, rating FROM rating_perilaku WHERE cycle_id = ?", [c.id]).fetchall())
+    population = records.active_ratees(db, c.id)
+    hasil_kerja, decided = records.recorded_ratings(db, c.id)
     units = units_of_pegawai(db, c.id)
     org = predikat_organisasi(db, c.id)
-    report = analyse(responses, c.settings, population=population, hasil_kerja=hasil, keputusan=decided,
+    report = analyse(responses, c.settings, population=population, hasil_kerja=hasil_kerja, keputusan=decided,
                      unit=dict(zip(units["nip"], units["unit_predikat"])), predikat_organisasi=org,
                      timings=responses.timings())
     report.cycle = c
@@ -919,100 +905,29 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
 
 
 # ----------------------------------------------------------------------------------------------------
-# Storage and export
+# Storage and export (the tables themselves are read and written by kinerja_lib.hasil)
 
-_RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
-                   *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
-                   "rating_perilaku_saran", "dasar_saran", "peluang_di_atas", "peluang_di_bawah",
-                   "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
-                   "predikat", "status_predikat", "kesepakatan_diri"]
-
-
-# Rows converted to Python values at a time when storing: a province's results are millions of rows, and
-# holding them all as Python objects at once would cost gigabytes.
-_CHUNK_ROWS = 50_000
-
-
-def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> Iterator[tuple]:
-    """Yield the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``.
-
-    Built column by column for a chunk of rows at a time, so there is no Python work per cell beyond
-    the conversion itself and only one chunk is held as Python objects.
-    """
-    constant = [repeat(v) for v in prefix], [repeat(v) for v in suffix]
-    for start in range(0, len(df), _CHUNK_ROWS):
-        part = df.iloc[start:start + _CHUNK_ROWS]
-        lists = []
-        for col in columns:
-            values = part[col]
-            if values.dtype.kind in "iub":
-                lists.append(values.tolist())
-                continue
-            missing = values.isna().to_numpy()
-            cells = values.to_numpy(dtype=object, copy=True)
-            if missing.any():
-                cells[missing] = None
-            lists.append(cells.tolist())
-        yield from zip(*constant[0], *lists, *constant[1])
+load_results = hasil.load_results
+load_value_results = hasil.load_value_results
+load_agreement = hasil.load_agreement
 
 
 def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:
     """Replace the cycle's stored results with the report's, in one transaction; return the analysis_run id.
 
     Writes one analysis_run row (jenis 'skor') carrying the settings and method, then hasil_skor,
-    hasil_skor_nilai and hasil_kesepakatan_diri, and an audit entry.
+    hasil_skor_nilai and hasil_kesepakatan_diri, and an audit entry (kinerja_lib.hasil.replace_scoring).
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
-    with write_transaction(db):
-        run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
-                            "VALUES (?, 'skor', ?, ?, ?)", [int(cycle_id), method, now(), report.data_version]).lastrowid
-        for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
-            db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [int(cycle_id)])
-        cols = _RESULT_COLUMNS
-        key = (int(cycle_id),)
-        insert_rows(db, "hasil_skor", ["cycle_id", *cols, "analysis_run_id"],
-                    _records(report.results.sort_values("nip", kind="stable"), cols, key, (run_id,)))
-        # Inserted in key order: the clustered tables then grow at their end.
-        bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
-        bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
-                                                                              kind="stable")
-        columns = ["nip", "nilai", "kelompok", "n", "rerata"]
-        insert_rows(db, "hasil_skor_nilai", ["cycle_id", *columns, "analysis_run_id"],
-                    _records(bv, columns, key, (run_id,)))
-        ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri", "others": "lainnya",
-                                              "diff": "selisih"})
-        ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
-        columns = ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"]
-        insert_rows(db, "hasil_kesepakatan_diri", ["cycle_id", *columns, "analysis_run_id"],
-                    _records(ag, columns, key, (run_id,)))
-        audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(report.results),
-              peringatan_distribusi=len(report.warnings))
-    return int(run_id)
-
-
-def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored hasil_skor rows of a cycle with each pegawai's ``nama``, ``unit_id``, ``opd`` (their
-    perangkat daerah) and ``unit_predikat`` (the unit whose Predikat Kinerja Organisasi applies; see
-    kinerja_lib.organisation); empty if none."""
-    out = pd.read_sql_query(
-        "SELECT h.*, p.nama, p.unit_id FROM hasil_skor h JOIN pegawai p ON p.nip = h.nip "
-        "WHERE h.cycle_id = ? ORDER BY h.nip", db.conn, params=[int(cycle_id)])
-    tree = load_tree(db)
-    out["opd"] = tree.opd_of(out["unit_id"])
-    out["unit_predikat"] = tree.predikat_unit_of(out["unit_id"], predikat_organisasi(db, cycle_id))
-    return out
-
-
-def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored per-value results (hasil_skor_nilai) of a cycle."""
-    return pd.read_sql_query("SELECT * FROM hasil_skor_nilai WHERE cycle_id = ? ORDER BY nip, nilai, kelompok",
-                             db.conn, params=[int(cycle_id)])
-
-
-def load_agreement(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored self-other agreement rows (hasil_kesepakatan_diri) of a cycle."""
-    return pd.read_sql_query("SELECT * FROM hasil_kesepakatan_diri WHERE cycle_id = ? ORDER BY nip, nilai",
-                             db.conn, params=[int(cycle_id)])
+    bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
+    bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
+                                                                          kind="stable")
+    ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri",
+                                          "others": "rerata_bukan_diri", "diff": "selisih"})
+    ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
+    return hasil.replace_scoring(db, cycle_id, method=method, data_version=report.data_version,
+                                 results=report.results.sort_values("nip", kind="stable"), by_value=bv,
+                                 agreement=ag, warnings=len(report.warnings), pelaku=pelaku)
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
@@ -1032,8 +947,7 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     results = load_results(db, cycle_id)
     if results.empty:
         raise CycleError("Belum ada hasil skor untuk siklus ini; jalankan 'kinerja score' lebih dulu")
-    run = db.execute("SELECT id, settings, dihitung FROM analysis_run WHERE id = ?",
-                     [int(results["analysis_run_id"].iloc[0])]).fetchone()
+    run = hasil.scoring_run(db, int(results["analysis_run_id"].iloc[0]))
     vocab = load_vocabulary()
     rel = vocab["relasi"]
     names = load_instrument().value_names()

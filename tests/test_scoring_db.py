@@ -72,7 +72,7 @@ def test_a_group_of_two_peers_is_suppressed_everywhere(small_org, tmp_path):
     assert set(values.loc[values.nip == andi, "kelompok"]) == {"diri", "atasan", "semua"}
     assert (values.loc[(values.nip == andi) & (values.kelompok == "semua"), "rerata"] == 4.0).all()
     agreement = load_agreement(db, small_org.cycle.id)
-    assert (agreement.loc[agreement.nip == andi, "lainnya"] == 4.0).all()
+    assert (agreement.loc[agreement.nip == andi, "rerata_bukan_diri"] == 4.0).all()
     comments = load_comments(db, small_org.cycle.id)
     assert sorted(comments.loc[comments.ratee == andi, "teks"]) == [
         f"komentar atasan untuk {andi}", f"komentar diri untuk {andi}"]

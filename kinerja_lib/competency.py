@@ -42,7 +42,8 @@ import pandas as pd
 from scipy.special import ndtr
 
 from .errors import CycleError, ReferenceDataError
-from .reference import _load, load_competencies, load_jabatan_types, load_method_defaults, load_scale
+from .reference import _load, load_competencies, load_jabatan_types, load_scale
+from .settings import MethodSettings, method_settings
 from .vocabulary import VOCAB
 
 DEVELOPMENT_FILE = "pengembangan.yaml"
@@ -160,10 +161,18 @@ def competency_settings(cycle_settings: dict[str, Any] | None = None,
     >>> competency_settings(overrides={"ukuran_kelas": 20})["ukuran_kelas"]
     20
     """
-    method = cycle_settings if cycle_settings is not None else load_method_defaults()
-    settings: dict[str, Any] = {k: copy.deepcopy(method[k]) for k in METHOD_KEYS}
+    overrides = overrides or {}
+    # The 360 keys are checked on the method settings' one path (kinerja_lib.settings), overrides included.
+    method = method_settings(cycle_settings)
+    method_overrides = {k: v for k, v in overrides.items() if k in METHOD_KEYS}
+    if method_overrides:
+        method = MethodSettings.build(method_overrides, defaults=method.to_dict())
+    plain = method.to_dict()
+    settings: dict[str, Any] = {k: plain[k] for k in METHOD_KEYS}
     settings.update(load_development_rules())
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
+        if key in METHOD_KEYS:
+            continue
         if key not in settings:
             raise CycleError(f"Pengaturan '{key}' tidak dikenal")
         if isinstance(settings[key], dict) and isinstance(value, dict):
@@ -171,14 +180,6 @@ def competency_settings(cycle_settings: dict[str, Any] | None = None,
         else:
             settings[key] = copy.deepcopy(value)
     _check_development_rules(settings, "pengaturan kompetensi", CycleError)
-    groups = settings["kelompok"]
-    for group, n in settings["minimal_penilai"].items():
-        if not isinstance(n, int) or n < 1:
-            raise CycleError(f"minimal_penilai.{group}: harus bilangan bulat >= 1")
-    if any(not isinstance(w, (int, float)) or w < 0 for w in settings["bobot"].values()):
-        raise CycleError("bobot: setiap bobot harus >= 0")
-    if "diri" in settings["bobot"] or not set(settings["bobot"]) <= set(groups):
-        raise CycleError("bobot: hanya kelompok penilai selain diri yang boleh diberi bobot")
     return settings
 
 

@@ -37,7 +37,7 @@ from sqlite_utils import Database
 
 from . import hasil, records, reliability
 from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
-from .cycle import Cycle, anonymity_warning, get_cycle, merge_settings
+from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import CycleError
 from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
@@ -45,6 +45,7 @@ from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_c
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
 from .responses import (AnswerMatrix, has_submitted_answers, load_answer_matrix, long_codes, pair_codes,
                         submitted_assignments)
+from .settings import MethodSettings, method_settings
 from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, data_version
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
@@ -182,8 +183,8 @@ def _pair_means(pair: np.ndarray, ok: np.ndarray, y: np.ndarray, npair: int) -> 
         return n, np.bincount(pair, np.where(ok, y, 0.0), npair) / n
 
 
-def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    return merge_settings(dict(settings) if settings else None)
+def _settings(settings: Mapping[str, Any] | None) -> MethodSettings:
+    return method_settings(settings or None)
 
 
 def _minimums(settings, groups) -> np.ndarray:
@@ -725,7 +726,7 @@ class ScoringReport:
 
     def method(self) -> dict[str, Any]:
         """Return the settings and method choices stamped on the stored results."""
-        return {"metode": self.settings,
+        return {"metode": dict(self.settings),
                 "skor": {"rerata_kelompok": "rerata dari rerata tiap penilai",
                          "dasar_saran_rating_perilaku": "skor disesuaikan dan galat bakunya (skor mentah bila "
                                                         "model bias tidak dapat dihitung)",

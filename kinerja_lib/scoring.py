@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import ndtr
 from sqlite_utils import Database
 
-from . import hasil, records, reliability
+from . import columns, hasil, records, reliability
 from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
 from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import CycleError
@@ -479,7 +479,7 @@ def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = N
     d = wide["diff"]
     kategori = np.where(d > band, "lebih_tinggi", np.where(d < -band, "lebih_rendah", "selaras"))
     wide["kategori"] = np.where(band.isna(), None, kategori)
-    limit = float(settings["titik_buta_proporsi_rentang"]) * load_scale().range
+    limit = float(settings.titik_buta_proporsi_rentang) * load_scale().range
     wide["titik"] = np.where(d > limit, "titik_buta", np.where(d < -limit, "kekuatan_tersembunyi", ""))
     return wide.reset_index(drop=True)
 
@@ -859,7 +859,7 @@ def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | Non
     shown = {(r, g) for r, groups in zip(scores["ratee"], scores["shown_groups"]) for g in groups.split(",") if g}
     keep = [(r, g) in shown for r, g in zip(comments["ratee"], comments["kelompok"])]
     out = comments[keep].copy()
-    order = {g: k for k, g in enumerate(settings["kelompok"])}
+    order = {g: k for k, g in enumerate(settings.kelompok)}
     out["_g"] = out["kelompok"].map(order)
     return out.sort_values(["ratee", "_g", "jenis", "teks"]).drop(columns="_g").reset_index(drop=True)
 
@@ -952,6 +952,7 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     vocab = load_vocabulary()
     rel = vocab["relasi"]
     names = load_instrument().value_names()
+    # Headers and number formats come from the column vocabulary (kinerja_lib.columns).
     scores = results[["nip", "nama", "unit_id", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                       *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
                       "rating_perilaku_saran", "peluang_di_atas", "peluang_di_bawah", "rating_perilaku",
@@ -960,41 +961,27 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     scores["kelompok_tampil"] = scores["kelompok_tampil"].map(
         lambda s: ", ".join(rel.get(g, g) for g in s.split(",") if g))
     scores["kesepakatan_diri"] = scores["kesepakatan_diri"].map(KESEPAKATAN).where(scores["kesepakatan_diri"].notna())
-    scores.columns = ["NIP", "Nama", "Unit", "Skor 360", "Skor Disesuaikan", "Galat Baku Skor Disesuaikan",
-                      "Kelompok Ditampilkan", *[f"Jumlah Penilai {rel[g]}" for g in RELATIONS],
-                      *[f"Rerata {rel[g]}" for g in RELATIONS], "Saran Rating Perilaku Kerja (bukan keputusan)",
-                      "Peluang Skor Sebenarnya di Atas Batas", "Peluang Skor Sebenarnya di Bawah Batas",
-                      "Rating Perilaku Kerja", "Sumber Rating Perilaku Kerja", "Rating Hasil Kerja",
-                      "Predikat Kinerja", "Status Predikat", "Kesepakatan Diri"]
     # One row per pegawai in the per-value sheets (a city has tens of thousands of pegawai x values).
-    ident = results.set_index("nip")[["nama"]].rename(columns={"nama": "Nama"})
-    ident.index.name = "NIP"
+    ident = results.set_index("nip")[["nama"]]
     value = load_value_results(db, cycle_id)
     groups = [*RELATIONS, SEMUA]
     label = {**{g: rel[g] for g in RELATIONS}, SEMUA: "Gabungan tanpa diri"}
     wide = value.pivot_table(index="nip", columns=["nilai", "kelompok"], values="rerata", aggfunc="first")
-    columns = [(v, g) for v in names for g in groups if (v, g) in wide.columns]
-    wide = wide.reindex(columns=columns)
-    wide.columns = [f"{v} {names[v]} - {label[g]}" for v, g in columns]
+    wanted = [(v, g) for v in names for g in groups if (v, g) in wide.columns]
+    wide = wide.reindex(columns=wanted)
+    wide.columns = [f"{v} {names[v]} - {label[g]}" for v, g in wanted]
     value = ident.join(wide).reset_index()
     agree = load_agreement(db, cycle_id).assign(
         kategori=lambda d: d["kategori"].map(KESEPAKATAN), titik=lambda d: d["titik"].map(TITIK))
     wide = agree.pivot_table(index="nip", columns="nilai", values=["selisih", "kategori", "titik"],
                              aggfunc="first")
-    heads = {"selisih": "Selisih Diri - Lainnya", "kategori": "Kesepakatan", "titik": "Titik Buta / Kekuatan"}
-    order = [(m, v) for v in [SEMUA, *names] for m in heads if (m, v) in wide.columns]
+    order = [(m, v) for v in [SEMUA, *names] for m in ("selisih", "kategori", "titik") if (m, v) in wide.columns]
     wide = wide.reindex(columns=order)
-    wide.columns = [f"{heads[m]} {'Keseluruhan' if v == SEMUA else v}" for m, v in order]
+    wide.columns = [f"{columns.header(m)} {'Keseluruhan' if v == SEMUA else v}" for m, v in order]
     agree = ident.join(wide, how="inner").reset_index()
     shares, warnings = distribution_by_unit(
         pd.DataFrame({"unit": results["unit_predikat"], "predikat": results["predikat"]}),
         predikat_organisasi(db, cycle_id))
-    shares = shares.rename(columns={"unit": "Unit", "predikat_organisasi": "Predikat Kinerja Organisasi",
-                                    "n_pegawai": "Jumlah Pegawai Berpredikat",
-                                    "n_tanpa_predikat": "Jumlah Tanpa Predikat"})
-    warnings = warnings.rename(columns={"unit": "Unit", "predikat_organisasi": "Predikat Kinerja Organisasi",
-                                        "aturan": "Aturan", "proporsi_aktual": "Proporsi Saat Ini",
-                                        "jumlah": "Jumlah", "total": "Total Pegawai", "pesan": "Peringatan"})
     flat: list[tuple[str, str]] = [("analysis_run", run[0]), ("dihitung", run[2])]
     warning = anonymity_warning(json.loads(run[1]).get("metode", {}))
     if warning:
@@ -1005,8 +992,11 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
 
     # Streamed by the kit's export writer (text cells, formula text escaped, 0600, all-or-nothing).
     shares_format = {label: "0.0%" for label in load_kuadran().predikat}
+    heads, fmts, text = columns.labels(), columns.formats(), columns.text_columns()
     return write_xlsx(path, [
-        Sheet("Skor 360", scores, text=["NIP"]), Sheet("Skor per Nilai", value, text=["NIP"]),
-        Sheet("Kesepakatan Diri", agree, text=["NIP"]), Sheet("Distribusi Unit", shares, formats=shares_format),
-        Sheet("Peringatan Distribusi", warnings, formats={"Proporsi Saat Ini": "0.0%"}),
+        Sheet("Skor 360", scores, labels=heads, formats=fmts, text=text),
+        Sheet("Skor per Nilai", value, labels=heads, formats=fmts, text=text),
+        Sheet("Kesepakatan Diri", agree, labels=heads, formats=fmts, text=text),
+        Sheet("Distribusi Unit", shares, labels=heads, formats={**fmts, **shares_format}),
+        Sheet("Peringatan Distribusi", warnings, labels=heads, formats=fmts),
         Sheet("Pengaturan", settings, wrap=["Nilai"])])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import CycleError, ReferenceDataError
@@ -249,8 +249,6 @@ class MethodSettings(Mapping):
         if not 0.5 <= cut["keyakinan"] < 1:
             raise CycleError("ambang_rating_perilaku.keyakinan: harus peluang 0,5 sampai di bawah 1")
 
-
-assert [f.name for f in fields(MethodSettings)] == list(_SHAPE)
 
 
 def method_settings(settings: Mapping[str, Any] | None = None) -> MethodSettings:

@@ -80,6 +80,8 @@ def test_a_bad_value_gives_the_same_message_wherever_it_is_written(override, tmp
 def test_the_defaults_themselves_pass_the_check():
     settings = MethodSettings.build()
     assert settings.to_dict() == reference.load_method_defaults()
+    # Every setting metode.yaml holds is a typed field, and nothing else is.
+    assert [f.name for f in dataclasses.fields(MethodSettings)] == list(reference.load_method_defaults())
 
 
 def test_settings_are_typed_frozen_and_readable_by_key():

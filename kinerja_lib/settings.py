@@ -263,8 +263,13 @@ def _checked_defaults() -> dict[str, Any]:
     from .reference import _method_defaults
 
     raw = _method_defaults(None)
-    _check_defaults(raw)
+    if _CHECKED.get("defaults") is not raw:   # the file is read once (cached); check what was read once too
+        _check_defaults(raw)
+        _CHECKED["defaults"] = raw
     return raw
+
+
+_CHECKED: dict[str, Any] = {}
 
 
 def _check_defaults(raw: Mapping[str, Any], name: str = "metode.yaml") -> MethodSettings:

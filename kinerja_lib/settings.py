@@ -37,7 +37,7 @@ class FrozenDict(dict):
         return self
 
     def __deepcopy__(self, memo: dict) -> dict:
-        # A deep copy is for changing: give a plain, mutable copy.
+        # Older callers deep-copy a setting to change it: give them a plain, mutable copy.
         import copy
 
         return {k: copy.deepcopy(v, memo) for k, v in self.items()}
@@ -158,6 +158,13 @@ class MethodSettings(Mapping):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> MethodSettings:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> MethodSettings:
+        # Nothing in it can change, so a copy is the object itself; dataclasses.replace or build make new ones.
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as a plain, JSON-serialisable dict (lists and dicts), in metode.yaml's order."""

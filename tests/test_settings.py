@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import pickle
 import shutil
 
 import pytest
@@ -101,6 +103,10 @@ def test_settings_are_typed_frozen_and_readable_by_key():
         s["ambang_rating_perilaku"].update(keyakinan=0.6)
     assert json.loads(json.dumps(dict(s))) == s.to_dict() == s
     assert isinstance(s.minimal_penilai, FrozenDict)
+    assert copy.deepcopy(s) is s and pickle.loads(pickle.dumps(s)) == s
+    mine = copy.deepcopy(s.bobot)   # an older caller copying a setting to change it gets a plain dict
+    mine["atasan"] = 0.5
+    assert s.bobot["atasan"] == 1
 
 
 def test_a_cycle_reads_its_stored_settings_as_the_typed_object(db):

@@ -7,9 +7,9 @@ writer (kinerja_lib.export.Sheet) takes :func:`labels`, :func:`formats` and :fun
 is spelled in one place. Columns per rater group (``n_rekan``, ``rerata_rekan``) are spelled with the group's
 label from the same file.
 
-The analyses' DataFrames still use English working names (``ratee``, ``score_adj``, ``others``) that
-kinerja_lib.scoring renames to these names when it stores its results; moving them onto these names is left
-for later. A name means one thing only: a bare ``n`` (people in one sheet, raters in another) is not defined
+The analyses' DataFrames still use English working names (``ratee``, ``score_adj``, ``others``); the one
+table from those to the stored names is :func:`working_names`, used both to store and to read back. Moving
+the DataFrames themselves onto the stored names is left for later. A name means one thing only: a bare ``n`` (people in one sheet, raters in another) is not defined
 on purpose, and a sheet that shows one labels it itself.
 
 >>> header("rerata_bukan_diri")
@@ -42,6 +42,27 @@ _FORMATS = {
     "rerata_dinilai": "0.00", "mwds": "0.000", "rerata_jpm": "0.0",
 }
 _TEXT = frozenset({"nip"})
+
+
+def working_names(table: str) -> dict[str, str]:
+    """Return ``{English working name: stored column}`` for the analysis frame stored in ``table``.
+
+    kinerja_lib.scoring renames its frames with this when it stores them and kinerja_lib.reports renames the
+    stored rows back with its inverse, so the two directions are one table and cannot drift apart.
+
+    >>> working_names("hasil_kesepakatan_diri")["others"]
+    'rerata_bukan_diri'
+    """
+    if table == "hasil_skor":
+        return {"score": "skor", "score_adj": "skor_adj", "score_adj_se": "skor_adj_se",
+                "shown_groups": "kelompok_tampil", "saran": "rating_perilaku_saran", "p_atas": "peluang_di_atas",
+                "p_bawah": "peluang_di_bawah", "dasar": "dasar_saran",
+                **{f"mean_{g}": f"rerata_{g}" for g in VOCAB.relasi.codes}}
+    if table == "hasil_skor_nilai":
+        return {"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"}
+    if table == "hasil_kesepakatan_diri":
+        return {"ratee": "nip", "value": "nilai", "self": "diri", "others": "rerata_bukan_diri", "diff": "selisih"}
+    raise KeyError(table)
 
 
 def columns() -> dict[str, Column]:

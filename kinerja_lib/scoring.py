@@ -920,11 +920,10 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
     hasil_skor_nilai and hasil_kesepakatan_diri, and an audit entry (kinerja_lib.hasil.replace_scoring).
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
-    bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
+    bv = report.by_value.rename(columns=columns.working_names("hasil_skor_nilai"))
     bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
                                                                           kind="stable")
-    ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri",
-                                          "others": "rerata_bukan_diri", "diff": "selisih"})
+    ag = report.agreement.rename(columns=columns.working_names("hasil_kesepakatan_diri"))
     ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
     return hasil.replace_scoring(db, cycle_id, method=method, data_version=report.data_version,
                                  results=report.results.sort_values("nip", kind="stable"), by_value=bv,

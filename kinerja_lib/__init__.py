@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "check_distribution": "predikat",
     "open_cycle": "cycle",
     "get_cycle": "cycle",
+    "MethodSettings": "settings",
     "close_cycle": "cycle",
     "generate_assignments": "assignments",
     "apply_manual_changes": "assignments",

@@ -42,7 +42,9 @@ import pandas as pd
 from scipy.special import ndtr
 
 from .errors import CycleError, ReferenceDataError
-from .reference import _load, load_competencies, load_jabatan_types, load_method_defaults, load_scale
+from . import columns
+from .reference import _load, load_competencies, load_jabatan_types, load_scale
+from .settings import MethodSettings, method_settings
 from .vocabulary import VOCAB
 
 DEVELOPMENT_FILE = "pengembangan.yaml"
@@ -160,10 +162,18 @@ def competency_settings(cycle_settings: dict[str, Any] | None = None,
     >>> competency_settings(overrides={"ukuran_kelas": 20})["ukuran_kelas"]
     20
     """
-    method = cycle_settings if cycle_settings is not None else load_method_defaults()
-    settings: dict[str, Any] = {k: copy.deepcopy(method[k]) for k in METHOD_KEYS}
+    overrides = overrides or {}
+    # The 360 keys are checked on the method settings' one path (kinerja_lib.settings), overrides included.
+    method = method_settings(cycle_settings)
+    method_overrides = {k: v for k, v in overrides.items() if k in METHOD_KEYS}
+    if method_overrides:
+        method = MethodSettings.build(method_overrides, defaults=method.to_dict())
+    plain = method.to_dict()
+    settings: dict[str, Any] = {k: plain[k] for k in METHOD_KEYS}
     settings.update(load_development_rules())
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
+        if key in METHOD_KEYS:
+            continue
         if key not in settings:
             raise CycleError(f"Pengaturan '{key}' tidak dikenal")
         if isinstance(settings[key], dict) and isinstance(value, dict):
@@ -171,14 +181,6 @@ def competency_settings(cycle_settings: dict[str, Any] | None = None,
         else:
             settings[key] = copy.deepcopy(value)
     _check_development_rules(settings, "pengaturan kompetensi", CycleError)
-    groups = settings["kelompok"]
-    for group, n in settings["minimal_penilai"].items():
-        if not isinstance(n, int) or n < 1:
-            raise CycleError(f"minimal_penilai.{group}: harus bilangan bulat >= 1")
-    if any(not isinstance(w, (int, float)) or w < 0 for w in settings["bobot"].values()):
-        raise CycleError("bobot: setiap bobot harus >= 0")
-    if "diri" in settings["bobot"] or not set(settings["bobot"]) <= set(groups):
-        raise CycleError("bobot: hanya kelompok penilai selain diri yang boleh diberi bobot")
     return settings
 
 
@@ -858,35 +860,17 @@ def analyse_competency(db, cycle: int | str | None = None, settings: dict[str, A
 
 # ------------------------------------------------------------------------------------------- XLSX export
 
-COLUMN_LABELS: dict[str, str] = {
-    "nip": "NIP", "nama": "Nama", "opd": "Perangkat Daerah", "unit_id": "Unit Kerja", "unit": "Unit",
-    "jabatan": "Jabatan", "jenis_jabatan": "Jenis Jabatan", "jenjang": "Jenjang",
-    "prioritas": "Prioritas", "kompetensi": "Kode Kompetensi", "nama_kompetensi": "Kompetensi",
-    "level_standar": "Level Standar", "level_dinilai": "Level Dinilai", "se": "Galat Baku",
-    "n_penilai": "Jumlah Penilai", "kesenjangan": "Kesenjangan",
-    "peluang_kesenjangan_1": "Peluang Kesenjangan ≥ 1 Level", "peluang_di_bawah_standar": "Peluang Di Bawah Standar", "status": "Status", "koreksi_penilai": "Koreksi Kelonggaran Penilai", "bentuk_label": "Bentuk Pengembangan",
-    "bentuk": "Bentuk Pengembangan", "jp": "JP", "uraian": "Uraian", "kohort": "Kohort",
-    "jpm": "Perkiraan JPM dari Penilaian 360° (%)", "kategori_jpm": "Kategori Perkiraan JPM", "n_standar": "Kompetensi Berstandar",
-    "n_kompetensi_jpm": "Kompetensi Dinilai", "n_kesenjangan": "Kompetensi Berkesenjangan",
-    "jp_rencana": "JP Direncanakan", "memenuhi_jp_minimal": "Memenuhi JP Minimal", "keterangan": "Keterangan",
-    "kelas": "Kelas", "jumlah_kelas": "Jumlah Kelas", "peserta": "Jumlah Peserta",
-    "rerata_kesenjangan": "Rerata Kesenjangan", "peringkat_borich": "Peringkat Borich",
-    "kelas_kecil": "Kelas Kecil (pertimbangkan gabung)", "peringkat": "Peringkat", "n": "Pegawai Dinilai",
-    "rerata_standar": "Rerata Level Standar", "rerata_dinilai": "Rerata Level Dinilai",
-    "mwds": "MWDS Borich (kepentingan = level standar)", "jumlah_pegawai": "Jumlah Pegawai", "dinilai": "Pegawai Dinilai",
-    "rerata_jpm": "Rerata Perkiraan JPM (%)", "pegawai_berkesenjangan": "Pegawai Berkesenjangan",
-    "tanpa_standar": "Tanpa Standar", "alasan": "Alasan", "level_diri": "Level Menurut Diri Sendiri",
-}
-_FORMATS = {"jpm": "0.0", "rerata_jpm": "0.0", "level_dinilai": "0.00", "se": "0.00", "kesenjangan": "0.00",
-            "peluang_kesenjangan_1": "0%", "rerata_kesenjangan": "0.00", "rerata_standar": "0.00",
-            "rerata_dinilai": "0.00", "mwds": "0.000", "level_diri": "0.00"}
+# Headers and number formats come from the column vocabulary (kinerja_lib.columns); only the sheets' own bare
+# "n" (pegawai assessed) is labelled here, since "n" alone names different counts in different tables.
+_OWN_LABELS = {"n": "Pegawai Dinilai"}
 
 
 def _sheet(title: str, frame: pd.DataFrame, labels: dict[str, str] | None = None):
     """Return one planner's sheet for the export writer: Indonesian headers, number formats, NIP as text."""
     from .export import Sheet
 
-    return Sheet(title, frame, labels={**COLUMN_LABELS, **(labels or {})}, formats=_FORMATS, text=["nip"])
+    return Sheet(title, frame, labels={**columns.labels(), **_OWN_LABELS, **(labels or {})},
+                 formats=columns.formats(), text=columns.text_columns())
 
 
 def _settings_rows(report: CompetencyReport) -> pd.DataFrame:

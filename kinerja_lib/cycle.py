@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import os
+from collections.abc import Mapping
 import stat
 from dataclasses import dataclass
 from datetime import date
@@ -15,14 +15,16 @@ import yaml
 from sqlite_utils import Database
 
 from .errors import CycleError
-from .reference import load_competencies, load_instrument, load_method_defaults, load_vocabulary
+from .reference import load_instrument, load_vocabulary
+from .settings import (ANONYMOUS_GROUPS, PER_GROUP_SETTINGS, MethodSettings, method_settings,  # noqa: F401
+                       weak_anonymity)
 from .store import audit, now, write_transaction
 from .vocabulary import VOCAB
 
 
 @dataclass(frozen=True)
 class Cycle:
-    """One appraisal cycle as stored, with its parsed method settings."""
+    """One appraisal cycle as stored, with its method settings (a MethodSettings, built from a mapping)."""
 
     id: int
     nama: str
@@ -32,7 +34,10 @@ class Cycle:
     tanggal_selesai: str
     status: str
     instrumen_versi: str
-    settings: dict[str, Any]
+    settings: MethodSettings
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", method_settings(self.settings))
 
     @property
     def is_open(self) -> bool:
@@ -43,141 +48,25 @@ class Cycle:
 NAME_MAX = 200
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
-#: Settings keyed by rater group, narrowed with ``kelompok``.
-PER_GROUP_SETTINGS = ("minimal_penilai", "bobot", "kompetensi_per_relasi")
+def merge_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the method defaults updated with ``overrides`` (nested dicts merged), checked, as a plain dict.
 
-
-def merge_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return the method defaults updated with ``overrides`` (nested dicts merged), validated.
-
-    Raises CycleError naming the setting that is wrong.
+    The plain form is what ``cycle.settings`` stores; the analyses read the typed MethodSettings
+    (kinerja_lib.settings), built and checked on the same path. Raises CycleError naming the setting that is
+    wrong.
 
     >>> merge_settings({"minimal_penilai": {"rekan": 4}})["minimal_penilai"]["rekan"]
     4
     """
-    overrides = overrides or {}
-    if not isinstance(overrides, dict):
-        raise CycleError("pengaturan harus berupa pasangan 'kunci: nilai'")
-    settings = load_method_defaults()
-    if "kelompok" in overrides and isinstance(overrides["kelompok"], list):
-        # Narrowing the groups drops the defaults that belong to the removed groups; a value the
-        # caller gives explicitly for a removed group is still refused by validate_settings.
-        kept = set(overrides["kelompok"])
-        for key in PER_GROUP_SETTINGS:
-            settings[key] = {g: v for g, v in settings[key].items() if g in kept}
-    for key, value in overrides.items():
-        if key not in settings:
-            raise CycleError(f"Pengaturan '{key}' tidak dikenal")
-        _check_shape(str(key), settings[key], value)
-        if isinstance(settings[key], dict) and isinstance(value, dict):
-            settings[key] = {**settings[key], **value}
-        else:
-            settings[key] = value
-    validate_settings(settings)
-    return settings
+    return MethodSettings.build(overrides).to_dict()
 
 
-_KINDS = {dict: "pasangan 'kunci: nilai'", list: "daftar", str: "teks", int: "bilangan bulat", float: "bilangan"}
+def validate_settings(settings: Mapping[str, Any]) -> None:
+    """Raise CycleError unless the method settings are complete and coherent (MethodSettings.build's check)."""
+    MethodSettings.build(settings)
 
 
-def _kind(value: Any) -> type:
-    if isinstance(value, bool):
-        return bool
-    if isinstance(value, (int, float)):
-        return float if isinstance(value, float) else int
-    for kind in (dict, list, str):
-        if isinstance(value, kind):
-            return kind
-    return type(value)
-
-
-def _check_shape(key: str, default: Any, value: Any) -> None:
-    """Raise CycleError unless ``value`` has the shape of the default setting ``key`` (recursively).
-
-    A whole number is accepted where the default is a decimal; booleans are never numbers.
-    """
-    want, got = _kind(default), _kind(value)
-    if want is float and got is int:
-        got = float
-    if want is not got:
-        raise CycleError(f"{key}: harus {_KINDS.get(want, want.__name__)}, bukan {_KINDS.get(got, 'nilai ' + repr(value)[:40])}")
-    if want is float and not math.isfinite(value):
-        raise CycleError(f"{key}: harus bilangan terhingga")
-    if want is int and not -2**63 <= value < 2**63:
-        raise CycleError(f"{key}: bilangan terlalu besar")
-    if want is dict:
-        sample = next(iter(default.values()), None)
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise CycleError(f"{key}: kunci '{k}' harus teks")
-            reference = default.get(k, sample)
-            if reference is not None:
-                _check_shape(f"{key}.{k}", reference, v)
-    elif want is list:
-        sample = default[0] if default else value[0] if value and isinstance(value[0], str) else ""
-        for i, v in enumerate(value):
-            _check_shape(f"{key}[{i + 1}]", sample, v)
-
-
-def validate_settings(settings: dict[str, Any]) -> None:
-    """Raise CycleError unless the method settings are coherent."""
-    groups = settings["kelompok"]
-    if not set(groups) <= set(VOCAB.relasi):
-        raise CycleError(f"kelompok: hanya {VOCAB.relasi.choices()} yang dikenal")
-    for group, n in settings["minimal_penilai"].items():
-        if group not in groups or not isinstance(n, int) or n < 1:
-            raise CycleError(f"minimal_penilai.{group}: harus bilangan bulat >= 1 untuk kelompok yang dikenal")
-    weak = weak_anonymity(settings)
-    if weak and settings.get("izinkan_minimal_di_bawah_3") is not True:
-        raise CycleError(f"minimal_penilai: {', '.join(f'{g} {n}' for g, n in weak.items())} di bawah 3 melemahkan "
-                         "anonimitas (jawaban seseorang dapat dikenali); tulis juga izinkan_minimal_di_bawah_3: true "
-                         "bila memang disengaja")
-    weights = settings["bobot"]
-    if "diri" in weights:
-        raise CycleError("bobot.diri: skor diri tidak ikut skor 360, jangan diberi bobot")
-    if any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-        raise CycleError("bobot: setiap bobot harus >= 0 dan jumlahnya > 0")
-    if set(weights) - set(groups):
-        raise CycleError(f"bobot: kelompok tidak dikenal {sorted(set(weights) - set(groups))}")
-    peers = settings["rekan_per_pegawai"]
-    if not isinstance(peers, int) or not 0 <= peers <= 100:
-        raise CycleError("rekan_per_pegawai: harus bilangan bulat 0 sampai 100")
-    if not 0 <= settings["benih_acak"] < 2**32:
-        raise CycleError("benih_acak: harus bilangan bulat 0 sampai 4294967295")
-    if not 1 <= settings["komentar_maks_karakter"] <= 100_000:
-        raise CycleError("komentar_maks_karakter: harus bilangan bulat 1 sampai 100000")
-    for key in ("maks_tidak_dapat_menilai", "titik_buta_proporsi_rentang"):
-        if not 0 <= float(settings[key]) <= 1:
-            raise CycleError(f"{key}: harus proporsi 0..1")
-    known = set(load_competencies().by_code())
-    for rel, codes in settings["kompetensi_per_relasi"].items():
-        if set(codes) - known:
-            raise CycleError(f"kompetensi_per_relasi.{rel}: kode tidak dikenal {sorted(set(codes) - known)}")
-    cut = settings["ambang_rating_perilaku"]
-    if not isinstance(cut, dict) or set(cut) != {"di_atas", "di_bawah", "keyakinan"} or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in cut.values()):
-        raise CycleError("ambang_rating_perilaku: isi di_atas, di_bawah (angka skala) dan keyakinan (peluang)")
-    if not cut["di_bawah"] < cut["di_atas"]:
-        raise CycleError("ambang_rating_perilaku: di_bawah harus lebih kecil dari di_atas")
-    if not 0.5 <= cut["keyakinan"] < 1:
-        raise CycleError("ambang_rating_perilaku.keyakinan: harus peluang 0,5 sampai di bawah 1")
-
-
-#: Rater groups whose members are anonymous: their minimum protects who said what.
-ANONYMOUS_GROUPS = ("rekan", "bawahan", "lainnya")
-
-
-def weak_anonymity(settings: dict[str, Any]) -> dict[str, int]:
-    """Return the anonymous groups whose minimum is below 3, with their minimum (empty when none).
-
-    >>> weak_anonymity({"kelompok": ["atasan", "rekan"], "minimal_penilai": {"atasan": 1, "rekan": 2}})
-    {'rekan': 2}
-    """
-    return {g: int(n) for g, n in settings.get("minimal_penilai", {}).items()
-            if g in ANONYMOUS_GROUPS and g in settings.get("kelompok", []) and int(n) < 3}
-
-
-def anonymity_warning(settings: dict[str, Any]) -> str | None:
+def anonymity_warning(settings: Mapping[str, Any]) -> str | None:
     """Return the warning every output prints when an anonymous group's minimum is below 3, else None."""
     weak = weak_anonymity(settings)
     if not weak:
@@ -291,7 +180,7 @@ def open_cycle(db: Database, nama: str, periode: str, tahun: int, tanggal_mulai:
         raise CycleError("tanggal_selesai tidak boleh sebelum tanggal_mulai")
     if isinstance(tahun, bool) or not isinstance(tahun, int) or not YEAR_MIN <= tahun <= YEAR_MAX:
         raise CycleError(f"tahun '{tahun}' harus bilangan bulat {YEAR_MIN}-{YEAR_MAX}")
-    merged = merge_settings(settings)
+    merged = MethodSettings.build(settings)
     with write_transaction(db):
         if db.execute("SELECT 1 FROM cycle WHERE nama = ?", [nama]).fetchone():
             raise CycleError(f"Siklus bernama '{nama}' sudah ada")
@@ -299,7 +188,7 @@ def open_cycle(db: Database, nama: str, periode: str, tahun: int, tanggal_mulai:
             "INSERT INTO cycle (nama, periode, tahun, tanggal_mulai, tanggal_selesai, status, "
             "instrumen_versi, settings, dibuat) VALUES (?, ?, ?, ?, ?, 'terbuka', ?, ?, ?)",
             [nama, periode, int(tahun), start, end, load_instrument().versi,
-             json.dumps(merged, ensure_ascii=False), now()])
+             json.dumps(merged.to_dict(), ensure_ascii=False), now()])
         cycle_id = cur.lastrowid
         audit(db, pelaku, "buka_siklus", "cycle", cycle_id, nama=nama, periode=periode)
     return get_cycle(db, cycle_id)
@@ -354,7 +243,7 @@ def close_cycle(db: Database, cycle: int | str, pelaku: str = "cli") -> Cycle:
     return get_cycle(db, c.id)
 
 
-def record_run(db: Database, cycle_id: int, jenis: str, settings: dict[str, Any],
+def record_run(db: Database, cycle_id: int, jenis: str, settings: Mapping[str, Any],
                versi_data: int | None = None) -> int:
     """Record that an analysis (``jenis``: skor, penghargaan, ...) ran on a cycle with ``settings``; return its id.
 
@@ -363,5 +252,5 @@ def record_run(db: Database, cycle_id: int, jenis: str, settings: dict[str, Any]
     """
     return db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
                       "VALUES (?, ?, ?, ?, ?)",
-                      [cycle_id, jenis, json.dumps(settings, ensure_ascii=False, default=str), now(),
+                      [cycle_id, jenis, json.dumps(dict(settings), ensure_ascii=False, default=str), now(),
                        versi_data]).lastrowid

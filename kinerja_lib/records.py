@@ -7,14 +7,19 @@ Nothing here writes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from .awards.inputs import AwardInputs, pooled_rater_sd
+from . import hasil
 from .errors import KinerjaError
 from .organisation import load_tree
 from .vocabulary import VOCAB
+
+if TYPE_CHECKING:  # the award package is imported where its inputs are built, so scoring need not load it
+    from .awards.inputs import AwardInputs
 
 DITETAPKAN, SEMENTARA = VOCAB.status_predikat.codes
 
@@ -32,7 +37,7 @@ def scoring_results(db: Database, cycle) -> pd.DataFrame:
     """
     from . import scoring
 
-    results = scoring.load_results(db, cycle.id)
+    results = hasil.load_results(db, cycle.id)
     if results is None or results.empty:
         results = scoring.run_scoring(db, cycle.id, persist=False).results
     if results is None or results.empty:
@@ -89,6 +94,36 @@ def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFr
     return past.drop(columns=["rating_hasil_kerja", "rating_perilaku"])
 
 
+def active_ratees(db: Database, cycle_id: int) -> list[str]:
+    """Return the NIPs rated by at least one active assignment of the cycle, in NIP order."""
+    return [r for r, in db.execute("SELECT DISTINCT ratee_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                                   "ORDER BY ratee_nip", [int(cycle_id)])]
+
+
+def recorded_ratings(db: Database, cycle_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Return ``({nip: Rating Hasil Kerja}, {nip: Rating Perilaku Kerja})`` as recorded for the cycle."""
+    return tuple(dict(db.execute(f"SELECT nip, rating FROM {table} WHERE cycle_id = ?", [int(cycle_id)]).fetchall())
+                 for table in ("rating_hasil_kerja", "rating_perilaku"))
+
+
+def comment_rows(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return every comment of the cycle's submitted active forms as ``ratee, kelompok, jenis, teks``.
+
+    No rater column is read; the caller withholds the groups not shown (kinerja_lib.scoring.load_comments).
+    """
+    return frame(db, "SELECT a.ratee_nip AS ratee, a.relation AS kelompok, c.jenis, c.teks FROM comment c "
+                     "JOIN assignment a ON a.id = c.assignment_id "
+                     "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim'", [int(cycle_id)])
+
+
+def assignment_status_counts(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the active assignments counted by the rater's unit, relation and status: ``unit_id, relation,
+    status, n``."""
+    return frame(db, "SELECT p.unit_id, a.relation, a.status, count(*) AS n FROM assignment a "
+                     "JOIN pegawai p ON p.nip = a.rater_nip WHERE a.cycle_id = ? AND a.aktif = 1 "
+                     "GROUP BY p.unit_id, a.relation, a.status", [int(cycle_id)])
+
+
 def unfinished_raters(db: Database, cycle_id: int) -> set[str]:
     """Return the NIPs of raters with at least one active form not yet submitted."""
     return {r for r, in db.execute("SELECT DISTINCT rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 "
@@ -121,6 +156,7 @@ def award_inputs(db: Database, cycle: int | str | None = None, *,
     scoring run already counts (and one withdrawn no longer does). Raises CycleError for an unknown cycle
     and KinerjaError when no results can be had.
     """
+    from .awards.inputs import AwardInputs, pooled_rater_sd
     from .cycle import get_cycle
 
     c = get_cycle(db, cycle)

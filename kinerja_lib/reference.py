@@ -335,19 +335,18 @@ def load_distribution_guide(directory: Path | None = None) -> DistributionGuide:
 
 
 def load_method_defaults(directory: Path | None = None) -> dict[str, Any]:
-    """Return a fresh copy of the 360 method defaults (groups, minimums, weights, cutoffs)."""
-    return copy.deepcopy(_method_defaults(directory))
+    """Return a fresh copy of the 360 method defaults (groups, minimums, weights, cutoffs).
+
+    They are checked on the same path as a cycle's settings (kinerja_lib.settings.MethodSettings), so a wrong
+    value gives the same message here, prefixed with the file's name, as in a cycle's settings.
+    """
+    from .settings import _check_defaults
+
+    data = _method_defaults(directory)
+    _check_defaults(data)
+    return copy.deepcopy(data)
 
 
 @lru_cache(maxsize=8)
 def _method_defaults(directory: Path | None) -> dict[str, Any]:
-    name = "metode.yaml"
-    data = _load(name, directory)
-    groups = _require(data, "kelompok", name, list)
-    for key in ("minimal_penilai", "bobot"):
-        unknown = set(_require(data, key, name, dict)) - set(groups)
-        if unknown:
-            raise ReferenceDataError(f"{name}: '{key}' menyebut kelompok yang tidak dikenal: {sorted(unknown)}")
-    if "diri" in data["bobot"]:
-        raise ReferenceDataError(f"{name}: 'diri' tidak boleh diberi bobot (skor diri tidak ikut skor 360)")
-    return data
+    return _load("metode.yaml", directory)

@@ -191,6 +191,13 @@ def pair_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Reading
 
 
+def has_submitted_answers(db: Database, cycle_id: int) -> bool:
+    """Return whether any submitted active form of the cycle holds an answer."""
+    return db.execute("SELECT 1 FROM response r JOIN assignment a ON a.id = r.assignment_id "
+                      "WHERE a.cycle_id = ? AND a.status = 'terkirim' AND a.aktif = 1 LIMIT 1",
+                      [int(cycle_id)]).fetchone() is not None
+
+
 def submitted_assignments(db: Database, cycle_id: int, ratees: Sequence[str] | None = None) -> pd.DataFrame:
     """Return the cycle's submitted active assignments: ``id, ratee, rater, relation, mulai, terkirim``,
     ordered by id (optionally only those of ``ratees``)."""

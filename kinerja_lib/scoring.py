@@ -25,8 +25,7 @@ Rules (DOMAIN.md, "360° method"):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from itertools import repeat
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,17 +35,18 @@ import pandas as pd
 from scipy.special import ndtr
 from sqlite_utils import Database
 
-from . import reliability
+from . import columns, hasil, records, reliability
 from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
-from .cycle import Cycle, anonymity_warning, get_cycle, merge_settings
+from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import CycleError
 from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .responses import AnswerMatrix, load_answer_matrix, long_codes, pair_codes, submitted_assignments
-from .store import (RATINGS, RELATIONS, STATUS_PREDIKAT, audit, data_version, insert_rows, now,
-                    write_transaction)
+from .responses import (AnswerMatrix, has_submitted_answers, load_answer_matrix, long_codes, pair_codes,
+                        submitted_assignments)
+from .settings import MethodSettings, method_settings
+from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, data_version
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
@@ -183,8 +183,8 @@ def _pair_means(pair: np.ndarray, ok: np.ndarray, y: np.ndarray, npair: int) -> 
         return n, np.bincount(pair, np.where(ok, y, 0.0), npair) / n
 
 
-def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    return merge_settings(dict(settings) if settings else None)
+def _settings(settings: Mapping[str, Any] | None) -> MethodSettings:
+    return method_settings(settings or None)
 
 
 def _minimums(settings, groups) -> np.ndarray:
@@ -479,7 +479,7 @@ def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = N
     d = wide["diff"]
     kategori = np.where(d > band, "lebih_tinggi", np.where(d < -band, "lebih_rendah", "selaras"))
     wide["kategori"] = np.where(band.isna(), None, kategori)
-    limit = float(settings["titik_buta_proporsi_rentang"]) * load_scale().range
+    limit = float(settings.titik_buta_proporsi_rentang) * load_scale().range
     wide["titik"] = np.where(d > limit, "titik_buta", np.where(d < -limit, "kekuatan_tersembunyi", ""))
     return wide.reset_index(drop=True)
 
@@ -726,7 +726,7 @@ class ScoringReport:
 
     def method(self) -> dict[str, Any]:
         """Return the settings and method choices stamped on the stored results."""
-        return {"metode": self.settings,
+        return {"metode": dict(self.settings),
                 "skor": {"rerata_kelompok": "rerata dari rerata tiap penilai",
                          "dasar_saran_rating_perilaku": "skor disesuaikan dan galat bakunya (skor mentah bila "
                                                         "model bias tidak dapat dihitung)",
@@ -851,34 +851,23 @@ def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | Non
     if settings is None:
         settings = get_cycle(db, cycle_id).settings
     settings = _settings(settings)
-    scores = score_responses(load_responses(db, cycle_id), settings) if _has_responses(db, cycle_id) else None
-    comments = pd.read_sql_query(
-        "SELECT a.ratee_nip AS ratee, a.relation AS kelompok, c.jenis, c.teks FROM comment c "
-        "JOIN assignment a ON a.id = c.assignment_id "
-        "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim'", db.conn, params=[int(cycle_id)])
+    scores = (score_responses(load_responses(db, cycle_id), settings) if has_submitted_answers(db, cycle_id)
+              else None)
+    comments = records.comment_rows(db, cycle_id)
     if scores is None or comments.empty:
         return comments.iloc[0:0]
     shown = {(r, g) for r, groups in zip(scores["ratee"], scores["shown_groups"]) for g in groups.split(",") if g}
     keep = [(r, g) in shown for r, g in zip(comments["ratee"], comments["kelompok"])]
     out = comments[keep].copy()
-    order = {g: k for k, g in enumerate(settings["kelompok"])}
+    order = {g: k for k, g in enumerate(settings.kelompok)}
     out["_g"] = out["kelompok"].map(order)
     return out.sort_values(["ratee", "_g", "jenis", "teks"]).drop(columns="_g").reset_index(drop=True)
-
-
-def _has_responses(db: Database, cycle_id: int) -> bool:
-    return db.execute("SELECT 1 FROM response r JOIN assignment a ON a.id = r.assignment_id "
-                      "WHERE a.cycle_id = ? AND a.status = 'terkirim' AND a.aktif = 1 LIMIT 1",
-                      [int(cycle_id)]).fetchone() is not None
 
 
 def response_rates(db: Database, cycle_id: int) -> pd.DataFrame:
     """Return form completion per perangkat daerah (OPD, the root of the unit tree) of the rater and relation:
     ``opd, relation, ditugaskan, terkirim, draf, belum, proporsi_terkirim`` over the active assignments."""
-    df = pd.read_sql_query(
-        "SELECT p.unit_id, a.relation, a.status, count(*) AS n FROM assignment a "
-        "JOIN pegawai p ON p.nip = a.rater_nip WHERE a.cycle_id = ? AND a.aktif = 1 "
-        "GROUP BY p.unit_id, a.relation, a.status", db.conn, params=[int(cycle_id)])
+    df = records.assignment_status_counts(db, cycle_id)
     df["opd"] = load_tree(db).opd_of(df["unit_id"])
     wide = df.pivot_table(index=["opd", "relation"], columns="status", values="n", aggfunc="sum", fill_value=0)
     wide = wide.reindex(columns=["terkirim", "draf", "belum"], fill_value=0)
@@ -902,13 +891,11 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     responses = load_answer_matrix(db, c.id, load_instrument().item_codes)
     if responses.empty:
         raise CycleError(f"Siklus '{c.nama}' belum punya formulir terkirim untuk dinilai")
-    population = [r[0] for r in db.execute(
-        "SELECT DISTINCT ratee_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 ORDER BY ratee_nip", [c.id])]
-    hasil = dict(db.execute("SELECT nip, rating FROM rating_hasil_kerja WHERE cycle_id = ?", [c.id]).fetchall())
-    decided = dict(db.execute("SELECT nip, rating FROM rating_perilaku WHERE cycle_id = ?", [c.id]).fetchall())
+    population = records.active_ratees(db, c.id)
+    hasil_kerja, decided = records.recorded_ratings(db, c.id)
     units = units_of_pegawai(db, c.id)
     org = predikat_organisasi(db, c.id)
-    report = analyse(responses, c.settings, population=population, hasil_kerja=hasil, keputusan=decided,
+    report = analyse(responses, c.settings, population=population, hasil_kerja=hasil_kerja, keputusan=decided,
                      unit=dict(zip(units["nip"], units["unit_predikat"])), predikat_organisasi=org,
                      timings=responses.timings())
     report.cycle = c
@@ -919,100 +906,28 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
 
 
 # ----------------------------------------------------------------------------------------------------
-# Storage and export
+# Storage and export (the tables themselves are read and written by kinerja_lib.hasil)
 
-_RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
-                   *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
-                   "rating_perilaku_saran", "dasar_saran", "peluang_di_atas", "peluang_di_bawah",
-                   "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
-                   "predikat", "status_predikat", "kesepakatan_diri"]
-
-
-# Rows converted to Python values at a time when storing: a province's results are millions of rows, and
-# holding them all as Python objects at once would cost gigabytes.
-_CHUNK_ROWS = 50_000
-
-
-def _records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> Iterator[tuple]:
-    """Yield the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``.
-
-    Built column by column for a chunk of rows at a time, so there is no Python work per cell beyond
-    the conversion itself and only one chunk is held as Python objects.
-    """
-    constant = [repeat(v) for v in prefix], [repeat(v) for v in suffix]
-    for start in range(0, len(df), _CHUNK_ROWS):
-        part = df.iloc[start:start + _CHUNK_ROWS]
-        lists = []
-        for col in columns:
-            values = part[col]
-            if values.dtype.kind in "iub":
-                lists.append(values.tolist())
-                continue
-            missing = values.isna().to_numpy()
-            cells = values.to_numpy(dtype=object, copy=True)
-            if missing.any():
-                cells[missing] = None
-            lists.append(cells.tolist())
-        yield from zip(*constant[0], *lists, *constant[1])
+load_results = hasil.load_results
+load_value_results = hasil.load_value_results
+load_agreement = hasil.load_agreement
 
 
 def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:
     """Replace the cycle's stored results with the report's, in one transaction; return the analysis_run id.
 
     Writes one analysis_run row (jenis 'skor') carrying the settings and method, then hasil_skor,
-    hasil_skor_nilai and hasil_kesepakatan_diri, and an audit entry.
+    hasil_skor_nilai and hasil_kesepakatan_diri, and an audit entry (kinerja_lib.hasil.replace_scoring).
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
-    with write_transaction(db):
-        run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
-                            "VALUES (?, 'skor', ?, ?, ?)", [int(cycle_id), method, now(), report.data_version]).lastrowid
-        for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
-            db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [int(cycle_id)])
-        cols = _RESULT_COLUMNS
-        key = (int(cycle_id),)
-        insert_rows(db, "hasil_skor", ["cycle_id", *cols, "analysis_run_id"],
-                    _records(report.results.sort_values("nip", kind="stable"), cols, key, (run_id,)))
-        # Inserted in key order: the clustered tables then grow at their end.
-        bv = report.by_value.rename(columns={"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"})
-        bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
-                                                                              kind="stable")
-        columns = ["nip", "nilai", "kelompok", "n", "rerata"]
-        insert_rows(db, "hasil_skor_nilai", ["cycle_id", *columns, "analysis_run_id"],
-                    _records(bv, columns, key, (run_id,)))
-        ag = report.agreement.rename(columns={"ratee": "nip", "value": "nilai", "self": "diri", "others": "lainnya",
-                                              "diff": "selisih"})
-        ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
-        columns = ["nip", "nilai", "diri", "lainnya", "selisih", "kategori", "titik"]
-        insert_rows(db, "hasil_kesepakatan_diri", ["cycle_id", *columns, "analysis_run_id"],
-                    _records(ag, columns, key, (run_id,)))
-        audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(report.results),
-              peringatan_distribusi=len(report.warnings))
-    return int(run_id)
-
-
-def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored hasil_skor rows of a cycle with each pegawai's ``nama``, ``unit_id``, ``opd`` (their
-    perangkat daerah) and ``unit_predikat`` (the unit whose Predikat Kinerja Organisasi applies; see
-    kinerja_lib.organisation); empty if none."""
-    out = pd.read_sql_query(
-        "SELECT h.*, p.nama, p.unit_id FROM hasil_skor h JOIN pegawai p ON p.nip = h.nip "
-        "WHERE h.cycle_id = ? ORDER BY h.nip", db.conn, params=[int(cycle_id)])
-    tree = load_tree(db)
-    out["opd"] = tree.opd_of(out["unit_id"])
-    out["unit_predikat"] = tree.predikat_unit_of(out["unit_id"], predikat_organisasi(db, cycle_id))
-    return out
-
-
-def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored per-value results (hasil_skor_nilai) of a cycle."""
-    return pd.read_sql_query("SELECT * FROM hasil_skor_nilai WHERE cycle_id = ? ORDER BY nip, nilai, kelompok",
-                             db.conn, params=[int(cycle_id)])
-
-
-def load_agreement(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored self-other agreement rows (hasil_kesepakatan_diri) of a cycle."""
-    return pd.read_sql_query("SELECT * FROM hasil_kesepakatan_diri WHERE cycle_id = ? ORDER BY nip, nilai",
-                             db.conn, params=[int(cycle_id)])
+    bv = report.by_value.rename(columns=columns.working_names("hasil_skor_nilai"))
+    bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
+                                                                          kind="stable")
+    ag = report.agreement.rename(columns=columns.working_names("hasil_kesepakatan_diri"))
+    ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
+    return hasil.replace_scoring(db, cycle_id, method=method, data_version=report.data_version,
+                                 results=report.results.sort_values("nip", kind="stable"), by_value=bv,
+                                 agreement=ag, warnings=len(report.warnings), pelaku=pelaku)
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
@@ -1032,11 +947,11 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     results = load_results(db, cycle_id)
     if results.empty:
         raise CycleError("Belum ada hasil skor untuk siklus ini; jalankan 'kinerja score' lebih dulu")
-    run = db.execute("SELECT id, settings, dihitung FROM analysis_run WHERE id = ?",
-                     [int(results["analysis_run_id"].iloc[0])]).fetchone()
+    run = hasil.scoring_run(db, int(results["analysis_run_id"].iloc[0]))
     vocab = load_vocabulary()
     rel = vocab["relasi"]
     names = load_instrument().value_names()
+    # Headers and number formats come from the column vocabulary (kinerja_lib.columns).
     scores = results[["nip", "nama", "unit_id", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                       *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
                       "rating_perilaku_saran", "peluang_di_atas", "peluang_di_bawah", "rating_perilaku",
@@ -1045,41 +960,27 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     scores["kelompok_tampil"] = scores["kelompok_tampil"].map(
         lambda s: ", ".join(rel.get(g, g) for g in s.split(",") if g))
     scores["kesepakatan_diri"] = scores["kesepakatan_diri"].map(KESEPAKATAN).where(scores["kesepakatan_diri"].notna())
-    scores.columns = ["NIP", "Nama", "Unit", "Skor 360", "Skor Disesuaikan", "Galat Baku Skor Disesuaikan",
-                      "Kelompok Ditampilkan", *[f"Jumlah Penilai {rel[g]}" for g in RELATIONS],
-                      *[f"Rerata {rel[g]}" for g in RELATIONS], "Saran Rating Perilaku Kerja (bukan keputusan)",
-                      "Peluang Skor Sebenarnya di Atas Batas", "Peluang Skor Sebenarnya di Bawah Batas",
-                      "Rating Perilaku Kerja", "Sumber Rating Perilaku Kerja", "Rating Hasil Kerja",
-                      "Predikat Kinerja", "Status Predikat", "Kesepakatan Diri"]
     # One row per pegawai in the per-value sheets (a city has tens of thousands of pegawai x values).
-    ident = results.set_index("nip")[["nama"]].rename(columns={"nama": "Nama"})
-    ident.index.name = "NIP"
+    ident = results.set_index("nip")[["nama"]]
     value = load_value_results(db, cycle_id)
     groups = [*RELATIONS, SEMUA]
     label = {**{g: rel[g] for g in RELATIONS}, SEMUA: "Gabungan tanpa diri"}
     wide = value.pivot_table(index="nip", columns=["nilai", "kelompok"], values="rerata", aggfunc="first")
-    columns = [(v, g) for v in names for g in groups if (v, g) in wide.columns]
-    wide = wide.reindex(columns=columns)
-    wide.columns = [f"{v} {names[v]} - {label[g]}" for v, g in columns]
+    wanted = [(v, g) for v in names for g in groups if (v, g) in wide.columns]
+    wide = wide.reindex(columns=wanted)
+    wide.columns = [f"{v} {names[v]} - {label[g]}" for v, g in wanted]
     value = ident.join(wide).reset_index()
     agree = load_agreement(db, cycle_id).assign(
         kategori=lambda d: d["kategori"].map(KESEPAKATAN), titik=lambda d: d["titik"].map(TITIK))
     wide = agree.pivot_table(index="nip", columns="nilai", values=["selisih", "kategori", "titik"],
                              aggfunc="first")
-    heads = {"selisih": "Selisih Diri - Lainnya", "kategori": "Kesepakatan", "titik": "Titik Buta / Kekuatan"}
-    order = [(m, v) for v in [SEMUA, *names] for m in heads if (m, v) in wide.columns]
+    order = [(m, v) for v in [SEMUA, *names] for m in ("selisih", "kategori", "titik") if (m, v) in wide.columns]
     wide = wide.reindex(columns=order)
-    wide.columns = [f"{heads[m]} {'Keseluruhan' if v == SEMUA else v}" for m, v in order]
+    wide.columns = [f"{columns.header(m)} {'Keseluruhan' if v == SEMUA else v}" for m, v in order]
     agree = ident.join(wide, how="inner").reset_index()
     shares, warnings = distribution_by_unit(
         pd.DataFrame({"unit": results["unit_predikat"], "predikat": results["predikat"]}),
         predikat_organisasi(db, cycle_id))
-    shares = shares.rename(columns={"unit": "Unit", "predikat_organisasi": "Predikat Kinerja Organisasi",
-                                    "n_pegawai": "Jumlah Pegawai Berpredikat",
-                                    "n_tanpa_predikat": "Jumlah Tanpa Predikat"})
-    warnings = warnings.rename(columns={"unit": "Unit", "predikat_organisasi": "Predikat Kinerja Organisasi",
-                                        "aturan": "Aturan", "proporsi_aktual": "Proporsi Saat Ini",
-                                        "jumlah": "Jumlah", "total": "Total Pegawai", "pesan": "Peringatan"})
     flat: list[tuple[str, str]] = [("analysis_run", run[0]), ("dihitung", run[2])]
     warning = anonymity_warning(json.loads(run[1]).get("metode", {}))
     if warning:
@@ -1090,8 +991,11 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
 
     # Streamed by the kit's export writer (text cells, formula text escaped, 0600, all-or-nothing).
     shares_format = {label: "0.0%" for label in load_kuadran().predikat}
+    heads, fmts, text = columns.labels(), columns.formats(), columns.text_columns()
     return write_xlsx(path, [
-        Sheet("Skor 360", scores, text=["NIP"]), Sheet("Skor per Nilai", value, text=["NIP"]),
-        Sheet("Kesepakatan Diri", agree, text=["NIP"]), Sheet("Distribusi Unit", shares, formats=shares_format),
-        Sheet("Peringatan Distribusi", warnings, formats={"Proporsi Saat Ini": "0.0%"}),
+        Sheet("Skor 360", scores, labels=heads, formats=fmts, text=text),
+        Sheet("Skor per Nilai", value, labels=heads, formats=fmts, text=text),
+        Sheet("Kesepakatan Diri", agree, labels=heads, formats=fmts, text=text),
+        Sheet("Distribusi Unit", shares, labels=heads, formats={**fmts, **shares_format}),
+        Sheet("Peringatan Distribusi", warnings, labels=heads, formats=fmts),
         Sheet("Pengaturan", settings, wrap=["Nilai"])])

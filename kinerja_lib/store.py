@@ -739,6 +739,14 @@ def _m0076_survei_layanan(db: Database) -> None:
     """)
 
 
+@migrations(name="0090_kesepakatan_rerata_bukan_diri")
+def _m0090_kesepakatan_rerata_bukan_diri(db: Database) -> None:
+    # hasil_kesepakatan_diri.lainnya held the mean of all non-self raters, while 'lainnya' elsewhere is the
+    # relation code for "pihak lain" (n_lainnya, rerata_lainnya in hasil_skor). The column takes a name that
+    # says what it holds; SQLite renames it in place (3.25+), keeping the clustered key and every row.
+    db.execute("ALTER TABLE hasil_kesepakatan_diri RENAME COLUMN lainnya TO rerata_bukan_diri")
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

@@ -35,12 +35,11 @@ DATABASE_FACING = {
     "umpan_balik.py": "continuous feedback notes and Ekspektasi per pegawai",
     "pihak_lain.py": "raters from outside the roster and their assignments",
     "survei.py": "the public-service survey's service points and answers",
+    "hasil.py": "stored scoring results (analysis_run, hasil_skor and its companion tables)",
 }
 # Modules still issuing SQL that is to move into the modules above. The test fails when one of them stops
 # (so the list only shrinks) as well as when any other module starts.
-NOT_YET_MOVED = {
-    "scoring.py": "stored scoring results and the comment/rating reads of run_scoring",
-}
+NOT_YET_MOVED: dict[str, str] = {}
 
 _CALLS = {"execute", "executemany", "executescript", "read_sql", "read_sql_query", "read_sql_table", "query",
           "insert_all", "upsert_all", "table"}

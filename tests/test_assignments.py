@@ -39,10 +39,9 @@ def build(db, people: dict, settings: dict | None = None, kelompok: list[str] | 
          "tingkat": p[1], "kepala_unit": p[2], "atasan_nip": nips[p[3]] if p[3] else None,
          "aktif": p[4] if len(p) > 4 else 1, "diperbarui": "2026-01-01"}
         for name, p in people.items()])
-    c = open_cycle(db, "Uji", "Tahunan", 2026, "2026-01-01", "2026-12-31", settings)
-    if kelompok is not None:  # merge_settings cannot drop groups, so narrow them directly
-        db.execute("UPDATE cycle SET settings = json_set(settings, '$.kelompok', json(?)) WHERE id = ?",
-                   [json.dumps(kelompok), c.id])
+    if kelompok is not None:  # narrowing the groups drops their minimums, weights and competency lists too
+        settings = {**(settings or {}), "kelompok": kelompok}
+    open_cycle(db, "Uji", "Tahunan", 2026, "2026-01-01", "2026-12-31", settings)
     return nips
 
 

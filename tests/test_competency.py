@@ -100,6 +100,7 @@ def test_cycle_settings_supply_the_360_keys_and_overrides_merge():
     """Groups, minimums and weights come from the cycle; nested overrides merge into them."""
     cycle = load_method_defaults()
     cycle["minimal_penilai"]["rekan"] = 2
+    cycle["izinkan_minimal_di_bawah_3"] = True   # a cycle holds a minimum below 3 only with this
     s = comp.competency_settings(cycle, {"bobot": {"rekan": 0.5}, "ukuran_kelas": 12})
     assert (s["minimal_penilai"]["rekan"], s["bobot"], s["ukuran_kelas"]) == (
         2, {"atasan": 0.4, "rekan": 0.5, "bawahan": 0.2, "lainnya": 0.1}, 12)

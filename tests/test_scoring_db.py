@@ -72,7 +72,7 @@ def test_a_group_of_two_peers_is_suppressed_everywhere(small_org, tmp_path):
     assert set(values.loc[values.nip == andi, "kelompok"]) == {"diri", "atasan", "semua"}
     assert (values.loc[(values.nip == andi) & (values.kelompok == "semua"), "rerata"] == 4.0).all()
     agreement = load_agreement(db, small_org.cycle.id)
-    assert (agreement.loc[agreement.nip == andi, "lainnya"] == 4.0).all()
+    assert (agreement.loc[agreement.nip == andi, "rerata_bukan_diri"] == 4.0).all()
     comments = load_comments(db, small_org.cycle.id)
     assert sorted(comments.loc[comments.ratee == andi, "teks"]) == [
         f"komentar atasan untuk {andi}", f"komentar diri untuk {andi}"]
@@ -88,6 +88,24 @@ def test_a_group_of_two_peers_is_suppressed_everywhere(small_org, tmp_path):
     skor = pd.read_excel(path, sheet_name="Skor 360", dtype={"NIP": str}).set_index("NIP")
     assert skor.loc[andi, "Kelompok Ditampilkan"] == "Diri sendiri, Atasan"
     assert skor.loc[andi, ["Rerata Rekan kerja", "Rerata Pihak lain"]].isna().all()
+
+
+def test_the_score_workbook_headers_come_from_the_column_vocabulary(small_org, tmp_path):
+    """Every header of the score sheets is the column vocabulary's header of the stored column it shows."""
+    from kinerja_lib import columns
+    from kinerja_lib.hasil import RESULT_COLUMNS
+
+    db, andi = small_org.db, small_org.nip["andi"]
+    _fill_small_org(db, andi)
+    run_scoring(db, small_org.cycle.id)
+    wb = openpyxl.load_workbook(export_results_xlsx(db, small_org.cycle.id, tmp_path / "hasil.xlsx"))
+    shown = [c.value for c in wb["Skor 360"][1]]
+    stored = ["nip", "nama", "unit_id", *[c for c in RESULT_COLUMNS if c not in ("nip", "dasar_saran")]]
+    assert shown == [columns.header(c) for c in stored]
+    agree = [c.value for c in wb["Kesepakatan Diri"][1]]
+    assert agree[:2] == ["NIP", "Nama"] and f"{columns.header('selisih')} Keseluruhan" in agree
+    assert not any("Lainnya" in h for h in agree)
+    assert [c.value for c in wb["Peringatan Distribusi"][1]][:2] == ["Unit", "Predikat Kinerja Organisasi"]
 
 
 # Kuadran: (Rating Hasil Kerja, Rating Perilaku Kerja) -> Predikat Kinerja (PermenPANRB 6/2022).

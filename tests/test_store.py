@@ -140,6 +140,38 @@ def test_response_rebuild_keeps_every_answer(tmp_path):
         db.execute("INSERT INTO response VALUES (1, 'K01', 6, 't')")    # and the score range
 
 
+def test_agreement_column_rename_keeps_every_row(tmp_path):
+    """A database made before 0090 keeps its self-other agreement rows when hasil_kesepakatan_diri.lainnya (the
+    mean of all non-self raters, not the relation 'lainnya') becomes rerata_bukan_diri; key and layout stay."""
+    from kinerja_lib.store import connect, migrations
+
+    path = tmp_path / "lama.db"
+    old = connect(path)
+    migrations.apply(old, stop_before="0090_kesepakatan_rerata_bukan_diri")
+    _org(old)
+    old.execute("INSERT INTO cycle (nama, periode, tahun, tanggal_mulai, tanggal_selesai, instrumen_versi, settings,"
+                " dibuat) VALUES ('S', 'Tahunan', 2026, '2026-01-01', '2026-12-31', 'v1', '{}', 'now')")
+    old.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (1, 'skor', '{}', 'now')")
+    rows = [(1, "198501012010011001", nilai, 3.0 + k / 10, 3.5 - k / 10, -0.5 + k / 5, "setuju", "", 1)
+            for k, nilai in enumerate(["B1", "B2", "semua"])]
+    old.conn.executemany("INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, lainnya, selisih, kategori,"
+                         " titik, analysis_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    old.conn.commit()
+    old.close()
+
+    db = open_db(path)
+    columns = [c.name for c in db["hasil_kesepakatan_diri"].columns]
+    assert "lainnya" not in columns and "rerata_bukan_diri" in columns
+    got = db.execute("SELECT cycle_id, nip, nilai, diri, rerata_bukan_diri, selisih, kategori, titik, analysis_run_id"
+                     " FROM hasil_kesepakatan_diri ORDER BY nilai").fetchall()
+    assert got == sorted(rows, key=lambda r: r[2])
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'hasil_kesepakatan_diri'").fetchone()[0]
+    assert "WITHOUT ROWID" in sql and "rerata_bukan_diri REAL NOT NULL" in sql
+    with pytest.raises(sqlite3.IntegrityError):   # the key still holds
+        db.execute("INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, rerata_bukan_diri, selisih,"
+                   " analysis_run_id) VALUES (1, '198501012010011001', 'B1', 1, 1, 0, 1)")
+
+
 def test_checked_bulk_load_finds_an_orphan_and_turns_foreign_keys_back_on(db_path):
     """Rows loaded without per-row lookups are still checked: an orphan raises, and the pragma is restored."""
     from kinerja_lib.store import checked_bulk_load

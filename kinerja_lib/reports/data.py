@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from .. import organisation, records, scoring, trend, umpan_balik
+from .. import columns, organisation, records, scoring, trend, umpan_balik
 from ..cycle import Cycle, get_cycle
 from ..errors import ReportError
 from ..instansi import load_instansi
@@ -88,10 +88,6 @@ def load_submitted_responses(db: Database, cycle_id: int, nips: list[str] | None
     return load_answers(db, cycle_id, list(load_instrument().item_codes), nips)
 
 
-_STORED = {"skor": "score", "skor_adj": "score_adj", "skor_adj_se": "score_adj_se",
-           "kelompok_tampil": "shown_groups", "rating_perilaku_saran": "saran",
-           "peluang_di_atas": "p_atas", "peluang_di_bawah": "p_bawah", "dasar_saran": "dasar",
-           **{f"rerata_{g}": f"mean_{g}" for g in ("diri", "atasan", "rekan", "bawahan", "lainnya")}}
 
 
 def _stored_scores(db: Database, cycle_id: int, ratees: list[str]) -> tuple[pd.DataFrame, str] | None:
@@ -106,7 +102,8 @@ def _stored_scores(db: Database, cycle_id: int, ratees: list[str]) -> tuple[pd.D
     run = records.analysis_run(db, int(stored["analysis_run_id"].iloc[0]))
     if run is None or run[1] is None or run[1] < data_version(db, cycle_id):
         return None
-    return stored.rename(columns=_STORED).set_index("nip"), run[0]
+    back = {stored_name: name for name, stored_name in columns.working_names("hasil_skor").items()}
+    return stored.rename(columns=back).set_index("nip"), run[0]
 
 
 def cycle_scores(db: Database, cycle: Cycle, ratees: list[str],

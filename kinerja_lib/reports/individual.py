@@ -224,7 +224,7 @@ def publishable(basis: dict[str, list], earlier: list[dict[str, list]], minimum:
 
 
 def _settings_key(data: CycleReportData) -> str:
-    blob = json.dumps({"settings": data.settings, "instrumen": data.cycle.instrumen_versi, "redaksi": data.redactor
+    blob = json.dumps({"settings": dict(data.settings), "instrumen": data.cycle.instrumen_versi, "redaksi": data.redactor
                        is not None, "kompetensi": data.competency is not None}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -1,0 +1,112 @@
+"""Stored scoring results: the analysis run and the hasil_skor, hasil_skor_nilai and hasil_kesepakatan_diri rows.
+
+kinerja_lib.scoring computes the results and hands them here as data (columns already named as the tables
+name them); this module is the only one that writes or reads those tables, so a second storage engine
+changes this file and not the analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import repeat
+
+import pandas as pd
+from sqlite_utils import Database
+
+from .organisation import load_tree, predikat_organisasi
+from .store import RELATIONS, audit, insert_rows, now, write_transaction
+
+# hasil_skor's columns between cycle_id and analysis_run_id, in the order they are written.
+RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
+                  *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
+                  "rating_perilaku_saran", "dasar_saran", "peluang_di_atas", "peluang_di_bawah",
+                  "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
+                  "predikat", "status_predikat", "kesepakatan_diri"]
+VALUE_COLUMNS = ["nip", "nilai", "kelompok", "n", "rerata"]
+AGREEMENT_COLUMNS = ["nip", "nilai", "diri", "rerata_bukan_diri", "selisih", "kategori", "titik"]
+
+# Rows converted to Python values at a time when storing: a province's results are millions of rows, and
+# holding them all as Python objects at once would cost gigabytes.
+_CHUNK_ROWS = 50_000
+
+
+def records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tuple = ()) -> Iterator[tuple]:
+    """Yield the rows of ``df[columns]`` as tuples (NaN as None) between ``prefix`` and ``suffix``.
+
+    Built column by column for a chunk of rows at a time, so there is no Python work per cell beyond
+    the conversion itself and only one chunk is held as Python objects.
+    """
+    constant = [repeat(v) for v in prefix], [repeat(v) for v in suffix]
+    for start in range(0, len(df), _CHUNK_ROWS):
+        part = df.iloc[start:start + _CHUNK_ROWS]
+        lists = []
+        for col in columns:
+            values = part[col]
+            if values.dtype.kind in "iub":
+                lists.append(values.tolist())
+                continue
+            missing = values.isna().to_numpy()
+            cells = values.to_numpy(dtype=object, copy=True)
+            if missing.any():
+                cells[missing] = None
+            lists.append(cells.tolist())
+        yield from zip(*constant[0], *lists, *constant[1])
+
+
+def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: int, results: pd.DataFrame,
+                    by_value: pd.DataFrame, agreement: pd.DataFrame, warnings: int, pelaku: str) -> int:
+    """Replace the cycle's stored results in one transaction; return the new analysis_run id.
+
+    ``method`` is the run's settings and method as JSON. ``results``, ``by_value`` and ``agreement`` carry
+    RESULT_COLUMNS, VALUE_COLUMNS and AGREEMENT_COLUMNS, sorted by their table's key (the clustered tables
+    then grow at their end). One analysis_run row (jenis 'skor') and an audit entry are written with them.
+    """
+    cycle_id = int(cycle_id)
+    with write_transaction(db):
+        run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
+                            "VALUES (?, 'skor', ?, ?, ?)", [cycle_id, method, now(), data_version]).lastrowid
+        for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
+            db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [cycle_id])
+        key = (cycle_id,)
+        for table, frame, columns in (("hasil_skor", results, RESULT_COLUMNS),
+                                      ("hasil_skor_nilai", by_value, VALUE_COLUMNS),
+                                      ("hasil_kesepakatan_diri", agreement, AGREEMENT_COLUMNS)):
+            insert_rows(db, table, ["cycle_id", *columns, "analysis_run_id"],
+                        records(frame, columns, key, (run_id,)))
+        audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(results),
+              peringatan_distribusi=warnings)
+    return int(run_id)
+
+
+def _frame(db: Database, sql: str, params: list) -> pd.DataFrame:
+    return pd.read_sql_query(sql, db.conn, params=params)
+
+
+def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the stored hasil_skor rows of a cycle with each pegawai's ``nama``, ``unit_id``, ``opd`` (their
+    perangkat daerah) and ``unit_predikat`` (the unit whose Predikat Kinerja Organisasi applies; see
+    kinerja_lib.organisation); empty if none."""
+    out = _frame(db, "SELECT h.*, p.nama, p.unit_id FROM hasil_skor h JOIN pegawai p ON p.nip = h.nip "
+                     "WHERE h.cycle_id = ? ORDER BY h.nip", [int(cycle_id)])
+    tree = load_tree(db)
+    out["opd"] = tree.opd_of(out["unit_id"])
+    out["unit_predikat"] = tree.predikat_unit_of(out["unit_id"], predikat_organisasi(db, cycle_id))
+    return out
+
+
+def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the stored per-value results (hasil_skor_nilai) of a cycle."""
+    return _frame(db, "SELECT * FROM hasil_skor_nilai WHERE cycle_id = ? ORDER BY nip, nilai, kelompok",
+                  [int(cycle_id)])
+
+
+def load_agreement(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the stored self-other agreement rows (hasil_kesepakatan_diri) of a cycle."""
+    return _frame(db, "SELECT * FROM hasil_kesepakatan_diri WHERE cycle_id = ? ORDER BY nip, nilai",
+                  [int(cycle_id)])
+
+
+def scoring_run(db: Database, run_id: int) -> tuple[int, str, str] | None:
+    """Return ``(id, settings JSON, dihitung)`` of a stored analysis run, or None."""
+    row = db.execute("SELECT id, settings, dihitung FROM analysis_run WHERE id = ?", [int(run_id)]).fetchone()
+    return None if row is None else (int(row[0]), row[1], row[2])

@@ -437,7 +437,10 @@ def _converted_columns(sheet: Sheet) -> tuple[list[str], list[list[Any]]]:
         series = data.iloc[:, i]
         kind = series.dtype.kind
         if name in sheet.text or kind not in "fiu":
-            columns.append([cell_value(v, as_text=name in sheet.text) for v in series.tolist()])
+            as_text = name in sheet.text
+            # A text is only neutralised whatever the column (what cell_value does, without its checks).
+            columns.append([neutralise(v) if type(v) is str else cell_value(v, as_text=as_text)
+                            for v in series.tolist()])
             continue
         if kind == "f" or series.hasnans:   # a nullable integer column with gaps is converted like floats
             values = series.to_numpy(dtype=float, na_value=np.nan)

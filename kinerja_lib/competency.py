@@ -240,7 +240,8 @@ def required_levels(pegawai: pd.DataFrame, standar: pd.DataFrame | None = None) 
     order = {c: i for i, c in enumerate(competency_order(required["kompetensi"].unique()))}
     required = (required.assign(_o=required["kompetensi"].map(order))
                 .sort_values(["nip", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True))
-    missing = ~pegawai["nip"].isin(required["nip"]).to_numpy()
+    # Plain object arrays: isin on Arrow-backed strings makes a Python scalar per value (72,000 in a city).
+    missing = ~pd.Index(pegawai["nip"].to_numpy(dtype=object)).isin(required["nip"].unique().astype(object))
     cols = [c for c in ("nip", "nama", "unit_id", "opd", "jabatan", "jenis_jabatan", "jenjang") if c in pegawai]
     no_standard = pegawai.loc[missing, cols].reset_index(drop=True)
     no_standard["alasan"] = ("Jenis/jenjang jabatan tidak dikenal di jabatan.yaml dan jabatan ini belum punya "

@@ -160,11 +160,16 @@ class DistributionGuide:
         return None
 
 
+# libyaml's safe loader where PyYAML was built with it: the same documents, about ten times faster (every
+# command reads several of these files, 0.4 s with the pure-Python loader).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load(name: str, directory: Path | None) -> dict[str, Any]:
     path = (directory or config.reference_dir()) / name
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_SAFE_LOADER)
     except FileNotFoundError:
         raise ReferenceDataError(f"{path}: berkas data referensi tidak ditemukan") from None
     except yaml.YAMLError as exc:

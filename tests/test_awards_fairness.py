@@ -121,3 +121,19 @@ def test_planted_bias_is_found():
     chosen = score >= np.quantile(score, 0.9)
     out = awards.fairness(pd.DataFrame({"jenis_kelamin": g, "terpilih": chosen}), {"jenis_kelamin": "Kelompok"})
     assert out.set_index("kelompok").loc["B", "status"] == awards.STATUS_TEMUAN
+
+
+def test_the_fisher_test_matches_scipy_on_small_and_city_sized_tables():
+    """impact.fisher_two_sided (no scipy.stats import) gives scipy's two-sided p, ties and extremes included."""
+    import random
+
+    rng = random.Random(2026)
+    tables = [(6, 24, 8, 12), (5, 5, 5, 5), (3, 7, 7, 3), (0, 10, 10, 0), (0, 0, 3, 4), (10, 0, 0, 10)]
+    for _ in range(300):
+        n = rng.choice([20, 200, 8000])
+        n1, k = rng.randint(1, n - 1), rng.randint(0, n)
+        a = rng.randint(max(0, k - (n - n1)), min(k, n1))
+        tables.append((a, n1 - a, k - a, n - n1 - (k - a)))
+    for a, b, c, d in tables:
+        assert impact.fisher_two_sided(a, b, c, d) == pytest.approx(fisher_exact([[a, b], [c, d]])[1], rel=1e-9,
+                                                                   abs=1e-300), (a, b, c, d)

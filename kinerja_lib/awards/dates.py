@@ -61,3 +61,12 @@ def completed_years(start: pd.Series, on: date) -> pd.Series:
     years = on.year - s.dt.year
     before = (s.dt.month > on.month) | ((s.dt.month == on.month) & (s.dt.day > on.day))
     return (years - before.astype("Int64")).astype("Float64").astype(float)
+
+
+def completed_years_of(start: date, on: date) -> int:
+    """Return the full years of service from ``start`` to ``on``: :func:`completed_years` for one date.
+
+    >>> completed_years_of(date(2016, 3, 15), date(2026, 3, 14)), completed_years_of(date(2016, 2, 29), date(2026, 2, 28))
+    (9, 9)
+    """
+    return on.year - start.year - int((start.month, start.day) > (on.month, on.day))

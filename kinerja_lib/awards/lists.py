@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dates import to_date, add_months, anniversary, completed_years
+from .dates import to_date, add_months, anniversary, completed_years_of
 from .frames import base_frame, empty_cltn, empty_disiplin, opd_of, provisional
 from .ranking import penilai_names
 from .rules import AwardRules, KINERJA_AXIS, MENUNGGU, load_rules
@@ -152,7 +152,7 @@ def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tang
             continue
         reached = max(in_period)
         reached_on = anniversary(start, reached)
-        years = int(completed_years(pd.Series([start.isoformat()]), on).iloc[0])
+        years = completed_years_of(start, on)
         later = [t for t in tiers if t > reached]
         nxt = later[0] if later else None
         reason = (f"masa kerja tanpa putus {years} tahun per {on.isoformat()}; genap {reached} tahun pada "

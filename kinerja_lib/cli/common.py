@@ -9,6 +9,7 @@ with a hint to rerun with ``--debug`` (or ``KINERJA_DEBUG=1``) for the traceback
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 import sqlite3
@@ -19,9 +20,7 @@ from typing import Any
 import click
 
 from .. import config
-from ..backup import check_database_path, make_private, schema_problem
 from ..errors import DatabaseFileError, ImportRejected, KinerjaError
-from ..store import open_db
 
 #: Exit status of every refused command (click's own usage errors use 2 as well).
 EXIT_REFUSED = 2
@@ -35,7 +34,36 @@ def _debug(ctx: click.Context | None) -> bool:
 
 
 class KinerjaGroup(click.Group):
-    """A click group that prints the kit's errors and click's usage errors in Indonesian, exit status 2."""
+    """A click group that prints the kit's errors and click's usage errors in Indonesian, exit status 2.
+
+    Its commands may be registered lazily (:meth:`lazy_modules`): a command's module is imported, and its
+    ``register(group)`` called, the first time the command is asked for.
+    """
+
+    _package: str | None = None
+    _lazy: dict[str, str] = {}
+    _loaded: set[str]
+
+    def lazy_modules(self, package: str, modules: dict[str, str]) -> None:
+        """Register the commands named in ``modules`` (name -> module of ``package``) when first asked for."""
+        self._package, self._lazy, self._loaded = package, dict(modules), set()
+
+    def _load(self, module: str) -> None:
+        if module not in self._loaded:
+            self._loaded.add(module)
+            importlib.import_module(f"{self._package}.{module}").register(self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        if cmd_name not in self.commands and self._package is not None:
+            if cmd_name in self._lazy:
+                self._load(self._lazy[cmd_name])
+            else:  # a command not listed in the map: look in every module before calling it unknown
+                for module in dict.fromkeys(self._lazy.values()):
+                    self._load(module)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self._lazy))
 
     def invoke(self, ctx: click.Context):
         try:
@@ -230,6 +258,9 @@ def database_path(ctx: click.Context) -> Path:
 
 def open_checked(path: str | os.PathLike) -> Any:
     """Return the migrated database at ``path`` after :func:`check_database_path` and a schema check."""
+    from ..backup import check_database_path, make_private, schema_problem
+    from ..store import open_db
+
     target = check_database_path(path)
     try:
         db = open_db(target, migrate=False)

@@ -154,7 +154,7 @@ def _in(folder: Path, value: str) -> str:
 
 @st.composite
 def arguments(draw):
-    kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup"]))
+    kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup", "admin"]))
     if kind == "open":
         periode = draw(st.one_of(st.just("Tahunan"), TEXT))
         values = [draw(TEXT), periode, draw(NUMBER), draw(st.one_of(st.just("2027-01-01"), TEXT)),
@@ -179,6 +179,16 @@ def arguments(draw):
     if kind == "backup":
         out = draw(OUTPUT)
         return lambda f: ["backup", _in(f, out)]
+    if kind == "admin":
+        action = draw(st.sampled_from(["tambah", "cabut", "daftar"]))
+        nama, value, days = draw(TEXT), draw(st.one_of(TEXT, NUMBER)), draw(NUMBER)
+        opd = draw(st.one_of(st.none(), TEXT, st.sampled_from(["Dinas Kesehatan", "Sekretariat Daerah"])))
+        if action == "tambah":
+            return lambda f: ["admin", "tambah", "--nama", nama, "--nip", value, "--berlaku-hari", days,
+                              *(["--opd", opd] if opd is not None else [])]
+        if action == "cabut":
+            return lambda f: ["admin", "cabut", value]
+        return lambda f: ["admin", "daftar", "--cycle", nama]
     return lambda f: ["cycle", "list"]
 
 

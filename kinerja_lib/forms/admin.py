@@ -18,7 +18,7 @@ from .. import form_service
 from ..errors import FormError
 from ..form_service import CompletionRow, RaterStatus
 from ..links import LinkGrant
-from .common import (bar, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, message_html,
+from .common import (bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, message_html,
                      section, style, tanggal, wib)
 
 NOT_STARTED_SHOWN = 100
@@ -158,7 +158,8 @@ class AdminApp(widgets.VBox):
                                      layout=widgets.Layout(width="100%", display="none"))
         self._confirm.add_class("k360-confirm")
         self.children = (
-            style(), self._header, widgets.HBox([self._refresh_button, self._refresh_msg]), self._summary,
+            style(), self._header, box([self._refresh_button, self._refresh_msg], "k360-toolbar", horizontal=True),
+            self._summary,
             section("Kelengkapan per unit"), self._trail, self._by_unit,
             widgets.HBox([self._drill, self._up_button], layout=widgets.Layout(flex_flow="row wrap")),
             self._drill_msg,

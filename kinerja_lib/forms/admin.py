@@ -19,7 +19,7 @@ from ..errors import FormError
 from ..form_service import CompletionRow, RaterStatus
 from ..links import LinkGrant
 from .common import (bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, message_html,
-                     section, style, tanggal, wib)
+                     shared, style, tanggal, wib)
 
 NOT_STARTED_SHOWN = 100
 CHART_DAYS = 60
@@ -94,6 +94,11 @@ def progress_chart(days: list[tuple[str, int]], total: int) -> str:
             "penugasan yang sudah terkirim.</div>")
 
 
+def _heading(title: str) -> str:
+    """Return a section heading as HTML (an h2, so a screen reader can jump between sections)."""
+    return f"<div class='k360-section'><h2>{esc(title)}</h2></div>"
+
+
 def _download_link(name: str, text: str, label: str) -> str:
     """Return a download link holding the CSV itself (a data: address): no file is left on the server."""
     payload = base64.b64encode(("\ufeff" + text).encode("utf-8")).decode("ascii")
@@ -119,14 +124,11 @@ class AdminApp(widgets.VBox):
         self._refresh_button = button("Muat ulang data", tooltip="Ambil angka terbaru")
         self._refresh_button.on_click(self._on_refresh)
         self._summary = html_box("", "k360-progress")
-        self._trail = html_box()
         self._by_unit = html_box()
-        self._drill = widgets.Dropdown(options=[], value=None, description="Rincian unit",
-                                       layout=widgets.Layout(width="100%"))
+        self._drill = widgets.Dropdown(options=[], value=None, description="Rincian unit", layout=shared("auto"))
         self._drill.observe(self._on_drill, names="value")
         self._up_button = button("⬆ Naik satu tingkat", disabled=True)
         self._up_button.on_click(self._on_up)
-        self._by_relation_title = section("Kelengkapan per relasi")
         self._by_relation = html_box()
         self._chart = html_box()
         self._not_started = html_box()
@@ -139,47 +141,30 @@ class AdminApp(widgets.VBox):
                                    continuous_update=False)
         self._search_button = button("Cari penilai")
         self._search_button.on_click(self._on_search)
-        self._raters = widgets.Dropdown(options=[], value=None, description="Penilai",
-                                        layout=widgets.Layout(width="100%", display="none"))
-        self._raters.observe(self._on_rater, names="value")
-        self._forms = widgets.Dropdown(options=[], value=None, description="Formulir",
-                                       layout=widgets.Layout(width="100%", display="none"))
-        self._forms.observe(self._on_pick, names="value")
-        self._reason = widgets.Textarea(placeholder="Alasan membuka kembali (wajib; dicatat di log audit)", rows=2,
-                                        layout=widgets.Layout(width="100%"))
-        self._reopen_button = button("Buka kembali formulir", button_style="warning", disabled=True)
-        self._reopen_button.on_click(self._on_reopen)
-        self._confirm_text = html_box()
-        self._confirm_yes = button("Ya, buka kembali", button_style="warning")
-        self._confirm_yes.on_click(self._on_confirm)
-        self._confirm_no = button("Batal")
-        self._confirm_no.on_click(self._on_cancel)
-        self._confirm = widgets.VBox([self._confirm_text, widgets.HBox([self._confirm_yes, self._confirm_no])],
-                                     layout=widgets.Layout(width="100%", display="none"))
-        self._confirm.add_class("k360-confirm")
+        # the rest of the reopen area is built on the first search (_reopen_widgets): most visits never need it
+        self._reopen_area = box([])
+        self._raters = self._forms = self._reason = self._reopen_button = None
+        self._confirm = self._confirm_text = self._confirm_yes = self._confirm_no = None
         self.children = (
-            style(), self._header, box([self._refresh_button, self._refresh_msg], "k360-toolbar", horizontal=True),
+            style(), self._header, box([self._refresh_button, self._refresh_msg], "k360-toolbar", "k360-row",
+                                       horizontal=True),
             self._summary,
-            section("Kelengkapan per unit"), self._trail, self._by_unit,
-            widgets.HBox([self._drill, self._up_button], layout=widgets.Layout(flex_flow="row wrap")),
-            self._drill_msg,
-            self._by_relation_title, self._by_relation,
-            section("Formulir terkirim per hari"), self._chart,
-            section("Belum mulai mengisi"), self._not_started,
-            section("Daftar pengingat"),
-            html_box("<div class='k360-muted'>Penilai yang masih mempunyai formulir belum terkirim. Daftar dengan "
+            self._by_unit,
+            box([self._drill, self._up_button], "k360-row", horizontal=True), self._drill_msg,
+            self._by_relation, self._chart, self._not_started,
+            html_box(_heading("Daftar pengingat")
+                     + "<div class='k360-muted'>Penilai yang masih mempunyai formulir belum terkirim. Daftar dengan "
                      "tautan baru memuat tautan pribadi baru dan tautan WhatsApp berisi pesan pengingat; tautan lama "
                      "penilai tetap berlaku. Berkas diunduh langsung ke komputer Anda dan tidak disimpan di server: "
                      "rahasiakan.</div>"),
-            widgets.HBox([self._reminder_button, self._links_button], layout=widgets.Layout(flex_flow="row wrap")),
+            box([self._reminder_button, self._links_button], "k360-row", horizontal=True),
             self._reminder_msg, self._download,
-            section("Buka kembali formulir terkirim"),
-            html_box("<div class='k360-muted'>Cari penilai berdasarkan nama atau NIP, pilih formulirnya, tulis "
+            html_box(_heading("Buka kembali formulir terkirim")
+                     + "<div class='k360-muted'>Cari penilai berdasarkan nama atau NIP, pilih formulirnya, tulis "
                      "alasannya. Formulir kembali menjadi draf dan penilai dapat mengubahnya dengan tautan yang "
                      "sama.</div>"),
-            widgets.HBox([self._query, self._search_button], layout=widgets.Layout(flex_flow="row wrap")),
-            self._search_msg, self._raters, self._forms, self._reason, self._reopen_button, self._reopen_msg,
-            self._confirm,
+            box([self._query, self._search_button], "k360-row", horizontal=True),
+            self._search_msg, self._reopen_area,
         )
         self._refresh()
 
@@ -205,21 +190,50 @@ class AdminApp(widgets.VBox):
     @property
     def controls(self) -> dict[str, widgets.Widget]:
         """The interactive widgets by name (for tests and scripted use)."""
-        return {"refresh": self._refresh_button, "drill": self._drill, "up": self._up_button,
-                "reminders": self._reminder_button, "reminder_links": self._links_button, "query": self._query,
-                "search": self._search_button, "raters": self._raters, "forms": self._forms,
-                "reason": self._reason, "reopen": self._reopen_button, "confirm": self._confirm_yes,
-                "cancel": self._confirm_no}
+        found = {"refresh": self._refresh_button, "drill": self._drill, "up": self._up_button,
+                 "reminders": self._reminder_button, "reminder_links": self._links_button, "query": self._query,
+                 "search": self._search_button}
+        if self._forms is not None:  # built on the first search
+            found.update({"raters": self._raters, "forms": self._forms, "reason": self._reason,
+                          "reopen": self._reopen_button, "confirm": self._confirm_yes, "cancel": self._confirm_no})
+        return found
 
     @property
     def confirming(self) -> str | None:
         """The confirmation question shown (None when none is open)."""
-        return self._confirm_text.value if self._confirm.layout.display != "none" else None
+        if self._confirm is None or self._confirm.layout.display == "none":
+            return None
+        return self._confirm_text.value
 
     def page_html(self) -> str:
         """The HTML of every figure shown, e.g. to check figures and escaping."""
-        return "\n".join(w.value for w in (self._header, self._summary, self._trail, self._by_unit,
-                                           self._by_relation, self._chart, self._not_started, self._download))
+        return "\n".join(w.value for w in (self._header, self._summary, self._by_unit, self._by_relation, self._chart,
+                                           self._not_started, self._download))
+
+    def _reopen_widgets(self) -> None:
+        """Build the rater and form choosers, the reason, the reopen button and its confirmation (once)."""
+        if self._forms is not None:
+            return
+        self._raters = widgets.Dropdown(options=[], value=None, description="Penilai",
+                                        layout=widgets.Layout(width="100%", display="none"))
+        self._raters.observe(self._on_rater, names="value")
+        self._forms = widgets.Dropdown(options=[], value=None, description="Formulir",
+                                       layout=widgets.Layout(width="100%", display="none"))
+        self._forms.observe(self._on_pick, names="value")
+        self._reason = widgets.Textarea(placeholder="Alasan membuka kembali (wajib; dicatat di log audit)", rows=2,
+                                        layout=shared("full"))
+        self._reopen_button = button("Buka kembali formulir", button_style="warning", disabled=True)
+        self._reopen_button.on_click(self._on_reopen)
+        self._confirm_text = html_box()
+        self._confirm_yes = button("Ya, buka kembali", button_style="warning")
+        self._confirm_yes.on_click(self._on_confirm)
+        self._confirm_no = button("Batal")
+        self._confirm_no.on_click(self._on_cancel)
+        self._confirm = widgets.VBox([self._confirm_text, box([self._confirm_yes, self._confirm_no], horizontal=True)],
+                                     layout=widgets.Layout(width="100%", display="none"))
+        self._confirm.add_class("k360-confirm")
+        self._reopen_area.children = (self._raters, self._forms, self._reason, self._reopen_button, self._reopen_msg,
+                                      self._confirm)
 
     # ----------------------------------------------------------------- drawing
 
@@ -245,7 +259,7 @@ class AdminApp(widgets.VBox):
         self._summary.value = (
             f"<b>{s['terkirim']} dari {ov.total} penilaian terkirim</b> ({ov.raters} penilai){bar(s['terkirim'], ov.total)}"
             f"<div class='k360-muted'>Belum diisi {s['belum']} · Draf {s['draf']} · Terkirim {s['terkirim']}</div>")
-        self._chart.value = progress_chart(form_service.completion_over_time(self._db, self._grant), ov.total)
+        self._chart.value = _heading("Formulir terkirim per hari") + progress_chart(form_service.completion_over_time(self._db, self._grant), ov.total)
         self._draw_unit()
 
     def _draw_unit(self) -> None:
@@ -254,19 +268,21 @@ class AdminApp(widgets.VBox):
         rows = form_service.completion_drill(db, grant, unit)
         path = form_service.unit_path(db, grant, unit)
         top = "Semua perangkat daerah" if grant.opd is None else "Perangkat daerah"
-        self._trail.value = ("<nav aria-label='Posisi rincian unit' class='k360-muted'>"
-                             + " › ".join([esc(top)] + [f"<b>{esc(n)}</b>" if i == len(path) - 1 else esc(n)
-                                                        for i, (_u, n) in enumerate(path)]) + "</nav>")
-        self._by_unit.value = _completion_table(rows, "Unit" if unit is not None else "Perangkat daerah")
+        trail = ("<nav aria-label='Posisi rincian unit' class='k360-muted'>"
+                 + " › ".join([esc(top)] + [f"<b>{esc(n)}</b>" if i == len(path) - 1 else esc(n)
+                                            for i, (_u, n) in enumerate(path)]) + "</nav>")
+        self._by_unit.value = (_heading("Kelengkapan per unit") + trail
+                               + _completion_table(rows, "Unit" if unit is not None else "Perangkat daerah"))
         choices = [("Pilih unit untuk melihat rinciannya…", None)] + [
             (r.label, r.kode) for r in rows if r.kode != unit]
         self._drill.value = None        # nothing drilled into from this list yet
         self._drill.options = choices
         self._up_button.disabled = unit is None
         where = f" di {path[-1][1]}" if path else ""
-        self._by_relation_title.value = f"<h2>Kelengkapan per relasi{esc(where)}</h2>"
-        self._by_relation.value = _completion_table(form_service.completion_by_relation(db, grant, unit), "Relasi")
-        self._not_started.value = _rater_table(form_service.rater_status(db, grant, "belum_mulai", unit))
+        self._by_relation.value = (_heading(f"Kelengkapan per relasi{where}")
+                                   + _completion_table(form_service.completion_by_relation(db, grant, unit), "Relasi"))
+        self._not_started.value = (_heading(f"Belum mulai mengisi{where}")
+                                   + _rater_table(form_service.rater_status(db, grant, "belum_mulai", unit)))
 
     # ----------------------------------------------------------------- callbacks
 
@@ -331,6 +347,7 @@ class AdminApp(widgets.VBox):
         self._search_msg.value = ""
         self._close_confirm()
         found = form_service.find_raters(self._db, self._grant, self._query.value)
+        self._reopen_widgets()
         if not found:
             raise FormError("Tidak ada penilai dengan nama atau NIP itu pada periode ini.")
         options = [(f"{r.nama} — NIP {r.nip} — {r.unit}", r.nip) for r in found]
@@ -413,7 +430,8 @@ class AdminApp(widgets.VBox):
         self._reopen_msg.value = message_html("info", "Dibatalkan; formulir tidak diubah.")
 
     def _close_confirm(self) -> None:
-        self._confirm.layout.display = "none"
+        if self._confirm is not None:
+            self._confirm.layout.display = "none"
 
     def _show_error(self, text: str) -> None:
         self._where.value = message_html("error", text)

@@ -15,6 +15,10 @@ the database holds the last score each of them sent to each item. Target: median
 is the baseline for both: the same Voilà set-up (voila.json, page template, preheated pool) serving a notebook that
 shows one button and nothing else, opened the same way, so the figure says how much of the time is the form itself.
 
+``admin_dashboard`` times the admin dashboard (named admin link, 300-pegawai demo with answers) and the floor page
+in the same run, alternating, each as a first visit (new browser profile) and a return (same profile), until the
+frame after its "Muat ulang data" button is interactive. Target: at most 1.5 × the floor, first visit and return.
+
 ``kernel_rss`` opens 6 rater forms and reads VmRSS and PSS of each of their kernels from /proc
 (target under 100 MB) and how many such sessions 24 GB holds.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime, timedelta, timezone
 
 import click
@@ -85,6 +86,14 @@ def admin_link_command(db, cycle, base_url) -> None:
     click.echo(issued.url)
 
 
+def _pelaku() -> str:
+    """Return the audit actor of an admin command: the operating-system user who ran it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 def _waktu(stamp: str) -> str:
     """Return a stored UTC timestamp in the office's zone, e.g. '28-11-2026 11:40 WIB'."""
     office = load_instansi()
@@ -109,7 +118,8 @@ def admin_add_command(db, nama, nip, opd, cycle, base_url, berlaku_hari) -> None
     """Terbitkan tautan dasbor admin pribadi untuk satu orang; tautan admin lain tetap berlaku."""
     c = get_cycle(db, cycle)
     expiry = datetime.now(timezone.utc) + timedelta(days=berlaku_hari) if berlaku_hari else None
-    issued = issue_named_admin_link(db, c.id, nama, nip=nip, opd=opd, base_url=base_url, kedaluwarsa=expiry)
+    issued = issue_named_admin_link(db, c.id, nama, nip=nip, opd=opd, base_url=base_url, kedaluwarsa=expiry,
+                                    pelaku=_pelaku())
     warning = local_base_url_warning(base_url)
     if warning:
         click.echo(warning, err=True)
@@ -147,7 +157,7 @@ def admin_list_command(db, cycle, include_revoked) -> None:
 def admin_revoke_command(db, link_id, cycle) -> None:
     """Cabut satu tautan admin (id dari `kinerja admin daftar`); admin lain tidak terpengaruh."""
     c = get_cycle(db, cycle)
-    gone = revoke_admin_link(db, c.id, link_id)
+    gone = revoke_admin_link(db, c.id, link_id, pelaku=_pelaku())
     click.echo(f"Tautan admin {gone.id} ({gone.nama or 'tautan admin bersama'}) dicabut; tautan admin lain tetap "
                "berlaku.")
 

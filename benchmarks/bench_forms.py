@@ -15,6 +15,10 @@ the database holds the last score each of them sent to each item. Target: median
 is the baseline for both: the same Voilà set-up (voila.json, page template, preheated pool) serving a notebook that
 shows one button and nothing else, opened the same way, so the figure says how much of the time is the form itself.
 
+``admin_dashboard`` times the admin dashboard (named admin link, 300-pegawai demo with answers) and the floor page
+in the same run, alternating, each as a first visit (new browser profile) and a return (same profile), until the
+frame after its "Muat ulang data" button is interactive. Target: at most 1.5 × the floor, first visit and return.
+
 ``kernel_rss`` opens 6 rater forms and reads VmRSS and PSS of each of their kernels from /proc
 (target under 100 MB) and how many such sessions 24 GB holds.
 
@@ -275,6 +279,84 @@ def _open_busy_run(state) -> dict:
         stop.set()
         busy.join(timeout=60)
         _stop(state)
+
+
+# --------------------------------------------------------------------------- admin dashboard
+
+ADMIN_OPENS = 5
+TARGET_ADMIN_RATIO = 1.5
+#: The dashboard is interactive when its "Muat ulang data" button is in the page, enabled and uncovered: it
+#: arrives in the same render as the figures and tables around it.
+ADMIN_PROBE = READY_PROBE.replace("'.k360-card button'", "'.k360-toolbar button'")
+
+
+def _admin_setup(workdir: Path) -> dict:
+    """`kinerja serve` on a 300-pegawai demo with answers (so every table and the chart have data) and a named
+    admin link of the whole cycle, plus the floor's one-button Voilà page beside it, timed in the same run."""
+    from kinerja_lib import links
+    from kinerja_lib.demo import build_demo_database
+
+    (workdir / "form").mkdir()
+    (workdir / "floor").mkdir()
+    db, summary = build_demo_database(workdir / "form" / "demo.db", 300, 2026, answers=True)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    admin = links.issue_named_admin_link(db, summary.cycle_id, "Admin Bench", base_url=base)
+    db.close()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "kinerja"), "--db", str(workdir / "form" / "demo.db"),
+                             "serve", "--port", str(port)], cwd=workdir / "form", stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    _wait_for(base)
+    return {"form": {"proc": proc, "url": admin.url}, "floor": {**_floor_setup(workdir / "floor")}}
+
+
+def _visit_times(context, url: str, ready: str, probe_name: str) -> float:
+    """Seconds from asking for ``url`` to the first frame painted after ``ready`` is interactive."""
+    from playwright.sync_api import expect
+
+    page = context.new_page()
+    t0 = time.time()
+    page.goto(url, wait_until="commit")
+    expect(page.locator(ready).first).to_be_enabled(timeout=60_000)
+    painted = page.wait_for_function(f"window.{probe_name}", timeout=10_000).json_value()
+    page.close(run_before_unload=True)
+    return painted / 1000 - t0
+
+
+def _admin_run(state) -> dict:
+    """Alternate floor and dashboard, each a first visit (new browser profile, empty cache) then a return (same
+    profile): ADMIN_OPENS rounds; medians and the dashboard / floor ratios."""
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {"lantai_pertama": [], "lantai_kembali": [], "dasbor_pertama": [],
+                                      "dasbor_kembali": []}
+    pages = {"lantai": (state["floor"]["urls"][0], ".k360-card button", READY_PROBE),
+             "dasbor": (state["form"]["url"], ".k360-toolbar button", ADMIN_PROBE)}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for _ in range(ADMIN_OPENS):
+                for name, (url, ready, probe) in pages.items():
+                    context = browser.new_context(viewport={"width": 1100, "height": 900})
+                    context.add_init_script(probe)
+                    time.sleep(2.0)  # the preheated pool refills between visits
+                    times[f"{name}_pertama"].append(_visit_times(context, url, ready, "__k360Painted"))
+                    time.sleep(2.0)
+                    times[f"{name}_kembali"].append(_visit_times(context, url, ready, "__k360Painted"))
+                    context.close()
+            browser.close()
+    finally:
+        _stop(state["form"])
+        _stop(state["floor"])
+    med = {k: round(statistics.median(v), 3) for k, v in times.items()}
+    ratio_first = med["dasbor_pertama"] / med["lantai_pertama"]
+    ratio_back = med["dasbor_kembali"] / med["lantai_kembali"]
+    return {**{f"{k}_median_s": v for k, v in med.items()}, "semua_s": {k: [round(t, 3) for t in v]
+                                                                        for k, v in times.items()},
+            "rasio_pertama": round(ratio_first, 2), "rasio_kembali": round(ratio_back, 2),
+            "target_rasio": TARGET_ADMIN_RATIO,
+            "meets_target": ratio_first <= TARGET_ADMIN_RATIO and ratio_back <= TARGET_ADMIN_RATIO,
+            "beban_1menit": os.getloadavg()[0]}
 
 
 # --------------------------------------------------------------------------- deadline day
@@ -614,6 +696,7 @@ def cases() -> list[Case]:
         Case("forms", "open_link_busy", OPENS, _open_busy_run, _server_setup),
         Case("forms", "open_link_floor", OPENS, _floor_run, _floor_setup),
         Case("forms", "kernel_rss", 6, _rss_run, _server_setup, quick=True),
+        Case("forms", "admin_dashboard", ADMIN_OPENS, _admin_run, _admin_setup),
         Case("forms", "save_latency", WRITERS * SAVES_PER_WRITER, lambda s: _latency_run(s, PACED_INTERVAL_S),
              _latency_setup, quick=True),
         Case("forms", "save_latency_saturated", WRITERS * SAVES_PER_WRITER, lambda s: _latency_run(s, 0.0),

@@ -9,6 +9,7 @@ re-checks the link, the assignment, the cycle and the value inside one ``BEGIN I
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import weakref
 from collections import Counter, defaultdict
@@ -25,7 +26,7 @@ from .errors import AccessDenied, DatabaseReplaced, FormConflict, FormError
 from .links import LinkGrant, check_grant
 from .reference import Competency, Value, load_competencies, load_instrument, load_scale, load_vocabulary
 from .items import items_for_relation, tdm_limit
-from .organisation import load_tree
+from .organisation import UnitTree, load_tree
 from .store import RATINGS, audit, now, write_transaction
 
 COMMENT_KINDS = ("kekuatan", "pengembangan")
@@ -166,6 +167,7 @@ class CompletionRow:
     belum: int
     draf: int
     terkirim: int
+    turunan: bool = False   # a unit with units below it (the dashboard can drill into it)
 
     @property
     def percent(self) -> float:
@@ -196,6 +198,7 @@ class AdminForm:
     status: str
     status_label: str
     terkirim: str | None
+    rater_nama: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,8 @@ class AdminOverview:
     total: int
     raters: int
     by_status: dict[str, int] = field(default_factory=dict)
+    admin: str | None = None      # the named admin, None for the shared link
+    lingkup: str | None = None    # an OPD admin's perangkat daerah (its name), None for the whole cycle
 
 
 # --------------------------------------------------------------------------- the database file
@@ -571,6 +576,13 @@ def save_decision(db: Database, grant: LinkGrant, assignment_id: int, jenis: str
 
 
 # --------------------------------------------------------------------------- admin side
+#
+# An admin link of the whole cycle sees every rater; an OPD admin's link (``grant.opd``) sees only raters
+# whose unit is under that perangkat daerah. Every function below applies that scope here, on the server,
+# so a crafted request from the dashboard cannot reach another OPD's people.
+
+SEARCH_SHOWN = 50
+
 
 def _admin(db: Database, grant: LinkGrant) -> Cycle:
     if grant.jenis != "admin":
@@ -580,15 +592,49 @@ def _admin(db: Database, grant: LinkGrant) -> Cycle:
     return get_cycle(db, grant.cycle_id)
 
 
+def _scope(grant: LinkGrant, tree: UnitTree) -> set[str] | None:
+    """Return the units an OPD admin may see (None: the whole cycle)."""
+    return None if grant.opd is None else tree.subtree(grant.opd)
+
+
+def _scope_sql(db: Database, grant: LinkGrant, column: str = "p.unit_id",
+               within: str | None = None) -> tuple[str, list]:
+    """Return an ``AND ...`` clause (and its parameter) keeping rows whose ``column`` is in the admin's scope
+    and, with ``within``, under that unit."""
+    if grant.opd is None and within is None:
+        return "", []
+    tree = load_tree(db)
+    units = _scope(grant, tree)
+    if within is not None:
+        below = tree.subtree(within) if within in tree.parent else set()
+        units = below if units is None else units & below
+    return f" AND {column} IN (SELECT value FROM json_each(?))", [json.dumps(sorted(units))]
+
+
+def _check_unit(db: Database, grant: LinkGrant, unit: str | None) -> None:
+    """Refuse a unit that does not exist or lies outside the admin's scope (one message for both)."""
+    if unit is None:
+        return
+    tree = load_tree(db)
+    allowed = _scope(grant, tree)
+    if not isinstance(unit, str) or unit not in tree.parent or (allowed is not None and unit not in allowed):
+        raise FormError("Unit tidak ditemukan.")
+
+
 def admin_overview(db: Database, grant: LinkGrant) -> AdminOverview:
-    """Return the cycle's totals: assignments by status and the number of raters."""
+    """Return the cycle's totals in the admin's scope: assignments by status and the number of raters."""
     cycle = _admin(db, grant)
-    by_status = dict(db.execute("SELECT status, COUNT(*) FROM assignment WHERE cycle_id = ? AND aktif = 1 "
-                                "GROUP BY status", [cycle.id]).fetchall())
-    raters = db.execute("SELECT COUNT(DISTINCT rater_nip) FROM assignment WHERE cycle_id = ? AND aktif = 1",
-                        [cycle.id]).fetchone()[0]
+    where, params = _scope_sql(db, grant)
+    base = ("FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip WHERE a.cycle_id = ? AND a.aktif = 1" + where)
+    by_status = dict(db.execute(f"SELECT a.status, COUNT(*) {base} GROUP BY a.status", [cycle.id, *params]).fetchall())
+    raters = db.execute(f"SELECT COUNT(DISTINCT a.rater_nip) {base}", [cycle.id, *params]).fetchone()[0]
+    lingkup = None
+    if grant.opd is not None:
+        row = db.execute("SELECT nama FROM unit WHERE id = ?", [grant.opd]).fetchone()
+        lingkup = row[0] if row else grant.opd
     return AdminOverview(cycle, sum(by_status.values()), raters,
-                         {s: by_status.get(s, 0) for s in ("belum", "draf", "terkirim")})
+                         {s: by_status.get(s, 0) for s in ("belum", "draf", "terkirim")},
+                         admin=grant.admin_nama, lingkup=lingkup)
 
 
 def completion_by_unit(db: Database, grant: LinkGrant, level: str = "opd") -> list[CompletionRow]:
@@ -598,39 +644,116 @@ def completion_by_unit(db: Database, grant: LinkGrant, level: str = "opd") -> li
     tree = load_tree(db)
     roots = {unit: tree.root(unit) for unit in tree.parent} if level == "opd" else {}
     names = dict(db.execute("SELECT id, nama FROM unit").fetchall())
+    where, params = _scope_sql(db, grant)
     for unit, status, n in db.execute(
             "SELECT p.unit_id, a.status, COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
-            "WHERE a.cycle_id = ? AND a.aktif = 1 GROUP BY p.unit_id, a.status", [cycle.id]).fetchall():
+            f"WHERE a.cycle_id = ? AND a.aktif = 1{where} GROUP BY p.unit_id, a.status", [cycle.id, *params]).fetchall():
         counts[roots.get(unit, unit)][status] += n
     rows = [CompletionRow(u, names.get(u, u) if level == "opd" else u, sum(c.values()), c["belum"], c["draf"],
                           c["terkirim"]) for u, c in counts.items()]
     return sorted(rows, key=lambda r: r.label)
 
 
-def completion_by_relation(db: Database, grant: LinkGrant) -> list[CompletionRow]:
-    """Return completion per relation (diri, atasan, rekan, bawahan, lainnya), in that order."""
+def completion_drill(db: Database, grant: LinkGrant, parent: str | None = None) -> list[CompletionRow]:
+    """Return completion one level below ``parent`` (the perangkat daerah when None), by rater unit.
+
+    Each child unit counts everything under it; raters placed in ``parent`` itself form a row of their own
+    (``langsung``), first. ``turunan`` says whether a row has units below it to drill into. Raises FormError
+    for a unit unknown or outside the admin's scope.
+    """
     cycle = _admin(db, grant)
+    _check_unit(db, grant, parent)
+    tree = load_tree(db)
+    has_children = {p for p in tree.parent.values() if p is not None}
+    names = dict(db.execute("SELECT id, nama FROM unit").fetchall())
+    where, params = _scope_sql(db, grant, within=parent)
     counts: dict[str, Counter] = defaultdict(Counter)
-    for rel, status, n in db.execute("SELECT relation, status, COUNT(*) FROM assignment WHERE cycle_id = ? "
-                                     "AND aktif = 1 GROUP BY relation, status", [cycle.id]).fetchall():
+    for unit, status, n in db.execute(
+            "SELECT p.unit_id, a.status, COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
+            f"WHERE a.cycle_id = ? AND a.aktif = 1{where} GROUP BY p.unit_id, a.status", [cycle.id, *params]).fetchall():
+        chain = tree.ancestors(unit) if unit in tree.parent else [unit]
+        if parent is None:
+            key = chain[-1]
+        else:
+            at = chain.index(parent)
+            key = chain[at - 1] if at > 0 else parent
+        counts[key][status] += n
+    rows = [CompletionRow(k, f"{names.get(k, k)} (langsung)" if k == parent else names.get(k, k),
+                          sum(c.values()), c["belum"], c["draf"], c["terkirim"],
+                          turunan=k != parent and k in has_children) for k, c in counts.items()]
+    return sorted(rows, key=lambda r: (r.kode != parent, r.label))
+
+
+def unit_path(db: Database, grant: LinkGrant, unit: str | None) -> list[tuple[str, str]]:
+    """Return (id, name) from the top of the admin's view down to ``unit``, for the drill-down trail."""
+    _admin(db, grant)
+    _check_unit(db, grant, unit)
+    if unit is None:
+        return []
+    names = dict(db.execute("SELECT id, nama FROM unit").fetchall())
+    chain = list(reversed(load_tree(db).ancestors(unit)))
+    return [(u, names.get(u, u)) for u in chain]
+
+
+def completion_by_relation(db: Database, grant: LinkGrant, unit: str | None = None) -> list[CompletionRow]:
+    """Return completion per relation (diri, atasan, rekan, bawahan, lainnya), in that order, under ``unit``."""
+    cycle = _admin(db, grant)
+    _check_unit(db, grant, unit)
+    where, params = _scope_sql(db, grant, within=unit)
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for rel, status, n in db.execute(
+            "SELECT a.relation, a.status, COUNT(*) FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
+            f"WHERE a.cycle_id = ? AND a.aktif = 1{where} GROUP BY a.relation, a.status", [cycle.id, *params]).fetchall():
         counts[rel][status] += n
     labels = _labels("relasi")
     return [CompletionRow(rel, labels[rel], sum(counts[rel].values()), counts[rel]["belum"], counts[rel]["draf"],
                           counts[rel]["terkirim"]) for rel in labels if rel in counts]
 
 
-def rater_status(db: Database, grant: LinkGrant, only: str = "belum_selesai") -> list[RaterStatus]:
-    """Return raters with their counts: ``only='belum_mulai'`` (nothing started) or ``'belum_selesai'``
-    (something not yet submitted), sorted by unit and name."""
+def completion_over_time(db: Database, grant: LinkGrant) -> list[tuple[str, int]]:
+    """Return (date, forms submitted that day) in the office's time zone, oldest first, in the admin's scope.
+
+    Counts the forms submitted now (a reopened form counts again when it is sent again).
+    """
+    from .instansi import load_instansi
+
     cycle = _admin(db, grant)
-    having = {"belum_mulai": "SUM(a.status = 'belum') = COUNT(*)",
-              "belum_selesai": "SUM(a.status = 'terkirim') < COUNT(*)"}[only]
+    where, params = _scope_sql(db, grant)
+    office = load_instansi()
+    per_day: Counter = Counter()
+    for (stamp,) in db.execute(
+            "SELECT a.terkirim FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip WHERE a.cycle_id = ? "
+            f"AND a.aktif = 1 AND a.status = 'terkirim' AND a.terkirim IS NOT NULL{where}", [cycle.id, *params]):
+        per_day[office.local(stamp).date().isoformat()] += 1
+    return sorted(per_day.items())
+
+
+def rater_status(db: Database, grant: LinkGrant, only: str = "belum_selesai",
+                 unit: str | None = None) -> list[RaterStatus]:
+    """Return raters with their counts: ``only='belum_mulai'`` (nothing started), ``'belum_selesai'``
+    (something not yet submitted) or ``'semua'``, sorted by unit and name, in the scope (and under ``unit``)."""
+    cycle = _admin(db, grant)
+    _check_unit(db, grant, unit)
+    having = {"belum_mulai": " HAVING SUM(a.status = 'belum') = COUNT(*)",
+              "belum_selesai": " HAVING SUM(a.status = 'terkirim') < COUNT(*)", "semua": ""}[only]
+    where, params = _scope_sql(db, grant, within=unit)
     rows = db.execute(
         "SELECT a.rater_nip, p.nama, p.unit_id, COUNT(*), SUM(a.status = 'belum'), SUM(a.status = 'draf'), "
         "SUM(a.status = 'terkirim') FROM assignment a JOIN pegawai p ON p.nip = a.rater_nip "
-        f"WHERE a.cycle_id = ? AND a.aktif = 1 GROUP BY a.rater_nip HAVING {having} "
-        "ORDER BY p.unit_id, p.nama, a.rater_nip", [cycle.id]).fetchall()
+        f"WHERE a.cycle_id = ? AND a.aktif = 1{where} GROUP BY a.rater_nip{having} "
+        "ORDER BY p.unit_id, p.nama, a.rater_nip", [cycle.id, *params]).fetchall()
     return [RaterStatus(*r) for r in rows]
+
+
+def find_raters(db: Database, grant: LinkGrant, query: str) -> list[RaterStatus]:
+    """Return the raters (in the admin's scope) whose name contains ``query`` (any case) or whose NIP
+    contains it, by name; at most SEARCH_SHOWN. Raises FormError for a query under two characters."""
+    text = " ".join(str(query or "").split()).casefold()
+    if len(text) < 2 or len(text) > 100:
+        raise FormError("Ketik 2 sampai 100 huruf nama atau angka NIP penilai.")
+    found = [r for r in rater_status(db, grant, "semua")
+             if (text in r.nip if text.isdigit() else text in " ".join(r.nama.split()).casefold())]
+    return sorted(found, key=lambda r: (r.nama.casefold(), r.nip))[:SEARCH_SHOWN]
 
 
 REMINDER_COLUMNS = ("NIP", "nama", "unit", "jumlah dinilai", "belum diisi", "draf", "terkirim")
@@ -651,6 +774,33 @@ def reminder_csv(db: Database, grant: LinkGrant) -> str:
     return csv_text(_reminder_sheet(db, grant))
 
 
+def reminder_links_csv(db: Database, grant: LinkGrant, base_url: str | None = None) -> tuple[int, str]:
+    """Issue a fresh personal link to each rater in scope with a form not yet submitted; return (count, CSV).
+
+    The CSV is the list of ``kinerja ingatkan --out`` (contacts, the new link, a WhatsApp link with the
+    reminder). Each new link is issued beside the rater's previous one (:func:`links.issue_beside`), which
+    stays valid: a list that is never sent locks nobody out, and no other rater's link changes. The
+    issue is audited under the admin's name; nothing is written to disk.
+    """
+    from . import links as link_store
+    from . import outreach
+    from .export import csv_text
+
+    cycle = _admin(db, grant)
+    wanted = {r.nip for r in rater_status(db, grant, "belum_selesai")}
+    raters = [r for r in outreach.raters_to_reach(db, cycle.id, outreach.PENGINGAT) if r.nip in wanted]
+    issued = []
+    with _write(db):
+        check_grant(db, grant, "admin")
+        for r in raters:
+            _link_id, url, token = link_store.issue_beside(db, cycle.id, r.nip, base_url)
+            issued.append(link_store.IssuedLink(r.nip, r.nama, r.unit, url, token, r.jumlah, r.no_hp, r.email))
+        audit(db, grant.pelaku, "terbitkan_tautan_pengingat", "cycle", cycle.id, jumlah=len(issued),
+              nip=[i.nip for i in issued])
+    sheet = outreach.reach_sheet(outreach.PENGINGAT, cycle, issued, {r.nip: r for r in raters})
+    return len(issued), csv_text(sheet)
+
+
 def export_reminders(db: Database, grant: LinkGrant, path: str | Path) -> Path:
     """Write the reminder list to a CSV file (UTF-8 with BOM, owner-only, all-or-nothing) and return its path."""
     from .export import write_csv
@@ -660,15 +810,26 @@ def export_reminders(db: Database, grant: LinkGrant, path: str | Path) -> Path:
     return write_csv(path, _reminder_sheet(db, grant))
 
 
+def _rater_in_scope(db: Database, grant: LinkGrant, rater_nip: str) -> bool:
+    if grant.opd is None:
+        return True
+    row = db.execute("SELECT unit_id FROM pegawai WHERE nip = ?", [rater_nip]).fetchone()
+    return row is not None and row[0] in _scope(grant, load_tree(db))
+
+
 def rater_forms(db: Database, grant: LinkGrant, rater_nip: str) -> list[AdminForm]:
-    """Return a rater's assignments in the admin's cycle (to pick one to reopen)."""
+    """Return a rater's assignments in the admin's cycle (to pick one to reopen); none outside the scope."""
     cycle = _admin(db, grant)
+    nip = str(rater_nip).strip()
+    if not _rater_in_scope(db, grant, nip):
+        return []
+    rater = db.execute("SELECT nama FROM pegawai WHERE nip = ?", [nip]).fetchone()
     labels, status = _labels("relasi"), _labels("status_penilaian")
     rows = db.query(_ASSIGNMENT_SQL + "WHERE a.cycle_id = ? AND a.rater_nip = ? AND a.aktif = 1 ORDER BY p.nama",
-                    [cycle.id, str(rater_nip).strip()])
+                    [cycle.id, nip])
     return [AdminForm(r["id"], r["rater_nip"], Person(r["ratee_nip"], r["nama"], r["jabatan"], r["unit_id"]),
                       labels.get(r["relation"], r["relation"]), r["status"], status.get(r["status"], r["status"]),
-                      r["terkirim"]) for r in rows]
+                      r["terkirim"], rater[0] if rater else "") for r in rows]
 
 
 def reopen(db: Database, grant: LinkGrant, assignment_id: int, alasan: str) -> None:
@@ -690,7 +851,7 @@ def reopen(db: Database, grant: LinkGrant, assignment_id: int, alasan: str) -> N
             raise FormError("Formulir tidak ditemukan pada siklus ini.") from None
         row = db.execute("SELECT cycle_id, status, aktif, rater_nip, ratee_nip FROM assignment WHERE id = ?",
                          [aid]).fetchone()
-        if row is None or row[0] != grant.cycle_id or row[2] != 1:
+        if row is None or row[0] != grant.cycle_id or row[2] != 1 or not _rater_in_scope(db, grant, row[3]):
             raise FormError("Formulir tidak ditemukan pada siklus ini.")
         if row[1] != "terkirim":
             raise FormError("Hanya formulir yang sudah terkirim yang dapat dibuka kembali.")

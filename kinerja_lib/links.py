@@ -61,15 +61,20 @@ class LinkGrant:
     rater_nip: str | None
     #: A "pihak lain" rater from outside the roster (table penilai_luar) instead of a pegawai.
     penilai_luar_id: int | None = None
+    admin_nama: str | None = None   # the person holding a named admin link (``kinerja admin tambah``)
+    opd: str | None = None          # an OPD admin's perangkat daerah: they see and act only under it
 
     @property
     def pelaku(self) -> str:
-        """Return the actor name written to the audit log."""
-        if self.jenis != "penilai":
-            return f"admin:tautan{self.link_id}"
-        if self.penilai_luar_id is not None:
-            return f"pihak_lain:{self.penilai_luar_id}"
-        return f"penilai:{self.rater_nip}"
+        """Return the actor name written to the audit log: the rater (pegawai or pihak lain), the named admin,
+        or the shared admin link."""
+        if self.jenis == "penilai":
+            if self.penilai_luar_id is not None:
+                return f"pihak_lain:{self.penilai_luar_id}"
+            return f"penilai:{self.rater_nip}"
+        if self.admin_nama:
+            return f"admin:{self.admin_nama} (tautan{self.link_id})"
+        return f"admin:tautan{self.link_id}"
 
 
 def hash_token(token: str) -> str:
@@ -287,25 +292,125 @@ def settle(db: Database, cycle_id: int, nip: str, link_id: int, delivered: bool)
 
 def issue_admin_link(db: Database, cycle_id: int | str, base_url: str | None = None,
                      kedaluwarsa: datetime | None = None, pelaku: str = "cli") -> IssuedLink:
-    """Issue the admin dashboard link of a cycle (revoking the previous one) and return it."""
+    """Issue the shared admin dashboard link of a cycle (revoking the previous shared one) and return it.
+
+    Named admin links (:func:`issue_named_admin_link`) are left alone.
+    """
     cycle = get_cycle(db, cycle_id)
     if not cycle.is_open:
         raise LinkError(f"Siklus '{cycle.nama}' sudah ditutup; tautan tidak dapat diterbitkan")
     token, stamp = secrets.token_urlsafe(TOKEN_BYTES), now()
     with write_transaction(db):
-        db.execute("UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'admin' AND dicabut IS NULL",
-                   [stamp, cycle.id])
+        db.execute("UPDATE link SET dicabut = ? WHERE cycle_id = ? AND jenis = 'admin' AND dicabut IS NULL "
+                   "AND id NOT IN (SELECT link_id FROM admin_tautan)", [stamp, cycle.id])
         db.execute("INSERT INTO link (cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa) "
                    "VALUES (?, 'admin', NULL, ?, ?, ?)", [cycle.id, hash_token(token), stamp, _expiry(kedaluwarsa)])
         audit(db, pelaku, "terbitkan_tautan_admin", "cycle", cycle.id)
     return IssuedLink(None, "Admin", "", form_url(token, "admin", base_url), token, 0)
 
 
+ADMIN_NAME_MAX = 120
+
+
+@dataclass(frozen=True)
+class AdminLink:
+    """One admin link of a cycle as ``kinerja admin daftar`` lists it (never the token)."""
+
+    id: int
+    nama: str | None           # None for the shared link of ``kinerja admin-link``
+    nip: str | None
+    opd: str | None
+    diterbitkan: str
+    terakhir_dipakai: str | None
+    kedaluwarsa: str | None
+    dicabut: str | None
+
+
+def _admin_opd(db: Database, opd: str | None) -> str | None:
+    if opd is None:
+        return None
+    from .organisation import units_matching
+
+    wanted = str(opd).strip()
+    roots = [u for u in units_matching(db, wanted)
+             if db.execute("SELECT induk_id FROM unit WHERE id = ?", [u]).fetchone()[0] is None]
+    if len(roots) != 1:
+        raise LinkError(f"Perangkat daerah '{wanted}' tidak ditemukan (pakai id atau nama unit "
+                        "tanpa induk)" if not roots else
+                        f"Nama perangkat daerah '{wanted}' tidak unik; pakai id unitnya")
+    return roots[0]
+
+
+def issue_named_admin_link(db: Database, cycle_id: int | str, nama: str, nip: str | None = None,
+                           opd: str | None = None, base_url: str | None = None,
+                           kedaluwarsa: datetime | None = None, pelaku: str = "cli") -> IssuedLink:
+    """Issue a personal admin link for one named person and return it (the token is shown once).
+
+    Other admin links stay valid: several admins work at once and each is revoked alone
+    (:func:`revoke_admin_link`). With ``opd`` (id or name of a perangkat daerah) the admin sees and acts
+    only on raters in units under it. The audit log names the person in every change they make.
+    """
+    cycle = get_cycle(db, cycle_id)
+    if not cycle.is_open:
+        raise LinkError(f"Siklus '{cycle.nama}' sudah ditutup; tautan tidak dapat diterbitkan")
+    nama = " ".join(str(nama or "").split())
+    if not nama:
+        raise LinkError("Nama admin wajib diisi")
+    if len(nama) > ADMIN_NAME_MAX:
+        raise LinkError(f"Nama admin terlalu panjang; paling banyak {ADMIN_NAME_MAX} karakter")
+    nip = None if nip is None or not str(nip).strip() else str(nip).strip()
+    if nip is not None and not re.fullmatch(r"\d{18}", nip):
+        raise LinkError("NIP admin harus 18 digit angka")
+    opd_id = _admin_opd(db, opd)
+    token, stamp = secrets.token_urlsafe(TOKEN_BYTES), now()
+    with write_transaction(db):
+        cur = db.execute("INSERT INTO link (cycle_id, jenis, rater_nip, token_hash, diterbitkan, kedaluwarsa) "
+                         "VALUES (?, 'admin', NULL, ?, ?, ?)",
+                         [cycle.id, hash_token(token), stamp, _expiry(kedaluwarsa)])
+        link_id = cur.lastrowid
+        db.execute("INSERT INTO admin_tautan (link_id, nama, nip, opd_id, diterbitkan_oleh) VALUES (?, ?, ?, ?, ?)",
+                   [link_id, nama, nip, opd_id, pelaku])
+        audit(db, pelaku, "terbitkan_tautan_admin", "link", link_id, cycle_id=cycle.id, nama=nama, nip=nip,
+              opd=opd_id)
+    return IssuedLink(nip, nama, opd_id or "", form_url(token, "admin", base_url), token, 0)
+
+
+def admin_links(db: Database, cycle_id: int | str, include_revoked: bool = False) -> list[AdminLink]:
+    """Return the cycle's admin links (live ones, or all with ``include_revoked``), oldest first."""
+    cycle = get_cycle(db, cycle_id)
+    rows = db.query(
+        "SELECT l.id, ad.nama, ad.nip, ad.opd_id, l.diterbitkan, l.terakhir_dipakai, l.kedaluwarsa, l.dicabut "
+        "FROM link l LEFT JOIN admin_tautan ad ON ad.link_id = l.id WHERE l.cycle_id = ? AND l.jenis = 'admin' "
+        + ("" if include_revoked else "AND l.dicabut IS NULL ") + "ORDER BY l.id", [cycle.id])
+    return [AdminLink(r["id"], r["nama"], r["nip"], r["opd_id"], r["diterbitkan"], r["terakhir_dipakai"],
+                      r["kedaluwarsa"], r["dicabut"]) for r in rows]
+
+
+def revoke_admin_link(db: Database, cycle_id: int | str, link_id: int | str, pelaku: str = "cli") -> AdminLink:
+    """Revoke one admin link of the cycle (by the id ``admin_links`` shows); other admins keep theirs.
+
+    Raises LinkError when the id is not a live admin link of that cycle.
+    """
+    cycle = get_cycle(db, cycle_id)
+    try:
+        wanted = int(str(link_id).strip())
+    except ValueError:
+        raise LinkError(f"Id tautan admin '{link_id}' bukan bilangan; lihat `kinerja admin daftar`") from None
+    with write_transaction(db):
+        found = [a for a in admin_links(db, cycle.id) if a.id == wanted]
+        if not found:
+            raise LinkError(f"Tidak ada tautan admin aktif dengan id {wanted} pada siklus '{cycle.nama}'; "
+                            "lihat `kinerja admin daftar`")
+        db.execute("UPDATE link SET dicabut = ? WHERE id = ? AND dicabut IS NULL", [now(), wanted])
+        audit(db, pelaku, "cabut_tautan_admin", "link", wanted, cycle_id=cycle.id, nama=found[0].nama)
+    return found[0]
+
+
 _GRANT_SQL = (
     "SELECT l.id, l.cycle_id, l.jenis, l.rater_nip, l.penilai_luar_id, l.dicabut, l.kedaluwarsa, c.status, "
-    "COALESCE(p.aktif, x.aktif) AS aktif "
+    "COALESCE(p.aktif, x.aktif) AS aktif, ad.nama AS admin_nama, ad.opd_id AS opd "
     "FROM link l JOIN cycle c ON c.id = l.cycle_id LEFT JOIN pegawai p ON p.nip = l.rater_nip "
-    "LEFT JOIN penilai_luar x ON x.id = l.penilai_luar_id ")
+    "LEFT JOIN penilai_luar x ON x.id = l.penilai_luar_id LEFT JOIN admin_tautan ad ON ad.link_id = l.id ")
 
 
 def _usable(row: dict | None, at: str) -> bool:
@@ -336,7 +441,8 @@ def verify(db: Database, token: str, jenis: str | None = None) -> LinkGrant:
     row = rows[0] if rows else None
     if not _usable(row, now()) or (jenis is not None and row["jenis"] != jenis):
         raise AccessDenied()
-    return LinkGrant(row["id"], row["cycle_id"], row["jenis"], row["rater_nip"], row["penilai_luar_id"])
+    return LinkGrant(row["id"], row["cycle_id"], row["jenis"], row["rater_nip"], row["penilai_luar_id"],
+                     row["admin_nama"], row["opd"])
 
 
 def resolve(db: Database, token: str) -> LinkGrant:
@@ -357,6 +463,7 @@ def check_grant(db: Database, grant: LinkGrant, jenis: str | None = None, touch:
     row = rows[0] if rows else None
     if (not _usable(row, at) or row["cycle_id"] != grant.cycle_id or row["jenis"] != grant.jenis
             or row["rater_nip"] != grant.rater_nip or row["penilai_luar_id"] != grant.penilai_luar_id
+            or row["opd"] != grant.opd
             or (jenis is not None and row["jenis"] != jenis)):
         raise AccessDenied()
     if touch:

@@ -739,6 +739,23 @@ def _m0076_survei_layanan(db: Database) -> None:
     """)
 
 
+@migrations(name="0085_admin_tautan")
+def _m0085_admin_tautan(db: Database) -> None:
+    # Who holds a named admin link: one row per admin link issued by `kinerja admin tambah`, beside the link
+    # row (the link table itself is left as it is). An OPD admin (opd_id set) sees and acts only on raters in
+    # units under that perangkat daerah; opd_id NULL is an admin of the whole cycle. The shared, unnamed admin
+    # link of `kinerja admin-link` has no row here.
+    _run_script(db, """
+    CREATE TABLE admin_tautan (
+        link_id INTEGER PRIMARY KEY REFERENCES link(id),
+        nama TEXT NOT NULL CHECK (length(trim(nama)) > 0),
+        nip TEXT CHECK (nip IS NULL OR (length(nip) = 18 AND nip NOT GLOB '*[^0-9]*')),
+        opd_id TEXT REFERENCES unit(id),
+        diterbitkan_oleh TEXT NOT NULL
+    );
+    """)
+
+
 @migrations(name="0090_kesepakatan_rerata_bukan_diri")
 def _m0090_kesepakatan_rerata_bukan_diri(db: Database) -> None:
     # hasil_kesepakatan_diri.lainnya held the mean of all non-self raters, while 'lainnya' elsewhere is the

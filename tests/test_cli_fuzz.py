@@ -156,7 +156,7 @@ def _in(folder: Path, value: str) -> str:
 @st.composite
 def arguments(draw):
     kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup",
-                                 "umpan-balik", "pihak-lain", "survei"]))
+                                 "umpan-balik", "pihak-lain", "survei", "admin"]))
     if kind == "open":
         periode = draw(st.one_of(st.just("Tahunan"), TEXT))
         values = [draw(TEXT), periode, draw(NUMBER), draw(st.one_of(st.just("2027-01-01"), TEXT)),
@@ -203,6 +203,16 @@ def arguments(draw):
             lambda f: ["survei", "tutup", titik],
             lambda f: ["survei", "daftar", "--unit", unit],
             lambda f: ["survei", "laporan", "--xlsx", _in(f, out)]]))
+    if kind == "admin":
+        action = draw(st.sampled_from(["tambah", "cabut", "daftar"]))
+        nama, value, days = draw(TEXT), draw(st.one_of(TEXT, NUMBER)), draw(NUMBER)
+        opd = draw(st.one_of(st.none(), TEXT, st.sampled_from(["Dinas Kesehatan", "Sekretariat Daerah"])))
+        if action == "tambah":
+            return lambda f: ["admin", "tambah", "--nama", nama, "--nip", value, "--berlaku-hari", days,
+                              *(["--opd", opd] if opd is not None else [])]
+        if action == "cabut":
+            return lambda f: ["admin", "cabut", value]
+        return lambda f: ["admin", "daftar", "--cycle", nama]
     return lambda f: ["cycle", "list"]
 
 

@@ -136,3 +136,13 @@ def test_keyboard_alone_fills_and_submits_a_form(browser, voila_server):
     assert len(scores) == total and {s for (s,) in scores} == {2}  # the second option of every scale
     assert query(voila_server.db_path, "SELECT teks FROM comment WHERE assignment_id = ?", [aid]) == [(comment,)]
     page.close(run_before_unload=True)
+
+
+def test_axe_finds_no_violation_on_the_admin_dashboard(page, voila_server):
+    """axe-core (WCAG 2.1 A/AA) finds nothing on the admin dashboard: tables, the chart, the drill-down and forms."""
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(voila_server.admin.url)
+    expect(page.get_by_text("Dasbor Admin Penilaian 360°")).to_be_visible(timeout=WAIT)
+    expect(page.locator("svg[role=img]")).to_be_visible(timeout=WAIT)
+    assert _axe_violations(page) == []
+    page.close(run_before_unload=True)

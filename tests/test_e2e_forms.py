@@ -148,11 +148,68 @@ def test_admin_dashboard(page, voila_server, shots):
     expect(page.get_by_text(f"{done} dari {total} penilaian terkirim")).to_be_visible()
     expect(page.get_by_text("Kelengkapan per relasi")).to_be_visible()
     _shot(page, shots, "admin-dasbor.png")
-    page.get_by_role("button", name="Siapkan daftar pengingat (CSV)").click()
+    page.get_by_role("button", name="Daftar pengingat tanpa tautan (CSV)").click()
     with page.expect_download() as info:
         page.get_by_text("Unduh daftar pengingat").click()
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "NIP,nama,unit,jumlah dinilai,belum diisi,draf,terkirim"
+    page.close(run_before_unload=True)
+
+
+def _opd(db_path, unit):
+    parents = dict(query(db_path, "SELECT id, induk_id FROM unit"))
+    while parents.get(unit):
+        unit = parents[unit]
+    return unit
+
+
+def test_named_opd_admin_drills_down_searches_and_reopens_with_confirmation(page, voila_server):
+    """A named OPD admin's own link: their name and OPD in the header, drill into the OPD, find a rater by part of
+    the name, reopen one submitted form after a question naming the rater; the audit log names the admin."""
+    from kinerja_lib import links
+    from kinerja_lib.store import open_db
+
+    rows = query(voila_server.db_path,
+                 "SELECT a.rater_nip, a.id, r.nama, r.unit_id, p.nama FROM assignment a "
+                 "JOIN pegawai r ON r.nip = a.rater_nip JOIN pegawai p ON p.nip = a.ratee_nip "
+                 "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim' ORDER BY a.rater_nip, p.nama",
+                 [voila_server.cycle_id])
+    first = {}
+    for nip, aid, rater, unit, _ratee in rows:
+        first.setdefault(nip, (nip, aid, rater, unit))
+    unique = [c for c in first.values() if len(query(voila_server.db_path, "SELECT 1 FROM pegawai WHERE nama = ?",
+                                                      [c[2]])) == 1]
+    nip, aid, rater, unit = claim_raters(unique, 1)[0]
+    opd = _opd(voila_server.db_path, unit)
+    db = open_db(voila_server.db_path)
+    try:
+        issued = links.issue_named_admin_link(db, voila_server.cycle_id, "Sri Lestari", opd=opd,
+                                              base_url=voila_server.base)
+    finally:
+        db.close()
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(issued.url)
+    expect(page.get_by_text("Masuk sebagai Sri Lestari")).to_be_visible(timeout=WAIT)
+    page.get_by_label("Rincian unit", exact=True).select_option(label=query(voila_server.db_path,
+                                                                 "SELECT nama FROM unit WHERE id = ?", [opd])[0][0])
+    expect(page.get_by_role("button", name="⬆ Naik satu tingkat")).to_be_enabled(timeout=WAIT)
+    page.get_by_placeholder("Nama atau NIP penilai").fill(rater.lower()[1:])
+    page.get_by_role("button", name="Cari penilai").click()
+    expect(page.get_by_text("penilai ditemukan")).to_be_visible(timeout=WAIT)
+    page.get_by_label("Penilai", exact=True).select_option(label=f"{rater} — NIP {nip} — {unit}")
+    page.get_by_placeholder("Alasan membuka kembali").fill("Permintaan penilai lewat telepon")
+    page.get_by_role("button", name="Buka kembali formulir").click()
+    question = page.locator(".k360-confirm")
+    expect(question).to_contain_text(f"NIP {nip}", timeout=WAIT)
+    expect(question).to_be_in_viewport()
+    assert query(voila_server.db_path, "SELECT status FROM assignment WHERE id = ?", [aid])[0][0] == "terkirim"
+    page.get_by_role("button", name="Ya, buka kembali").click()
+    expect(page.get_by_text("dibuka kembali sebagai draf")).to_be_visible(timeout=WAIT)
+    assert query(voila_server.db_path, "SELECT status FROM assignment WHERE id = ?", [aid])[0][0] == "draf"
+    pelaku = query(voila_server.db_path, "SELECT pelaku FROM audit_log WHERE aksi = 'buka_kembali_penilaian' "
+                   "AND entitas_id = ?", [str(aid)])
+    link_id = query(voila_server.db_path, "SELECT id FROM link WHERE token_hash = ?", [links.hash_token(issued.token)])
+    assert pelaku == [(f"admin:Sri Lestari (tautan{link_id[0][0]})",)]
     page.close(run_before_unload=True)
 
 

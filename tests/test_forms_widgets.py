@@ -222,33 +222,72 @@ def test_kernel_page_without_database_says_so_without_details(tmp_path):
 
 
 def test_admin_dashboard_figures_reminders_and_reopen(small_org):
-    """The dashboard shows completion, offers the reminder CSV, and reopens a submitted form with a reason."""
+    """The dashboard shows completion, offers the reminder CSV, and reopens a submitted form after a confirmation
+    naming the person; the selector stays on that form and each message appears beside its action."""
     rater_app, form, aid = _open(small_org, "budi", "budi")
     _fill(form)
     form.submit_button.click()
     form.confirm_button.click()
     app = AdminApp(small_org.db, _admin(small_org))
     assert "1 dari 17 penilaian terkirim" in app.page_html()
-    assert "Andi &lt;b&gt;Pratama&lt;/b&gt;" in app.page_html()
+    assert "<svg" in app.page_html() and "1 formulir" in app.page_html()
     c = app.controls
     c["reminders"].click()
     payload = re.search(r"base64,([A-Za-z0-9+/=]+)'", app.page_html()).group(1)
     csv_text = base64.b64decode(payload).decode("utf-8-sig")
     assert csv_text.splitlines()[0] == "NIP,nama,unit,jumlah dinilai,belum diisi,draf,terkirim"
     assert len(csv_text.splitlines()) == 1 + 5
-    c["nip"].value = "12345"
+    assert "5 penilai" in app.messages["reminders"]
+    c["query"].value = "x"
     c["search"].click()
-    assert "18 digit" in app.message
-    c["nip"].value = small_org.nip["budi"]
+    assert "2 sampai 100" in app.messages["search"] and not app.messages["reopen"]
+    assert "forms" not in c   # the reopen choosers are built on the first search
+    c["query"].value = "santo"   # part of the name, any case
     c["search"].click()
-    assert c["forms"].value == aid
+    c = app.controls
+    assert c["raters"].value == small_org.nip["budi"] and c["forms"].value == aid
     c["reopen"].click()  # no reason yet
-    assert "Alasan" in app.message and _status(small_org.db, aid) == "terkirim"
+    assert "Alasan" in app.messages["reopen"] and app.confirming is None
     c["reason"].value = "Permintaan penilai, salah klik"
+    c["confirm"].click()  # a crafted confirm without the question first
+    assert _status(small_org.db, aid) == "terkirim" and "terlebih dahulu" in app.messages["reopen"]
     c["reopen"].click()
-    assert _status(small_org.db, aid) == "draf"
+    question = app.confirming
+    assert "Budi Santoso" in question and small_org.nip["budi"] in question and "Diri sendiri" in question
+    assert _status(small_org.db, aid) == "terkirim"
+    c["confirm"].click()
+    assert _status(small_org.db, aid) == "draf" and app.confirming is None
+    assert c["forms"].value == aid and c["raters"].value == small_org.nip["budi"]
     assert "0 dari 17 penilaian terkirim" in app.page_html()
-    assert "dibuka kembali" in app.message
+    assert "dibuka kembali" in app.messages["reopen"] and "Budi Santoso" in app.messages["reopen"]
+
+
+def test_admin_dashboard_drills_down_and_stays_in_the_opd(small_org):
+    """An OPD admin's dashboard: its OPD only, drill down and up; a crafted choice of another OPD is refused."""
+    issued = links.issue_named_admin_link(small_org.db, small_org.cycle.id, "Sri <i>Lestari</i>", opd="Dinas Uji")
+    app = AdminApp(small_org.db, links.resolve(small_org.db, issued.token))
+    html = app.page_html()
+    assert "Sri &lt;i&gt;Lestari&lt;/i&gt;" in html and "16 penilaian" in html and "Dinas Lain" not in html
+    c = app.controls
+    assert [v for _, v in c["drill"].options] == [None, "Dinas Uji"]
+    c["drill"].value = "Dinas Uji"
+    assert "Bidang Layanan" in app.page_html() and not c["up"].disabled
+    c["drill"].value = "Dinas Uji / Bidang Layanan"
+    assert "Bidang Layanan (langsung)" in app.page_html()
+    c["up"].click()
+    c["up"].click()
+    assert c["up"].disabled
+    c["drill"].options = [("x", None), ("Dinas Lain", "Dinas Lain")]   # crafted: options the server never offered
+    c["drill"].value = "Dinas Lain"
+    assert "Unit tidak ditemukan" in app.messages["drill"] and "Dinas Lain" not in app.page_html()
+    c["query"].value = "Dewi"
+    c["search"].click()
+    assert "Tidak ada penilai" in app.messages["search"]
+    c["reminder_links"].click()
+    payload = re.search(r"base64,([A-Za-z0-9+/=]+)'", app.page_html()).group(1)
+    rows = base64.b64decode(payload).decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 4 and all("penilaian.ipynb?t=" in r for r in rows[1:])
+    assert "4 tautan pribadi baru" in app.messages["reminders"]
 
 
 def test_admin_dashboard_refuses_a_revoked_admin_link_on_refresh(small_org):

@@ -15,7 +15,7 @@ COMMAND_MODULES = {
     "import": "imports",
     "demo": "organisation", "assign": "organisation",
     "serve": "serve",
-    "links": "links", "admin-link": "links",
+    "links": "links", "admin-link": "links", "admin": "links",
     "undang": "outreach", "ingatkan": "outreach", "kiriman": "outreach",
     "score": "analysis",
     "pelatihan": "training",

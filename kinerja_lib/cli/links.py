@@ -1,13 +1,16 @@
-"""CLI commands for personal links: ``links`` (issue, export, revoke) and ``admin-link``."""
+"""CLI commands for personal links: ``links`` (issue, export, revoke), ``admin-link`` and ``admin`` (named admins)."""
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime, timedelta, timezone
 
 import click
 
 from ..cycle import get_cycle
-from ..links import issue_admin_link, issue_links, local_base_url_warning, revoke
+from ..instansi import load_instansi
+from ..links import (admin_links, issue_admin_link, issue_links, issue_named_admin_link, local_base_url_warning,
+                     revoke, revoke_admin_link)
 from .common import Bilangan, refuse_existing, required_text, with_db
 
 
@@ -70,7 +73,10 @@ def links_command(db, cycle, out, nips, revoke_nips, base_url, berlaku_hari, all
 @click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL).")
 @with_db
 def admin_link_command(db, cycle, base_url) -> None:
-    """Terbitkan tautan dasbor admin siklus (tautan admin sebelumnya dicabut)."""
+    """Terbitkan tautan dasbor admin bersama siklus (tautan bersama sebelumnya dicabut).
+
+    Untuk admin bernama, masing-masing dengan tautan sendiri, pakai `kinerja admin tambah`.
+    """
     c = get_cycle(db, cycle)
     issued = issue_admin_link(db, c.id, base_url=base_url)
     warning = local_base_url_warning(base_url)
@@ -80,7 +86,84 @@ def admin_link_command(db, cycle, base_url) -> None:
     click.echo(issued.url)
 
 
+def _pelaku() -> str:
+    """Return the audit actor of an admin command: the operating-system user who ran it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _waktu(stamp: str) -> str:
+    """Return a stored UTC timestamp in the office's zone, e.g. '28-11-2026 11:40 WIB'."""
+    office = load_instansi()
+    return f"{office.local(stamp):%d-%m-%Y %H:%M} {office.zone_label}"
+
+
+@click.group("admin")
+def admin_group() -> None:
+    """Admin bernama: tautan dasbor admin pribadi, daftar, dan pencabutan."""
+
+
+@admin_group.command("tambah")
+@click.option("--nama", required=True, callback=required_text, help="Nama admin (dicatat di log audit).")
+@click.option("--nip", default=None, help="NIP admin (18 digit, opsional).")
+@click.option("--opd", default=None, callback=required_text,
+              help="Batasi ke satu perangkat daerah (id atau nama unit): admin OPD hanya melihat unit di bawahnya.")
+@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
+@click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL).")
+@click.option("--berlaku-hari", type=Bilangan(1, 3660), help="Tautan kedaluwarsa setelah sekian hari (1-3660).")
+@with_db
+def admin_add_command(db, nama, nip, opd, cycle, base_url, berlaku_hari) -> None:
+    """Terbitkan tautan dasbor admin pribadi untuk satu orang; tautan admin lain tetap berlaku."""
+    c = get_cycle(db, cycle)
+    expiry = datetime.now(timezone.utc) + timedelta(days=berlaku_hari) if berlaku_hari else None
+    issued = issue_named_admin_link(db, c.id, nama, nip=nip, opd=opd, base_url=base_url, kedaluwarsa=expiry,
+                                    pelaku=_pelaku())
+    warning = local_base_url_warning(base_url)
+    if warning:
+        click.echo(warning, err=True)
+    lingkup = f"perangkat daerah {issued.unit}" if issued.unit else "seluruh siklus"
+    click.echo(f"Tautan dasbor admin untuk {issued.nama} ({lingkup}), siklus '{c.nama}' "
+               "(rahasiakan; hanya ditampilkan sekali):")
+    click.echo(issued.url)
+
+
+@admin_group.command("daftar")
+@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
+@click.option("--semua", "include_revoked", is_flag=True, help="Tampilkan juga tautan yang sudah dicabut.")
+@with_db
+def admin_list_command(db, cycle, include_revoked) -> None:
+    """Tampilkan tautan admin siklus: id, nama, lingkup, terakhir dipakai (tautannya sendiri tidak)."""
+    c = get_cycle(db, cycle)
+    rows = admin_links(db, c.id, include_revoked=include_revoked)
+    if not rows:
+        click.echo(f"Belum ada tautan admin aktif pada siklus '{c.nama}'.")
+        return
+    for a in rows:
+        who = a.nama if a.nama else "(tautan admin bersama)"
+        nip = f" NIP {a.nip}" if a.nip else ""
+        scope = f"perangkat daerah {a.opd}" if a.opd else "seluruh siklus"
+        used = _waktu(a.terakhir_dipakai) if a.terakhir_dipakai else "belum pernah"
+        state = f"; dicabut {_waktu(a.dicabut)}" if a.dicabut else ""
+        click.echo(f"{a.id}\t{who}{nip}\t{scope}\tditerbitkan {_waktu(a.diterbitkan)}\t"
+                   f"terakhir dipakai: {used}{state}")
+
+
+@admin_group.command("cabut")
+@click.argument("link_id")
+@click.option("--cycle", "cycle", help="Siklus (id atau nama; bawaan: siklus terbuka terbaru).")
+@with_db
+def admin_revoke_command(db, link_id, cycle) -> None:
+    """Cabut satu tautan admin (id dari `kinerja admin daftar`); admin lain tidak terpengaruh."""
+    c = get_cycle(db, cycle)
+    gone = revoke_admin_link(db, c.id, link_id, pelaku=_pelaku())
+    click.echo(f"Tautan admin {gone.id} ({gone.nama or 'tautan admin bersama'}) dicabut; tautan admin lain tetap "
+               "berlaku.")
+
+
 def register(main: click.Group) -> None:
     """Add this module's commands to the root group."""
     main.add_command(links_command)
     main.add_command(admin_link_command)
+    main.add_command(admin_group)

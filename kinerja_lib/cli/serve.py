@@ -198,7 +198,7 @@ def serve(ctx: click.Context, host: str, port: int, base_url: str, log_file: str
         run_cluster(db_path, host, port, base_url, log_path, workers, options, address)
         return
     click.echo(f"Server formulir berjalan di {address} (basis data {db_path}; log {log_path}).")
-    click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin-link'. "
+    click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin tambah' (atau 'kinerja admin-link'). "
                "Tekan Ctrl+C untuk berhenti.")
     run_server(db_path, host, port, base_url, log_path, max_kernels, max_per_link)
     click.echo("Server formulir berhenti.")
@@ -230,7 +230,7 @@ def run_cluster(db_path: Path, host: str, port: int, base_url: str, log_path: Pa
         cluster.start()
         click.echo(f"Server formulir berjalan di {address}: {workers} proses di belakang nginx "
                    f"(basis data {db_path}; log {log_path}).")
-        click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin-link'. "
+        click.echo("Bagikan tautan dari 'kinerja links'; dasbor admin dari 'kinerja admin tambah' (atau 'kinerja admin-link'). "
                    "Tekan Ctrl+C untuk berhenti.")
         watcher = threading.Thread(target=cluster.watch, name="pengawas", daemon=True)
         watcher.start()

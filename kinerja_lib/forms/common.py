@@ -107,6 +107,7 @@ body.k360-unsaved .k360-savestate .k360-unsaved-note { display: inline; color: #
   z-index: 50; margin: 0 !important; box-shadow: 0 -6px 24px rgba(16, 42, 67, .28);
   padding-bottom: calc(12px + env(safe-area-inset-bottom, 0px)); }
 .k360-confirm .widget-hbox { flex-wrap: wrap; gap: 8px; }
+.k360-row { flex-wrap: wrap; gap: 8px; align-items: center; }
 /* comment boxes: 16 px text (no zoom on phones), clear border, room to write */
 .k360 .widget-textarea textarea { font-size: 16px; line-height: 1.45; min-height: 110px; padding: 8px 10px;
   border: 1px solid #7b8794; border-radius: 8px; color: #1f2933; background: #fff; }

@@ -60,6 +60,12 @@ def preload(page: str = "penilaian") -> None:
         loader()
     if page == "admin":
         from . import admin  # noqa: F401
+        try:  # the office's time zone, for the submissions per day (a broken file is reported on the page)
+            from ..instansi import load_instansi
+
+            load_instansi()
+        except Exception:
+            log.exception("instansi settings could not be loaded ahead of the request")
     elif page == "survei":
         from .. import survei
         from . import survei as survey_page  # noqa: F401

@@ -50,6 +50,12 @@ def _warm() -> None:
 
     for loader in (load_instrument, load_competencies, load_scale, load_vocabulary):
         loader()
+    try:  # the office's time zone, for the dashboard's submissions per day (a broken file is reported there)
+        from ..instansi import load_instansi
+
+        load_instansi()
+    except Exception:
+        pass
     try:  # set up the process title now: the child changes its environment before naming itself
         import setproctitle
 

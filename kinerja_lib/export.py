@@ -575,7 +575,7 @@ def _sheet_parts(sheet: Sheet, styles: _Styles, sample_rows: int = 500) -> Itera
     for r, values in enumerate(zip(*columns), start=2):
         cells = [f'<row r="{r}">']
         for (col, (s_text, s_float, s_number, s_date, s_datetime)), value in zip(layout, values):
-            if value is None:
+            if value is None or value == "":  # an empty cell, as the earlier writer left it (no empty string)
                 continue
             kind = type(value)
             if kind is str:

@@ -586,6 +586,18 @@ def completion_by_unit(db: Database, grant: LinkGrant, level: str = "opd") -> li
     return sorted(rows, key=lambda r: r.label)
 
 
+def report_openings(db: Database, grant: LinkGrant) -> list:
+    """Return every published 360 report of the admin link's cycle with its openings (``report_access.openings``).
+
+    For the admin dashboard: who has opened their report through their personal link, by unit and name
+    (``report_access.openings_by_unit`` sums them per unit).
+    """
+    from .report_access import openings
+
+    cycle = _admin(db, grant)
+    return openings(db, cycle.id)
+
+
 def completion_by_relation(db: Database, grant: LinkGrant) -> list[CompletionRow]:
     """Return completion per relation (diri, atasan, rekan, bawahan, lainnya), in that order."""
     cycle = _admin(db, grant)

@@ -588,6 +588,23 @@ def _m0066_keberatan(db: Database) -> None:
     """)
 
 
+@migrations(name="0080_laporan_dibuka")
+def _m0080_laporan_dibuka(db: Database) -> None:
+    # When each pegawai opened their own published 360 report through their personal link: first and last
+    # opening and how often, so the admin sees who has read it. Nothing about what they did with it.
+    _run_script(db, """
+    CREATE TABLE laporan_dibuka (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        pertama TEXT NOT NULL,
+        terakhir TEXT NOT NULL,
+        jumlah INTEGER NOT NULL CHECK (jumlah >= 1),
+        versi INTEGER NOT NULL,              -- the version shown at the last opening
+        PRIMARY KEY (cycle_id, nip)
+    ) WITHOUT ROWID;
+    """)
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

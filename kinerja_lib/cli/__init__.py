@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 
-from . import analysis, awards, database, imports, keberatan, links, organisation, outreach, reports, serve, training
+from . import (analysis, awards, database, imports, keberatan, laporan, links, organisation, outreach, reports, serve,
+               training)
 from .common import main
 
 for _module in (database, imports, organisation, serve, links, outreach, analysis, training, awards, reports,
-                keberatan):
+                keberatan, laporan):
     _module.register(main)
 
 __all__ = ["main"]

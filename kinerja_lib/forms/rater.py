@@ -10,7 +10,7 @@ from datetime import datetime
 import ipywidgets as widgets
 from sqlite_utils import Database
 
-from .. import form_service
+from .. import form_service, report_access
 from ..errors import FormConflict, FormError
 from ..form_service import UNANSWERED, FormSpec, Progress
 from ..links import LinkGrant
@@ -18,6 +18,7 @@ from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
 from .common import (WIB, bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
                      message_html, section, shared, style, tanggal, wib)
+from .laporan import OwnReportView, report_entry
 
 #: Widget value standing for "tidak dapat menilai" (stored as NULL); 0 is never a score.
 TDM = 0
@@ -629,6 +630,7 @@ class RaterApp(widgets.VBox):
             cards.append(box([info, opener], "k360-card", horizontal=True))
         if not ov.assignments:
             cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
+        cards += report_entry(report_access.has_report(self._db, self._grant), self._open_report)
         self._form = None
         self._header.remove_class("k360-header-form")
         self._replace_body(cards)
@@ -642,6 +644,13 @@ class RaterApp(widgets.VBox):
                                     on_halt=self._halt)
         self._open_buttons = {}
         self._replace_body([self._form])
+
+    @guarded
+    def _open_report(self) -> None:
+        view = OwnReportView(self._db, self._grant, on_back=self._back_to_list)
+        self._message.value = ""
+        self._form, self._open_buttons = None, {}
+        self._replace_body([view])
 
     def _back_to_list(self) -> None:
         self._show_list()

@@ -32,6 +32,7 @@ STATUS_PREDIKAT = ("ditetapkan", "sementara")
 JENIS_KIRIMAN = ("undangan", "pengingat")
 HASIL_KIRIMAN = ("terkirim", "gagal")
 STATUS_KEBERATAN = ("diajukan", "diterima", "ditolak", "ditarik")
+STATUS_NOMINASI = ("diusulkan", "disetujui", "dihapus")
 TINGKAT_INOVASI = ("unit_kerja", "perangkat_daerah", "instansi", "provinsi", "nasional", "internasional")
 
 migrations = Migrations("kinerja")
@@ -602,6 +603,39 @@ def _m0080_laporan_dibuka(db: Database) -> None:
         versi INTEGER NOT NULL,              -- the version shown at the last opening
         PRIMARY KEY (cycle_id, nip)
     ) WITHOUT ROWID;
+    """)
+
+
+@migrations(name="0081_nominasi")
+def _m0081_nominasi(db: Database) -> None:
+    # Peer nomination before the assignments are final: a window per cycle, and each pegawai's nominated rekan
+    # with their atasan's decision. An approved row becomes a rekan assignment through assignments.py
+    # (``diterapkan``); rows are never deleted, a removal keeps its reason.
+    _run_script(db, f"""
+    CREATE TABLE nominasi_jendela (
+        cycle_id INTEGER PRIMARY KEY REFERENCES cycle(id),
+        dibuka TEXT NOT NULL,
+        dibuka_oleh TEXT NOT NULL,
+        ditutup TEXT,
+        ditutup_oleh TEXT
+    );
+    CREATE TABLE nominasi (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        ratee_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        rekan_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        status TEXT NOT NULL CHECK (status IN {_in(STATUS_NOMINASI)}),
+        diusulkan TEXT NOT NULL,
+        diusulkan_oleh TEXT NOT NULL,        -- the ratee, or the atasan who added the rekan
+        diputuskan TEXT,
+        diputuskan_oleh TEXT,                -- 'penilai:<atasan NIP>' or 'admin:<name> a.n. <atasan NIP>'
+        alasan_hapus TEXT,
+        diterapkan TEXT,                     -- when it became an assignment
+        UNIQUE (cycle_id, ratee_nip, rekan_nip),
+        CHECK (ratee_nip <> rekan_nip),
+        CHECK (status <> 'dihapus' OR length(trim(COALESCE(alasan_hapus, ''))) > 0)
+    );
+    CREATE INDEX nominasi_ratee ON nominasi(cycle_id, ratee_nip);
     """)
 
 

@@ -96,6 +96,7 @@ class Vocabulary:
     jenis_tautan: CodeSet
     jenis_kiriman: CodeSet
     hasil_kiriman: CodeSet
+    status_nominasi: CodeSet
 
     def __getitem__(self, name: str) -> CodeSet:
         if name not in self.names():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 
-from . import (analysis, awards, database, imports, keberatan, laporan, links, organisation, outreach, reports, serve,
-               training)
+from . import (analysis, awards, database, imports, keberatan, laporan, links, nominasi, organisation, outreach,
+               reports, serve, training)
 from .common import main
 
 for _module in (database, imports, organisation, serve, links, outreach, analysis, training, awards, reports,
-                keberatan, laporan):
+                keberatan, laporan, nominasi):
     _module.register(main)
 
 __all__ = ["main"]

@@ -154,7 +154,8 @@ def _in(folder: Path, value: str) -> str:
 
 @st.composite
 def arguments(draw):
-    kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup"]))
+    kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup", "nominasi",
+                                 "laporan"]))
     if kind == "open":
         periode = draw(st.one_of(st.just("Tahunan"), TEXT))
         values = [draw(TEXT), periode, draw(NUMBER), draw(st.one_of(st.just("2027-01-01"), TEXT)),
@@ -176,6 +177,14 @@ def arguments(draw):
     if kind == "demo":
         size = draw(NUMBER)
         return lambda f: ["demo", "--pegawai", size, "--tanpa-jawaban", "--ganti"]
+    if kind == "nominasi":
+        sub, cycle, nip, text = draw(st.sampled_from(["buka", "tutup", "daftar", "terapkan", "setujui"])), \
+            draw(TEXT), draw(TEXT), draw(TEXT)
+        extra = ["--nip", nip, "--admin", text, "--hapus", f"{nip}={text}", "--tambah", text] if sub == "setujui" else []
+        return lambda f: ["nominasi", sub, "--cycle", cycle, *extra]
+    if kind == "laporan":
+        cycle, out = draw(TEXT), draw(OUTPUT)
+        return lambda f: ["laporan", "dibuka", "--cycle", cycle, "--out", _in(f, out)]
     if kind == "backup":
         out = draw(OUTPUT)
         return lambda f: ["backup", _in(f, out)]

@@ -323,6 +323,8 @@ def approve_for_atasan(db: Database, cycle: int | str | None, ratee: str, admin:
     if not admin:
         raise FormError("Sebutkan nama admin yang menyetujui atas nama atasan (--admin).")
     c = get_cycle(db, cycle)
+    if not c.is_open:
+        raise CycleError(f"Siklus '{c.nama}' sudah ditutup; usulan rekan tidak dapat diputus lagi")
     with write_transaction(db):
         row = db.execute("SELECT atasan_nip FROM pegawai WHERE nip = ?", [str(ratee)]).fetchone()
         if row is None or row[0] is None:

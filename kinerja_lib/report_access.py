@@ -24,6 +24,8 @@ from .store import now, write_transaction
 NOT_PUBLISHED = ("Laporan umpan balik 360° Anda belum diterbitkan. Laporan muncul di sini setelah admin "
                  "kepegawaian menerbitkannya.")
 
+DELIVERY_COLUMNS = ("nama", "NIP", "unit", "No. HP", "link", "WhatsApp")
+
 OPENINGS_COLUMNS = ("NIP", "nama", "unit", "versi", "diterbitkan", "pertama dibuka", "terakhir dibuka",
                     "jumlah dibuka")
 
@@ -172,3 +174,33 @@ def openings_sheet(rows: Sequence[ReportOpening]) -> Sheet:
     data = [(r.nip, r.nama, r.unit, r.versi, when(r.diterbitkan), when(r.pertama), when(r.terakhir), r.jumlah)
             for r in rows]
     return Sheet("Laporan dibuka", data, columns=list(OPENINGS_COLUMNS), text=["NIP"])
+
+
+def delivery_message(nama: str, cycle_name: str, url: str) -> str:
+    """Return the WhatsApp text telling a pegawai their report is out, with their personal link.
+
+    >>> delivery_message("Sri", "Tahunan 2026", "https://x/?t=a").startswith("Yth. Sri, laporan umpan balik 360°")
+    True
+    """
+    return (f"Yth. {' '.join(nama.split())}, laporan umpan balik 360° Anda untuk {' '.join(cycle_name.split())} "
+            f"sudah terbit. Bukalah lewat tautan pribadi Anda (pilih 'Laporan saya'): {url} . Tautan ini hanya "
+            "untuk Anda dan juga tautan formulir penilaian Anda; tautan lama tidak berlaku lagi. Jangan "
+            "dibagikan.")
+
+
+def delivery_nips(db: Database, cycle_id: int, *, only_unopened: bool = True) -> list[str]:
+    """Return the NIPs to send a report link to: published report, active, a live assignment as rater."""
+    rows = openings(db, cycle_id, only="belum" if only_unopened else None)
+    raters = {r[0] for r in db.execute("SELECT DISTINCT a.rater_nip FROM assignment a JOIN pegawai p "
+                                       "ON p.nip = a.rater_nip WHERE a.cycle_id = ? AND a.aktif = 1 AND p.aktif = 1",
+                                       [int(cycle_id)])}
+    return [r.nip for r in rows if r.nip in raters]
+
+
+def delivery_sheet(issued: Sequence[Any], cycle_name: str) -> Sheet:
+    """Return the list of freshly issued report links with a WhatsApp click-to-chat link per pegawai."""
+    from .contact import whatsapp_url
+
+    rows = [(i.nama, i.nip, i.unit, i.no_hp or "", i.url,
+             whatsapp_url(i.no_hp, delivery_message(i.nama, cycle_name, i.url)) if i.no_hp else "") for i in issued]
+    return Sheet("Laporan", rows, columns=list(DELIVERY_COLUMNS), text=["NIP", "No. HP"])

@@ -183,8 +183,8 @@ def arguments(draw):
         extra = ["--nip", nip, "--admin", text, "--hapus", f"{nip}={text}", "--tambah", text] if sub == "setujui" else []
         return lambda f: ["nominasi", sub, "--cycle", cycle, *extra]
     if kind == "laporan":
-        cycle, out = draw(TEXT), draw(OUTPUT)
-        return lambda f: ["laporan", "dibuka", "--cycle", cycle, "--out", _in(f, out)]
+        sub, cycle, out = draw(st.sampled_from(["dibuka", "kirim"])), draw(TEXT), draw(OUTPUT)
+        return lambda f: ["laporan", sub, "--cycle", cycle, "--out", _in(f, out)]
     if kind == "backup":
         out = draw(OUTPUT)
         return lambda f: ["backup", _in(f, out)]

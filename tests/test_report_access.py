@@ -168,3 +168,26 @@ def test_the_cli_lists_and_exports_the_openings(tmp_path):
     assert "Budi Santoso" in text and "Citra Lestari" not in text
     result = runner.invoke(main, ["--db", str(path), "laporan", "dibuka", "--out", str(tmp_path / "x.txt")])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
+def test_laporan_kirim_reissues_links_of_those_who_have_not_opened(tmp_path):
+    """`kinerja laporan kirim` gives a fresh link (old one revoked) with a WhatsApp message to unopened readers."""
+    path = tmp_path / "k.db"
+    db = open_db(path)
+    org = build_published_org(db)
+    db.execute("UPDATE pegawai SET no_hp = '6281234567890' WHERE nip = ?", [org.nip["andi"]])
+    old = _grant(org, "andi")
+    report_access.open_own_report(db, _grant(org, "citra"))
+    db.close()
+    out = tmp_path / "kirim.csv"
+    result = CliRunner().invoke(main, ["--db", str(path), "laporan", "kirim", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Budi Santoso" in text and "Citra Lestari" not in text and "Rina" not in text
+    assert "https://wa.me/6281234567890?text=Yth.%20Andi" in text
+    db = open_db(path)
+    with pytest.raises(AccessDenied):
+        report_access.open_own_report(db, old)
+    token = re.search(r"[?&]t=([A-Za-z0-9_-]{43})", text.split("Budi Santoso")[1]).group(1)
+    assert report_access.open_own_report(db, links.resolve(db, token)).nip == org.nip["budi"]
+    db.close()

@@ -6,6 +6,7 @@ import click
 
 from ..export import check_output_path, write_table
 from .common import with_db
+from .imports import _pelaku
 
 
 @click.group("laporan")
@@ -48,6 +49,35 @@ def opened_cmd(db, cycle, only, out) -> None:
             click.echo(f"  {r.nama} ({r.nip}): versi {r.versi}, {seen}")
     total = sum(r.opened for r in everyone)
     click.echo(f"Jumlah: {total} dari {len(everyone)} laporan sudah dibuka pada siklus '{c.nama}'.")
+
+
+@laporan_group.command("kirim")
+@click.option("--cycle", "cycle", default=None, help="Id atau nama siklus (bawaan: siklus terbuka terbaru).")
+@click.option("--out", required=True, help="Berkas .xlsx atau .csv berisi tautan baru dan tautan WhatsApp.")
+@click.option("--semua", "everyone", is_flag=True, help="Juga pegawai yang sudah membuka laporannya.")
+@with_db
+def send_cmd(db, cycle, out, everyone) -> None:
+    """Terbitkan ulang tautan pribadi pegawai yang laporannya sudah terbit (bawaan: yang belum membukanya).
+
+    Ditulis sebagai daftar WhatsApp siap kirim. Tautan lama orang itu dicabut; tautan baru membuka formulir dan
+    'Laporan saya'. Tautan tetap berhenti berlaku saat siklus ditutup.
+    """
+    from ..cycle import get_cycle
+    from ..links import issue_links, local_base_url_warning
+    from ..report_access import delivery_nips, delivery_sheet
+
+    target = check_output_path(out, option="--out")
+    c = get_cycle(db, cycle)
+    nips = delivery_nips(db, c.id, only_unopened=not everyone)
+    if not nips:
+        click.echo("Tidak ada pegawai yang perlu dikirimi tautan laporan.")
+        return
+    warning = local_base_url_warning()
+    if warning:
+        click.echo(warning, err=True)
+    issued = issue_links(db, c.id, nips=nips, pelaku=_pelaku(), out=target,
+                         sheet=lambda links: delivery_sheet(links, c.nama))
+    click.echo(f"{len(issued)} tautan laporan ditulis ke {target}; kirim lewat kolom WhatsApp.")
 
 
 def register(main: click.Group) -> None:

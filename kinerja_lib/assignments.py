@@ -416,21 +416,74 @@ def apply_manual_changes(db: Database, cycle: int | str | Cycle | None, path: st
     with write_transaction(db):
         plan = _check_manual(db, c.id, groups, table)
         table.reject_if_problems()
-        stamp = now()
-        added = [(c.id, p["rater"], p["ratee"], p["relasi"], p["alasan"], stamp) for p in plan if p["op"] == "insert"]
-        revived = [(p["relasi"], p["alasan"], stamp, p["id"]) for p in plan if p["op"] == "revive"]
-        removed = [(p["alasan"], stamp, p["id"]) for p in plan if p["op"] == "remove"]
-        db.conn.executemany(
-            "INSERT INTO assignment (cycle_id, rater_nip, ratee_nip, relation, sumber, alasan, aktif, "
-            "status, diperbarui) VALUES (?, ?, ?, ?, 'manual', ?, 1, 'belum', ?)", added)
-        db.conn.executemany(
-            "UPDATE assignment SET relation = ?, sumber = 'manual', alasan = ?, aktif = 1, "
-            "alasan_hapus = NULL, diperbarui = ? WHERE id = ?", revived)
-        db.conn.executemany(
-            "UPDATE assignment SET aktif = 0, alasan_hapus = ?, diperbarui = ? WHERE id = ?", removed)
+        summary = _write_plan(db, c.id, plan, now())
         audit(db, pelaku, "ubah_penugasan_manual", "cycle", c.id, berkas=table.source,
               perubahan=[{k: p[k] for k in ("op", "rater", "ratee", "relasi", "alasan")} for p in plan])
-    return ManualChangeSummary(c.id, len(added), len(revived), len(removed))
+    return summary
+
+
+def _write_plan(db: Database, cycle_id: int, plan: list[dict], stamp: str) -> ManualChangeSummary:
+    """Write a checked plan of manual changes (inside the caller's transaction); return the counts."""
+    added = [(cycle_id, p["rater"], p["ratee"], p["relasi"], p["alasan"], stamp) for p in plan if p["op"] == "insert"]
+    revived = [(p["relasi"], p["alasan"], stamp, p["id"]) for p in plan if p["op"] == "revive"]
+    removed = [(p["alasan"], stamp, p["id"]) for p in plan if p["op"] == "remove"]
+    db.conn.executemany(
+        "INSERT INTO assignment (cycle_id, rater_nip, ratee_nip, relation, sumber, alasan, aktif, "
+        "status, diperbarui) VALUES (?, ?, ?, ?, 'manual', ?, 1, 'belum', ?)", added)
+    db.conn.executemany(
+        "UPDATE assignment SET relation = ?, sumber = 'manual', alasan = ?, aktif = 1, "
+        "alasan_hapus = NULL, diperbarui = ? WHERE id = ?", revived)
+    db.conn.executemany(
+        "UPDATE assignment SET aktif = 0, alasan_hapus = ?, diperbarui = ? WHERE id = ?", removed)
+    return ManualChangeSummary(cycle_id, len(added), len(revived), len(removed))
+
+
+@dataclass(frozen=True)
+class NominationsApplied:
+    """What ``apply_nominations`` did: rekan assignments added, nominations skipped (with why), heavy raters."""
+
+    cycle_id: int
+    added: int
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)    # (ratee, rekan, reason)
+    heavy: dict[str, int] = field(default_factory=dict)                  # rater NIP -> rekan ratings given
+    batas: int = 0
+
+
+def apply_nominations(db: Database, cycle: int | str | Cycle | None = None,
+                      pelaku: str = "cli") -> NominationsApplied:
+    """Turn every approved, not yet applied nomination into a rekan assignment; return what happened.
+
+    Each nomination goes through the same checks as a manual addition (``_check_manual``): an active pair
+    already there (e.g. the automatic design already made that colleague a rekan, or they rate the ratee in
+    another relation) or a nominee no longer active is skipped with the reason, reported once and not tried
+    again; an inactive pair is revived. There
+    is no hard cap on how many people one rater rates: a nominee who now gives more rekan ratings than
+    ``rekan_per_pegawai`` is reported in ``heavy`` for the admin to weigh, never silently dropped.
+    Audited with the approvals each assignment rests on.
+    """
+    from . import nominasi
+    from .tabular import Table
+
+    c = _open_cycle(db, cycle)
+    with write_transaction(db):
+        pending = nominasi.approved_not_applied(db, c.id)
+        table = Table(source="usulan rekan")
+        for nid, ratee, rekan, oleh, when in pending:
+            table.rows.append({"aksi": "tambah", "nip_penilai": rekan, "nip_dinilai": ratee, "relasi": "rekan",
+                               "alasan": f"usulan rekan disetujui oleh {oleh} pada {when}"})
+            table.row_numbers.append(nid)
+        plan = _check_manual(db, c.id, set(c.settings["kelompok"]), table)
+        by_id = {nid: (ratee, rekan) for nid, ratee, rekan, _, _ in pending}
+        skipped = [(*by_id[p.row], p.message) for p in table.problems if p.row in by_id]
+        stamp = now()
+        summary = _write_plan(db, c.id, plan, stamp)
+        nominasi.mark_applied(db, by_id, stamp)
+        audit(db, pelaku, "terapkan_usulan_rekan", "cycle", c.id, ditambah=[[p["rater"], p["ratee"]] for p in plan],
+              dilewati=skipped)
+    limit = int(c.settings.get("rekan_per_pegawai", 0))
+    nominees = {rekan for _, _, rekan, _, _ in pending}
+    heavy = {nip: n for nip, n in peer_load(db, c.id).items() if nip in nominees and limit and n > limit}
+    return NominationsApplied(c.id, summary.added + summary.reactivated, skipped, heavy, limit)
 
 
 def _check_manual(db: Database, cycle_id: int, groups: set[str], table) -> list[dict]:

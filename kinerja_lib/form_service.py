@@ -654,6 +654,23 @@ def completion_by_unit(db: Database, grant: LinkGrant, level: str = "opd") -> li
     return sorted(rows, key=lambda r: r.label)
 
 
+def report_openings(db: Database, grant: LinkGrant) -> list:
+    """Return every published 360 report in the admin's scope with its openings (``report_access.openings``).
+
+    For the admin dashboard: who has opened their report through their personal link, by unit and name
+    (``report_access.openings_by_unit`` sums them per unit). An OPD admin sees their perangkat daerah only.
+    """
+    from .report_access import openings
+
+    cycle = _admin(db, grant)
+    rows = openings(db, cycle.id)
+    where, params = _scope_sql(db, grant)
+    if where:
+        mine = {nip for (nip,) in db.execute(f"SELECT p.nip FROM pegawai p WHERE 1 = 1{where}", params).fetchall()}
+        rows = [r for r in rows if r.nip in mine]
+    return rows
+
+
 def completion_drill(db: Database, grant: LinkGrant, parent: str | None = None) -> list[CompletionRow]:
     """Return completion one level below ``parent`` (the perangkat daerah when None), by rater unit.
 

@@ -33,6 +33,7 @@ STATUS_PREDIKAT = ("ditetapkan", "sementara")
 JENIS_KIRIMAN = ("undangan", "pengingat")
 HASIL_KIRIMAN = ("terkirim", "gagal")
 STATUS_KEBERATAN = ("diajukan", "diterima", "ditolak", "ditarik")
+STATUS_NOMINASI = ("diusulkan", "disetujui", "dihapus")
 TINGKAT_INOVASI = ("unit_kerja", "perangkat_daerah", "instansi", "provinsi", "nasional", "internasional")
 
 migrations = Migrations("kinerja")
@@ -736,6 +737,56 @@ def _m0076_survei_layanan(db: Database) -> None:
         skor INTEGER CHECK (skor IS NULL OR skor BETWEEN 1 AND 5),
         PRIMARY KEY (respons_id, butir)
     ) WITHOUT ROWID;
+    """)
+
+
+@migrations(name="0080_laporan_dibuka")
+def _m0080_laporan_dibuka(db: Database) -> None:
+    # When each pegawai opened their own published 360 report through their personal link: first and last
+    # opening and how often, so the admin sees who has read it. Nothing about what they did with it.
+    _run_script(db, """
+    CREATE TABLE laporan_dibuka (
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        nip TEXT NOT NULL REFERENCES pegawai(nip),
+        pertama TEXT NOT NULL,
+        terakhir TEXT NOT NULL,
+        jumlah INTEGER NOT NULL CHECK (jumlah >= 1),
+        versi INTEGER NOT NULL,              -- the version shown at the last opening
+        PRIMARY KEY (cycle_id, nip)
+    ) WITHOUT ROWID;
+    """)
+
+
+@migrations(name="0081_nominasi")
+def _m0081_nominasi(db: Database) -> None:
+    # Peer nomination before the assignments are final: a window per cycle, and each pegawai's nominated rekan
+    # with their atasan's decision. An approved row becomes a rekan assignment through assignments.py
+    # (``diterapkan``); rows are never deleted, a removal keeps its reason.
+    _run_script(db, f"""
+    CREATE TABLE nominasi_jendela (
+        cycle_id INTEGER PRIMARY KEY REFERENCES cycle(id),
+        dibuka TEXT NOT NULL,
+        dibuka_oleh TEXT NOT NULL,
+        ditutup TEXT,
+        ditutup_oleh TEXT
+    );
+    CREATE TABLE nominasi (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycle(id),
+        ratee_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        rekan_nip TEXT NOT NULL REFERENCES pegawai(nip),
+        status TEXT NOT NULL CHECK (status IN {_in(STATUS_NOMINASI)}),
+        diusulkan TEXT NOT NULL,
+        diusulkan_oleh TEXT NOT NULL,        -- the ratee, or the atasan who added the rekan
+        diputuskan TEXT,
+        diputuskan_oleh TEXT,                -- 'penilai:<atasan NIP>' or 'admin:<name> a.n. <atasan NIP>'
+        alasan_hapus TEXT,
+        diterapkan TEXT,                     -- when it became an assignment
+        UNIQUE (cycle_id, ratee_nip, rekan_nip),
+        CHECK (ratee_nip <> rekan_nip),
+        CHECK (status <> 'dihapus' OR length(trim(COALESCE(alasan_hapus, ''))) > 0)
+    );
+    CREATE INDEX nominasi_ratee ON nominasi(cycle_id, ratee_nip);
     """)
 
 

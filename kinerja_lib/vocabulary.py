@@ -97,6 +97,7 @@ class Vocabulary:
     jenis_kiriman: CodeSet
     hasil_kiriman: CodeSet
     kolom: CodeSet                 # column name -> export header (kinerja_lib.columns)
+    status_nominasi: CodeSet
 
     def __getitem__(self, name: str) -> CodeSet:
         if name not in self.names():

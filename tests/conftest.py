@@ -98,6 +98,43 @@ def small_org(db):
     return build_small_org(db)
 
 
+def answer_everything(database, org, stamp=None) -> None:
+    """Submit every assignment of a build_small_org organisation with fixed answers (3-5, varying by rater)."""
+    from kinerja_lib.reference import load_instrument
+    from kinerja_lib.store import now, write_transaction
+
+    stamp = stamp or now()
+    items = [i.kode for v in load_instrument().values for i in v.items]
+    with write_transaction(database):
+        _answer_all(database, org, items, stamp)
+
+
+def _answer_all(database, org, items, stamp) -> None:
+    for (rater, _), aid in org.assignment.items():
+        database.conn.executemany("INSERT OR REPLACE INTO response (assignment_id, item, score, diperbarui) "
+                                  "VALUES (?, ?, ?, ?)",
+                                  [(aid, item, 3 + (n + len(rater)) % 3, stamp) for n, item in enumerate(items)])
+        database.execute("UPDATE assignment SET status = 'terkirim', terkirim = ? WHERE id = ?", [stamp, aid])
+
+
+def build_published_org(database):
+    """build_small_org with every form submitted and the 360 reports of the three staff published."""
+    from kinerja_lib.reports import prepare_cycle, published_report
+
+    org = build_small_org(database)
+    answer_everything(database, org)
+    data = prepare_cycle(database, org.cycle.id)
+    for key in ("andi", "budi", "citra"):
+        published_report(database, data, org.nip[key])
+    return org
+
+
+@pytest.fixture
+def published_org(db):
+    """The tiny organisation with every form submitted and the 360 reports of the three staff published."""
+    return build_published_org(db)
+
+
 @pytest.fixture
 def small_org_path(tmp_path) -> Path:
     """Path of a WAL database file holding the tiny organisation of build_small_org."""

@@ -156,7 +156,7 @@ def _in(folder: Path, value: str) -> str:
 @st.composite
 def arguments(draw):
     kind = draw(st.sampled_from(["open", "close", "links", "assign", "score", "demo", "list", "backup",
-                                 "umpan-balik", "pihak-lain", "survei", "admin"]))
+                                 "umpan-balik", "pihak-lain", "survei", "admin", "nominasi", "laporan"]))
     if kind == "open":
         periode = draw(st.one_of(st.just("Tahunan"), TEXT))
         values = [draw(TEXT), periode, draw(NUMBER), draw(st.one_of(st.just("2027-01-01"), TEXT)),
@@ -182,6 +182,14 @@ def arguments(draw):
         out, cycle, tahun = draw(OUTPUT), draw(st.one_of(st.none(), TEXT)), draw(st.one_of(st.none(), NUMBER))
         return lambda f: ["umpan-balik", "ekspor", "--out", _in(f, out), *(["--cycle", cycle] if cycle else []),
                           *(["--tahun", tahun] if tahun else [])]
+    if kind == "nominasi":
+        sub, cycle, nip, text = draw(st.sampled_from(["buka", "tutup", "daftar", "terapkan", "setujui"])), \
+            draw(TEXT), draw(TEXT), draw(TEXT)
+        extra = ["--nip", nip, "--admin", text, "--hapus", f"{nip}={text}", "--tambah", text] if sub == "setujui" else []
+        return lambda f: ["nominasi", sub, "--cycle", cycle, *extra]
+    if kind == "laporan":
+        sub, cycle, out = draw(st.sampled_from(["dibuka", "kirim"])), draw(TEXT), draw(OUTPUT)
+        return lambda f: ["laporan", sub, "--cycle", cycle, "--out", _in(f, out)]
     if kind == "backup":
         out = draw(OUTPUT)
         return lambda f: ["backup", _in(f, out)]

@@ -42,6 +42,7 @@ GUARDED = {
     ("hasil_skor", "status_predikat"): "status_predikat",
     ("kiriman", "jenis"): "jenis_kiriman",
     ("kiriman", "hasil"): "hasil_kiriman",
+    ("nominasi", "status"): "status_nominasi",
 }
 _CHECK = re.compile(r"CHECK\s*\(((?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\)", re.S)
 _IN = re.compile(r"(\w+)\s+IN\s*\(([^()]*)\)")

@@ -24,6 +24,8 @@ COMMAND_MODULES = {
     "keberatan": "keberatan",
     "pihak-lain": "luar", "survei": "luar",
     "umpan-balik": "umpan_balik",
+    "laporan": "laporan",
+    "nominasi": "nominasi",
 }
 
 main.lazy_modules(__name__, COMMAND_MODULES)

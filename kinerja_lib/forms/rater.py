@@ -10,7 +10,7 @@ from datetime import datetime
 import ipywidgets as widgets
 from sqlite_utils import Database
 
-from .. import form_service
+from .. import form_service, nominasi, report_access
 from ..errors import FormConflict, FormError
 from ..form_service import UNANSWERED, FormSpec, Progress
 from ..links import LinkGrant
@@ -19,6 +19,8 @@ from ..store import RATINGS
 from . import umpan_balik
 from .common import (WIB, bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
                      message_html, section, shared, style, tanggal, wib)
+from .laporan import OwnReportView, report_entry
+from .nominasi import ApprovalForm, NominationForm, nomination_entries
 
 #: Widget value standing for "tidak dapat menilai" (stored as NULL); 0 is never a score.
 TDM = 0
@@ -638,6 +640,9 @@ class RaterApp(widgets.VBox):
             cards.append(box([info, opener], "k360-card", horizontal=True))
         if not ov.assignments:
             cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
+        cards += report_entry(report_access.has_report(self._db, self._grant), self._open_report)
+        cards += nomination_entries(*nominasi.list_page_flags(self._db, self._grant), self._open_nomination,
+                                    self._open_approval)
         self._form = None
         self._header.remove_class("k360-header-form")
         self._replace_body(cards)
@@ -655,7 +660,21 @@ class RaterApp(widgets.VBox):
     @guarded
     def _open_view(self, make: Callable[[], widgets.Widget]) -> None:
         """Show another view of this link (e.g. umpan balik) in place of the list."""
-        view = make()
+        self._show_view(make())
+
+    @guarded
+    def _open_report(self) -> None:
+        self._show_view(OwnReportView(self._db, self._grant, on_back=self._back_to_list))
+
+    @guarded
+    def _open_nomination(self) -> None:
+        self._show_view(NominationForm(self._db, self._grant, on_back=self._back_to_list))
+
+    @guarded
+    def _open_approval(self) -> None:
+        self._show_view(ApprovalForm(self._db, self._grant, on_back=self._back_to_list))
+
+    def _show_view(self, view: widgets.Widget) -> None:
         self._message.value = ""
         self._form, self._open_buttons = None, {}
         self._replace_body([view])

@@ -6,15 +6,35 @@ comments), :mod:`.data` (what a selection of reports reads, once), :mod:`.charts
 :mod:`.printing` (templates and the one Chromium that prints every PDF of the kit).
 """
 
-from .berita_acara import build_berita_acara_data, render_berita_acara, render_berita_acara_html
-from .charts import chart_competency, chart_groups, chart_self_others
-from .data import CycleReportData, cycle_scores, load_submitted_responses, prepare_cycle
-from .formatting import angka, persen, tanggal
-from .individual import (RenderedReport, build_report_data, published_report, publishable, render_report_html,
-                         render_reports, report_basis, report_html)
-from .printing import (ENV_CHROMIUM, TEMPLATE_DIR, css_string, find_chromium, print_pdfs, template_env,
-                       without_bidi_controls)
-from .redaction import REDACTED, NameRedactor
+from importlib import import_module
+from typing import Any
+
+# Names are loaded on first use (PEP 562): a form kernel, which keeps pandas out, reads only the light modules
+# (printing, formatting, page), while ``from kinerja_lib.reports import render_reports`` still works everywhere.
+_HOME = {
+    "build_berita_acara_data": "berita_acara", "render_berita_acara": "berita_acara",
+    "render_berita_acara_html": "berita_acara",
+    "chart_competency": "charts", "chart_groups": "charts", "chart_self_others": "charts",
+    "CycleReportData": "data", "cycle_scores": "data", "load_submitted_responses": "data", "prepare_cycle": "data",
+    "angka": "formatting", "persen": "formatting", "tanggal": "formatting",
+    "RenderedReport": "individual", "build_report_data": "individual", "published_report": "individual",
+    "publishable": "individual", "render_reports": "individual", "report_basis": "individual",
+    "report_html": "individual",
+    "render_report_html": "page",
+    "ENV_CHROMIUM": "printing", "TEMPLATE_DIR": "printing", "css_string": "printing", "find_chromium": "printing",
+    "print_pdfs": "printing", "template_env": "printing", "without_bidi_controls": "printing",
+    "REDACTED": "redaction", "NameRedactor": "redaction",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ENV_CHROMIUM", "REDACTED", "TEMPLATE_DIR", "CycleReportData",

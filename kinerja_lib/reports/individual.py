@@ -31,6 +31,7 @@ from ..vocabulary import VOCAB
 from .charts import chart_groups, chart_self_others
 from .data import CycleReportData, prepare_cycle
 from .formatting import is_missing, num, persen, tanggal
+from .page import render_report_html, stored_context
 from .printing import print_pdfs, template_env
 
 
@@ -271,19 +272,7 @@ def _with_notes(context: dict[str, Any], data: CycleReportData, nip: str) -> dic
 
 
 def _stored_context(row, held: str | None) -> dict[str, Any]:
-    context = json.loads(zlib.decompress(row[4]).decode("utf-8"))
-    # JSON keys are text: the scale's labels are keyed by their integer points.
-    context["skala"]["label"] = {int(k): v for k, v in context["skala"]["label"].items()}
-    context["versi"] = {**context.get("versi", {}), "tertahan": held}
-    # Versions published before the header text became a setting carry only the instansi's name.
-    context.setdefault("teks_logo", context.get("instansi") or load_instansi().teks_logo)
-    return context
-
-
-def render_report_html(context: dict[str, Any]) -> str:
-    """Return the HTML of one person's report from the context of :func:`build_report_data`."""
-    kaki = f"Laporan 360° · {context['pegawai']['nama']} · {context['siklus']['nama']} · Rahasia"
-    return template_env().get_template("laporan.html.j2").render(**context, kaki=kaki)
+    return stored_context(row[4], held)
 
 
 def report_html(db: Database, cycle: int | str | Cycle | None, nip: str, **kwargs: Any) -> str:

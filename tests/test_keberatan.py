@@ -137,3 +137,111 @@ def test_a_wrong_route_file_names_the_key(tmp_path, change, message):
     path.write_text(path.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
     with pytest.raises(ReferenceDataError, match=message):
         keberatan.load_route(folder)
+
+
+# --------------------------------------------------------------------------- through the personal links
+
+def _grant(org, key):
+    from kinerja_lib import links
+
+    issued = links.issue_links(org.db, org.cycle.id, nips=[org.nip[key]])[0]
+    return links.resolve(org.db, issued.token)
+
+
+def _decide_now(org, days_ago=1):
+    _decide(org, at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=days_ago))
+
+
+def _audit(org):
+    return org.db.execute("SELECT pelaku, aksi, entitas_id FROM audit_log WHERE entitas = 'keberatan' "
+                          "ORDER BY id").fetchall()
+
+
+def test_through_a_link_a_pegawai_lodges_only_their_own_objection(small_org):
+    """The link is the person: andi's link cannot object for budi, and the audit names andi's link."""
+    _decide_now(small_org)
+    _decide(small_org, who="budi", at=datetime.now(timezone.utc) - timedelta(days=1))
+    andi, nip = _grant(small_org, "andi"), small_org.nip
+    with pytest.raises(KeberatanError, match="hanya dapat diajukan oleh pegawai yang bersangkutan"):
+        keberatan.lodge(small_org.db, small_org.cycle.id, nip["budi"], "Atas nama orang lain",
+                        pelaku=andi.pelaku, grant=andi)
+    number = keberatan.lodge(small_org.db, small_org.cycle.id, nip["andi"], "Capaian saya diabaikan",
+                             pelaku=andi.pelaku, grant=andi)
+    assert _audit(small_org) == [(f"penilai:{nip['andi']}", "ajukan_keberatan", str(number))]
+    standing = keberatan.own_standing(small_org.db, andi)
+    assert (standing.predikat, standing.terbuka.id, standing.dapat_diajukan) == ("Kurang/Misconduct", number, False)
+
+
+def test_through_a_link_nothing_before_the_decision_or_after_the_deadline(small_org):
+    andi = _grant(small_org, "andi")
+    assert keberatan.own_standing(small_org.db, andi) is None
+    with pytest.raises(KeberatanError, match="belum punya predikat yang ditetapkan"):
+        keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "x", pelaku=andi.pelaku, grant=andi)
+    _decide_now(small_org, days_ago=15)
+    standing = keberatan.own_standing(small_org.db, andi)
+    assert (standing.lewat_tenggat, standing.dapat_diajukan) == (True, False)
+    with pytest.raises(KeberatanError, match="Tenggat pengajuan keberatan sudah lewat"):
+        keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "x", pelaku=andi.pelaku, grant=andi)
+    assert _audit(small_org) == []
+
+
+def test_a_reason_longer_than_the_limit_is_refused(small_org):
+    _decide_now(small_org)
+    andi = _grant(small_org, "andi")
+    with pytest.raises(KeberatanError, match=f"terlalu panjang: {keberatan.TEXT_LIMIT + 1} karakter"):
+        keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "x" * (keberatan.TEXT_LIMIT + 1),
+                        pelaku=andi.pelaku, grant=andi)
+
+
+@pytest.mark.parametrize("who", ["kepala", "andi", "budi"])
+def test_through_a_link_only_the_decider_decides_and_others_see_an_unknown_number(small_org, who):
+    """The Pejabat Penilai, the pegawai or a colleague get the very message an unknown number gets."""
+    _decide_now(small_org)
+    andi = _grant(small_org, "andi")
+    number = keberatan.lodge(small_org.db, small_org.cycle.id, small_org.nip["andi"], "x", pelaku=andi.pelaku,
+                             grant=andi)
+    other = _grant(small_org, who)
+    messages = []
+    for target in (number, 9999):
+        with pytest.raises(KeberatanError) as refused:
+            keberatan.decide(small_org.db, target, True, "ok", pemutus_nip=other.rater_nip, pelaku=other.pelaku,
+                             grant=other)
+        messages.append(str(refused.value).replace(str(target), "N"))
+    assert messages == ["Keberatan nomor N tidak ditemukan"] * 2
+    assert keberatan.awaiting(small_org.db, other) == []
+    assert small_org.db.execute("SELECT status FROM keberatan").fetchone()[0] == "diajukan"
+
+
+def test_through_a_link_the_decider_decides_and_the_audit_names_them(small_org):
+    _decide_now(small_org)
+    andi, dewi, nip = _grant(small_org, "andi"), _grant(small_org, "dewi"), small_org.nip
+    number = keberatan.lodge(small_org.db, small_org.cycle.id, nip["andi"], "x", pelaku=andi.pelaku, grant=andi)
+    [waiting] = keberatan.awaiting(small_org.db, dewi)
+    assert (waiting.id, waiting.nip, waiting.unit, waiting.terlambat) == (number, nip["andi"], "Bidang Layanan", False)
+    # a crafted nip cannot stand in for the link's own
+    with pytest.raises(KeberatanError, match="tidak ditemukan"):
+        keberatan.decide(small_org.db, number, False, "x", pemutus_nip=nip["kepala"], pelaku=dewi.pelaku, grant=dewi)
+    assert keberatan.decide(small_org.db, number, True, "Terbukti", pemutus_nip=nip["dewi"], pelaku=dewi.pelaku,
+                            grant=dewi, rating_perilaku="Sesuai Ekspektasi") == "Baik"
+    assert _audit(small_org) == [(f"penilai:{nip['andi']}", "ajukan_keberatan", str(number)),
+                                 (f"penilai:{nip['dewi']}", "putuskan_keberatan", str(number))]
+    [mine] = keberatan.own_standing(small_org.db, andi).objections
+    assert (mine.status, mine.predikat_baru, mine.keputusan) == ("diterima", "Baik", "Terbukti")
+
+
+def test_through_a_link_only_the_pegawai_withdraws_and_a_revoked_link_does_nothing(small_org):
+    from kinerja_lib import links
+    from kinerja_lib.errors import AccessDenied
+
+    _decide_now(small_org)
+    andi, budi, nip = _grant(small_org, "andi"), _grant(small_org, "budi"), small_org.nip
+    number = keberatan.lodge(small_org.db, small_org.cycle.id, nip["andi"], "x", pelaku=andi.pelaku, grant=andi)
+    with pytest.raises(KeberatanError, match=f"Keberatan nomor {number} tidak sedang menunggu keputusan"):
+        keberatan.withdraw(small_org.db, number, pelaku=budi.pelaku, grant=budi)
+    links.revoke(small_org.db, small_org.cycle.id, nip["andi"])
+    with pytest.raises(AccessDenied):
+        keberatan.withdraw(small_org.db, number, pelaku=andi.pelaku, grant=andi)
+    andi = _grant(small_org, "andi")
+    keberatan.withdraw(small_org.db, number, pelaku=andi.pelaku, grant=andi)
+    assert _audit(small_org)[-1] == (f"penilai:{nip['andi']}", "tarik_keberatan", str(number))
+    assert keberatan.own_standing(small_org.db, andi).dapat_diajukan

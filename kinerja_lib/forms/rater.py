@@ -16,6 +16,7 @@ from ..form_service import UNANSWERED, FormSpec, Progress
 from ..links import LinkGrant
 from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
+from . import keberatan as keberatan_view
 from . import umpan_balik
 from .common import (WIB, bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
                      message_html, section, shared, style, tanggal, wib)
@@ -641,6 +642,8 @@ class RaterApp(widgets.VBox):
         if not ov.assignments:
             cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
         cards += report_entry(report_access.has_report(self._db, self._grant), self._open_report)
+        cards += keberatan_view.entries(self._db, self._grant, self._open_view, on_back=self._back_to_list,
+                                        on_denied=self._deny, on_halt=self._halt)
         cards += nomination_entries(*nominasi.list_page_flags(self._db, self._grant), self._open_nomination,
                                     self._open_approval)
         self._form = None

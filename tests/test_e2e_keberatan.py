@@ -18,16 +18,18 @@ WAIT = 60_000
 
 
 def _pegawai_and_pemutus(server):
-    """A pegawai whose atasan (the Pejabat Penilai) has an atasan of their own, both with unclaimed links; claim
-    both and record the pegawai's decided ratings as of yesterday."""
+    """A pegawai whose atasan (the Pejabat Penilai) has an atasan of their own, all three with unclaimed links;
+    claim all three (no other live test then touches the pegawai's ratings) and record the pegawai's decided
+    ratings as of yesterday."""
     with_links = {i.nip for i in server.links} - live._CLAIMED
-    rows = query(server.db_path, "SELECT p.nip, a.nip, a.atasan_nip FROM pegawai p JOIN pegawai a ON a.nip = p.atasan_nip "
+    rows = query(server.db_path, "SELECT p.nip, a.nip, a.atasan_nip FROM pegawai p "
+                                 "JOIN pegawai a ON a.nip = p.atasan_nip "
                                  "WHERE a.atasan_nip IS NOT NULL AND p.aktif = 1 ORDER BY p.nip")
     for nip, penilai, pemutus in rows:
-        if {nip, pemutus} <= with_links and not query(server.db_path, "SELECT 1 FROM keberatan WHERE pemutus_nip = ?",
+        if {nip, penilai, pemutus} <= with_links and not query(server.db_path, "SELECT 1 FROM keberatan WHERE pemutus_nip = ?",
                                                       [pemutus]):
-            live.claim_raters([nip])
-            live.claim_raters([pemutus])
+            for person in (nip, penilai, pemutus):
+                live.claim_raters([person])
             at = (datetime.now(timezone.utc) - timedelta(days=1)).replace(microsecond=0).isoformat()
             with closing(sqlite3.connect(server.db_path, timeout=30)) as conn, conn:
                 for table, rating in (("rating_hasil_kerja", "Sesuai Ekspektasi"),

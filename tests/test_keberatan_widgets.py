@@ -14,7 +14,8 @@ def _decide(org, days_ago=1, who="andi"):
     at = (datetime.now(timezone.utc) - timedelta(days=days_ago)).replace(microsecond=0).isoformat()
     for table, rating in (("rating_hasil_kerja", "Sesuai Ekspektasi"), ("rating_perilaku", "Di Bawah Ekspektasi")):
         org.db.execute(f"INSERT INTO {table} (cycle_id, nip, rating, sumber, penilai_nip, diperbarui) "
-                       "VALUES (?, ?, ?, 'formulir', ?, ?)", [org.cycle.id, org.nip[who], rating, org.nip["kepala"], at])
+                       "VALUES (?, ?, ?, 'formulir', ?, ?)",
+                       [org.cycle.id, org.nip[who], rating, org.nip["kepala"], at])
     org.db.execute("UPDATE pegawai SET atasan_nip = ? WHERE nip = ?", [org.nip["dewi"], org.nip["kepala"]])
     org.db.conn.commit()
     return at

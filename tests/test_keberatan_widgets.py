@@ -152,3 +152,16 @@ def test_a_revoked_link_closes_the_decider_view(small_org):
     view.confirm_button.click()
     assert app.denied
     assert small_org.db.execute("SELECT status FROM keberatan").fetchone()[0] == "diajukan"
+
+
+def test_a_broken_route_file_hides_the_entry_and_leaves_the_list_page_working(small_org, monkeypatch):
+    from kinerja_lib.errors import ReferenceDataError
+
+    _decide(small_org)
+
+    def broken(directory=None):
+        raise ReferenceDataError("keberatan.yaml: 'tenggat_pengajuan_hari' harus bilangan bulat 1..366")
+
+    monkeypatch.setattr(keberatan, "load_route", broken)
+    app = _app(small_org, "andi")
+    assert _buttons(app) == {} and app.open_buttons and app.message == ""

@@ -14,10 +14,11 @@ import ipywidgets as widgets
 from sqlite_utils import Database
 
 from .. import keberatan
+from ..errors import ReferenceDataError
 from ..instansi import load_instansi
 from ..links import LinkGrant
 from ..vocabulary import VOCAB
-from .common import box, button, esc, guarded, html_box, message_html, section, shared, tanggal
+from .common import box, button, esc, guarded, html_box, log, message_html, section, shared, tanggal
 
 PEGAWAI_BUTTON = "Keberatan atas predikat"
 PEMUTUS_BUTTON = "Keberatan yang menunggu keputusan Anda"
@@ -381,7 +382,11 @@ def entries(db: Database, grant: LinkGrant, show: Callable[[Callable[[], widgets
     if grant.rater_nip is None:  # a "pihak lain" rater has no predikat here and decides nothing
         return []
     cards: list[widgets.Widget] = []
-    standing = keberatan.own_standing(db, grant)
+    try:
+        standing = keberatan.own_standing(db, grant)
+    except ReferenceDataError:  # a broken keberatan.yaml must not take the rater's list page down with it
+        log.exception("keberatan route unreadable; the list page shows no keberatan entry")
+        return []
     if standing is not None:
         state = ("Keberatan Anda sedang menunggu keputusan." if standing.terbuka is not None else
                  f"Dapat diajukan sampai {when(standing.tenggat_pengajuan)}." if standing.dapat_diajukan else

@@ -191,3 +191,18 @@ def test_laporan_kirim_reissues_links_of_those_who_have_not_opened(tmp_path):
     token = re.search(r"[?&]t=([A-Za-z0-9_-]{43})", text.split("Budi Santoso")[1]).group(1)
     assert report_access.open_own_report(db, links.resolve(db, token)).nip == org.nip["budi"]
     db.close()
+
+
+def test_the_dashboard_shows_report_openings_per_unit_within_the_admins_opd(published_org):
+    """The admin dashboard counts published and opened reports per unit; an OPD admin sees their OPD only."""
+    from kinerja_lib.forms.admin import AdminApp
+
+    org = published_org
+    report_access.open_own_report(org.db, _grant(org, "budi"))
+    whole = links.resolve(org.db, links.issue_named_admin_link(org.db, org.cycle.id, "Sri Lestari").token)
+    page = AdminApp(org.db, whole).page_html()
+    assert "1 dari 3 pegawai sudah membuka laporannya" in page
+    assert re.search(r"<td>Bidang Layanan</td><td class='k360-num'>3</td><td class='k360-num'>1</td>", page)
+    other = links.resolve(org.db, links.issue_named_admin_link(org.db, org.cycle.id, "Tono", opd="Dinas Lain").token)
+    assert form_service.report_openings(org.db, other) == []
+    assert "Bidang Layanan" not in AdminApp(org.db, other).page_html().split("Laporan 360 yang sudah dibuka")[1]

@@ -1,5 +1,6 @@
 """The admin dashboard: completion drilled down OPD → bidang → seksi and per relation, submissions per day,
-who has not started, reminder lists (with or without fresh links), and reopening a submitted form.
+who has not started, reminder lists (with or without fresh links), who has opened their published report, and
+reopening a submitted form.
 
 An admin opens it with their own link (``kinerja admin tambah``) or the shared one (``kinerja admin-link``); an
 OPD admin's link shows only their perangkat daerah. The scope is enforced in form_service, not here.
@@ -50,6 +51,23 @@ def _rater_table(rows: list[RaterStatus]) -> str:
             "tabindex='0' role='region' aria-label='Penilai yang belum mulai mengisi'>"
             "<table class='k360-table'><tr><th>Nama</th><th>NIP</th><th>Unit</th><th class='k360-num'>Dinilai</th>"
             f"</tr>{body}</table></div>{more}")
+
+
+def _openings_table(rows: list) -> str:
+    """Return who has opened their published 360 report through their personal link, per unit."""
+    from ..report_access import openings_by_unit
+
+    if not rows:
+        return message_html("info", "Belum ada laporan 360 yang diterbitkan (kinerja report).")
+    opened = sum(r.opened for r in rows)
+    body = "".join(f"<tr><td>{esc(unit)}</td><td class='k360-num'>{n}</td><td class='k360-num'>{k}</td>"
+                   f"<td style='min-width:120px'>{bar(k, n)}</td></tr>" for unit, n, k in openings_by_unit(rows))
+    return (f"<div class='k360-muted'>{opened} dari {len(rows)} pegawai sudah membuka laporannya lewat tautan "
+            "pribadi. Daftar per orang: <code>kinerja laporan dibuka --belum</code>; tautan baru bagi yang belum: "
+            "<code>kinerja laporan kirim</code>.</div>"
+            "<div class='k360-scroll' tabindex='0' role='region' aria-label='Laporan yang sudah dibuka per unit'>"
+            "<table class='k360-table'><tr><th>Unit</th><th class='k360-num'>Diterbitkan</th>"
+            f"<th class='k360-num'>Dibuka</th><th>Bagian</th></tr>{body}</table></div>")
 
 
 def progress_chart(days: list[tuple[str, int]], total: int) -> str:
@@ -132,6 +150,7 @@ class AdminApp(widgets.VBox):
         self._by_relation = html_box()
         self._chart = html_box()
         self._not_started = html_box()
+        self._openings = html_box()
         self._reminder_button = button("Daftar pengingat tanpa tautan (CSV)")
         self._reminder_button.on_click(self._on_reminders)
         self._links_button = button("Daftar pengingat dengan tautan baru (CSV)", button_style="primary")
@@ -158,7 +177,7 @@ class AdminApp(widgets.VBox):
                      "penilai tetap berlaku. Berkas diunduh langsung ke komputer Anda dan tidak disimpan di server: "
                      "rahasiakan.</div>"),
             box([self._reminder_button, self._links_button], "k360-row", horizontal=True),
-            self._reminder_msg, self._download,
+            self._reminder_msg, self._download, self._openings,
             html_box(_heading("Buka kembali formulir terkirim")
                      + "<div class='k360-muted'>Cari penilai berdasarkan nama atau NIP, pilih formulirnya, tulis "
                      "alasannya. Formulir kembali menjadi draf dan penilai dapat mengubahnya dengan tautan yang "
@@ -208,7 +227,7 @@ class AdminApp(widgets.VBox):
     def page_html(self) -> str:
         """The HTML of every figure shown, e.g. to check figures and escaping."""
         return "\n".join(w.value for w in (self._header, self._summary, self._by_unit, self._by_relation, self._chart,
-                                           self._not_started, self._download))
+                                           self._not_started, self._download, self._openings))
 
     def _reopen_widgets(self) -> None:
         """Build the rater and form choosers, the reason, the reopen button and its confirmation (once)."""
@@ -260,6 +279,8 @@ class AdminApp(widgets.VBox):
             f"<b>{s['terkirim']} dari {ov.total} penilaian terkirim</b> ({ov.raters} penilai){bar(s['terkirim'], ov.total)}"
             f"<div class='k360-muted'>Belum diisi {s['belum']} · Draf {s['draf']} · Terkirim {s['terkirim']}</div>")
         self._chart.value = _heading("Formulir terkirim per hari") + progress_chart(form_service.completion_over_time(self._db, self._grant), ov.total)
+        self._openings.value = (_heading("Laporan 360 yang sudah dibuka pegawai")
+                                + _openings_table(form_service.report_openings(self._db, self._grant)))
         self._draw_unit()
 
     def _draw_unit(self) -> None:

@@ -19,7 +19,6 @@ from .reference import load_instrument, load_vocabulary
 from .settings import (ANONYMOUS_GROUPS, PER_GROUP_SETTINGS, MethodSettings, method_settings,  # noqa: F401
                        weak_anonymity)
 from .store import audit, now, write_transaction
-from .vocabulary import VOCAB
 
 
 @dataclass(frozen=True)

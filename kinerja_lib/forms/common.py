@@ -307,3 +307,59 @@ def guarded(method: Callable) -> Callable:
             log.exception("callback %s failed", method.__qualname__)
             self._show_error(GENERIC_ERROR)
     return wrapper
+
+
+class PageView(widgets.VBox):
+    """A page of a personal link shown in place of the rater's list (umpan balik, keberatan, usulan rekan, laporan):
+    the "back to the list" button, one message line, and what :func:`guarded` callbacks need.
+
+    ``on_denied``/``on_halt`` hand a refused link or a stopped server to the app, which replaces the whole page;
+    without them the message line says it.
+    """
+
+    def __init__(self, css_class: str, *, on_back: Callable[[], None],
+                 on_denied: Callable[[], None] | None = None, on_halt: Callable[[str], None] | None = None):
+        super().__init__(layout=shared("full"), _dom_classes=(css_class,))
+        self._on_back_cb, self._on_denied_cb, self._on_halt_cb = on_back, on_denied, on_halt
+        self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")
+        self._back.on_click(self._on_back)
+        self._message = html_box()
+
+    @property
+    def back_button(self) -> widgets.Button:
+        return self._back
+
+    @property
+    def message(self) -> str:
+        return self._message.value
+
+    def html(self) -> str:
+        """Every HTML text now shown in the view (e.g. to check escaping)."""
+        def walk(w):
+            if isinstance(w, widgets.HTML):
+                yield w.value
+            for c in getattr(w, "children", ()):
+                yield from walk(c)
+        return "\n".join(walk(self))
+
+    def _say(self, kind: str, text: str) -> None:
+        self._message.value = message_html(kind, text)
+
+    def _show_error(self, text: str) -> None:
+        self._say("error", text)
+
+    def _deny(self) -> None:
+        if self._on_denied_cb is not None:
+            self._on_denied_cb()
+        else:
+            self._show_error(DENIED_TITLE)
+
+    def _halt(self, text: str) -> None:
+        if self._on_halt_cb is not None:
+            self._on_halt_cb(text)
+        else:
+            self._show_error(text)
+
+    @guarded
+    def _on_back(self, _button=None) -> None:
+        self._on_back_cb()

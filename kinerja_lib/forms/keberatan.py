@@ -18,7 +18,7 @@ from ..errors import ReferenceDataError
 from ..instansi import load_instansi
 from ..links import LinkGrant
 from ..vocabulary import VOCAB
-from .common import box, button, esc, guarded, html_box, log, message_html, section, shared, tanggal
+from .common import PageView, box, button, esc, guarded, html_box, log, message_html, section, shared, tanggal
 
 PEGAWAI_BUTTON = "Keberatan atas predikat"
 PEMUTUS_BUTTON = "Keberatan yang menunggu keputusan Anda"
@@ -67,53 +67,16 @@ def objection_html(o: keberatan.Objection, *, for_pemutus: bool) -> str:
     return text
 
 
-class _View(widgets.VBox):
-    """What both views share: back button, title, message line, the guarded callbacks' error handling."""
+class _View(PageView):
+    """What both views share: a title and introduction above PageView's message line, and a body that reloads."""
 
     def __init__(self, db: Database, grant: LinkGrant, title: str, intro: str, *, on_back: Callable[[], None],
                  on_denied: Callable[[], None], on_halt: Callable[[str], None]):
-        super().__init__(layout=shared("full"), _dom_classes=("k360-keberatan",))
+        super().__init__("k360-keberatan", on_back=on_back, on_denied=on_denied, on_halt=on_halt)
         self._db, self._grant = db, grant
-        self._on_back_cb, self._on_denied_cb, self._on_halt_cb = on_back, on_denied, on_halt
-        self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")
-        self._back.on_click(self._on_back)
-        self._message = html_box()
         self._head = [self._back, html_box(f'<h1 class="k360-page-title">{esc(title)}</h1>'
                                            f'<div class="k360-muted">{esc(intro)}</div>'), self._message]
         self._keep: list[widgets.Widget] = []  # reused across reloads: never closed
-
-    @property
-    def back_button(self) -> widgets.Button:
-        return self._back
-
-    @property
-    def message(self) -> str:
-        return self._message.value
-
-    def html(self) -> str:
-        """Every HTML text now shown in the view (e.g. to check escaping)."""
-        def walk(w):
-            if isinstance(w, widgets.HTML):
-                yield w.value
-            for c in getattr(w, "children", ()):
-                yield from walk(c)
-        return "\n".join(walk(self))
-
-    def _say(self, kind: str, text: str) -> None:
-        self._message.value = message_html(kind, text)
-
-    def _show_error(self, text: str) -> None:
-        self._say("error", text)
-
-    def _deny(self) -> None:
-        self._on_denied_cb()
-
-    def _halt(self, text: str) -> None:
-        self._on_halt_cb(text)
-
-    @guarded
-    def _on_back(self, _button=None) -> None:
-        self._on_back_cb()
 
     def _set_body(self, body: list[widgets.Widget]) -> None:
         old = [w for w in self.children if w not in self._head]

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from .. import report_access
 from ..links import LinkGrant
-from .common import box, button, esc, guarded, html_box, message_html, section, shared, tanggal
+from .common import PageView, box, button, esc, html_box, message_html, section, shared, tanggal
 
 PROVISIONAL = ("Sementara: predikat kinerja Anda belum ditetapkan. Angka dan saran 360° dalam laporan ini adalah "
                "masukan, bukan keputusan; Rating Perilaku Kerja dan predikat ditetapkan oleh Pejabat Penilai "
@@ -37,14 +37,11 @@ def download_link(page: str, nip: str, versi: int) -> str:
             "Unduh laporan (HTML; buka lalu cetak atau simpan sebagai PDF)</a>")
 
 
-class OwnReportView(widgets.VBox):
+class OwnReportView(PageView):
     """The latest published version of the link's own report, opened (and recorded) when it is built."""
 
-    def __init__(self, db: Database, grant: LinkGrant, *, on_back: Callable[[], None]):
-        super().__init__(layout=shared("full"), _dom_classes=("k360-own-report",))
-        self._on_back_cb = on_back
-        self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")
-        self._back.on_click(self._on_back)
+    def __init__(self, db: Database, grant: LinkGrant, **callbacks):
+        super().__init__("k360-own-report", **callbacks)
         report = report_access.open_own_report(db, grant)
         page = report.html()
         status = message_html("info", PROVISIONAL) if report.provisional else message_html("ok", DECIDED)
@@ -54,33 +51,16 @@ class OwnReportView(widgets.VBox):
         self._report = report
         self._page = html_box(report_frame(page), "k360-report")
         self._download = html_box(download_link(page, report.nip, report.versi), "k360-report-download")
-        self.children = [self._back, section("Laporan saya"), head, self._download, self._page]
+        self.children = [self._back, section("Laporan saya"), self._message, head, self._download, self._page]
 
     @property
     def report(self) -> report_access.OwnReport:
         return self._report
 
     @property
-    def back_button(self) -> widgets.Button:
-        return self._back
-
-    @property
     def page_html(self) -> str:
         """The HTML of the frame holding the report."""
         return self._page.value
-
-    @guarded
-    def _on_back(self, _button=None) -> None:
-        self._on_back_cb()
-
-    def _show_error(self, text: str) -> None:
-        self.children = [*self.children[:1], html_box(message_html("error", text))]
-
-    def _deny(self) -> None:
-        self._show_error("Tautan tidak valid atau sudah tidak berlaku.")
-
-    def _halt(self, text: str) -> None:
-        self._show_error(text)
 
 
 def report_entry(has_report: bool, on_open: Callable[[], None]) -> list[widgets.Widget]:

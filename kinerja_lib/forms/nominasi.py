@@ -15,44 +15,20 @@ from sqlite_utils import Database
 from .. import nominasi
 from ..errors import FormError
 from ..links import LinkGrant
-from .common import box, button, esc, guarded, html_box, message_html, section, shared
+from .common import PageView, box, button, esc, guarded, html_box, message_html, section, shared
 
 
 def _label(c: nominasi.Colleague) -> str:
     return f"{c.nama} — {c.jabatan}, {c.unit}"
 
 
-class _View(widgets.VBox):
-    """Shared parts: a back button, a message line, and the guarded-callback hooks."""
+class _View(PageView):
+    """Both nomination pages: a title under PageView's back button, then its message line."""
 
-    def __init__(self, on_back: Callable[[], None], title: str):
-        super().__init__(layout=shared("full"), _dom_classes=("k360-nominasi",))
-        self._on_back_cb = on_back
-        self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")
-        self._back.on_click(self._on_back)
-        self._message = html_box()
+    def __init__(self, title: str, *, on_back: Callable[[], None], on_denied: Callable[[], None] | None = None,
+                 on_halt: Callable[[str], None] | None = None):
+        super().__init__("k360-nominasi", on_back=on_back, on_denied=on_denied, on_halt=on_halt)
         self._head = [self._back, section(title), self._message]
-
-    @property
-    def back_button(self) -> widgets.Button:
-        return self._back
-
-    @property
-    def message(self) -> str:
-        return self._message.value
-
-    @guarded
-    def _on_back(self, _button=None) -> None:
-        self._on_back_cb()
-
-    def _show_error(self, text: str) -> None:
-        self._message.value = message_html("error", text)
-
-    def _deny(self) -> None:
-        self._show_error("Tautan tidak valid atau sudah tidak berlaku.")
-
-    def _halt(self, text: str) -> None:
-        self._show_error(text)
 
 
 class _Picker:
@@ -77,8 +53,8 @@ class _Picker:
 class NominationForm(_View):
     """The pegawai's own page: search colleagues by name, pick between the minimum and the maximum, send."""
 
-    def __init__(self, db: Database, grant: LinkGrant, *, on_back: Callable[[], None]):
-        super().__init__(on_back, "Usulkan rekan penilai")
+    def __init__(self, db: Database, grant: LinkGrant, **callbacks):
+        super().__init__("Usulkan rekan penilai", **callbacks)
         self._db, self._grant = db, grant
         self._state = nominasi.my_state(db, grant)
         self._chosen: dict[str, str] = {n.rekan.nip: _label(n.rekan) for n in self._state.nominations}
@@ -187,8 +163,8 @@ class NominationForm(_View):
 class ApprovalForm(_View):
     """The atasan's page: each direct bawahan's proposal; keep, remove with a reason, add, approve."""
 
-    def __init__(self, db: Database, grant: LinkGrant, *, on_back: Callable[[], None]):
-        super().__init__(on_back, "Persetujuan usulan rekan penilai")
+    def __init__(self, db: Database, grant: LinkGrant, **callbacks):
+        super().__init__("Persetujuan usulan rekan penilai", **callbacks)
         self._db, self._grant = db, grant
         self._who = widgets.Dropdown(options=[], layout=widgets.Layout(width="100%"))
         self._who.observe(self._on_who, names="value")

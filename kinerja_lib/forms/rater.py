@@ -667,15 +667,18 @@ class RaterApp(widgets.VBox):
 
     @guarded
     def _open_report(self) -> None:
-        self._show_view(OwnReportView(self._db, self._grant, on_back=self._back_to_list))
+        self._show_view(OwnReportView(self._db, self._grant, on_back=self._back_to_list, on_denied=self._deny,
+                                      on_halt=self._halt))
 
     @guarded
     def _open_nomination(self) -> None:
-        self._show_view(NominationForm(self._db, self._grant, on_back=self._back_to_list))
+        self._show_view(NominationForm(self._db, self._grant, on_back=self._back_to_list, on_denied=self._deny,
+                                       on_halt=self._halt))
 
     @guarded
     def _open_approval(self) -> None:
-        self._show_view(ApprovalForm(self._db, self._grant, on_back=self._back_to_list))
+        self._show_view(ApprovalForm(self._db, self._grant, on_back=self._back_to_list, on_denied=self._deny,
+                                     on_halt=self._halt))
 
     def _show_view(self, view: widgets.Widget) -> None:
         self._message.value = ""

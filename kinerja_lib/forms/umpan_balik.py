@@ -18,7 +18,7 @@ from .. import umpan_balik
 from ..instansi import load_instansi
 from ..links import LinkGrant
 from ..reference import load_instrument
-from .common import box, button, esc, guarded, html_box, log, message_html, section, shared, tanggal
+from .common import PageView, box, button, esc, guarded, html_box, log, message_html, section, shared, tanggal
 
 ATASAN_BUTTON = "Umpan balik untuk bawahan"
 PEGAWAI_BUTTON = "Catatan umpan balik untuk saya"
@@ -53,42 +53,14 @@ def note_html(n: umpan_balik.Note, *, for_pegawai: bool) -> str:
             f"<div><b>Tindak lanjut yang disepakati:</b> {follow}</div>{extra}<div>{state}</div>")
 
 
-class _View(widgets.VBox):
-    """What both views share: back button, message line, the guarded callbacks' error handling."""
+class _View(PageView):
+    """What both views share: the link's pegawai and year, besides PageView's back button and message line."""
 
     def __init__(self, db: Database, grant: LinkGrant, *, on_back: Callable[[], None],
                  on_denied: Callable[[], None], on_halt: Callable[[str], None]):
-        super().__init__(layout=shared("full"), _dom_classes=("k360-umpan-balik",))
+        super().__init__("k360-umpan-balik", on_back=on_back, on_denied=on_denied, on_halt=on_halt)
         self._db, self._grant = db, grant
-        self._on_back_cb, self._on_denied_cb, self._on_halt_cb = on_back, on_denied, on_halt
         self._nip, self._tahun = umpan_balik.grant_owner(db, grant)
-        self._back = button("← Kembali ke daftar", "k360-back", tooltip="Kembali ke daftar penilaian")
-        self._back.on_click(self._on_back)
-        self._message = html_box()
-
-    @property
-    def back_button(self) -> widgets.Button:
-        return self._back
-
-    @property
-    def message(self) -> str:
-        return self._message.value
-
-    def _say(self, kind: str, text: str) -> None:
-        self._message.value = message_html(kind, text)
-
-    def _show_error(self, text: str) -> None:
-        self._say("error", text)
-
-    def _deny(self) -> None:
-        self._on_denied_cb()
-
-    def _halt(self, text: str) -> None:
-        self._on_halt_cb(text)
-
-    @guarded
-    def _on_back(self, _button=None) -> None:
-        self._on_back_cb()
 
 
 class AtasanView(_View):

@@ -73,5 +73,6 @@ def test_make_demo_builds_the_database_prints_working_links_and_serves(make_demo
     nip, count, url = links[0]
     page.goto(url)
     expect(page.get_by_text("Penilaian Perilaku Kerja 360°")).to_be_visible(timeout=60_000)
-    expect(page.locator(".k360-card")).to_have_count(int(count), timeout=60_000)
+    # one card per person to rate; the cards after them (laporan, keberatan, usulan rekan) are not counted
+    expect(page.locator(".k360-assignment")).to_have_count(int(count), timeout=60_000)
     assert proc.poll() is None, "the server must keep running until stopped"

@@ -638,7 +638,7 @@ class RaterApp(widgets.VBox):
                             tooltip=f"{ACTION_LABEL.get(a.status, 'Buka')}: {a.ratee.nama}")
             opener.on_click(functools.partial(self._on_open, a.id))
             self._open_buttons[a.id] = opener
-            cards.append(box([info, opener], "k360-card", horizontal=True))
+            cards.append(box([info, opener], "k360-card", "k360-assignment", horizontal=True))
         if not ov.assignments:
             cards.append(html_box(message_html("info", "Anda tidak mempunyai penilaian pada periode ini.")))
         cards += report_entry(report_access.has_report(self._db, self._grant), self._open_report)

@@ -131,10 +131,22 @@ def _matrix_rows(m: AnswerMatrix) -> tuple:
     """Return the long table's coded columns, and its forms as pairs, straight from a matrix."""
     form, item, y = m.rows()
     counts = np.bincount(form, minlength=m.n_forms)
+    code = _row_code_type(m.n_forms, len(m.ratees), len(m.raters), len(m.items))
+    form, item = form.astype(code), item.astype(code)
     # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them;
-    # a row's form attributes are its form's repeated over the form's rows.
-    return (np.repeat(m.ratee, counts), m.ratees, np.repeat(m.rater, counts), m.raters, item, m.items,
-            np.repeat(m.relation, counts), m.relations, y, form, m.ratee * len(m.raters) + m.rater)
+    # a row's form attributes are its form's repeated over the form's rows (as compact codes: a province's
+    # cycle has tens of millions of rows).
+    return (np.repeat(m.ratee.astype(code), counts), m.ratees, np.repeat(m.rater.astype(code), counts), m.raters,
+            item, m.items, np.repeat(m.relation.astype(code), counts), m.relations, y, form,
+            m.ratee * len(m.raters) + m.rater)
+
+
+def _row_code_type(n_pairs: int, n_ratees: int, n_raters: int, n_items: int) -> type:
+    """Return the integer type of the per-row codes: int32 while every product of codes the analysis forms
+    (pair x item, ratee x group x item, ratee x item x scale point) fits in it, else int64. Half the memory
+    of int64 over tens of millions of rows, and the same arithmetic."""
+    widest = max(n_pairs, n_ratees, n_raters, 1) * max(n_items, 1) * 16
+    return np.int32 if widest < np.iinfo(np.int32).max else np.int64
 
 
 def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
@@ -144,8 +156,9 @@ def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pa
     unknown = [str(x) for x, g, u in zip(rel_labels, to_group, used) if g < 0 and u]
     if unknown:
         raise ValueError(f"relasi tidak dikenal: {', '.join(sorted(unknown))}; pilihan: {', '.join(groups)}")
-    data = _Long(ratee, ratees, rater, raters, to_group[rel].astype(np.int64), groups, item, items, y,
-                 ~np.isnan(y))
+    code = _row_code_type(len(key), len(ratees), len(raters), len(items))
+    ratee, rater, item, pair = (a.astype(code, copy=False) for a in (ratee, rater, item, pair))
+    data = _Long(ratee, ratees, rater, raters, to_group.astype(code)[rel], groups, item, items, y, ~np.isnan(y))
     nr, nt, ng = len(raters), len(ratees), len(groups)
     npair = len(key)
     p_group = np.empty(npair, dtype=np.int64)
@@ -163,7 +176,7 @@ def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pa
     alone = np.flatnonzero(item_to_value < 0)
     item_to_value[alone] = len(data.values) + np.arange(alone.size)
     data.n_cells = len(data.values) + alone.size
-    data.value = item_to_value[item]
+    data.value = item_to_value.astype(code)[item]
     # Suppression at the finest grain, the item: a (ratee, group, item) cell scored by fewer raters than the
     # group's minimum is hidden everywhere. Hiding at the value only would let a shown value mean, set
     # against the shown items of that value, give away a hidden item's answers.
@@ -639,6 +652,7 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     y_ok = data.y[data.ok_raw]
     integer = bool(np.all(np.mod(y_ok, 1) == 0))
     lo = int(y_ok.min()) if integer and y_ok.size else 1
+    del y_ok
     ni, nt, ng = len(data.items), data.n_ratee, len(data.groups)
     has = data.p_n_raw > 0
     cell = data.ratee * ni + data.item
@@ -647,6 +661,7 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     yz = np.where(data.ok_raw, data.y, 0.0)
     size = nt * ni * ng
     sums = [np.bincount(key, w, size).reshape(nt * ni, ng) for w in (data.ok_raw, yz, yz * yz)]
+    del key, yz  # a row-length array each: not held through the per-group passes
     nonself = [k for k, g in enumerate(data.groups) if g != DIRI]
     for name in [*groups, SEMUA]:
         cols = nonself if name == SEMUA else [data.groups.index(name)]
@@ -670,9 +685,15 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
         row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
         if integer:
             r_sel = data.ok_raw & (data.group != diri if name == SEMUA else data.group == cols[0])
-            pos = (data.y[r_sel] - lo).astype(np.int64)
-            nv = int(pos.max()) + 1
-            counts = np.bincount(cell[r_sel] * nv + pos, minlength=nt * ni * nv).reshape(nt * ni, nv)
+            yr = data.y[r_sel]
+            nv = int(yr.max()) - lo + 1
+            wide = np.int64 if nt * ni * nv >= np.iinfo(np.int32).max else cell.dtype
+            at = cell[r_sel].astype(wide, copy=False)   # (ratee x item) cell x scale point, in place
+            at *= nv
+            at += (yr - lo).astype(wide)
+            del yr, r_sel
+            counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)
+            del at
             counts = counts[c >= 2]
             keep = counts.sum(axis=0) > 0
             try:

@@ -93,8 +93,9 @@ class _Long:
     p_group: np.ndarray | None = None
     p_n_raw: np.ndarray | None = None  # items scored in the form
     p_mean_raw: np.ndarray | None = None
-    # visibility: value (or stand-alone item) of each row; ``values`` lists the reported ones first
-    value: np.ndarray | None = None
+    # visibility: value (or stand-alone item) of each item (not of each row: a row's is item_value[item]);
+    # ``values`` lists the reported ones first
+    item_value: np.ndarray | None = None
     values: pd.Index | None = None
     n_cells: int = 0                   # reported values + stand-alone items
     ok: np.ndarray | None = None       # a score in a (ratee, group, value) cell that is shown
@@ -176,7 +177,7 @@ def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pa
     alone = np.flatnonzero(item_to_value < 0)
     item_to_value[alone] = len(data.values) + np.arange(alone.size)
     data.n_cells = len(data.values) + alone.size
-    data.value = item_to_value.astype(code)[item]
+    data.item_value = item_to_value.astype(code)
     # Suppression at the finest grain, the item: a (ratee, group, item) cell scored by fewer raters than the
     # group's minimum is hidden everywhere. Hiding at the value only would let a shown value mean, set
     # against the shown items of that value, give away a hidden item's answers.
@@ -409,7 +410,9 @@ def _by_value(data: _Long, settings: dict[str, Any]) -> pd.DataFrame:
     values, nc = data.values, data.n_cells
     nv, ng, nt = len(values), len(data.groups), data.n_ratee
     npair = data.p_ratee.size
-    pv = data.row_pair * nc + data.value  # stand-alone items (codes >= nv) are dropped below
+    wide = np.int64 if npair * nc >= np.iinfo(np.int32).max else data.item_value.dtype
+    pv = data.item_value.astype(wide)[data.item]  # stand-alone items (codes >= nv) are dropped below
+    pv += data.row_pair.astype(wide, copy=False) * nc
     cnt = np.bincount(pv, data.ok, npair * nc).reshape(npair, nc)[:, :nv].ravel()
     total = np.bincount(pv, np.where(data.ok, data.y, 0.0), npair * nc).reshape(npair, nc)[:, :nv]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -658,9 +661,12 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     cell = data.ratee * ni + data.item
     # Counts, sums and sums of squares per (ratee x item) cell and group, in one pass for all groups.
     key = cell * ng + data.group
-    yz = np.where(data.ok_raw, data.y, 0.0)
     size = nt * ni * ng
-    sums = [np.bincount(key, w, size).reshape(nt * ni, ng) for w in (data.ok_raw, yz, yz * yz)]
+    sums = [np.bincount(key, data.ok_raw, size).reshape(nt * ni, ng)]
+    yz = np.where(data.ok_raw, data.y, 0.0)
+    sums.append(np.bincount(key, yz, size).reshape(nt * ni, ng))
+    yz *= yz  # squared in place: the same products, without a second row-length array
+    sums.append(np.bincount(key, yz, size).reshape(nt * ni, ng))
     del key, yz  # a row-length array each: not held through the per-group passes
     nonself = [k for k, g in enumerate(data.groups) if g != DIRI]
     for name in [*groups, SEMUA]:

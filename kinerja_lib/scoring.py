@@ -787,11 +787,19 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     """
     settings = _settings(settings)
     data = _code(responses, settings, item_values)
+    scale = load_scale()
+    # The cycle-wide statistics first, while only the coded answers are held: their per-answer working
+    # arrays then do not pile up on the result tables (a province's cycle has tens of millions of answers).
+    reliab = _reliability(data, len(scale.points))
+    nr = len(data.raters)
+    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.rater, data.raters, data.item,
+                                           len(data.items), data.group, pd.Index(data.groups), data.y,
+                                           data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
+                                           data.p_group, data.p_n_raw), timings)
     scored = _score(data, settings)
     scores = scored.frame()
     by_value = _by_value(data, settings)
     agreement = self_other_agreement(by_value, scores, settings)
-    scale = load_scale()
 
     pop = pd.Index(population if population is not None else scores["ratee"], name="nip").unique()
     res = scores.set_index("ratee").reindex(pop)
@@ -837,12 +845,7 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
         pd.DataFrame({"unit": units.to_numpy(), "predikat": results["predikat"].to_numpy()}).dropna(subset=["unit"]),
         dict(predikat_organisasi or {}))
 
-    nr = len(data.raters)
-    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.rater, data.raters, data.item,
-                                           len(data.items), data.group, pd.Index(data.groups), data.y,
-                                           data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
-                                           data.p_group, data.p_n_raw), timings)
-    return ScoringReport(settings, scores, by_value, agreement, results, _reliability(data, len(scale.points)),
+    return ScoringReport(settings, scores, by_value, agreement, results, reliab,
                          rater_bias(scored.fit), quality, flagged_raters(quality), distribution, warnings,
                          scored.fit, scored.notes)
 

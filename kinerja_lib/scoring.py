@@ -106,6 +106,12 @@ class _Long:
     def n_ratee(self) -> int:
         return len(self.ratees)
 
+    def drop_rows(self) -> None:
+        """Let go of the per-answer arrays once every per-answer figure is computed (the pair and ratee
+        level stay): for a province they are most of the memory, and the result tables come after."""
+        self.ratee = self.rater = self.group = self.item = self.y = None
+        self.ok_raw = self.ok = self.row_pair = None
+
 
 def _code(responses: pd.DataFrame, settings: dict[str, Any],
           item_values: Mapping[str, str] | None = None) -> _Long:
@@ -245,7 +251,7 @@ class _Scored:
 
     def frame(self) -> pd.DataFrame:
         d = self.data
-        present = np.bincount(d.ratee, minlength=d.n_ratee) > 0
+        present = np.bincount(d.p_ratee, minlength=d.n_ratee) > 0  # every pair has answers
         cols: dict[str, Any] = {"ratee": d.ratees}
         for k, g in enumerate(d.groups):
             cols[f"n_{g}"] = self.n[:, k]
@@ -407,8 +413,13 @@ def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | Non
 
 
 def _by_value(data: _Long, settings: dict[str, Any]) -> pd.DataFrame:
-    values, nc = data.values, data.n_cells
-    nv, ng, nt = len(values), len(data.groups), data.n_ratee
+    return _value_table(data, settings, *_value_cells(data))
+
+
+def _value_cells(data: _Long) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per (pair, reported value), the items scored in shown cells and their mean (the per-answer part
+    of the per-value results)."""
+    nc, nv = data.n_cells, len(data.values)
     npair = data.p_ratee.size
     wide = np.int64 if npair * nc >= np.iinfo(np.int32).max else data.item_value.dtype
     pv = data.item_value.astype(wide)[data.item]  # stand-alone items (codes >= nv) are dropped below
@@ -416,7 +427,12 @@ def _by_value(data: _Long, settings: dict[str, Any]) -> pd.DataFrame:
     cnt = np.bincount(pv, data.ok, npair * nc).reshape(npair, nc)[:, :nv].ravel()
     total = np.bincount(pv, np.where(data.ok, data.y, 0.0), npair * nc).reshape(npair, nc)[:, :nv]
     with np.errstate(invalid="ignore", divide="ignore"):
-        pmean = total.ravel() / cnt
+        return cnt, total.ravel() / cnt
+
+
+def _value_table(data: _Long, settings: dict[str, Any], cnt: np.ndarray, pmean: np.ndarray) -> pd.DataFrame:
+    values = data.values
+    nv, ng, nt = len(values), len(data.groups), data.n_ratee
     has = cnt > 0
     key = (((data.p_ratee * ng + data.p_group) * nv)[:, None] + np.arange(nv)).ravel()
     n, mean = _group_means(key, pmean, has, nt * ng * nv)
@@ -698,13 +714,13 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
             at *= nv
             at += (yr - lo).astype(wide)
             del yr, r_sel
-            counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)
+            counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)[c >= 2]
             del at
-            counts = counts[c >= 2]
             keep = counts.sum(axis=0) > 0
+            counts = (counts if keep.all() else counts[:, keep]).astype(float)
             try:
                 row["alpha_ordinal"] = reliability.alpha_from_counts(
-                    counts[:, keep].astype(float), "ordinal", np.arange(lo, lo + nv)[keep])
+                    counts, "ordinal", np.arange(lo, lo + nv)[keep])
             except ValueError:
                 pass
     return pd.DataFrame(rows)
@@ -796,9 +812,12 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
                                            len(data.items), data.group, pd.Index(data.groups), data.y,
                                            data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
                                            data.p_group, data.p_n_raw), timings)
+    value_cells = _value_cells(data)
+    data.drop_rows()
     scored = _score(data, settings)
     scores = scored.frame()
-    by_value = _by_value(data, settings)
+    by_value = _value_table(data, settings, *value_cells)
+    del value_cells
     agreement = self_other_agreement(by_value, scores, settings)
 
     pop = pd.Index(population if population is not None else scores["ratee"], name="nip").unique()

@@ -103,7 +103,9 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     yz = np.where(ok, y, 0.0)
     cnt = codes.pair_answered if codes.pair_answered is not None else np.bincount(pair, ok, npair)
     s1 = np.bincount(pair, yz, npair)
-    s2 = np.bincount(pair, yz * yz, npair)
+    yz *= yz  # squared in place: the same products, without a second row-length array
+    s2 = np.bincount(pair, yz, npair)
+    del yz  # row-length arrays are let go as soon as they are summed: a province has tens of millions of rows
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s1 / cnt
         var = np.maximum(s2 / cnt - mean * mean, 0.0)
@@ -135,19 +137,29 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     # when they are few), and the rater's mean of those is turned into a modified z-score.
     other = ok & (rel_code != diri)
     cell = t * ni + item
-    c_cell = np.bincount(cell[other], minlength=len(ratees) * ni)
-    s_cell = np.bincount(cell[other], y[other], len(ratees) * ni)
-    use = np.flatnonzero(other & (c_cell[cell] >= 2))
+    cell_other = cell[other]
+    c_cell = np.bincount(cell_other, minlength=len(ratees) * ni)
+    s_cell = np.bincount(cell_other, y[other], len(ratees) * ni)
+    del cell_other
+    use = other & (c_cell >= 2)[cell]
+    del other
     cu, yu, pu = cell[use], y[use], pair[use]
+    del cell, use
     c_other = c_cell[cu] - 1
     dev = yu - (s_cell[cu] - yu) / c_other
     weight = 1.0 / (1.0 + 1.0 / c_other)
+    del cu, c_other
     # Per form: sums that give the offset-removed weighted sum of squares without a per-answer pass:
     # sum w (dev - o)^2 = sum w dev^2 - 2 o sum w dev + o^2 sum w, with o the form's mean deviation.
     m_p = np.bincount(pu, minlength=npair).astype(float)
     sum_dev, sum_w, sum_own = (np.bincount(pu, x, npair) for x in (dev, weight, yu))
+    del yu
     wdev = weight * dev
-    sum_wdev, sum_wdev2 = np.bincount(pu, wdev, npair), np.bincount(pu, wdev * dev, npair)
+    del weight
+    sum_wdev = np.bincount(pu, wdev, npair)
+    wdev *= dev  # in place: w dev^2, the same products as weight * dev * dev
+    sum_wdev2 = np.bincount(pu, wdev, npair)
+    del wdev, dev, pu
     with np.errstate(invalid="ignore", divide="ignore"):
         offset = np.where(m_p > 0, sum_dev / m_p, 0.0)
         ss = np.maximum(sum_wdev2 - 2 * offset * sum_wdev + offset * offset * sum_w, 0.0)

@@ -183,7 +183,8 @@ def alpha_from_counts(counts: np.ndarray, level: str, domain) -> float:
     domain = np.asarray(domain)
     m = counts.sum(axis=1)
     pairable = m >= 2
-    counts, m = counts[pairable], m[pairable]
+    if not pairable.all():  # (no copy when every unit is pairable: a province has millions of units)
+        counts, m = counts[pairable], m[pairable]
     if counts.shape[0] == 0:
         raise ValueError("tidak ada unit yang dinilai oleh paling sedikit 2 penilai")
     # Coincidence matrix o_ck = sum_u (n_uc n_uk - [c = k] n_uc) / (m_u - 1).

@@ -93,8 +93,9 @@ class _Long:
     p_group: np.ndarray | None = None
     p_n_raw: np.ndarray | None = None  # items scored in the form
     p_mean_raw: np.ndarray | None = None
-    # visibility: value (or stand-alone item) of each row; ``values`` lists the reported ones first
-    value: np.ndarray | None = None
+    # visibility: value (or stand-alone item) of each item (not of each row: a row's is item_value[item]);
+    # ``values`` lists the reported ones first
+    item_value: np.ndarray | None = None
     values: pd.Index | None = None
     n_cells: int = 0                   # reported values + stand-alone items
     ok: np.ndarray | None = None       # a score in a (ratee, group, value) cell that is shown
@@ -104,6 +105,12 @@ class _Long:
     @property
     def n_ratee(self) -> int:
         return len(self.ratees)
+
+    def drop_rows(self) -> None:
+        """Let go of the per-answer arrays once every per-answer figure is computed (the pair and ratee
+        level stay): for a province they are most of the memory, and the result tables come after."""
+        self.ratee = self.rater = self.group = self.item = self.y = None
+        self.ok_raw = self.ok = self.row_pair = None
 
 
 def _code(responses: pd.DataFrame, settings: dict[str, Any],
@@ -131,10 +138,22 @@ def _matrix_rows(m: AnswerMatrix) -> tuple:
     """Return the long table's coded columns, and its forms as pairs, straight from a matrix."""
     form, item, y = m.rows()
     counts = np.bincount(form, minlength=m.n_forms)
+    code = _row_code_type(m.n_forms, len(m.ratees), len(m.raters), len(m.items))
+    form, item = form.astype(code), item.astype(code)
     # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them;
-    # a row's form attributes are its form's repeated over the form's rows.
-    return (np.repeat(m.ratee, counts), m.ratees, np.repeat(m.rater, counts), m.raters, item, m.items,
-            np.repeat(m.relation, counts), m.relations, y, form, m.ratee * len(m.raters) + m.rater)
+    # a row's form attributes are its form's repeated over the form's rows (as compact codes: a province's
+    # cycle has tens of millions of rows).
+    return (np.repeat(m.ratee.astype(code), counts), m.ratees, np.repeat(m.rater.astype(code), counts), m.raters,
+            item, m.items, np.repeat(m.relation.astype(code), counts), m.relations, y, form,
+            m.ratee * len(m.raters) + m.rater)
+
+
+def _row_code_type(n_pairs: int, n_ratees: int, n_raters: int, n_items: int) -> type:
+    """Return the integer type of the per-row codes: int32 while every product of codes the analysis forms
+    (pair x item, ratee x group x item, ratee x item x scale point) fits in it, else int64. Half the memory
+    of int64 over tens of millions of rows, and the same arithmetic."""
+    widest = max(n_pairs, n_ratees, n_raters, 1) * max(n_items, 1) * 16
+    return np.int32 if widest < np.iinfo(np.int32).max else np.int64
 
 
 def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
@@ -144,8 +163,9 @@ def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pa
     unknown = [str(x) for x, g, u in zip(rel_labels, to_group, used) if g < 0 and u]
     if unknown:
         raise ValueError(f"relasi tidak dikenal: {', '.join(sorted(unknown))}; pilihan: {', '.join(groups)}")
-    data = _Long(ratee, ratees, rater, raters, to_group[rel].astype(np.int64), groups, item, items, y,
-                 ~np.isnan(y))
+    code = _row_code_type(len(key), len(ratees), len(raters), len(items))
+    ratee, rater, item, pair = (a.astype(code, copy=False) for a in (ratee, rater, item, pair))
+    data = _Long(ratee, ratees, rater, raters, to_group.astype(code)[rel], groups, item, items, y, ~np.isnan(y))
     nr, nt, ng = len(raters), len(ratees), len(groups)
     npair = len(key)
     p_group = np.empty(npair, dtype=np.int64)
@@ -163,7 +183,7 @@ def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pa
     alone = np.flatnonzero(item_to_value < 0)
     item_to_value[alone] = len(data.values) + np.arange(alone.size)
     data.n_cells = len(data.values) + alone.size
-    data.value = item_to_value[item]
+    data.item_value = item_to_value.astype(code)
     # Suppression at the finest grain, the item: a (ratee, group, item) cell scored by fewer raters than the
     # group's minimum is hidden everywhere. Hiding at the value only would let a shown value mean, set
     # against the shown items of that value, give away a hidden item's answers.
@@ -231,7 +251,7 @@ class _Scored:
 
     def frame(self) -> pd.DataFrame:
         d = self.data
-        present = np.bincount(d.ratee, minlength=d.n_ratee) > 0
+        present = np.bincount(d.p_ratee, minlength=d.n_ratee) > 0  # every pair has answers
         cols: dict[str, Any] = {"ratee": d.ratees}
         for k, g in enumerate(d.groups):
             cols[f"n_{g}"] = self.n[:, k]
@@ -393,14 +413,26 @@ def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | Non
 
 
 def _by_value(data: _Long, settings: dict[str, Any]) -> pd.DataFrame:
-    values, nc = data.values, data.n_cells
-    nv, ng, nt = len(values), len(data.groups), data.n_ratee
+    return _value_table(data, settings, *_value_cells(data))
+
+
+def _value_cells(data: _Long) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per (pair, reported value), the items scored in shown cells and their mean (the per-answer part
+    of the per-value results)."""
+    nc, nv = data.n_cells, len(data.values)
     npair = data.p_ratee.size
-    pv = data.row_pair * nc + data.value  # stand-alone items (codes >= nv) are dropped below
+    wide = np.int64 if npair * nc >= np.iinfo(np.int32).max else data.item_value.dtype
+    pv = data.item_value.astype(wide)[data.item]  # stand-alone items (codes >= nv) are dropped below
+    pv += data.row_pair.astype(wide, copy=False) * nc
     cnt = np.bincount(pv, data.ok, npair * nc).reshape(npair, nc)[:, :nv].ravel()
     total = np.bincount(pv, np.where(data.ok, data.y, 0.0), npair * nc).reshape(npair, nc)[:, :nv]
     with np.errstate(invalid="ignore", divide="ignore"):
-        pmean = total.ravel() / cnt
+        return cnt, total.ravel() / cnt
+
+
+def _value_table(data: _Long, settings: dict[str, Any], cnt: np.ndarray, pmean: np.ndarray) -> pd.DataFrame:
+    values = data.values
+    nv, ng, nt = len(values), len(data.groups), data.n_ratee
     has = cnt > 0
     key = (((data.p_ratee * ng + data.p_group) * nv)[:, None] + np.arange(nv)).ravel()
     n, mean = _group_means(key, pmean, has, nt * ng * nv)
@@ -639,14 +671,19 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     y_ok = data.y[data.ok_raw]
     integer = bool(np.all(np.mod(y_ok, 1) == 0))
     lo = int(y_ok.min()) if integer and y_ok.size else 1
+    del y_ok
     ni, nt, ng = len(data.items), data.n_ratee, len(data.groups)
     has = data.p_n_raw > 0
     cell = data.ratee * ni + data.item
     # Counts, sums and sums of squares per (ratee x item) cell and group, in one pass for all groups.
     key = cell * ng + data.group
-    yz = np.where(data.ok_raw, data.y, 0.0)
     size = nt * ni * ng
-    sums = [np.bincount(key, w, size).reshape(nt * ni, ng) for w in (data.ok_raw, yz, yz * yz)]
+    sums = [np.bincount(key, data.ok_raw, size).reshape(nt * ni, ng)]
+    yz = np.where(data.ok_raw, data.y, 0.0)
+    sums.append(np.bincount(key, yz, size).reshape(nt * ni, ng))
+    yz *= yz  # squared in place: the same products, without a second row-length array
+    sums.append(np.bincount(key, yz, size).reshape(nt * ni, ng))
+    del key, yz  # a row-length array each: not held through the per-group passes
     nonself = [k for k, g in enumerate(data.groups) if g != DIRI]
     for name in [*groups, SEMUA]:
         cols = nonself if name == SEMUA else [data.groups.index(name)]
@@ -670,14 +707,20 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
         row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
         if integer:
             r_sel = data.ok_raw & (data.group != diri if name == SEMUA else data.group == cols[0])
-            pos = (data.y[r_sel] - lo).astype(np.int64)
-            nv = int(pos.max()) + 1
-            counts = np.bincount(cell[r_sel] * nv + pos, minlength=nt * ni * nv).reshape(nt * ni, nv)
-            counts = counts[c >= 2]
+            yr = data.y[r_sel]
+            nv = int(yr.max()) - lo + 1
+            wide = np.int64 if nt * ni * nv >= np.iinfo(np.int32).max else cell.dtype
+            at = cell[r_sel].astype(wide, copy=False)   # (ratee x item) cell x scale point, in place
+            at *= nv
+            at += (yr - lo).astype(wide)
+            del yr, r_sel
+            counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)[c >= 2]
+            del at
             keep = counts.sum(axis=0) > 0
+            counts = (counts if keep.all() else counts[:, keep]).astype(float)
             try:
                 row["alpha_ordinal"] = reliability.alpha_from_counts(
-                    counts[:, keep].astype(float), "ordinal", np.arange(lo, lo + nv)[keep])
+                    counts, "ordinal", np.arange(lo, lo + nv)[keep])
             except ValueError:
                 pass
     return pd.DataFrame(rows)
@@ -760,11 +803,22 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     """
     settings = _settings(settings)
     data = _code(responses, settings, item_values)
+    scale = load_scale()
+    # The cycle-wide statistics first, while only the coded answers are held: their per-answer working
+    # arrays then do not pile up on the result tables (a province's cycle has tens of millions of answers).
+    reliab = _reliability(data, len(scale.points))
+    nr = len(data.raters)
+    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.rater, data.raters, data.item,
+                                           len(data.items), data.group, pd.Index(data.groups), data.y,
+                                           data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
+                                           data.p_group, data.p_n_raw), timings)
+    value_cells = _value_cells(data)
+    data.drop_rows()
     scored = _score(data, settings)
     scores = scored.frame()
-    by_value = _by_value(data, settings)
+    by_value = _value_table(data, settings, *value_cells)
+    del value_cells
     agreement = self_other_agreement(by_value, scores, settings)
-    scale = load_scale()
 
     pop = pd.Index(population if population is not None else scores["ratee"], name="nip").unique()
     res = scores.set_index("ratee").reindex(pop)
@@ -810,12 +864,7 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
         pd.DataFrame({"unit": units.to_numpy(), "predikat": results["predikat"].to_numpy()}).dropna(subset=["unit"]),
         dict(predikat_organisasi or {}))
 
-    nr = len(data.raters)
-    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.rater, data.raters, data.item,
-                                           len(data.items), data.group, pd.Index(data.groups), data.y,
-                                           data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
-                                           data.p_group, data.p_n_raw), timings)
-    return ScoringReport(settings, scores, by_value, agreement, results, _reliability(data, len(scale.points)),
+    return ScoringReport(settings, scores, by_value, agreement, results, reliab,
                          rater_bias(scored.fit), quality, flagged_raters(quality), distribution, warnings,
                          scored.fit, scored.notes)
 

@@ -311,6 +311,16 @@ def awaiting(db: Database, grant: LinkGrant, *, now: datetime | None = None) -> 
     return [_objection(r, moment) for r in rows]
 
 
+def decided_by(db: Database, grant: LinkGrant, *, now: datetime | None = None) -> list[Objection]:
+    """Return the objections in the link's cycle that the link owner has decided, latest decision first
+    (read-only). Raises AccessDenied for an unusable personal link."""
+    nip = _personal(db, grant)
+    moment = _now(now).isoformat()
+    rows = db.execute(_OBJECTION_SQL + "WHERE k.cycle_id = ? AND k.pemutus_nip = ? AND k.status IN (?, ?) "
+                      "ORDER BY k.diputuskan DESC, k.id DESC", [grant.cycle_id, nip, DITERIMA, DITOLAK]).fetchall()
+    return [_objection(r, moment) for r in rows]
+
+
 def objections(db: Database, cycle: int | str | None = None, *, now: datetime | None = None) -> pd.DataFrame:
     """Return the cycle's objections with names, the predikat before and after, and ``terlambat`` (the
     decision is or was later than its deadline)."""

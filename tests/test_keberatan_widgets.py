@@ -130,6 +130,11 @@ def test_the_decider_decides_after_a_confirmation_naming_the_pegawai(small_org):
     row = small_org.db.execute("SELECT status, keputusan, diputuskan_oleh FROM keberatan").fetchone()
     assert row == ("diterima", "Bukti capaian lengkap", small_org.nip["dewi"])
     assert view.decide_buttons == {} and "Tidak ada keberatan" in view.html()
+    history = view.html().split("Sudah Anda putuskan", 1)[1]   # the decision stays in view, read-only
+    assert "Andi &lt;b&gt;Pratama" in history and "Bukti capaian lengkap" in history and "Diterima" in history
+    later = _app(small_org, "dewi")                          # and reachable after the last one was decided
+    assert _buttons(later)[PEMUTUS_BUTTON].description == f"{PEMUTUS_BUTTON} (0)"
+    assert _buttons(_app(small_org, "kepala")) == {}          # nobody else sees it
     view.confirm_button.click()                              # a second crafted confirm changes nothing
     assert "terlebih dahulu" in view.message
 

@@ -291,6 +291,11 @@ class PemutusView(_View):
                             "k360-value", "k360-keberatan-item"))
         if not waiting:
             body.append(html_box(message_html("info", "Tidak ada keberatan yang menunggu keputusan Anda.")))
+        decided = keberatan.decided_by(self._db, self._grant)
+        if decided:
+            body.append(section("Sudah Anda putuskan"))
+            body += [html_box(objection_html(o, for_pemutus=True), "k360-value", "k360-keberatan-riwayat")
+                     for o in decided]
         self._set_body(body)
         self._waiting = {o.id: o for o in waiting}
 
@@ -361,7 +366,7 @@ def entries(db: Database, grant: LinkGrant, show: Callable[[Callable[[], widgets
                         layout=shared("auto"))
         cards.append(box([info, opener], "k360-card", horizontal=True))
     waiting = len(keberatan.awaiting(db, grant))
-    if waiting:
+    if waiting or keberatan.decided_by(db, grant):  # after the last decision, the history stays reachable
         label = f"{PEMUTUS_BUTTON} ({waiting})"
         opener = button(label, "k360-keberatan-pemutus", button_style="primary",
                         tooltip="Putuskan keberatan pegawai atas predikatnya")

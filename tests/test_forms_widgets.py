@@ -270,6 +270,7 @@ def test_admin_dashboard_drills_down_and_stays_in_the_opd(small_org):
     assert "Sri &lt;i&gt;Lestari&lt;/i&gt;" in html and "16 penilaian" in html and "Dinas Lain" not in html
     c = app.controls
     assert [v for _, v in c["drill"].options] == [None, "Dinas Uji"]
+    assert c["drill"].label == "Pilih unit untuk melihat rinciannya…"   # the prompt shows, not an empty box
     c["drill"].value = "Dinas Uji"
     assert "Bidang Layanan" in app.page_html() and not c["up"].disabled
     c["drill"].value = "Dinas Uji / Bidang Layanan"

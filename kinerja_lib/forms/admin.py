@@ -296,8 +296,8 @@ class AdminApp(widgets.VBox):
                                + _completion_table(rows, "Unit" if unit is not None else "Perangkat daerah"))
         choices = [("Pilih unit untuk melihat rinciannya…", None)] + [
             (r.label, r.kode) for r in rows if r.kode != unit]
-        self._drill.value = None        # nothing drilled into from this list yet
         self._drill.options = choices
+        self._drill.index = 0           # the prompt shows; its value (None) drills into nothing
         self._up_button.disabled = unit is None
         where = f" di {path[-1][1]}" if path else ""
         self._by_relation.value = (_heading(f"Kelengkapan per relasi{where}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import tempfile
 from pathlib import Path
 
@@ -11,14 +10,9 @@ import click
 from ..errors import CycleError
 from ..export import check_output_path, staged_files
 from ..store import database_file, open_db, write_transaction
-from .common import with_db
+from .common import pelaku, with_db
 
 
-def _pelaku() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 @click.command("score")
@@ -37,11 +31,11 @@ def score(db, cycle, xlsx) -> None:
     if xlsx:
         check_output_path(xlsx, ("xlsx",), option="--xlsx")
     report = run_scoring(db, cycle, persist=False)   # computed without holding the write lock
-    pelaku = _pelaku()
+    actor = pelaku()
     with staged_files(xlsx) as (staged,):
-        exported_run = _export_from_snapshot(db, report, staged.temp, pelaku) if staged is not None else None
+        exported_run = _export_from_snapshot(db, report, staged.temp, actor) if staged is not None else None
         with write_transaction(db):
-            report.run_id = save_results(db, report.cycle.id, report, pelaku=pelaku)
+            report.run_id = save_results(db, report.cycle.id, report, pelaku=actor)
             if staged is not None:
                 if exported_run is not None and exported_run != report.run_id:
                     raise CycleError("analisis lain tersimpan pada saat yang sama, sehingga nomor analisis di berkas "

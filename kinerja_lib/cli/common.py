@@ -9,6 +9,7 @@ with a hint to rerun with ``--debug`` (or ``KINERJA_DEBUG=1``) for the traceback
 from __future__ import annotations
 
 import functools
+import getpass
 import importlib
 import os
 import re
@@ -294,3 +295,20 @@ def with_db(func):
     def wrapper(ctx, *args, **kwargs):
         return func(get_db(ctx), *args, **kwargs)
     return wrapper
+
+
+def pelaku() -> str:
+    """Return the audit actor of a command: the operating-system user who ran it ("cli" when there is none)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user entry in some containers
+        return "cli"
+
+
+def warn_local_base_url(base_url: str | None, issued: bool = True) -> None:
+    """Print on stderr, once links were issued, the warning that they point at this machine only."""
+    from ..links import local_base_url_warning
+
+    warning = local_base_url_warning(base_url) if issued else None
+    if warning:
+        click.echo(warning, err=True)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
 
 import click
 
 from ..cycle import YEAR_MAX, YEAR_MIN, close_cycle, list_cycles, load_settings_file, open_cycle
 from ..reference import load_vocabulary
 from ..store import database_file, schema_version
-from .common import Bilangan, Pilihan, database_path, required_text, with_db
+from .common import Bilangan, Pilihan, database_path, pelaku, required_text, with_db
 
 
-def _pelaku() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user entry in some containers
-        return "cli"
 
 
 @click.command("init")
@@ -59,7 +53,7 @@ def restore(ctx: click.Context, file: str, replace: bool) -> None:
     """
     from ..backup import restore_database
 
-    result = restore_database(file, database_path(ctx), replace=replace, pelaku=_pelaku())
+    result = restore_database(file, database_path(ctx), replace=replace, pelaku=pelaku())
     click.echo(f"Basis data {result.path} dipulihkan dari {result.source}.")
     if result.kept_aside is not None:
         click.echo(f"Isi sebelumnya disimpan di {result.kept_aside}.")
@@ -84,7 +78,7 @@ def cycle_group() -> None:
 def cycle_open(db, nama, periode, tahun, tanggal_mulai, tanggal_selesai, settings_file) -> None:
     """Buka siklus baru dengan pengaturan metode 360."""
     overrides = load_settings_file(settings_file) if settings_file else None
-    c = open_cycle(db, nama, periode, tahun, tanggal_mulai, tanggal_selesai, overrides, pelaku=_pelaku())
+    c = open_cycle(db, nama, periode, tahun, tanggal_mulai, tanggal_selesai, overrides, pelaku=pelaku())
     click.echo(f"Siklus #{c.id} '{c.nama}' dibuka ({c.periode} {c.tahun}, {c.tanggal_mulai} s.d. {c.tanggal_selesai}).")
 
 
@@ -101,7 +95,7 @@ def cycle_list(db) -> None:
 @with_db
 def cycle_close(db, cycle) -> None:
     """Tutup siklus: tautan berhenti berlaku dan formulir terkunci (siklus yang sudah ditutup tetap ditutup)."""
-    c = close_cycle(db, cycle, pelaku=_pelaku())
+    c = close_cycle(db, cycle, pelaku=pelaku())
     click.echo(f"Siklus #{c.id} '{c.nama}' ditutup.")
 
 

@@ -6,8 +6,7 @@ import click
 
 from ..export import Sheet, check_output_path, write_table
 from ..vocabulary import VOCAB
-from .common import required_text, with_db
-from .imports import _pelaku
+from .common import pelaku, required_text, with_db
 
 RATING = click.Choice(list(VOCAB.rating.codes))
 
@@ -26,7 +25,7 @@ def lodge_cmd(db, cycle, nip, alasan) -> None:
     """Catat keberatan seorang pegawai atas predikat kinerjanya (dalam tenggat pengajuan)."""
     from ..keberatan import lodge, objections
 
-    number = lodge(db, cycle, nip, alasan, pelaku=_pelaku())
+    number = lodge(db, cycle, nip, alasan, pelaku=pelaku())
     row = objections(db, cycle).set_index("id").loc[number]
     click.echo(f"Keberatan nomor {number} dicatat: {row['nama']} ({nip}) atas predikat {row['predikat']}. "
                f"Diputus oleh {row['pemutus']} ({row['pemutus_nip']}) paling lambat {row['tenggat_keputusan'][:10]}.")
@@ -45,7 +44,7 @@ def decide_cmd(db, nomor, diterima, uraian, pemutus_nip, rating_hasil_kerja, rat
     """Catat keputusan atasan Pejabat Penilai Kinerja atas keberatan NOMOR."""
     from ..keberatan import decide
 
-    predikat = decide(db, nomor, diterima, uraian, pemutus_nip=pemutus_nip, pelaku=_pelaku(),
+    predikat = decide(db, nomor, diterima, uraian, pemutus_nip=pemutus_nip, pelaku=pelaku(),
                       rating_hasil_kerja=rating_hasil_kerja, rating_perilaku=rating_perilaku)
     click.echo(f"Keberatan nomor {nomor} {'diterima' if diterima else 'ditolak'}; predikat kinerja: {predikat}.")
 
@@ -57,7 +56,7 @@ def withdraw_cmd(db, nomor) -> None:
     """Catat bahwa pegawai menarik keberatan NOMOR yang belum diputus."""
     from ..keberatan import withdraw
 
-    withdraw(db, nomor, pelaku=_pelaku())
+    withdraw(db, nomor, pelaku=pelaku())
     click.echo(f"Keberatan nomor {nomor} ditarik.")
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from ..export import check_output_path, write_table
-from .common import with_db
-from .imports import _pelaku
+from .common import pelaku, warn_local_base_url, with_db
 
 
 @click.group("laporan")
@@ -63,7 +62,7 @@ def send_cmd(db, cycle, out, everyone) -> None:
     'Laporan saya'. Tautan tetap berhenti berlaku saat siklus ditutup.
     """
     from ..cycle import get_cycle
-    from ..links import issue_links, local_base_url_warning
+    from ..links import issue_links
     from ..report_access import delivery_nips, delivery_sheet
 
     target = check_output_path(out, option="--out")
@@ -72,10 +71,8 @@ def send_cmd(db, cycle, out, everyone) -> None:
     if not nips:
         click.echo("Tidak ada pegawai yang perlu dikirimi tautan laporan.")
         return
-    warning = local_base_url_warning()
-    if warning:
-        click.echo(warning, err=True)
-    issued = issue_links(db, c.id, nips=nips, pelaku=_pelaku(), out=target,
+    warn_local_base_url(None)
+    issued = issue_links(db, c.id, nips=nips, pelaku=pelaku(), out=target,
                          sheet=lambda links: delivery_sheet(links, c.nama))
     click.echo(f"{len(issued)} tautan laporan ditulis ke {target}; kirim lewat kolom WhatsApp.")
 

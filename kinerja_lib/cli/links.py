@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime, timedelta, timezone
 
 import click
 
 from ..cycle import get_cycle
 from ..instansi import load_instansi
-from ..links import (admin_links, issue_admin_link, issue_links, issue_named_admin_link, local_base_url_warning,
-                     revoke, revoke_admin_link)
-from .common import Bilangan, refuse_existing, required_text, with_db
+from ..links import (admin_links, issue_admin_link, issue_links, issue_named_admin_link, revoke,
+                     revoke_admin_link)
+from .common import Bilangan, pelaku, refuse_existing, required_text, warn_local_base_url, with_db
 
 
 @click.command("links")
@@ -49,9 +48,7 @@ def links_command(db, cycle, out, nips, revoke_nips, base_url, berlaku_hari, all
         refuse_existing(out)
     issued = issue_links(db, c.id, base_url=base_url, nips=wanted, kedaluwarsa=expiry, out=out,
                          only_without_link=not all_raters)
-    warning = local_base_url_warning(base_url) if issued else None
-    if warning:  # after the work: a refused command prints its error alone
-        click.echo(warning, err=True)
+    warn_local_base_url(base_url, bool(issued))  # after the work: a refused command prints its error alone
     if not issued and wanted is None and not all_raters:
         click.echo(f"Semua penilai siklus '{c.nama}' sudah mempunyai tautan aktif; tidak ada tautan baru"
                    + (f" dan berkas {out} tidak ditulis" if out else "") + ". Pakai --nip NIP untuk menerbitkan "
@@ -79,19 +76,11 @@ def admin_link_command(db, cycle, base_url) -> None:
     """
     c = get_cycle(db, cycle)
     issued = issue_admin_link(db, c.id, base_url=base_url)
-    warning = local_base_url_warning(base_url)
-    if warning:
-        click.echo(warning, err=True)
+    warn_local_base_url(base_url)
     click.echo(f"Tautan dasbor admin siklus '{c.nama}' (rahasiakan; hanya ditampilkan sekali):")
     click.echo(issued.url)
 
 
-def _pelaku() -> str:
-    """Return the audit actor of an admin command: the operating-system user who ran it."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _waktu(stamp: str) -> str:
@@ -119,10 +108,8 @@ def admin_add_command(db, nama, nip, opd, cycle, base_url, berlaku_hari) -> None
     c = get_cycle(db, cycle)
     expiry = datetime.now(timezone.utc) + timedelta(days=berlaku_hari) if berlaku_hari else None
     issued = issue_named_admin_link(db, c.id, nama, nip=nip, opd=opd, base_url=base_url, kedaluwarsa=expiry,
-                                    pelaku=_pelaku())
-    warning = local_base_url_warning(base_url)
-    if warning:
-        click.echo(warning, err=True)
+                                    pelaku=pelaku())
+    warn_local_base_url(base_url)
     lingkup = f"perangkat daerah {issued.unit}" if issued.unit else "seluruh siklus"
     click.echo(f"Tautan dasbor admin untuk {issued.nama} ({lingkup}), siklus '{c.nama}' "
                "(rahasiakan; hanya ditampilkan sekali):")
@@ -157,7 +144,7 @@ def admin_list_command(db, cycle, include_revoked) -> None:
 def admin_revoke_command(db, link_id, cycle) -> None:
     """Cabut satu tautan admin (id dari `kinerja admin daftar`); admin lain tidak terpengaruh."""
     c = get_cycle(db, cycle)
-    gone = revoke_admin_link(db, c.id, link_id, pelaku=_pelaku())
+    gone = revoke_admin_link(db, c.id, link_id, pelaku=pelaku())
     click.echo(f"Tautan admin {gone.id} ({gone.nama or 'tautan admin bersama'}) dicabut; tautan admin lain tetap "
                "berlaku.")
 

@@ -8,9 +8,8 @@ import click
 
 from ..cycle import get_cycle
 from ..export import check_output_path
-from ..links import issue_external_links, local_base_url_warning
-from .common import Bilangan, required_text, with_db
-from .imports import _pelaku
+from ..links import issue_external_links
+from .common import Bilangan, pelaku, required_text, warn_local_base_url, with_db
 
 BASE_URL = click.option("--base-url", help="Alamat publik server formulir (bawaan: $KINERJA_BASE_URL).")
 
@@ -39,7 +38,7 @@ def tambah_cmd(db, cycle, nama, instansi, jabatan, email, no_hp, dinilai, alasan
 
     nips = [n.strip() for value in dinilai for n in value.split(",") if n.strip()]
     rater_id, added = add_external_rater(db, cycle, nama, instansi, nips, jabatan=jabatan, email=email,
-                                         no_hp=no_hp, alasan=alasan, pelaku=_pelaku())
+                                         no_hp=no_hp, alasan=alasan, pelaku=pelaku())
     click.echo(f"Penilai pihak lain nomor {rater_id} ({nama}, {instansi}): {added} penugasan baru. Terbitkan "
                "tautannya dengan `kinerja pihak-lain tautan`.")
 
@@ -70,10 +69,8 @@ def tautan_cmd(db, cycle, ids, berlaku_hari, base_url) -> None:
     c = get_cycle(db, cycle)
     expiry = datetime.now(timezone.utc) + timedelta(days=berlaku_hari) if berlaku_hari else None
     issued = issue_external_links(db, c.id, base_url=base_url, ids=list(ids) or None, kedaluwarsa=expiry,
-                                  pelaku=_pelaku(), only_without_link=not ids)
-    warning = local_base_url_warning(base_url) if issued else None
-    if warning:
-        click.echo(warning, err=True)
+                                  pelaku=pelaku(), only_without_link=not ids)
+    warn_local_base_url(base_url, bool(issued))
     for i in issued:
         click.echo(f"{i.nama}\t{i.unit}\t{i.jumlah_dinilai} dinilai\t{i.url}")
     click.echo(f"{len(issued)} tautan penilai pihak lain diterbitkan untuk siklus '{c.nama}' (hanya ditampilkan "
@@ -120,10 +117,8 @@ def buka_cmd(db, unit, nama, qr, poster, base_url) -> None:
     from ..survei import open_point
 
     _check_outputs(qr, poster)
-    issued = open_point(db, unit, nama, base_url=base_url, pelaku=_pelaku())
-    warning = local_base_url_warning(base_url)
-    if warning:
-        click.echo(warning, err=True)
+    issued = open_point(db, unit, nama, base_url=base_url, pelaku=pelaku())
+    warn_local_base_url(base_url)
     click.echo(f"Titik layanan nomor {issued.point.id} ({issued.point.nama}, {issued.point.unit_id}) dibuka. "
                "Tautan survei (hanya ditampilkan sekali; terbitkan ulang dengan `kinerja survei tautan`):")
     click.echo(issued.url)
@@ -141,10 +136,8 @@ def tautan_survei_cmd(db, titik, qr, poster, base_url) -> None:
     from ..survei import reissue_point
 
     _check_outputs(qr, poster)
-    issued = reissue_point(db, titik, base_url=base_url, pelaku=_pelaku())
-    warning = local_base_url_warning(base_url)
-    if warning:
-        click.echo(warning, err=True)
+    issued = reissue_point(db, titik, base_url=base_url, pelaku=pelaku())
+    warn_local_base_url(base_url)
     click.echo(f"Tautan baru titik layanan nomor {issued.point.id} ({issued.point.nama}); kode QR lama tidak "
                "berlaku lagi:")
     click.echo(issued.url)
@@ -158,7 +151,7 @@ def tutup_cmd(db, titik) -> None:
     """Tutup titik layanan TITIK (nomor): tautannya tidak berlaku lagi; jawabannya tetap ada untuk laporan."""
     from ..survei import close_point
 
-    point = close_point(db, titik, pelaku=_pelaku())
+    point = close_point(db, titik, pelaku=pelaku())
     click.echo(f"Titik layanan nomor {point.id} ({point.nama}, {point.unit_id}) ditutup; "
                f"{point.jumlah_jawaban} jawaban tersimpan.")
 

@@ -6,8 +6,7 @@ import click
 
 from ..export import Sheet, check_output_path, write_table
 from ..vocabulary import VOCAB
-from .common import required_text, with_db
-from .imports import _pelaku
+from .common import pelaku, required_text, with_db
 
 _STAGE = {"belum": "belum mengusulkan", "menunggu": "menunggu persetujuan atasan", "disetujui": "disetujui"}
 
@@ -24,7 +23,7 @@ def open_cmd(db, cycle) -> None:
     """Buka masa usulan: pegawai dapat mengusulkan rekan penilai lewat tautan pribadinya."""
     from ..nominasi import limits, open_window
 
-    c = open_window(db, cycle, pelaku=_pelaku())
+    c = open_window(db, cycle, pelaku=pelaku())
     low, high = limits(c)
     click.echo(f"Masa usulan rekan siklus '{c.nama}' dibuka: setiap pegawai mengusulkan {low}-{high} rekan lewat "
                "tautan pribadinya ('Usulkan rekan penilai').")
@@ -37,7 +36,7 @@ def close_cmd(db, cycle) -> None:
     """Tutup masa usulan (atasan tetap dapat menyetujui usulan yang sudah masuk)."""
     from ..nominasi import close_window
 
-    c = close_window(db, cycle, pelaku=_pelaku())
+    c = close_window(db, cycle, pelaku=pelaku())
     click.echo(f"Masa usulan rekan siklus '{c.nama}' ditutup.")
 
 
@@ -106,7 +105,7 @@ def apply_cmd(db, cycle) -> None:
     """Jadikan usulan rekan yang sudah disetujui penugasan rekan (aturan sama dengan 'kinerja assign --manual')."""
     from ..assignments import apply_nominations, minimum_shortfalls
 
-    done = apply_nominations(db, cycle, pelaku=_pelaku())
+    done = apply_nominations(db, cycle, pelaku=pelaku())
     click.echo(f"{done.added} penugasan rekan ditambahkan dari usulan yang disetujui.")
     for ratee, rekan, reason in done.skipped:
         click.echo(f"  dilewati: {rekan} menilai {ratee}: {reason}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import importlib.util
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from ..cycle import get_cycle
 from ..export import check_output_path, write_table
 from ..records import active_assignments_by_relation, unfinished_raters
 from ..vocabulary import VOCAB
-from .common import Bilangan, database_path, with_db
+from .common import Bilangan, database_path, pelaku, with_db
 
 #: How many rater links the demo prints (all of them go to the CSV file).
 SHOWN_LINKS = 5
@@ -23,11 +22,6 @@ SHOWN_LINKS = 5
 SEED_MAX = 2**32 - 1
 
 
-def _pelaku() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user entry in some containers
-        return "cli"
 
 
 def _relations_text(per_relation: dict[str, int]) -> str:
@@ -129,13 +123,13 @@ def assign(db, cycle: str | None, seed: int | None, manual: str | None, usulan: 
     if usulan:
         usulan = check_output_path(usulan, ("xlsx", "csv"), option="--usulan")
     if manual:
-        m = apply_manual_changes(db, c.id, manual, pelaku=_pelaku())
+        m = apply_manual_changes(db, c.id, manual, pelaku=pelaku())
         click.echo(f"Perubahan manual dari {Path(manual).name} pada siklus '{c.nama}': {m.added} ditambah, "
                    f"{m.reactivated} diaktifkan lagi, {m.removed} dihapus (dinonaktifkan, alasan disimpan).")
         counts = active_assignments_by_relation(db, c.id)
         click.echo(f"Penugasan aktif: {sum(counts.values())} ({_relations_text(counts)}).")
     else:
-        s = generate_assignments(db, c.id, seed=seed, pelaku=_pelaku())
+        s = generate_assignments(db, c.id, seed=seed, pelaku=pelaku())
         _print_summary(c.nama, s, c.settings.get("rekan_per_pegawai"))
     _report_shortfalls(db, c, usulan)
 

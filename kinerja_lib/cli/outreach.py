@@ -8,10 +8,9 @@ import click
 
 from ..cycle import get_cycle
 from ..errors import KinerjaError, LinkError
-from ..links import local_base_url_warning
 from ..mailer import ENV_PASSWORD, SECURITY, per_minute_from, settings_from
 from ..outreach import PENGINGAT, UNDANGAN, check_list_path, raters_to_reach, send_mail, write_list
-from .common import Bilangan, Pilihan, refuse_existing, required_text, with_db
+from .common import Bilangan, Pilihan, refuse_existing, required_text, warn_local_base_url, with_db
 
 
 def _options(func):
@@ -62,9 +61,7 @@ def _reach(db, jenis, cycle, nips, out, email, dry_run, per_minute, smtp_host, s
                                  pengirim=pengirim, cafile=smtp_ca)
     wanted = [n.strip() for value in nips for n in value.split(",") if n.strip()] or None
     raters = raters_to_reach(db, c.id, jenis, wanted, all_raters=all_raters)
-    warning = local_base_url_warning(base_url)
-    if warning and raters:
-        click.echo(warning, err=True)
+    warn_local_base_url(base_url, bool(raters))
     by_mail = [r for r in raters if email and r.email]
     by_list = [r for r in raters if not (email and r.email)]
     kind = "pengingat" if jenis == PENGINGAT else "undangan"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from ..export import check_output_path
-from .common import with_db
-from .imports import _pelaku
+from .common import pelaku, with_db
 
 
 @click.group("umpan-balik")
@@ -29,11 +28,11 @@ def export_cmd(db, out, cycle, tahun) -> None:
 
     target = check_output_path(out, ("xlsx",), option="--out")
     if tahun is not None:
-        n = export_notes(db, target, tahun=tahun, pelaku=_pelaku())
+        n = export_notes(db, target, tahun=tahun, pelaku=pelaku())
         where = f"tahun {tahun}"
     else:
         c = get_cycle(db, cycle)
-        n = export_notes(db, target, mulai=c.tanggal_mulai, selesai=c.tanggal_selesai, pelaku=_pelaku())
+        n = export_notes(db, target, mulai=c.tanggal_mulai, selesai=c.tanggal_selesai, pelaku=pelaku())
         where = f"periode siklus '{c.nama}'"
     click.echo(f"{n} catatan umpan balik ({where}) ditulis ke {target}")
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import repeat
 
+import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
 from .organisation import load_tree, predikat_organisasi
-from .store import RELATIONS, audit, insert_rows, now, write_transaction
+from .store import RELATIONS, VALUE_GROUPS, audit, insert_rows, now, write_transaction
 
 # hasil_skor's columns between cycle_id and analysis_run_id, in the order they are written.
 RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
@@ -22,7 +23,13 @@ RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                   "rating_perilaku_saran", "dasar_saran", "peluang_di_atas", "peluang_di_bawah",
                   "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
                   "predikat", "status_predikat", "kesepakatan_diri"]
+# The per-value results as the analysis gives them and load_value_results returns them: one row per pegawai,
+# value and shown group, 'semua' being the weighted non-self figure. Stored one row per pegawai and value
+# (STORED_VALUE_COLUMNS; kelompok 'semua' in the columns n_bukan_diri and rerata_bukan_diri).
 VALUE_COLUMNS = ["nip", "nilai", "kelompok", "n", "rerata"]
+SEMUA = "semua"
+_GROUP_OF = {g: (SEMUA if g == "bukan_diri" else g) for g in VALUE_GROUPS}
+STORED_VALUE_COLUMNS = ["nip", "nilai", *[f"{m}_{g}" for g in VALUE_GROUPS for m in ("n", "rerata")]]
 AGREEMENT_COLUMNS = ["nip", "nilai", "diri", "rerata_bukan_diri", "selisih", "kategori", "titik"]
 
 # Rows converted to Python values at a time when storing: a province's results are millions of rows, and
@@ -42,7 +49,7 @@ def records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tu
         lists = []
         for col in columns:
             values = part[col]
-            if values.dtype.kind in "iub":
+            if values.dtype.kind in "iub" and not values.hasnans:
                 lists.append(values.tolist())
                 continue
             missing = values.isna().to_numpy()
@@ -58,10 +65,12 @@ def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: i
     """Replace the cycle's stored results in one transaction; return the new analysis_run id.
 
     ``method`` is the run's settings and method as JSON. ``results``, ``by_value`` and ``agreement`` carry
-    RESULT_COLUMNS, VALUE_COLUMNS and AGREEMENT_COLUMNS, sorted by their table's key (the clustered tables
-    then grow at their end). One analysis_run row (jenis 'skor') and an audit entry are written with them.
+    RESULT_COLUMNS, VALUE_COLUMNS and AGREEMENT_COLUMNS, sorted by their table's key (nip, nilai and, for
+    by_value, kelompok; the clustered tables then grow at their end). One analysis_run row (jenis 'skor') and
+    an audit entry are written with them.
     """
     cycle_id = int(cycle_id)
+    by_value = value_table(by_value)
     with write_transaction(db):
         run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
                             "VALUES (?, 'skor', ?, ?, ?)", [cycle_id, method, now(), data_version]).lastrowid
@@ -69,13 +78,49 @@ def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: i
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [cycle_id])
         key = (cycle_id,)
         for table, frame, columns in (("hasil_skor", results, RESULT_COLUMNS),
-                                      ("hasil_skor_nilai", by_value, VALUE_COLUMNS),
+                                      ("hasil_skor_nilai", by_value, STORED_VALUE_COLUMNS),
                                       ("hasil_kesepakatan_diri", agreement, AGREEMENT_COLUMNS)):
             insert_rows(db, table, ["cycle_id", *columns, "analysis_run_id"],
                         records(frame, columns, key, (run_id,)))
         audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(results),
               peringatan_distribusi=warnings)
     return int(run_id)
+
+
+def value_table(long: pd.DataFrame) -> pd.DataFrame:
+    """Return per-value results (VALUE_COLUMNS, the rows of one pegawai and value adjacent, as the analysis
+    gives them) as stored: STORED_VALUE_COLUMNS, one row per pegawai and value in (nip, nilai) order, count and
+    mean missing for a group with no row.
+
+    >>> long = pd.DataFrame({"nip": ["1", "1", "1"], "nilai": ["B1", "B1", "B2"],
+    ...                      "kelompok": ["atasan", "semua", "atasan"], "n": [1, 1, 1], "rerata": [4.0, 4.0, 3.5]})
+    >>> wide = value_table(long)
+    >>> wide[["nip", "nilai", "n_atasan", "rerata_atasan", "n_bukan_diri", "n_rekan"]].values.tolist()
+    [['1', 'B1', 1, 4.0, 1, <NA>], ['1', 'B2', 1, 3.5, <NA>, <NA>]]
+    """
+    nip, nilai = long["nip"].to_numpy(dtype=object), long["nilai"].to_numpy(dtype=object)
+    # Rows of one pegawai and value are adjacent: a new stored row starts where either changes.
+    start = np.ones(len(long), dtype=bool)
+    start[1:] = (nip[1:] != nip[:-1]) | (nilai[1:] != nilai[:-1])
+    row = np.cumsum(start) - 1
+    out = {"nip": nip[start], "nilai": nilai[start]}
+    kelompok, found = pd.factorize(long["kelompok"].to_numpy(dtype=object))
+    code = {name: k for k, name in enumerate(found)}
+    if unknown := set(code) - set(_GROUP_OF.values()):
+        raise ValueError(f"per-value results of unknown groups: {sorted(unknown)}")
+    n, rerata = long["n"].to_numpy(), long["rerata"].to_numpy(dtype=float)
+    rows = int(start.sum())
+    for group in VALUE_GROUPS:
+        at = kelompok == code.get(_GROUP_OF[group], -2)
+        counts, means, has = np.zeros(rows, dtype=np.int64), np.full(rows, np.nan), np.zeros(rows, dtype=bool)
+        counts[row[at]], means[row[at]], has[row[at]] = n[at], rerata[at], True
+        out[f"n_{group}"] = pd.arrays.IntegerArray(counts, ~has)
+        out[f"rerata_{group}"] = means
+    wide = pd.DataFrame(out, columns=STORED_VALUE_COLUMNS)
+    a, b = out["nip"], out["nilai"]
+    if not ((a[1:] > a[:-1]) | ((a[1:] == a[:-1]) & (b[1:] > b[:-1]))).all():
+        wide = wide.sort_values(["nip", "nilai"], kind="stable", ignore_index=True)
+    return wide
 
 
 def _frame(db: Database, sql: str, params: list) -> pd.DataFrame:
@@ -94,10 +139,23 @@ def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
     return out
 
 
+def load_value_table(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return the stored per-value results of a cycle as stored: one row per pegawai and value (nip order)."""
+    return _frame(db, "SELECT * FROM hasil_skor_nilai WHERE cycle_id = ? ORDER BY nip, nilai", [int(cycle_id)])
+
+
 def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored per-value results (hasil_skor_nilai) of a cycle."""
-    return _frame(db, "SELECT * FROM hasil_skor_nilai WHERE cycle_id = ? ORDER BY nip, nilai, kelompok",
-                  [int(cycle_id)])
+    """Return the stored per-value results of a cycle in long form: ``cycle_id, nip, nilai, kelompok, n,
+    rerata, analysis_run_id``, one row per pegawai, value and shown group, ordered by nip, nilai, kelompok."""
+    wide = load_value_table(db, cycle_id)
+    parts = []
+    for group in VALUE_GROUPS:
+        shown = wide[wide[f"n_{group}"].notna()]
+        parts.append(pd.DataFrame({"cycle_id": shown["cycle_id"], "nip": shown["nip"], "nilai": shown["nilai"],
+                                   "kelompok": _GROUP_OF[group], "n": shown[f"n_{group}"].astype("int64"),
+                                   "rerata": shown[f"rerata_{group}"], "analysis_run_id": shown["analysis_run_id"]}))
+    long = pd.concat(parts, ignore_index=True)
+    return long.sort_values(["nip", "nilai", "kelompok"], kind="stable", ignore_index=True)
 
 
 def load_agreement(db: Database, cycle_id: int) -> pd.DataFrame:

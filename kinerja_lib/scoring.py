@@ -49,7 +49,7 @@ from .settings import MethodSettings, method_settings
 from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, data_version
 
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
-SEMUA = "semua"  # the weighted non-self figure (per value) or the overall level (self-other agreement)
+SEMUA = hasil.SEMUA  # the weighted non-self figure (per value) or the overall level (self-other agreement)
 DIRI = "diri"
 ATAS, SESUAI, BAWAH = RATINGS
 DITETAPKAN, SEMENTARA = STATUS_PREDIKAT
@@ -970,8 +970,6 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
     bv = report.by_value.rename(columns=columns.working_names("hasil_skor_nilai"))
-    bv = bv.astype({"nip": str, "nilai": str, "kelompok": str}).sort_values(["nip", "nilai", "kelompok"],
-                                                                          kind="stable")
     ag = report.agreement.rename(columns=columns.working_names("hasil_kesepakatan_diri"))
     ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
     return hasil.replace_scoring(db, cycle_id, method=method, data_version=report.data_version,
@@ -1011,13 +1009,14 @@ def export_results_xlsx(db: Database, cycle_id: int, path: str | Path) -> Path:
     scores["kesepakatan_diri"] = scores["kesepakatan_diri"].map(KESEPAKATAN).where(scores["kesepakatan_diri"].notna())
     # One row per pegawai in the per-value sheets (a city has tens of thousands of pegawai x values).
     ident = results.set_index("nip")[["nama"]]
-    value = load_value_results(db, cycle_id)
-    groups = [*RELATIONS, SEMUA]
-    label = {**{g: rel[g] for g in RELATIONS}, SEMUA: "Gabungan tanpa diri"}
-    wide = value.pivot_table(index="nip", columns=["nilai", "kelompok"], values="rerata", aggfunc="first")
-    wanted = [(v, g) for v in names for g in groups if (v, g) in wide.columns]
+    stored = hasil.load_value_table(db, cycle_id)
+    groups = [*RELATIONS, "bukan_diri"]
+    label = {**{g: rel[g] for g in RELATIONS}, "bukan_diri": "Gabungan tanpa diri"}
+    wide = stored.pivot(index="nip", columns="nilai", values=[f"rerata_{g}" for g in groups])
+    wanted = [(f"rerata_{g}", v) for v in names for g in groups
+              if (f"rerata_{g}", v) in wide.columns and wide[(f"rerata_{g}", v)].notna().any()]
     wide = wide.reindex(columns=wanted)
-    wide.columns = [f"{v} {names[v]} - {label[g]}" for v, g in wanted]
+    wide.columns = [f"{v} {names[v]} - {label[g.removeprefix('rerata_')]}" for g, v in wanted]
     value = ident.join(wide).reset_index()
     agree = load_agreement(db, cycle_id).assign(
         kategori=lambda d: d["kategori"].map(KESEPAKATAN), titik=lambda d: d["titik"].map(TITIK))

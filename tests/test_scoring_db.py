@@ -267,3 +267,28 @@ def test_the_answer_matrix_and_its_long_table_give_the_same_report(demo_scored):
                  "distribution"):
         pd.testing.assert_frame_equal(getattr(from_matrix, name), getattr(from_long, name), obj=name)
     pd.testing.assert_frame_equal(matrix.to_long(), load_responses(db, cycle.id))
+
+
+def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
+    """What run_scoring stored on the 300-pegawai demo reads back row for row: the per-value figures (stored one
+    row per value, read in long form), the self-other agreement and the scores."""
+    from kinerja_lib import columns
+
+    db, report = demo_scored.db, demo_scored.report
+    cycle_id = report.cycle.id
+    given = report.by_value.rename(columns=columns.working_names("hasil_skor_nilai"))
+    given = given.sort_values(["nip", "nilai", "kelompok"], ignore_index=True)
+    stored = load_value_results(db, cycle_id)
+    assert set(stored["analysis_run_id"]) == {report.run_id} and len(stored) > 5_000
+    pd.testing.assert_frame_equal(stored[["nip", "nilai", "kelompok", "n", "rerata"]],
+                                  given[["nip", "nilai", "kelompok", "n", "rerata"]].astype({"n": "int64"}),
+                                  check_dtype=False)
+    assert set(stored["kelompok"]) == {"diri", "atasan", "rekan", "bawahan", "semua"}
+    agreement = load_agreement(db, cycle_id)
+    mine = report.agreement.rename(columns=columns.working_names("hasil_kesepakatan_diri"))
+    mine = mine.sort_values(["nip", "nilai"], ignore_index=True)
+    pd.testing.assert_frame_equal(agreement[["nip", "nilai", "diri", "rerata_bukan_diri", "selisih"]],
+                                  mine[["nip", "nilai", "diri", "rerata_bukan_diri", "selisih"]], check_dtype=False)
+    scores = load_results(db, cycle_id)
+    pd.testing.assert_series_equal(scores["skor"], report.results.sort_values("nip", ignore_index=True)["skor"],
+                                   check_names=False)

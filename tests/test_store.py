@@ -172,6 +172,43 @@ def test_agreement_column_rename_keeps_every_row(tmp_path):
                    " analysis_run_id) VALUES (1, '198501012010011001', 'B1', 1, 1, 0, 1)")
 
 
+def test_per_value_rows_become_one_row_per_value_and_read_back_the_same(tmp_path):
+    """A database made before 0091 keeps every per-value figure when hasil_skor_nilai goes from one row per
+    group to one row per value: load_value_results returns exactly the rows stored before."""
+    from kinerja_lib.hasil import load_value_results
+    from kinerja_lib.store import connect, migrations
+
+    path = tmp_path / "lama.db"
+    old = connect(path)
+    migrations.apply(old, stop_before="0091_hasil_skor_nilai_per_nilai")
+    _org(old)
+    old.execute("INSERT INTO cycle (nama, periode, tahun, tanggal_mulai, tanggal_selesai, instrumen_versi, settings,"
+                " dibuat) VALUES ('S', 'Tahunan', 2026, '2026-01-01', '2026-12-31', 'v1', '{}', 'now')")
+    old.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (1, 'skor', '{}', 'now')")
+    nip = "198501012010011001"
+    rows = [(1, nip, "B1", "atasan", 1, 4.0, 1), (1, nip, "B1", "diri", 1, 5.0, 1), (1, nip, "B1", "rekan", 3, 3.25, 1),
+            (1, nip, "B1", "semua", 4, 3.4375, 1), (1, nip, "B2", "atasan", 1, 2.5, 1), (1, nip, "B2", "semua", 1, 2.5, 1)]
+    old.conn.executemany("INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, kelompok, n, rerata, analysis_run_id)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    old.conn.commit()
+    old.close()
+
+    db = open_db(path)
+    assert db.execute("SELECT count(*) FROM hasil_skor_nilai").fetchone()[0] == 2
+    got = load_value_results(db, 1)
+    assert [tuple(r) for r in got[["cycle_id", "nip", "nilai", "kelompok", "n", "rerata", "analysis_run_id"]]
+            .itertuples(index=False)] == rows
+    assert db.execute("SELECT n_bukan_diri, rerata_bukan_diri, n_rekan, n_bawahan FROM hasil_skor_nilai"
+                      " WHERE nilai = 'B1'").fetchone() == (4, 3.4375, 3, None)
+    with pytest.raises(sqlite3.IntegrityError):   # a count needs its mean
+        db.execute("INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, n_diri, analysis_run_id)"
+                   f" VALUES (1, '{nip}', 'B3', 2, 1)")
+    with pytest.raises(sqlite3.IntegrityError):   # the key still holds
+        db.execute(f"INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, analysis_run_id) VALUES (1, '{nip}', 'B1', 1)")
+    with pytest.raises(sqlite3.IntegrityError):   # and the foreign key
+        db.execute("INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, analysis_run_id) VALUES (1, 'x', 'B9', 1)")
+
+
 def test_checked_bulk_load_finds_an_orphan_and_turns_foreign_keys_back_on(db_path):
     """Rows loaded without per-row lookups are still checked: an orphan raises, and the pragma is restored."""
     from kinerja_lib.store import checked_bulk_load

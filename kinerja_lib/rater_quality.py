@@ -117,13 +117,19 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     # Speed: seconds per answered item between the first save and submission.
     out["durasi_detik"] = np.nan
     if timings is not None and len(timings):
-        tm = timings[["rater", "ratee", "mulai", "terkirim"]].copy()
+        tm = timings[["rater", "ratee", "mulai", "terkirim"]]
         start = pd.to_datetime(tm["mulai"], utc=True, errors="coerce", format="ISO8601")
         end = pd.to_datetime(tm["terkirim"], utc=True, errors="coerce", format="ISO8601")
-        tm["durasi_detik"] = (end - start).dt.total_seconds()
-        tm = tm.drop_duplicates(["rater", "ratee"]).set_index(["rater", "ratee"])["durasi_detik"]
-        idx = pd.MultiIndex.from_arrays([out["rater"], out["ratee"]])
-        out["durasi_detik"] = tm.reindex(idx).to_numpy()
+        seconds = (end - start).dt.total_seconds().to_numpy()
+        if (len(tm) == npair and np.array_equal(tm["rater"].to_numpy(dtype=object), out["rater"].to_numpy())
+                and np.array_equal(tm["ratee"].to_numpy(dtype=object), out["ratee"].to_numpy())):
+            # One timing row per form in the forms' order (AnswerMatrix.timings of the matrix scored): by
+            # position, without matching a province's forms by their two NIPs.
+            out["durasi_detik"] = seconds
+        else:
+            by_pair = pd.Series(seconds, index=pd.MultiIndex.from_arrays([tm["rater"], tm["ratee"]]))
+            by_pair = by_pair[~by_pair.index.duplicated()]
+            out["durasi_detik"] = by_pair.reindex(pd.MultiIndex.from_arrays([out["rater"], out["ratee"]])).to_numpy()
     dur = out["durasi_detik"].to_numpy(dtype=float)
     assessable = ~np.isnan(dur) & (cnt > 0)
     cepat = pd.array(np.where(assessable, dur < detik_per_butir * cnt, False), dtype="boolean")

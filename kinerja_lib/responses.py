@@ -312,8 +312,6 @@ def _read_arrow(path: str, cycle_id: int, codes: list[str], ratees: Sequence[str
     import json
 
     import adbc_driver_sqlite.dbapi as adbc
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     limited = ratees is not None
     with adbc.connect(f"file:{path}?mode=ro", autocommit=True) as conn, conn.cursor() as cur:
@@ -321,6 +319,7 @@ def _read_arrow(path: str, cycle_id: int, codes: list[str], ratees: Sequence[str
         # One read transaction: the assignments and their answers come from one snapshot.
         cur.execute("BEGIN")
         try:
+            version = _version(cur, cycle_id)
             params: list = [cycle_id] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
             cur.execute(_assignment_sql(limited), params)
             a = cur.fetch_arrow_table()
@@ -331,26 +330,93 @@ def _read_arrow(path: str, cycle_id: int, codes: list[str], ratees: Sequence[str
 
             asm = _Assembler(ids, *(_arrow_labels(a, c) for c in ("ratee_nip", "rater_nip", "relation")),
                              text("mulai") if timings else None, text("terkirim") if timings else None, codes)
-            if ids.size and codes:
-                sql, extra = _answer_sql(codes, limited)
-                params = [json.dumps(ids.tolist())] if limited else [int(ids[0]), int(ids[-1]), *extra]
-                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)})
-                cur.execute(sql, params)
-                for batch in cur.fetch_record_batch():
-                    if batch.num_rows == 0:
-                        continue
-                    encoded = pc.dictionary_encode(batch.column(1))
-                    lookup = np.array([asm.item_pos.get(c, -1) for c in encoded.dictionary.to_pylist()] or [-1],
-                                      dtype=np.int64)
-                    score = batch.column(2)
-                    if score.type != pa.float64():
-                        score = score.cast(pa.float64())
-                    asm.add(batch.column(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
-                            lookup[encoded.indices.to_numpy(zero_copy_only=False)],
-                            score.to_numpy(zero_copy_only=False))
+            if ids.size and codes and limited:
+                sql, _ = _answer_sql(codes, True)
+                _read_answers(cur, asm, sql, [json.dumps(ids.tolist())])
+            elif ids.size and codes:
+                sql, extra = _answer_sql(codes, False)
+                lo, hi = int(ids[0]), int(ids[-1])
+                # A city's answers are read by two connections at once, each over half the forms, so both
+                # cores step SQLite (the driver releases the GIL while it fills a batch). The second
+                # connection has its own snapshot: it is used only when the cycle's change counter reads
+                # the same in both, i.e. no form was submitted, reopened or removed in between; otherwise
+                # this connection reads everything.
+                mid = int(ids[ids.size // 2]) if ids.size >= _PARALLEL_FORMS else hi + 1
+                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra], asm) if mid <= hi else None
+                _read_answers(cur, asm, sql, [lo, min(mid, hi + 1) - 1, *extra])
+                if helper is not None and not helper.join():
+                    _read_answers(cur, asm, sql, [mid, hi, *extra])
         finally:
             cur.execute("ROLLBACK")
     return asm.finish()
+
+
+# Forms from which a cycle's answers are read by two connections (below it a second connection costs more
+# than it saves).
+_PARALLEL_FORMS = 20_000
+
+
+def _version(cur, cycle_id: int) -> int:
+    cur.execute("SELECT versi FROM versi_data WHERE cycle_id = ?", [cycle_id])
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _read_answers(cur, asm: _Assembler, sql: str, params: list) -> None:
+    """Read (assignment id, item, score) batches of ``sql`` into ``asm``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)})
+    cur.execute(sql, params)
+    for batch in cur.fetch_record_batch():
+        if batch.num_rows == 0:
+            continue
+        encoded = pc.dictionary_encode(batch.column(1))
+        lookup = np.array([asm.item_pos.get(c, -1) for c in encoded.dictionary.to_pylist()] or [-1],
+                          dtype=np.int64)
+        score = batch.column(2)
+        if score.type != pa.float64():
+            score = score.cast(pa.float64())
+        asm.add(batch.column(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
+                lookup[encoded.indices.to_numpy(zero_copy_only=False)], score.to_numpy(zero_copy_only=False))
+
+
+class _HalfReader:
+    """Reads a range of a cycle's answers into an assembler on its own connection and thread, if that
+    connection's snapshot has the cycle at the same change counter as the caller's."""
+
+    def __init__(self, path: str, cycle_id: int, version: int, sql: str, params: list, asm: _Assembler):
+        import threading
+
+        self.done = False
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(path, cycle_id, version, sql, params, asm),
+                                       name="kinerja-baca-jawaban", daemon=True)
+        self.thread.start()
+
+    def _run(self, path, cycle_id, version, sql, params, asm) -> None:
+        import adbc_driver_sqlite.dbapi as adbc
+
+        try:
+            with adbc.connect(f"file:{path}?mode=ro", autocommit=True) as conn, conn.cursor() as cur:
+                cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                cur.execute("BEGIN")
+                try:
+                    if _version(cur, cycle_id) == version:
+                        _read_answers(cur, asm, sql, params)
+                        self.done = True
+                finally:
+                    cur.execute("ROLLBACK")
+        except BaseException as exc:  # re-raised in the caller's thread by join()
+            self.error = exc
+
+    def join(self) -> bool:
+        """Wait for the read; True when it read its range, False when the caller must read it itself."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.done
 
 
 def _arrow_labels(table, column: str) -> np.ndarray:

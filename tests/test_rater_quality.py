@@ -93,3 +93,20 @@ def test_demo_straightliners_and_outlier_are_flagged(demo_scored):
     assert len(straight) > 0 and straight["lurus"].all()
     assert sorted(q.loc[q["pencilan"], "rater"].unique()) == [s.outlier]
     assert set(s.straightliners) | {s.outlier} <= set(demo_scored.report.flagged["rater"])
+
+
+def test_form_timings_in_the_forms_order_or_any_order_give_the_same_speeds(demo_scored):
+    """The scoring run hands over one timing row per form in the forms' order and they are taken by position;
+    the same timings in another order (or with a stray duplicate) are matched by rater and ratee: same flags."""
+    from kinerja_lib.responses import load_answer_matrix
+    from kinerja_lib.scoring import analyse
+
+    db, cycle = demo_scored.db, demo_scored.report.cycle
+    matrix = load_answer_matrix(db, cycle.id, ITEMS)
+    timings = matrix.timings()
+    aligned = analyse(matrix, cycle.settings, timings=timings).quality
+    shuffled = timings.sample(frac=1, random_state=7)
+    shuffled = pd.concat([shuffled, shuffled.iloc[:5].assign(mulai=None)])   # a later duplicate is ignored
+    matched = analyse(matrix, cycle.settings, timings=shuffled).quality
+    pd.testing.assert_frame_equal(aligned, matched)
+    assert aligned["durasi_detik"].notna().mean() > 0.9 and aligned["cepat"].any()

@@ -4,6 +4,7 @@ XLSX export and the `kinerja score` command."""
 import json
 
 import openpyxl
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -292,3 +293,37 @@ def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
     scores = load_results(db, cycle_id)
     pd.testing.assert_series_equal(scores["skor"], report.results.sort_values("nip", ignore_index=True)["skor"],
                                    check_names=False)
+
+
+def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monkeypatch):
+    """A city's answers are read by two connections at once: the matrix is the one a single connection reads
+    and the one sqlite3 reads; when the cycle changes between the two connections' snapshots the first one
+    reads everything itself."""
+    from kinerja_lib import responses
+
+    db, cycle_id, path = demo_scored.db, demo_scored.report.cycle.id, str(demo_scored.path)
+    single = responses._read_arrow(path, cycle_id, list(ITEMS), None, True)
+    via_sqlite = responses._read_sqlite(db, cycle_id, list(ITEMS), None, True)
+    calls = []
+    real_version, real_read = responses._version, responses._read_answers
+
+    def counted(cur, asm, sql, params):
+        calls.append(params[:2])
+        real_read(cur, asm, sql, params)
+
+    monkeypatch.setattr(responses, "_PARALLEL_FORMS", 100)
+    monkeypatch.setattr(responses, "_read_answers", counted)
+    split = responses._read_arrow(path, cycle_id, list(ITEMS), None, True)
+    calls.sort()
+    assert len(calls) == 2 and calls[0][1] + 1 == calls[1][0]
+    versions = iter([7, 8])   # the second connection sees another counter: its half is read again by the first
+    monkeypatch.setattr(responses, "_version", lambda cur, cycle: next(versions))
+    calls.clear()
+    fallback = responses._read_arrow(path, cycle_id, list(ITEMS), None, True)
+    assert len(calls) == 2 and calls[0][1] + 1 == calls[1][0]
+    monkeypatch.setattr(responses, "_version", real_version)
+    for other in (split, fallback, via_sqlite):
+        for name in ("ratee", "rater", "relation", "scores", "present", "mulai", "terkirim"):
+            np.testing.assert_array_equal(getattr(other, name), getattr(single, name), err_msg=name)
+        for name in ("ratees", "raters", "relations", "items"):
+            pd.testing.assert_index_equal(getattr(other, name), getattr(single, name))

@@ -124,14 +124,16 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
     items, give them away. ``item_values`` (default: the BerAKHLAK instrument) groups items into the
     values reported; items outside it are reported on their own.
     """
-    groups = list(settings["kelompok"])
+    return _code_rows(*_coded_columns(responses), settings, list(settings["kelompok"]), item_values)
+
+
+def _coded_columns(responses: pd.DataFrame | AnswerMatrix) -> tuple:
+    """Return the long table's coded columns and its forms as pairs (the arguments of _code_rows)."""
     if isinstance(responses, AnswerMatrix):
-        return _code_rows(*_matrix_rows(responses), settings, groups, item_values)
+        return _matrix_rows(responses)
     ratee, ratees, rater, raters, item, items, rel, rel_labels, y = long_codes(responses)
-    nr = len(raters)
-    pair, key = pair_codes(ratee * nr + rater)
-    return _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
-                      item_values)
+    pair, key = pair_codes(ratee * len(raters) + rater)
+    return ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key
 
 
 def _matrix_rows(m: AnswerMatrix) -> tuple:
@@ -711,9 +713,11 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
             nv = int(yr.max()) - lo + 1
             wide = np.int64 if nt * ni * nv >= np.iinfo(np.int32).max else cell.dtype
             at = cell[r_sel].astype(wide, copy=False)   # (ratee x item) cell x scale point, in place
+            del r_sel
             at *= nv
-            at += (yr - lo).astype(wide)
-            del yr, r_sel
+            at -= lo
+            np.add(at, yr, out=at, casting="unsafe")     # whole scale points: no float or integer temporary
+            del yr
             counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)[c >= 2]
             del at
             keep = counts.sum(axis=0) > 0
@@ -802,7 +806,10 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     suggestion; the predikat comes from the kuadran when the Rating Hasil Kerja is known.
     """
     settings = _settings(settings)
-    data = _code(responses, settings, item_values)
+    columns_ = _coded_columns(responses)
+    del responses  # a caller that handed over its only reference lets the answers go here, before the coding
+    data = _code_rows(*columns_, settings, list(settings["kelompok"]), item_values)
+    del columns_
     scale = load_scale()
     # The cycle-wide statistics first, while only the coded answers are held: their per-answer working
     # arrays then do not pile up on the result tables (a province's cycle has tens of millions of answers).
@@ -944,9 +951,13 @@ def run_scoring(db: Database, cycle: int | str | None = None, *, persist: bool =
     hasil_kerja, decided = records.recorded_ratings(db, c.id)
     units = units_of_pegawai(db, c.id)
     org = predikat_organisasi(db, c.id)
-    report = analyse(responses, c.settings, population=population, hasil_kerja=hasil_kerja, keputusan=decided,
+    timings = responses.timings()
+    # The matrix is handed over, not kept: analyse lets it go once coded (a province's is hundreds of MB).
+    matrix = [responses]
+    del responses
+    report = analyse(matrix.pop(), c.settings, population=population, hasil_kerja=hasil_kerja, keputusan=decided,
                      unit=dict(zip(units["nip"], units["unit_predikat"])), predikat_organisasi=org,
-                     timings=responses.timings())
+                     timings=timings)
     report.cycle = c
     report.data_version = version
     if persist:

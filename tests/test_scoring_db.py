@@ -369,3 +369,24 @@ def test_the_arrow_writer_and_the_sqlite3_writer_store_the_same_cells(demo_score
     assert arrow_db.execute(audit).fetchone() == sqlite_db.execute(audit).fetchone()
     run = "SELECT id, cycle_id, jenis, settings, versi_data FROM analysis_run ORDER BY id DESC LIMIT 1"
     assert arrow_db.execute(run).fetchone() == sqlite_db.execute(run).fetchone()
+
+
+def test_a_database_whose_path_has_spaces_hashes_and_percents_is_read_and_written(demo_scored, tmp_path):
+    """The Arrow reader opens the file by URI and the writer by name: a folder such as 'Data #2 (100%)?' holds
+    the same database, scored to the same results (it once read an empty database, as '#' ends a URI)."""
+    import sqlite3
+
+    from kinerja_lib.scoring import run_scoring
+
+    folder = tmp_path / "Data #2 (100%)?"
+    folder.mkdir()
+    target = sqlite3.connect(folder / "kota kinerja.db")
+    source = sqlite3.connect(demo_scored.path)
+    source.backup(target)
+    source.close()
+    target.close()
+    db = open_db(folder / "kota kinerja.db")
+    report = run_scoring(db, demo_scored.report.cycle.id)
+    stored = load_results(db, report.cycle.id)
+    pd.testing.assert_series_equal(stored["skor"], load_results(demo_scored.db, report.cycle.id)["skor"])
+    assert stored["analysis_run_id"].eq(report.run_id).all() and len(stored) == len(demo_scored.report.results)

@@ -110,7 +110,7 @@ def columns() -> dict[str, Column]:
 
 
 def _fillers() -> dict[str, list[tuple[str, str]]]:
-    """Return the (code, label) pairs each placeholder of a composed column stands for."""
+    """Return the (code, label) pairs each placeholder of a composed column stands for (``angka`` aside)."""
     from .reference import _load, load_instrument
 
     relasi = list(VOCAB.relasi.items())

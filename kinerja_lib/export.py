@@ -109,7 +109,7 @@ class Sheet:
         from . import columns as vocabulary
 
         names = self.header()
-        known = vocabulary.find(n for n in names if n not in self.labels)
+        known = vocabulary.find(names)
         out = []
         for name in names:
             column = known.get(name)

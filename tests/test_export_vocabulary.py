@@ -226,3 +226,13 @@ def test_the_skp_realisation_header_is_the_vocabulary_one():
     from kinerja_lib import umpan_balik
 
     assert columns.header("realisasi") == umpan_balik.REALISASI
+
+
+def test_every_placeholder_of_the_vocabulary_is_one_the_columns_module_spells():
+    """A kolom name may hold only the placeholders kinerja_lib.columns fills in, the same in name and header."""
+    import re
+
+    for name, judul in VOCAB.kolom.items():
+        holes = set(re.findall(r"\{(\w+)\}", name))
+        assert holes <= {"relasi", "kelompok", "nilai", "kode_nilai", "predikat", "kategori_jpm", "angka"}, name
+        assert set(re.findall(r"\{(\w+)\}", judul)) == holes, name

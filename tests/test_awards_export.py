@@ -43,14 +43,14 @@ def test_workbook_has_every_list_and_the_settings(tmp_path):
     assert list(book) == ["Daftar pendek", "Kelayakan", "Menunggu penetapan", "Keadilan", "Tindak lanjut",
                           "Satyalancana", "Kotak talenta", "Pengaturan"]
     short = book["Daftar pendek"]
-    assert short[["Peringkat", "Nama", "Masuk daftar pendek"]].values.tolist() == [
+    assert short[["Peringkat", "Nama", "Masuk Daftar Pendek"]].values.tolist() == [
         [1, "Siti Rahayu", "Ya"], [2, "Bambang Sutrisno", "Ya"], [3, "Dewi Lestari", "Tidak"], [4, "Agus Salim", "Tidak"]]
     assert short["Alasan"].str.startswith("Memenuhi: pegawai aktif").all()
     settings = dict(book["Pengaturan"].values.tolist())
     assert (settings["tanggal_acuan"], str(settings["k"]), settings["penghargaan"]) == \
         ("2026-12-31", "2", "ASN Berprestasi (asn_berprestasi)")
-    assert book["Tindak lanjut"]["nama"].tolist() == ["Rina Wulandari"]
-    assert book["Satyalancana"][["nama", "tingkat", "layak"]].values.tolist()[-1] == ["Joko Prasetyo", 20, "Tidak"]
+    assert book["Tindak lanjut"]["Nama"].tolist() == ["Rina Wulandari"]
+    assert book["Satyalancana"][["Nama", "Tingkat Satyalancana", "Layak"]].values.tolist()[-1] == ["Joko Prasetyo", 20, "Tidak"]
 
 
 def _pdf_text(path) -> str:
@@ -103,8 +103,8 @@ def test_cli_exports_workbook_and_pdf_from_the_demo(tmp_path):
                                        "--xlsx", str(xlsx), "--pdf", str(pdf)])
     assert result.exit_code == 0, result.output
     assert "5 calon terpilih" in result.output
-    chosen = pd.read_excel(xlsx, sheet_name="Daftar pendek").query("`Masuk daftar pendek` == 'Ya'")
-    assert len(chosen) == 5 and chosen["Perangkat daerah"].value_counts().max() <= 2
+    chosen = pd.read_excel(xlsx, sheet_name="Daftar pendek").query("`Masuk Daftar Pendek` == 'Ya'")
+    assert len(chosen) == 5 and chosen["Perangkat Daerah"].value_counts().max() <= 2
     assert all(name in _pdf_text(pdf) for name in chosen["Nama"])
     db = open_db(db_file)
     assert [r[0] for r in db.execute("SELECT aksi FROM audit_log WHERE aksi = 'ekspor_penghargaan'")] == \

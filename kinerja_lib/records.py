@@ -327,8 +327,8 @@ def stored_scoring_note(run: tuple[int, str, int | None, str] | None, data_versi
     settings in ``method``, as ScoringReport.method gives them) stand to the stored ones (``run`` from
     :func:`stored_scoring_run`): none stored, stored and current, or stored but behind the forms or settings.
 
-    >>> stored_scoring_note(None, 3, {"metode": {}})[:43]
-    'Hasil skor siklus ini belum tersimpan: angka'
+    >>> stored_scoring_note(None, 3, {"metode": {}}).split(":")[0]
+    'Hasil skor siklus ini belum tersimpan'
     """
     import json
 

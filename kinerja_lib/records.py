@@ -292,3 +292,62 @@ def score_history(db: Database, nips: list[str]) -> pd.DataFrame:
                              f"WHERE h.nip IN {_in(chunk)}", chunk))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[
         "nip", "cycle_id", "nama_siklus", "periode", "tahun", "tanggal_selesai", "skor_adj", "skor_adj_se"])
+
+
+# --------------------------------------------------------------------------------------------
+# The research notebook's scores: computed in memory, set beside what `kinerja score` stored
+
+
+def results_with_pegawai(db: Database, cycle_id: int, results: pd.DataFrame) -> pd.DataFrame:
+    """Return scoring results (one row per ``nip``, e.g. ``ScoringReport.results``) with each pegawai's
+    ``nama``, ``unit_id``, ``opd`` and ``unit_predikat``, ordered by NIP: the columns and order in which
+    kinerja_lib.hasil.load_results returns the stored ones."""
+    from .organisation import predikat_organisasi
+
+    people = frame(db, "SELECT nip, nama, unit_id FROM pegawai")
+    out = results.merge(people, on="nip", how="inner").sort_values("nip", kind="stable").reset_index(drop=True)
+    tree = load_tree(db)
+    out["opd"] = tree.opd_of(out["unit_id"])
+    out["unit_predikat"] = tree.predikat_unit_of(out["unit_id"], predikat_organisasi(db, cycle_id))
+    return out
+
+
+def stored_scoring_run(db: Database, cycle_id: int) -> tuple[int, str, int | None, str] | None:
+    """Return ``(id, dihitung, versi_data, settings JSON)`` of the analysis run behind the cycle's stored
+    hasil_skor, or None when nothing is stored."""
+    row = db.execute("SELECT r.id, r.dihitung, r.versi_data, r.settings FROM hasil_skor h "
+                     "JOIN analysis_run r ON r.id = h.analysis_run_id WHERE h.cycle_id = ? LIMIT 1",
+                     [int(cycle_id)]).fetchone()
+    return None if row is None else (int(row[0]), row[1], row[2], row[3])
+
+
+def stored_scoring_note(run: tuple[int, str, int | None, str] | None, data_version: int | None,
+                        method: dict) -> str:
+    """Return, in Indonesian, how scores computed in memory now (from forms at ``data_version``, with the
+    settings in ``method``, as ScoringReport.method gives them) stand to the stored ones (``run`` from
+    :func:`stored_scoring_run`): none stored, stored and current, or stored but behind the forms or settings.
+
+    >>> stored_scoring_note(None, 3, {"metode": {}}).split(":")[0]
+    'Hasil skor siklus ini belum tersimpan'
+    """
+    import json
+
+    from .reports.formatting import tanggal
+
+    memory = ("angka di buku kerja ini adalah perhitungan sementara di memori dari formulir terkirim saat ini "
+              "dan tidak disimpan; laporan pegawai dan daftar penghargaan membaca hasil yang disimpan "
+              "'kinerja score'.")
+    if run is None:
+        return f"Hasil skor siklus ini belum tersimpan: {memory} Simpan dengan: kinerja score"
+    run_id, computed, version, settings = run
+    stored_method = json.loads(settings or "{}").get("metode")
+    reasons = []
+    if version is None or data_version is None or version < data_version:
+        reasons.append("formulir terkirim sudah berubah sesudahnya")
+    if stored_method != json.loads(json.dumps(method.get("metode"), ensure_ascii=False, default=float)):
+        reasons.append("pengaturan metode siklus sudah berubah")
+    where = f"Hasil tersimpan: analysis_run #{run_id}, dihitung {tanggal(computed)}"
+    if not reasons:
+        return f"{where}, sesuai dengan formulir terkirim dan pengaturan siklus saat ini. Catatan: {memory}"
+    return (f"{where}; {' dan '.join(reasons)}, sehingga hasil tersimpan tertinggal. Catatan: {memory} "
+            "Perbarui dengan: kinerja score")

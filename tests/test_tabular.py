@@ -281,7 +281,7 @@ def test_sheet_names_match_openpyxl_for_excel_and_kit_workbooks(tmp_path):
     wb.create_sheet("Kohort")
     excel = tmp_path / "excel.xlsx"
     wb.save(excel)
-    kit = write_xlsx(tmp_path / "kit.xlsx", [Sheet("Rencana", [["1"]], ["nip"]), Sheet("Pengaturan", [], ["a"])])
+    kit = write_xlsx(tmp_path / "kit.xlsx", [Sheet("Rencana", [["1"]], ["nip"]), Sheet("Pengaturan", [], ["nama"])])
     for path in (excel, kit):
         assert sheet_names(path) == load_workbook(path).sheetnames
     assert sheet_names(kit) == ["Rencana", "Pengaturan"]

@@ -151,10 +151,17 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     del other
     cu, yu, pu = cell[use], y[use], pair[use]
     del cell, use
-    c_other = c_cell[cu] - 1
-    dev = yu - (s_cell[cu] - yu) / c_other
-    weight = 1.0 / (1.0 + 1.0 / c_other)
-    del cu, c_other
+    # In place, one answer-length array at a time (the same operations as yu - (s - yu) / c and
+    # 1 / (1 + 1 / c), so the same figures): a province's cycle has tens of millions of answers.
+    weight = (c_cell[cu] - 1).astype(float)
+    dev = s_cell.astype(float, copy=False)[cu]
+    del cu
+    dev -= yu
+    dev /= weight
+    np.subtract(yu, dev, out=dev)
+    np.reciprocal(weight, out=weight)
+    weight += 1.0
+    np.reciprocal(weight, out=weight)
     # Per form: sums that give the offset-removed weighted sum of squares without a per-answer pass:
     # sum w (dev - o)^2 = sum w dev^2 - 2 o sum w dev + o^2 sum w, with o the form's mean deviation.
     m_p = np.bincount(pu, minlength=npair).astype(float)

@@ -314,7 +314,7 @@ def _read_arrow(path: str, cycle_id: int, codes: list[str], ratees: Sequence[str
     import adbc_driver_sqlite.dbapi as adbc
 
     limited = ratees is not None
-    with adbc.connect(f"file:{path}?mode=ro", autocommit=True) as conn, conn.cursor() as cur:
+    with adbc.connect(_read_only_uri(path), autocommit=True) as conn, conn.cursor() as cur:
         cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         # One read transaction: the assignments and their answers come from one snapshot.
         cur.execute("BEGIN")
@@ -354,6 +354,15 @@ def _read_arrow(path: str, cycle_id: int, codes: list[str], ratees: Sequence[str
 # Forms from which a cycle's answers are read by two connections (below it a second connection costs more
 # than it saves).
 _PARALLEL_FORMS = 20_000
+
+
+def _read_only_uri(path: str) -> str:
+    """Return a read-only SQLite URI of ``path`` (spaces, '#', '?' and '%' in it escaped).
+
+    >>> _read_only_uri("/data/kinerja #2/kota 100%.db")
+    'file:///data/kinerja%20%232/kota%20100%25.db?mode=ro'
+    """
+    return Path(path).absolute().as_uri() + "?mode=ro"
 
 
 def _version(cur, cycle_id: int) -> int:
@@ -399,7 +408,7 @@ class _HalfReader:
         import adbc_driver_sqlite.dbapi as adbc
 
         try:
-            with adbc.connect(f"file:{path}?mode=ro", autocommit=True) as conn, conn.cursor() as cur:
+            with adbc.connect(_read_only_uri(path), autocommit=True) as conn, conn.cursor() as cur:
                 cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
                 cur.execute("BEGIN")
                 try:

@@ -673,6 +673,7 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     y_ok = data.y[data.ok_raw]
     integer = bool(np.all(np.mod(y_ok, 1) == 0))
     lo = int(y_ok.min()) if integer and y_ok.size else 1
+    top = float(np.abs(y_ok).max(initial=0.0))
     del y_ok
     ni, nt, ng = len(data.items), data.n_ratee, len(data.groups)
     has = data.p_n_raw > 0
@@ -680,11 +681,14 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
     # Counts, sums and sums of squares per (ratee x item) cell and group, in one pass for all groups.
     key = cell * ng + data.group
     size = nt * ni * ng
-    sums = [np.bincount(key, data.ok_raw, size).reshape(nt * ni, ng)]
+    # Held through the per-group passes as float32 when the sums are whole numbers below 2**24 (scale points
+    # and their squares: exact), summed over groups in float64 below, so the figures are the same.
+    held = np.float32 if integer and top * top * max(len(data.raters), 1) < 2 ** 24 else np.float64
+    sums = [np.bincount(key, data.ok_raw, size).astype(held).reshape(nt * ni, ng)]
     yz = np.where(data.ok_raw, data.y, 0.0)
-    sums.append(np.bincount(key, yz, size).reshape(nt * ni, ng))
+    sums.append(np.bincount(key, yz, size).astype(held).reshape(nt * ni, ng))
     yz *= yz  # squared in place: the same products, without a second row-length array
-    sums.append(np.bincount(key, yz, size).reshape(nt * ni, ng))
+    sums.append(np.bincount(key, yz, size).astype(held).reshape(nt * ni, ng))
     del key, yz  # a row-length array each: not held through the per-group passes
     nonself = [k for k, g in enumerate(data.groups) if g != DIRI]
     for name in [*groups, SEMUA]:
@@ -703,7 +707,7 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
             row.update(icc1=icc.icc1, icc1k=icc.icc1k, k0=icc.k0)
         except ValueError:
             pass
-        c, s, q = (a[:, cols].sum(axis=1) for a in sums)
+        c, s, q = (a[:, cols].sum(axis=1, dtype=np.float64) for a in sums)
         n, _, _, value = reliability.rwg_from_sums(c, s, q, nt, ni, scale_points)
         value = value[(n >= 2) & ~np.isnan(value)]
         row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan

@@ -327,3 +327,66 @@ def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monk
             np.testing.assert_array_equal(getattr(other, name), getattr(single, name), err_msg=name)
         for name in ("ratees", "raters", "relations", "items"):
             pd.testing.assert_index_equal(getattr(other, name), getattr(single, name))
+
+
+def test_the_arrow_writer_and_the_sqlite3_writer_store_the_same_cells(demo_scored, tmp_path, monkeypatch):
+    """A database file gets the results through the ADBC driver, a caller's open transaction through sqlite3:
+    both store every cell alike, SQLite type included, with the same run and audit rows."""
+    import sqlite3
+
+    from kinerja_lib import hasil
+    from kinerja_lib.scoring import save_results
+    from kinerja_lib.store import write_transaction
+
+    arrow_writes = []
+    real = hasil._replace_arrow
+    monkeypatch.setattr(hasil, "_replace_arrow", lambda *a: arrow_writes.append(a[0]) or real(*a))
+    copies = []
+    for name in ("arrow.db", "sqlite3.db"):
+        target = sqlite3.connect(tmp_path / name)
+        source = sqlite3.connect(demo_scored.path)
+        source.backup(target)
+        source.close()
+        target.close()
+        copies.append(open_db(tmp_path / name))
+    arrow_db, sqlite_db = copies
+    report = demo_scored.report
+    first = save_results(arrow_db, report.cycle.id, report, pelaku="uji")
+    with write_transaction(sqlite_db):
+        second = save_results(sqlite_db, report.cycle.id, report, pelaku="uji")
+    assert first == second and arrow_writes == [str(tmp_path / "arrow.db")]
+
+    def cells(db, table):
+        names = [c.name for c in db[table].columns]
+        typed = ", ".join(f"{n}, typeof({n})" for n in names)
+        return db.execute(f"SELECT {typed} FROM {table} ORDER BY 1, 3, 5").fetchall()
+
+    for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
+        got = cells(arrow_db, table)
+        assert got == cells(sqlite_db, table) and len(got) > 200, table
+    assert {t for row in cells(arrow_db, "hasil_skor") for t in row[1::2]} >= {"integer", "real", "text", "null"}
+    audit = "SELECT pelaku, aksi, entitas, entitas_id, detail FROM audit_log ORDER BY id DESC LIMIT 1"
+    assert arrow_db.execute(audit).fetchone() == sqlite_db.execute(audit).fetchone()
+    run = "SELECT id, cycle_id, jenis, settings, versi_data FROM analysis_run ORDER BY id DESC LIMIT 1"
+    assert arrow_db.execute(run).fetchone() == sqlite_db.execute(run).fetchone()
+
+
+def test_a_database_whose_path_has_spaces_hashes_and_percents_is_read_and_written(demo_scored, tmp_path):
+    """The Arrow reader opens the file by URI and the writer by name: a folder such as 'Data #2 (100%)?' holds
+    the same database, scored to the same results (it once read an empty database, as '#' ends a URI)."""
+    import sqlite3
+
+    from kinerja_lib.scoring import run_scoring
+
+    folder = tmp_path / "Data #2 (100%)?"
+    folder.mkdir()
+    target = sqlite3.connect(folder / "kota kinerja.db")
+    source = sqlite3.connect(demo_scored.path)
+    source.backup(target)
+    source.close()
+    target.close()
+    db = open_db(folder / "kota kinerja.db")
+    report = run_scoring(db, demo_scored.report.cycle.id)
+    stored = load_results(db, report.cycle.id)
+    pd.testing.assert_series_equal(stored["skor"], load_results(demo_scored.db, report.cycle.id)["skor"])
+    assert stored["analysis_run_id"].eq(report.run_id).all() and len(stored) == len(demo_scored.report.results)

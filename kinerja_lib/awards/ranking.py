@@ -14,6 +14,7 @@ from ..cycle import anonymity_warning
 from ..errors import KinerjaError
 from .dates import to_date
 from .conditions import eligibility
+from .frames import values
 from .rules import AwardRules, MENUNGGU, REASON_SEPARATOR, award_list, load_rules
 
 
@@ -362,8 +363,9 @@ def penilai_names(pegawai: pd.DataFrame) -> dict[str, str]:
     """Return nip -> "Nama (NIP)" of the person's Pejabat Penilai (their atasan on the roster)."""
     if "atasan_nip" not in pegawai:
         return {}
-    names = dict(zip(pegawai["nip"], pegawai["nama"]))
-    return {nip: f"{names.get(a, '')} ({a})".strip() for nip, a in zip(pegawai["nip"], pegawai["atasan_nip"])
+    nips = values(pegawai["nip"])
+    names = dict(zip(nips, values(pegawai["nama"])))
+    return {nip: f"{names.get(a, '')} ({a})".strip() for nip, a in zip(nips, values(pegawai["atasan_nip"]))
             if isinstance(a, str)}
 
 

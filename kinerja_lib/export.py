@@ -538,9 +538,21 @@ class _Styles:
                 "</styleSheet>")
 
 
+def _xml_text(text: str) -> str:
+    """Return ``text`` escaped for XML character data (what ``text.translate(_XML_TEXT)`` gives).
+
+    Four ``str.replace`` calls, each a C loop, run several times faster than ``translate`` with a table,
+    which looks every character up in a dict: the award workbook escapes about a quarter of a million texts.
+
+    >>> _xml_text("a & b <c>")
+    'a &amp; b &lt;c&gt;'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
 def _text_xml(ref: str, style: int, text: str) -> str:
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text.translate(_XML_TEXT)}</t></is></c>'
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
 
 
 def _sheet_parts(sheet: Sheet, styles: _Styles, sample_rows: int = 500) -> Iterator[str]:

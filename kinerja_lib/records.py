@@ -91,7 +91,9 @@ def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFr
         JOIN rating_perilaku p ON p.cycle_id = h.cycle_id AND p.nip = h.nip
         JOIN cycle c ON c.id = h.cycle_id
         WHERE h.cycle_id IS NOT ?""", [except_cycle])
-    past["predikat"] = [predikat_kinerja(a, b) for a, b in zip(past["rating_hasil_kerja"], past["rating_perilaku"])]
+    pairs = list(zip(past["rating_hasil_kerja"].tolist(), past["rating_perilaku"].tolist()))
+    kuadran = {pair: predikat_kinerja(*pair) for pair in set(pairs)}   # nine pairs at most
+    past["predikat"] = [kuadran[pair] for pair in pairs]
     return past.drop(columns=["rating_hasil_kerja", "rating_perilaku"])
 
 

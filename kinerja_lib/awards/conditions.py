@@ -104,10 +104,14 @@ def _check_penilai(base, syarat, ctx):
     minimum = settings.get("minimal_penilai", {})
     required = syarat.params.get("kelompok_wajib", [])
     ok, msgs = [], []
-    counts = {g: base[f"n_{g}"].to_numpy() for g in VOCAB.relasi}
+    counts = {g: values(base[f"n_{g}"]) for g in VOCAB.relasi}
+    parsed: dict[str, list[str]] = {}   # a city has a handful of distinct kelompok_tampil texts
     for i, (shown_raw, skor) in enumerate(zip(values(base["kelompok_tampil"]), values(base["skor"]))):
-        shown = [g for g in str(shown_raw or "").split(",") if g.strip()]
-        shown = [g.strip() for g in shown]
+        shown = parsed.get(shown_raw) if isinstance(shown_raw, str) else None
+        if shown is None:
+            shown = [g.strip() for g in str(shown_raw or "").split(",") if g.strip()]
+            if isinstance(shown_raw, str):
+                parsed[shown_raw] = shown
         problems, parts = [], []
         for g in shown:
             n, need = int(counts[g][i]) if g in counts else 0, int(minimum.get(g, 1))

@@ -129,7 +129,7 @@ def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tang
                             values(bad["tanggal_mulai"])):
         penalties.setdefault(nip, []).append(f"hukuman disiplin {t} ({j}, mulai {a})")
     rows = []
-    for r in records(peg):
+    for r in records(peg[[c for c in ("nip", "nama", "unit_id", "opd", "jabatan", "tmt_cpns") if c in peg]]):
         nip = r["nip"]
         base = {"nip": nip, "nama": r.get("nama"), "unit_id": r.get("unit_id"), "opd": r.get("opd"),
                 "jabatan": r.get("jabatan"), "tmt_cpns": r.get("tmt_cpns")}

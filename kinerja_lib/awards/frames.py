@@ -13,7 +13,7 @@ from .rules import DITETAPKAN
 
 
 def values(column: pd.Series) -> list:
-    """Return a column's values as a list of Python objects, as iterating the column would give them.
+    """Return a column's values as a list: what iterating the column gives, numbers as Python scalars.
 
     Iterating a column of text (Arrow-backed in pandas 3) boxes one value at a time, about 30 times slower
     than converting the column at once; the per-person loops of the award lists read their columns here.

@@ -336,6 +336,21 @@ def test_fast_rank_simulation_equals_the_plain_argsort_reference():
     assert (p.tolist(), lower.tolist(), upper.tolist()) == (p_ref.tolist(), lo_ref.tolist(), hi_ref.tolist())
 
 
+@pytest.mark.parametrize("untracked_tie", [False, True])
+def test_rank_simulation_of_the_tracked_candidates_equals_the_argsort_reference(untracked_tie):
+    """Continuous draws (one binary search per candidate) and rows tied only among untracked candidates (the
+    argsort fallback) both give the reference ranks of the first ``track`` candidates."""
+    rng = np.random.default_rng(5)
+    mean, sd = rng.normal(3.5, 0.2, 40), rng.uniform(0.05, 0.3, 40)
+    if untracked_tie:
+        mean[-2:], sd[-2:] = 3.5, 0.0
+    p, lower, upper = awards.simulate_ranks(mean, sd, 5, n_sim=200, seed=3, track=15)
+    p_ref, (lo_ref, hi_ref) = _naive_ranks(mean, sd, 5, 200, 3)
+    assert p.tolist() == p_ref.tolist()
+    assert (lower[:15].tolist(), upper[:15].tolist()) == (lo_ref[:15].tolist(), hi_ref[:15].tolist())
+    assert np.isnan(lower[15:]).all() and np.isnan(upper[15:]).all()
+
+
 def test_unit_quota_skips_units_already_full():
     """With a quota of 1 per unit the second-best of a full unit gives way to the next unit's best."""
     units = np.array(["A", "A", "B", "B"])

@@ -152,21 +152,21 @@ def _ranks_of_first(draws: np.ndarray, ascending: np.ndarray, m: int) -> np.ndar
     """Return the rank (1 = best) of the first ``m`` columns in each row of ``draws``.
 
     Rank = 1 + #(draws greater) + #(equal draws in earlier columns): ties go to the earlier candidate.
-    ``ascending`` is each row sorted ascending. Rows with ties among the first ``m`` fall back to a
-    stable argsort; continuous draws almost never tie.
+    ``ascending`` is each row sorted ascending. Rows holding equal draws fall back to a stable argsort
+    (found for all rows at once from the sorted rows); continuous draws almost never tie, and a row without
+    ties needs one binary search per tracked candidate.
     """
     n = draws.shape[1]
     out = np.empty((draws.shape[0], m), dtype=np.int32)
+    tied = (ascending[:, 1:] == ascending[:, :-1]).any(axis=1)
     for r in range(draws.shape[0]):
-        values = draws[r, :m]
-        right = np.searchsorted(ascending[r], values, side="right")
-        if np.any(right - np.searchsorted(ascending[r], values, side="left") > 1):
+        if tied[r]:
             order = np.argsort(-draws[r], kind="stable")
             ranks = np.empty(n, dtype=np.int64)
             ranks[order] = np.arange(n)
             out[r] = ranks[:m] + 1
         else:
-            out[r] = n - right + 1
+            out[r] = n - np.searchsorted(ascending[r], draws[r, :m], side="right") + 1
     return out
 
 

@@ -412,7 +412,9 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def _text_cell(text: str) -> str:
-    text = _ILLEGAL_XML.sub("\ufffd", text)
+    # Every character the pattern matches is unprintable, so a printable text (nearly all) skips the scan.
+    if not text.isprintable():
+        text = _ILLEGAL_XML.sub("\ufffd", text)
     if len(text) > XLSX_CELL_MAX:
         text = text[: XLSX_CELL_MAX - 1] + "\u2026"
     return text

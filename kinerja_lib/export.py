@@ -445,7 +445,9 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def _text_cell(text: str) -> str:
-    text = _ILLEGAL_XML.sub("\ufffd", text)
+    # Every character the pattern matches is unprintable, so a printable text (nearly all) skips the scan.
+    if not text.isprintable():
+        text = _ILLEGAL_XML.sub("\ufffd", text)
     if len(text) > XLSX_CELL_MAX:
         text = text[: XLSX_CELL_MAX - 1] + "\u2026"
     return text
@@ -571,9 +573,21 @@ class _Styles:
                 "</styleSheet>")
 
 
+def _xml_text(text: str) -> str:
+    """Return ``text`` escaped for XML character data (what ``text.translate(_XML_TEXT)`` gives).
+
+    Four ``str.replace`` calls, each a C loop, run several times faster than ``translate`` with a table,
+    which looks every character up in a dict: the award workbook escapes about a quarter of a million texts.
+
+    >>> _xml_text("a & b <c>")
+    'a &amp; b &lt;c&gt;'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
 def _text_xml(ref: str, style: int, text: str) -> str:
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text.translate(_XML_TEXT)}</t></is></c>'
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
 
 
 def _sheet_parts(sheet: Sheet, styles: _Styles, sample_rows: int = 500) -> Iterator[str]:

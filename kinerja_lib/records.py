@@ -35,10 +35,11 @@ def scoring_results(db: Database, cycle) -> pd.DataFrame:
 
     Raises KinerjaError when the cycle has nothing to score.
     """
-    from . import scoring
-
     results = hasil.load_results(db, cycle.id)
     if results is None or results.empty:
+        # Imported only here: scoring loads scipy, which stored results never need.
+        from . import scoring
+
         results = scoring.run_scoring(db, cycle.id, persist=False).results
     if results is None or results.empty:
         raise KinerjaError(f"Hasil skor siklus '{cycle.nama}' belum ada; hitung skor terlebih dahulu")
@@ -90,7 +91,9 @@ def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFr
         JOIN rating_perilaku p ON p.cycle_id = h.cycle_id AND p.nip = h.nip
         JOIN cycle c ON c.id = h.cycle_id
         WHERE h.cycle_id IS NOT ?""", [except_cycle])
-    past["predikat"] = [predikat_kinerja(a, b) for a, b in zip(past["rating_hasil_kerja"], past["rating_perilaku"])]
+    pairs = list(zip(past["rating_hasil_kerja"].tolist(), past["rating_perilaku"].tolist()))
+    kuadran = {pair: predikat_kinerja(*pair) for pair in set(pairs)}   # nine pairs at most
+    past["predikat"] = [kuadran[pair] for pair in pairs]
     return past.drop(columns=["rating_hasil_kerja", "rating_perilaku"])
 
 
@@ -139,12 +142,17 @@ def active_assignments_by_relation(db: Database, cycle_id: int) -> dict[str, int
 
 def rater_means(db: Database, cycle_id: int) -> pd.DataFrame:
     """Return each submitted non-self assignment's mean BerAKHLAK score: ``ratee_nip, relation, m``."""
-    return frame(db, """
-        SELECT a.ratee_nip, a.relation, AVG(r.score) AS m
-        FROM assignment a JOIN response r ON r.assignment_id = a.id
+    # One lookup per assignment on the response primary key (assignment_id, item) instead of a join grouped
+    # by assignment: SQLite then needs no temporary B-tree, about half the time on a city's answers.
+    # Forms without a scored BerAKHLAK item get NULL and are dropped, as the join left them out.
+    means = frame(db, """
+        SELECT a.ratee_nip, a.relation,
+               (SELECT AVG(r.score) FROM response r
+                WHERE r.assignment_id = a.id AND r.score IS NOT NULL AND r.item LIKE 'B%') AS m
+        FROM assignment a
         WHERE a.cycle_id = ? AND a.relation <> 'diri' AND a.aktif = 1 AND a.status = 'terkirim'
-          AND r.score IS NOT NULL AND r.item LIKE 'B%'
-        GROUP BY a.id""", [cycle_id])
+        ORDER BY a.id""", [cycle_id])
+    return means[means["m"].notna()].reset_index(drop=True)
 
 
 def award_inputs(db: Database, cycle: int | str | None = None, *,

@@ -89,6 +89,33 @@ def test_pdf_wraps_long_names_and_escapes_what_people_typed(tmp_path):
     assert "<b>Siti</b>" in text                                   # shown as typed, never interpreted
 
 
+def test_workbook_and_pdf_written_together_equal_the_ones_written_apart(tmp_path):
+    """export_files (Chromium printing while the workbook is written) gives the same workbook and PDF text."""
+    import zipfile
+
+    report = _report()
+    xlsx, pdf = awards.export_files(report, tmp_path / "bersama.xlsx", tmp_path / "bersama.pdf")
+    alone = awards.export_xlsx(report, tmp_path / "sendiri.xlsx")
+    with zipfile.ZipFile(xlsx) as together, zipfile.ZipFile(alone) as apart:
+        assert {n: together.read(n) for n in together.namelist()} == {n: apart.read(n) for n in apart.namelist()}
+    assert _pdf_text(pdf) == _pdf_text(awards.export_pdf(report, tmp_path / "sendiri.pdf"))
+    assert awards.export_files(report, tmp_path / "tanpa-pdf.xlsx") == (tmp_path / "tanpa-pdf.xlsx", None)
+
+
+def test_a_workbook_error_is_raised_after_the_pdf_is_printed(tmp_path, monkeypatch):
+    """When the workbook fails, the error reaches the caller once Chromium's run is over, not before."""
+    from kinerja_lib.awards import export as award_export
+    from kinerja_lib.errors import OutputError
+
+    def failing_xlsx(report, path):
+        raise OutputError("gagal menulis")
+
+    monkeypatch.setattr(award_export, "export_xlsx", failing_xlsx)
+    with pytest.raises(OutputError, match="gagal menulis"):
+        awards.export_files(_report(), tmp_path / "x.xlsx", tmp_path / "daftar.pdf")
+    assert (tmp_path / "daftar.pdf").stat().st_size > 0
+
+
 def test_cli_exports_workbook_and_pdf_from_the_demo(tmp_path):
     """'kinerja penghargaan' scores the demo cycle when needed, writes both files and logs the run."""
     from kinerja_lib.demo import generate_demo

@@ -254,3 +254,19 @@ def test_the_award_workbook_neutralises_names_and_says_ya_or_tidak(hostile_demo,
     assert chance.number_format == "0%" and isinstance(chance.value, float)
     assert short.cell(2, head.index("Masuk Daftar Pendek") + 1).value in ("Ya", "Tidak")
     assert no_formulas(wb) and stat.S_IMODE((tmp_path / "penghargaan.xlsx").stat().st_mode) == 0o600
+
+
+def test_xlsx_text_with_markup_characters_reads_back_unchanged(tmp_path):
+    """Ampersands, angle brackets, quotes, carriage returns and edge spaces are escaped and read back as typed."""
+    texts = ["Dinas A & B", "<b>tebal</b>", "skor > 3 & < 5", "baris\r\nbaru", "  spasi di tepi  ", 'kutip "ganda"',
+             "&amp; sudah tertulis"]
+    path = write_xlsx(tmp_path / "teks.xlsx", [Sheet("Teks", pd.DataFrame({"teks": texts}))])
+    assert [row[0].value for row in load_workbook(path)["Teks"].iter_rows(min_row=2)] == texts
+
+
+def test_xlsx_replaces_characters_xml_cannot_hold_and_keeps_line_breaks(tmp_path):
+    """Control characters and U+FFFE/U+FFFF become U+FFFD (the file stays readable); tabs and newlines stay."""
+    texts = ["a\x01b", "baris\x0bvertikal", "akhir\ufffe\uffff", "tab\tdan\nbaris", "biasa"]
+    path = write_xlsx(tmp_path / "kendali.xlsx", [Sheet("Teks", pd.DataFrame({"teks": texts}))])
+    assert [row[0].value for row in load_workbook(path)["Teks"].iter_rows(min_row=2)] == [
+        "a\ufffdb", "baris\ufffdvertikal", "akhir\ufffd\ufffd", "tab\tdan\nbaris", "biasa"]

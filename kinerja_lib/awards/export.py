@@ -104,3 +104,26 @@ def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None,
     path = Path(path)
     print_pdfs([(shortlist_html(report, top=top, instansi=instansi), path)], total=1, pages=1)
     return path
+
+
+def export_files(report: AwardReport, xlsx: str | Path, pdf: str | Path | None = None, *, top: int | None = None,
+                 instansi: str | None = None) -> tuple[Path, Path | None]:
+    """Write the workbook (:func:`export_xlsx`) and, when ``pdf`` is given, the printable shortlist
+    (:func:`export_pdf`); return both paths.
+
+    Chromium prints the PDF in its own processes while this process writes the workbook, so on two cores
+    the pair takes about as long as the longer of the two. An error of either is raised once both are done.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if pdf is None:
+        return export_xlsx(report, xlsx), None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        printing = pool.submit(export_pdf, report, pdf, top=top, instansi=instansi)
+        try:
+            written = export_xlsx(report, xlsx)
+        except BaseException:
+            # Chromium's run is finished (the pool waits for it) before the workbook's error is raised.
+            printing.exception()
+            raise
+        return written, printing.result()

@@ -260,13 +260,13 @@ def test_xlsx_text_with_markup_characters_reads_back_unchanged(tmp_path):
     """Ampersands, angle brackets, quotes, carriage returns and edge spaces are escaped and read back as typed."""
     texts = ["Dinas A & B", "<b>tebal</b>", "skor > 3 & < 5", "baris\r\nbaru", "  spasi di tepi  ", 'kutip "ganda"',
              "&amp; sudah tertulis"]
-    path = write_xlsx(tmp_path / "teks.xlsx", [Sheet("Teks", pd.DataFrame({"teks": texts}))])
+    path = write_xlsx(tmp_path / "teks.xlsx", [Sheet("Teks", pd.DataFrame({"nama": texts}))])
     assert [row[0].value for row in load_workbook(path)["Teks"].iter_rows(min_row=2)] == texts
 
 
 def test_xlsx_replaces_characters_xml_cannot_hold_and_keeps_line_breaks(tmp_path):
     """Control characters and U+FFFE/U+FFFF become U+FFFD (the file stays readable); tabs and newlines stay."""
     texts = ["a\x01b", "baris\x0bvertikal", "akhir\ufffe\uffff", "tab\tdan\nbaris", "biasa"]
-    path = write_xlsx(tmp_path / "kendali.xlsx", [Sheet("Teks", pd.DataFrame({"teks": texts}))])
+    path = write_xlsx(tmp_path / "kendali.xlsx", [Sheet("Teks", pd.DataFrame({"nama": texts}))])
     assert [row[0].value for row in load_workbook(path)["Teks"].iter_rows(min_row=2)] == [
         "a\ufffdb", "baris\ufffdvertikal", "akhir\ufffd\ufffd", "tab\tdan\nbaris", "biasa"]

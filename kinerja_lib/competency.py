@@ -39,10 +39,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from .errors import CycleError, ReferenceDataError
-from . import columns
+from . import columns, normal
 from .reference import _load, load_competencies, load_jabatan_types, load_scale
 from .settings import MethodSettings, method_settings
 from .vocabulary import VOCAB
@@ -464,8 +463,8 @@ def competency_gaps(required: pd.DataFrame, assessed: pd.DataFrame,
     se = gaps["se"].to_numpy(dtype=np.float64)
     gap = req - lvl
     with np.errstate(invalid="ignore", divide="ignore"):
-        below = np.where(se > 0, ndtr(gap / se), np.where(gap > 0, 1.0, 0.0))
-        prob = np.where(se > 0, ndtr((req - 1 - lvl) / se), np.where(gap >= 1 - 1e-9, 1.0, 0.0))
+        below = np.where(se > 0, normal.cdf(gap / se), np.where(gap > 0, 1.0, 0.0))
+        prob = np.where(se > 0, normal.cdf((req - 1 - lvl) / se), np.where(gap >= 1 - 1e-9, 1.0, 0.0))
     below = np.where(np.isnan(lvl), np.nan, below)
     prob = np.where(np.isnan(lvl), np.nan, prob)
     gaps["kesenjangan"] = gap

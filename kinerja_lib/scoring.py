@@ -32,10 +32,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 from sqlite_utils import Database
 
-from . import columns, hasil, records, reliability
+from . import columns, hasil, normal, records, reliability
 from .bias import BiasFit, RaterCorrection, fit_crossed, rater_correction
 from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import CycleError
@@ -552,8 +551,8 @@ def rating_perilaku_suggestion(score, se=None, settings: Mapping[str, Any] | Non
     sd = np.full(x.shape, np.nan) if se is None else np.asarray(se, dtype=float)
     exact = ~(sd > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_atas = np.where(exact, (x >= cut["di_atas"]).astype(float), ndtr((x - cut["di_atas"]) / sd))
-        p_bawah = np.where(exact, (x < cut["di_bawah"]).astype(float), ndtr((cut["di_bawah"] - x) / sd))
+        p_atas = np.where(exact, (x >= cut["di_atas"]).astype(float), normal.cdf((x - cut["di_atas"]) / sd))
+        p_bawah = np.where(exact, (x < cut["di_bawah"]).astype(float), normal.cdf((cut["di_bawah"] - x) / sd))
     k = float(cut["keyakinan"])
     label = np.where(p_atas >= k, ATAS, np.where(p_bawah >= k, BAWAH, SESUAI)).astype(object)
     missing = np.isnan(x)

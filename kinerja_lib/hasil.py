@@ -15,8 +15,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from .organisation import load_tree, predikat_organisasi
-from .store import (AUDIT_SQL, BUSY_TIMEOUT_MS, RELATIONS, VALUE_GROUPS, audit, audit_values, database_file,
-                    insert_rows, now, write_transaction)
+from .store import RELATIONS, VALUE_GROUPS, audit, insert_rows, now, write_transaction
 
 # hasil_skor's columns between cycle_id and analysis_run_id, in the order they are written.
 RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
@@ -69,81 +68,23 @@ def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: i
     RESULT_COLUMNS, VALUE_COLUMNS and AGREEMENT_COLUMNS, sorted by their table's key (nip, nilai and, for
     by_value, kelompok; the clustered tables then grow at their end). One analysis_run row (jenis 'skor') and
     an audit entry are written with them.
-
-    A database file is written through the ADBC SQLite driver, which binds the rows from Arrow columns in C:
-    a province's run writes millions of cells, and making each a Python object first took most of the
-    storing time. The transaction is then that connection's (BEGIN IMMEDIATE ... COMMIT, foreign keys on);
-    inside a caller's open transaction, or for an in-memory database, the rows go through ``db`` itself.
     """
     cycle_id = int(cycle_id)
-    tables = (("hasil_skor", results, RESULT_COLUMNS),
-              ("hasil_skor_nilai", value_table(by_value), STORED_VALUE_COLUMNS),
-              ("hasil_kesepakatan_diri", agreement, AGREEMENT_COLUMNS))
-    run = [cycle_id, method, now(), data_version]
-    detail = {"pegawai": len(results), "peringatan_distribusi": warnings}
-    path = None if db.conn.in_transaction else database_file(db)
-    if path is not None:
-        try:
-            return _replace_arrow(path, cycle_id, run, tables, pelaku, detail)
-        except ImportError:  # pragma: no cover - pyarrow/adbc are dependencies; keep working without them
-            pass
+    by_value = value_table(by_value)
     with write_transaction(db):
-        run_id = db.execute(_RUN_SQL, run).lastrowid
-        for table, _, _ in tables:
+        run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
+                            "VALUES (?, 'skor', ?, ?, ?)", [cycle_id, method, now(), data_version]).lastrowid
+        for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [cycle_id])
-        for table, frame, columns in tables:
+        key = (cycle_id,)
+        for table, frame, columns in (("hasil_skor", results, RESULT_COLUMNS),
+                                      ("hasil_skor_nilai", by_value, STORED_VALUE_COLUMNS),
+                                      ("hasil_kesepakatan_diri", agreement, AGREEMENT_COLUMNS)):
             insert_rows(db, table, ["cycle_id", *columns, "analysis_run_id"],
-                        records(frame, columns, (cycle_id,), (run_id,)))
-        audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, **detail)
+                        records(frame, columns, key, (run_id,)))
+        audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(results),
+              peringatan_distribusi=warnings)
     return int(run_id)
-
-
-_RUN_SQL = "INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) VALUES (?, 'skor', ?, ?, ?)"
-
-
-def _replace_arrow(path: str, cycle_id: int, run: list, tables: tuple, pelaku: str, detail: dict) -> int:
-    import adbc_driver_sqlite.dbapi as adbc
-
-    with adbc.connect(path, autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            cur.execute(_RUN_SQL + " RETURNING id", run)
-            run_id = int(cur.fetchone()[0])
-            for table, _, _ in tables:
-                cur.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [cycle_id])
-            for table, frame, columns in tables:
-                if len(frame):
-                    cur.adbc_ingest(table, arrow_rows(frame, columns, cycle_id, run_id), mode="append")
-            cur.execute(AUDIT_SQL, audit_values(pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id,
-                                                **detail))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-    return run_id
-
-
-def arrow_rows(frame: pd.DataFrame, columns: list[str], cycle_id: int, run_id: int):
-    """Return ``frame[columns]`` between ``cycle_id`` and ``analysis_run_id`` as an Arrow table whose cells
-    bind as records() would give them: integers as integers, NaN and None as NULL, text as text."""
-    import pyarrow as pa
-
-    arrays = [pa.array(np.full(len(frame), cycle_id, dtype=np.int64))]
-    for col in columns:
-        values = frame[col]
-        if values.dtype.kind == "b":
-            values = values.astype(np.int64)
-        if values.dtype.kind in "iuf" or isinstance(values.dtype, pd.core.dtypes.dtypes.BaseMaskedDtype):
-            arrays.append(pa.array(values, from_pandas=True))
-            continue
-        cells = values.to_numpy(dtype=object, copy=True)
-        cells[pd.isna(cells)] = None
-        array = pa.array(cells, from_pandas=True)
-        arrays.append(array.cast(pa.string()) if pa.types.is_null(array.type) else array)
-    arrays.append(pa.array(np.full(len(frame), run_id, dtype=np.int64)))
-    return pa.Table.from_arrays(arrays, names=["cycle_id", *columns, "analysis_run_id"])
 
 
 def value_table(long: pd.DataFrame) -> pd.DataFrame:

@@ -10,33 +10,34 @@ and becomes NaN. The answers come in two shapes built by the same reader:
 * the long table ``ratee, rater, relation, item, score`` (:func:`load_answers`), categorical identifiers,
   for analyses and reports that want it; it is the matrix unfolded.
 
-The reader takes the assignments (with their NIPs) and the answers (as assignment id, item, score) in one
-read transaction, so both come from one snapshot of the database, through Arrow when the database is a file
-(the ADBC SQLite driver fills columns in C, without a Python object per answer) and through sqlite3
-otherwise. Answers are taken by a range scan over the clustered response table and filtered to the wanted
-items and forms in numpy, which is several times cheaper than asking SQLite to test each row against a
-list. Rater NIPs are for the analyses only: nothing shown to a ratee may carry them.
+The reader takes the assignments (with their NIPs) and the answers in one read transaction, so both come
+from one snapshot of the database. SQLite concatenates each form's answers into one row (its item codes and a
+digit per score) in a pass over the clustered response table, so a city's answers cross into Python as one row
+per form, and the forms that hold every item (nearly all) are decoded as one block of bytes. Only Python's own
+SQLite library opens the file: a second copy of SQLite in the process (as database drivers bundle) would release
+this one's POSIX locks, after which another process may delete the write-ahead log under an open connection and
+its later commits are lost (tests/test_scoring_db.py holds this). Rater NIPs are for the analyses only: nothing
+shown to a ratee may carry them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
+from .store import BUSY_TIMEOUT_MS, data_version, database_file
+
 SUBMITTED = "a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim'"
 # Who rated, as one text: a pegawai's NIP, or "luar:<id>" for a rater from outside the roster (pihak lain).
 RATER = "COALESCE(a.rater_nip, 'luar:' || a.penilai_luar_id)"
 COLUMNS = ("ratee", "rater", "relation", "item", "score")
 _ASSIGNMENT_COLUMNS = ["id", "ratee", "rater", "relation", "mulai", "terkirim"]
-# Rows per Arrow batch: large enough that the per-batch Python work vanishes, small enough that a batch of a
-# province's answers stays a few tens of megabytes.
-_BATCH_ROWS = 1 << 20
-_BUSY_TIMEOUT_MS = 15_000
 
 
 @dataclass
@@ -223,14 +224,7 @@ def load_answer_matrix(db: Database, cycle_id: int, items: Iterable[str], ratees
     ``ratees`` limits it to those pegawai (one unit's reports need not read the city); ``timings`` keeps each
     form's first-save and submission timestamps.
     """
-    codes = list(dict.fromkeys(items))
-    path = _file_of(db)
-    if path is not None:
-        try:
-            return _read_arrow(path, int(cycle_id), codes, ratees, timings)
-        except ImportError:  # pragma: no cover - pyarrow/adbc are dependencies; keep working without them
-            pass
-    return _read_sqlite(db, int(cycle_id), codes, ratees, timings)
+    return _read(db, int(cycle_id), list(dict.fromkeys(items)), ratees, timings)
 
 
 def load_answers(db: Database, cycle_id: int, items: Iterable[str], ratees: Sequence[str] | None = None
@@ -245,7 +239,7 @@ def load_answers(db: Database, cycle_id: int, items: Iterable[str], ratees: Sequ
 
 
 class _Assembler:
-    """Builds an AnswerMatrix from the submitted assignments and batches of (assignment id, item, score)."""
+    """Builds an AnswerMatrix from the submitted assignments and their answers, read one row per form."""
 
     def __init__(self, ids: np.ndarray, ratee, rater, relation, mulai, terkirim, codes: list[str]):
         self.codes = codes
@@ -265,15 +259,45 @@ class _Assembler:
         self.scores = np.full((len(codes), n), np.nan)
         self.present = np.zeros((len(codes), n), dtype=bool)
 
-    def add(self, assignment: np.ndarray, item_index: np.ndarray, score: np.ndarray) -> None:
-        """Place one batch: ``item_index`` is each row's position in ``codes`` (-1 = not wanted)."""
-        off = assignment - self.lo
-        inside = (off >= 0) & (off < self.position.size) & (item_index >= 0)
-        form = np.where(inside, self.position[np.where(inside, off, 0)], -1)
-        keep = form >= 0
-        form, item = form[keep], item_index[keep]
-        self.scores[item, form] = score[keep]
-        self.present[item, form] = True
+    def add_forms(self, rows: list[tuple[int, str, str]]) -> None:
+        """Place forms read as ``(assignment id, its item codes joined by spaces, its scores as one digit each,
+        0 for tidak dapat menilai)``, both lists in the same order (see _answer_sql)."""
+        if not rows:
+            return
+        order = sorted(self.codes)   # SQLite's order of the clustered key for text: by bytes, as Python's
+        full = " ".join(order)
+        whole = np.fromiter((r[1] == full for r in rows), dtype=bool, count=len(rows))
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        forms = self._forms(ids)
+        # Forms holding every wanted item, in the key's order (nearly all): one digit per item, read as bytes.
+        take = whole & (forms >= 0)
+        if take.any():
+            digits = "".join([r[2] for r, t in zip(rows, take) if t]).encode("ascii")
+            if len(digits) != int(take.sum()) * len(order):
+                raise ValueError("skor jawaban di luar satu digit")
+            block = (np.frombuffer(digits, dtype=np.uint8).reshape(-1, len(order)) - ord("0")).astype(float)
+            block[block == 0] = np.nan
+            rows_at = np.array([self.item_pos[c] for c in order], dtype=np.int64)
+            cols = forms[take]
+            self.scores[np.ix_(rows_at, cols)] = block.T
+            self.present[np.ix_(rows_at, cols)] = True
+        # The others item by item (a form with an item missing, or codes outside the wanted ones).
+        for k in np.flatnonzero(~whole & (forms >= 0)):
+            _, items, digits = rows[k]
+            codes = items.split(" ")
+            if len(codes) != len(digits):
+                raise ValueError("skor jawaban di luar satu digit")
+            for code, digit in zip(codes, digits):
+                i = self.item_pos.get(code)
+                if i is not None:
+                    self.scores[i, forms[k]] = float(digit) if digit != "0" else np.nan
+                    self.present[i, forms[k]] = True
+
+    def _forms(self, ids: np.ndarray) -> np.ndarray:
+        """Return each assignment id's form position, -1 for an id that is not a submitted form read."""
+        off = ids - self.lo
+        inside = (off >= 0) & (off < self.position.size)
+        return np.where(inside, self.position[np.where(inside, off, 0)], -1)
 
     def finish(self) -> AnswerMatrix:
         has_rows = self.present.any(axis=0)
@@ -299,56 +323,15 @@ def _assignment_sql(limited: bool) -> str:
 
 
 def _answer_sql(codes: list[str], limited: bool) -> tuple[str, list]:
-    # A range over the clustered key (assignment_id, item) and one over item: the wanted items and forms are
-    # picked out in numpy afterwards, cheaper than an IN test per row inside SQLite.
-    sql = "SELECT r.assignment_id, r.item, CAST(r.score AS REAL) AS score FROM response r WHERE "
-    if limited:
-        return sql + "r.assignment_id IN (SELECT value FROM json_each(?))", []
-    return sql + "r.assignment_id BETWEEN ? AND ? AND r.item BETWEEN ? AND ?", [min(codes), max(codes)]
-
-
-def _read_arrow(path: str, cycle_id: int, codes: list[str], ratees: Sequence[str] | None,
-                timings: bool) -> AnswerMatrix:
-    import json
-
-    import adbc_driver_sqlite.dbapi as adbc
-
-    limited = ratees is not None
-    with adbc.connect(_read_only_uri(path), autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        # One read transaction: the assignments and their answers come from one snapshot.
-        cur.execute("BEGIN")
-        try:
-            version = _version(cur, cycle_id)
-            params: list = [cycle_id] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
-            cur.execute(_assignment_sql(limited), params)
-            a = cur.fetch_arrow_table()
-            ids = a.column("id").to_numpy().astype(np.int64, copy=False) if a.num_rows else np.zeros(0, np.int64)
-
-            def text(col: str) -> np.ndarray:
-                return np.asarray(a.column(col).to_pylist(), dtype=object)
-
-            asm = _Assembler(ids, *(_arrow_labels(a, c) for c in ("ratee_nip", "rater_nip", "relation")),
-                             text("mulai") if timings else None, text("terkirim") if timings else None, codes)
-            if ids.size and codes and limited:
-                sql, _ = _answer_sql(codes, True)
-                _read_answers(cur, asm, sql, [json.dumps(ids.tolist())])
-            elif ids.size and codes:
-                sql, extra = _answer_sql(codes, False)
-                lo, hi = int(ids[0]), int(ids[-1])
-                # A city's answers are read by two connections at once, each over half the forms, so both
-                # cores step SQLite (the driver releases the GIL while it fills a batch). The second
-                # connection has its own snapshot: it is used only when the cycle's change counter reads
-                # the same in both, i.e. no form was submitted, reopened or removed in between; otherwise
-                # this connection reads everything.
-                mid = int(ids[ids.size // 2]) if ids.size >= _PARALLEL_FORMS else hi + 1
-                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra], asm) if mid <= hi else None
-                _read_answers(cur, asm, sql, [lo, min(mid, hi + 1) - 1, *extra])
-                if helper is not None and not helper.join():
-                    _read_answers(cur, asm, sql, [mid, hi, *extra])
-        finally:
-            cur.execute("ROLLBACK")
-    return asm.finish()
+    # One row per form: its wanted items' codes and scores concatenated in one pass over the clustered key
+    # (assignment_id, item), in SQLite's C code. A city's answers then cross into Python as one row per form
+    # instead of one per answer; both lists are built from the same rows in the same order, so a form's
+    # items and scores pair up whatever that order is. A range over the key and one over item; the wanted
+    # items and forms are picked out afterwards, cheaper than an IN test per row.
+    sql = ("SELECT r.assignment_id, group_concat(r.item, ' '), group_concat(COALESCE(r.score, 0), '') "
+           "FROM response r WHERE ")
+    sql += "r.assignment_id IN (SELECT value FROM json_each(?))" if limited else "r.assignment_id BETWEEN ? AND ?"
+    return sql + " AND r.item BETWEEN ? AND ? GROUP BY r.assignment_id", [min(codes), max(codes)]
 
 
 # Forms from which a cycle's answers are read by two connections (below it a second connection costs more
@@ -356,115 +339,81 @@ def _read_arrow(path: str, cycle_id: int, codes: list[str], ratees: Sequence[str
 _PARALLEL_FORMS = 20_000
 
 
-def _read_only_uri(path: str) -> str:
-    """Return a read-only SQLite URI of ``path`` (spaces, '#', '?' and '%' in it escaped).
-
-    >>> _read_only_uri("/data/kinerja #2/kota 100%.db")
-    'file:///data/kinerja%20%232/kota%20100%25.db?mode=ro'
-    """
-    return Path(path).absolute().as_uri() + "?mode=ro"
-
-
-def _version(cur, cycle_id: int) -> int:
-    cur.execute("SELECT versi FROM versi_data WHERE cycle_id = ?", [cycle_id])
-    row = cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-def _read_answers(cur, asm: _Assembler, sql: str, params: list) -> None:
-    """Read (assignment id, item, score) batches of ``sql`` into ``asm``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_BATCH_ROWS)})
-    cur.execute(sql, params)
-    for batch in cur.fetch_record_batch():
-        if batch.num_rows == 0:
-            continue
-        encoded = pc.dictionary_encode(batch.column(1))
-        lookup = np.array([asm.item_pos.get(c, -1) for c in encoded.dictionary.to_pylist()] or [-1],
-                          dtype=np.int64)
-        score = batch.column(2)
-        if score.type != pa.float64():
-            score = score.cast(pa.float64())
-        asm.add(batch.column(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
-                lookup[encoded.indices.to_numpy(zero_copy_only=False)], score.to_numpy(zero_copy_only=False))
-
-
-class _HalfReader:
-    """Reads a range of a cycle's answers into an assembler on its own connection and thread, if that
-    connection's snapshot has the cycle at the same change counter as the caller's."""
-
-    def __init__(self, path: str, cycle_id: int, version: int, sql: str, params: list, asm: _Assembler):
-        import threading
-
-        self.done = False
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(path, cycle_id, version, sql, params, asm),
-                                       name="kinerja-baca-jawaban", daemon=True)
-        self.thread.start()
-
-    def _run(self, path, cycle_id, version, sql, params, asm) -> None:
-        import adbc_driver_sqlite.dbapi as adbc
-
-        try:
-            with adbc.connect(_read_only_uri(path), autocommit=True) as conn, conn.cursor() as cur:
-                cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-                cur.execute("BEGIN")
-                try:
-                    if _version(cur, cycle_id) == version:
-                        _read_answers(cur, asm, sql, params)
-                        self.done = True
-                finally:
-                    cur.execute("ROLLBACK")
-        except BaseException as exc:  # re-raised in the caller's thread by join()
-            self.error = exc
-
-    def join(self) -> bool:
-        """Wait for the read; True when it read its range, False when the caller must read it itself."""
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.done
-
-
-def _arrow_labels(table, column: str) -> np.ndarray:
-    """Return a column's values as an object array, each distinct text made a Python string only once."""
-    import pyarrow.compute as pc
-
-    if table.num_rows == 0:
-        return np.zeros(0, dtype=object)
-    encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
-    labels = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    return labels[encoded.indices.to_numpy(zero_copy_only=False)]
-
-
-def _read_sqlite(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] | None,
-                 timings: bool) -> AnswerMatrix:
+def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] | None,
+          timings: bool) -> AnswerMatrix:
+    """Read the submitted assignments and their answers in one read transaction of ``db``."""
     import json
 
     limited = ratees is not None
-    params: list = [cycle_id] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
-    rows = db.execute(_assignment_sql(limited), params).fetchall()
-    a = pd.DataFrame(rows, columns=_ASSIGNMENT_COLUMNS)
-    ids = a["id"].to_numpy(dtype=np.int64)
-    asm = _Assembler(ids, a["ratee"].to_numpy(dtype=object), a["rater"].to_numpy(dtype=object),
-                     a["relation"].to_numpy(dtype=object), a["mulai"].to_numpy(dtype=object) if timings else None,
-                     a["terkirim"].to_numpy(dtype=object) if timings else None, codes)
-    if ids.size and codes:
-        sql, extra = _answer_sql(codes, limited)
-        params = [json.dumps(ids.tolist())] if limited else [int(ids[0]), int(ids[-1]), *extra]
-        answers = db.execute(sql, params).fetchall()
-        if answers:
-            aid, item, score = zip(*answers)
-            lookup = np.fromiter((asm.item_pos.get(i, -1) for i in item), np.int64, len(item))
-            asm.add(np.fromiter(aid, np.int64, len(aid)), lookup, np.array(score, dtype=float))
+    own = not db.conn.in_transaction
+    if own:
+        db.conn.execute("BEGIN")   # one snapshot for the assignments and their answers
+    try:
+        version = data_version(db, cycle_id)
+        params: list = [cycle_id] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
+        a = pd.DataFrame(db.execute(_assignment_sql(limited), params).fetchall(), columns=_ASSIGNMENT_COLUMNS)
+        ids = a["id"].to_numpy(dtype=np.int64)
+        asm = _Assembler(ids, a["ratee"].to_numpy(dtype=object), a["rater"].to_numpy(dtype=object),
+                         a["relation"].to_numpy(dtype=object),
+                         a["mulai"].to_numpy(dtype=object) if timings else None,
+                         a["terkirim"].to_numpy(dtype=object) if timings else None, codes)
+        del a
+        if ids.size and codes:
+            sql, extra = _answer_sql(codes, limited)
+            if limited:
+                asm.add_forms(db.execute(sql, [json.dumps(ids.tolist()), *extra]).fetchall())
+            else:
+                lo, hi = int(ids[0]), int(ids[-1])
+                # A city's answers are read by two connections at once, each over half the forms, so both
+                # cores step SQLite (sqlite3 lets go of the GIL while a statement runs). The second
+                # connection has its own snapshot: it is used only when the cycle's change counter reads the
+                # same in both, i.e. no form was submitted, reopened or removed in between; otherwise this
+                # connection reads everything. Both are connections of Python's own SQLite library: a second
+                # copy of SQLite in one process (as database drivers bundle) releases this one's file locks.
+                path = database_file(db) if ids.size >= _PARALLEL_FORMS else None
+                mid = int(ids[ids.size // 2]) if path else hi + 1
+                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra]) if path else None
+                asm.add_forms(db.execute(sql, [lo, mid - 1, *extra]).fetchall())
+                rows = helper.join() if helper is not None else None
+                asm.add_forms(rows if rows is not None else
+                              db.execute(sql, [mid, hi, *extra]).fetchall() if mid <= hi else [])
+    finally:
+        if own and db.conn.in_transaction:
+            db.conn.execute("COMMIT")
     return asm.finish()
 
 
-def _file_of(db: Database) -> str | None:
-    """Return the path of the database's main file, or None for an in-memory or temporary database."""
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return file if file and Path(file).exists() else None
-    return None
+class _HalfReader:
+    """Reads a range of a cycle's answers on its own connection and thread, if that connection's snapshot has
+    the cycle at the same change counter as the caller's."""
+
+    def __init__(self, path: str, cycle_id: int, version: int, sql: str, params: list):
+        import threading
+
+        self.rows: list | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(path, cycle_id, version, sql, params),
+                                       name="kinerja-baca-jawaban", daemon=True)
+        self.thread.start()
+
+    def _run(self, path, cycle_id, version, sql, params) -> None:
+        try:
+            conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            try:
+                conn.execute("BEGIN")
+                row = conn.execute("SELECT versi FROM versi_data WHERE cycle_id = ?", [cycle_id]).fetchone()
+                if (int(row[0]) if row else 0) == version:
+                    self.rows = conn.execute(sql, params).fetchall()
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except BaseException as exc:  # re-raised in the caller's thread by join()
+            self.error = exc
+
+    def join(self) -> list | None:
+        """Wait for the read; its rows, or None when the caller must read the range itself."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.rows

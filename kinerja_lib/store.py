@@ -1001,20 +1001,14 @@ def insert_rows(db: Database, table: str, columns: Sequence[str], rows: Iterable
     return count
 
 
-AUDIT_SQL = "INSERT INTO audit_log (waktu, pelaku, aksi, entitas, entitas_id, detail) VALUES (?, ?, ?, ?, ?, ?)"
-
-
-def audit_values(pelaku: str, aksi: str, entitas: str | None = None, entitas_id: Any = None,
-                 **detail: Any) -> list[Any]:
-    """Return the parameters of AUDIT_SQL for one audit entry (for a writer on another connection)."""
-    return [now(), pelaku, aksi, entitas, None if entitas_id is None else str(entitas_id),
-            json.dumps(detail, ensure_ascii=False, default=str) if detail else None]
-
-
 def audit(db: Database, pelaku: str, aksi: str, entitas: str | None = None,
           entitas_id: Any = None, **detail: Any) -> None:
     """Append one row to the audit log (inside the caller's transaction when there is one)."""
-    db.execute(AUDIT_SQL, audit_values(pelaku, aksi, entitas, entitas_id, **detail))
+    db.execute(
+        "INSERT INTO audit_log (waktu, pelaku, aksi, entitas, entitas_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        [now(), pelaku, aksi, entitas, None if entitas_id is None else str(entitas_id),
+         json.dumps(detail, ensure_ascii=False, default=str) if detail else None],
+    )
 
 
 def schema_version(db: Database) -> list[str]:

@@ -296,79 +296,82 @@ def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
 
 
 def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monkeypatch):
-    """A city's answers are read by two connections at once: the matrix is the one a single connection reads
-    and the one sqlite3 reads; when the cycle changes between the two connections' snapshots the first one
-    reads everything itself."""
+    """A city's answers are read by two connections at once: the matrix is the one a single connection reads,
+    and both hold exactly the submitted answers a plain per-answer query returns; when the cycle changes
+    between the two connections' snapshots the first one reads everything itself."""
     from kinerja_lib import responses
+    from kinerja_lib.responses import load_answer_matrix
 
-    db, cycle_id, path = demo_scored.db, demo_scored.report.cycle.id, str(demo_scored.path)
-    single = responses._read_arrow(path, cycle_id, list(ITEMS), None, True)
-    via_sqlite = responses._read_sqlite(db, cycle_id, list(ITEMS), None, True)
-    calls = []
-    real_version, real_read = responses._version, responses._read_answers
+    db, cycle_id = demo_scored.db, demo_scored.report.cycle.id
+    monkeypatch.setattr(responses, "_PARALLEL_FORMS", 10**9)
+    single = load_answer_matrix(db, cycle_id, ITEMS)
+    helpers = []
+    real = responses._HalfReader
 
-    def counted(cur, asm, sql, params):
-        calls.append(params[:2])
-        real_read(cur, asm, sql, params)
+    class Counted(real):
+        def join(self):
+            rows = super().join()
+            helpers.append(rows is not None)
+            return rows
 
+    monkeypatch.setattr(responses, "_HalfReader", Counted)
     monkeypatch.setattr(responses, "_PARALLEL_FORMS", 100)
-    monkeypatch.setattr(responses, "_read_answers", counted)
-    split = responses._read_arrow(path, cycle_id, list(ITEMS), None, True)
-    calls.sort()
-    assert len(calls) == 2 and calls[0][1] + 1 == calls[1][0]
-    versions = iter([7, 8])   # the second connection sees another counter: its half is read again by the first
-    monkeypatch.setattr(responses, "_version", lambda cur, cycle: next(versions))
-    calls.clear()
-    fallback = responses._read_arrow(path, cycle_id, list(ITEMS), None, True)
-    assert len(calls) == 2 and calls[0][1] + 1 == calls[1][0]
-    monkeypatch.setattr(responses, "_version", real_version)
-    for other in (split, fallback, via_sqlite):
+    split = load_answer_matrix(db, cycle_id, ITEMS)
+    assert helpers == [True]
+    monkeypatch.setattr(responses, "data_version", lambda db, cycle: -1)   # the helper then sees another counter
+    fallback = load_answer_matrix(db, cycle_id, ITEMS)
+    assert helpers == [True, False]
+
+    # The oracle: one row per submitted answer, placed by assignment and item.
+    ids = {(r, t): i for i, t, r in db.execute(
+        "SELECT id, ratee_nip, rater_nip FROM assignment WHERE cycle_id = ? AND aktif = 1 AND status = 'terkirim'",
+        [cycle_id]).fetchall()}
+    answers = {(a, i): s for a, i, s in db.execute(
+        "SELECT r.assignment_id, r.item, r.score FROM response r JOIN assignment a ON a.id = r.assignment_id "
+        "WHERE a.cycle_id = ? AND a.aktif = 1 AND a.status = 'terkirim'", [cycle_id]).fetchall() if i in ITEMS}
+    form_id = [ids[(single.raters[r], single.ratees[t])] for r, t in zip(single.rater, single.ratee)]
+    assert sorted(form_id) == form_id and set(form_id) == {a for a, _ in answers}
+    for f, a in enumerate(form_id[::97]):
+        for i, item in enumerate(single.items):
+            f_all = form_id.index(a)
+            assert single.present[i, f_all] == ((a, item) in answers)
+            want = answers.get((a, item))
+            got = single.scores[i, f_all]
+            assert (np.isnan(got) and want is None) or got == want
+    assert int(single.present.sum()) == len(answers) and np.isnan(single.scores[single.present]).any()
+    for other in (split, fallback):
         for name in ("ratee", "rater", "relation", "scores", "present", "mulai", "terkirim"):
             np.testing.assert_array_equal(getattr(other, name), getattr(single, name), err_msg=name)
         for name in ("ratees", "raters", "relations", "items"):
             pd.testing.assert_index_equal(getattr(other, name), getattr(single, name))
 
 
-def test_the_arrow_writer_and_the_sqlite3_writer_store_the_same_cells(demo_scored, tmp_path, monkeypatch):
-    """A database file gets the results through the ADBC driver, a caller's open transaction through sqlite3:
-    both store every cell alike, SQLite type included, with the same run and audit rows."""
-    import sqlite3
+def test_scoring_leaves_the_write_ahead_log_to_this_process_and_its_commits_visible(small_org_path, monkeypatch):
+    """After kinerja score read and stored in this process, another process opening and closing the database
+    (a form server's connection) must not take the write-ahead log from under this process's connection, and
+    what this connection commits next is seen by others. (A second SQLite library in the process, as a bundled
+    database driver is, released this connection's locks and lost those commits.)"""
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    from kinerja_lib import hasil
-    from kinerja_lib.scoring import save_results
-    from kinerja_lib.store import write_transaction
+    from kinerja_lib import responses
+    from kinerja_lib.store import audit, write_transaction
 
-    arrow_writes = []
-    real = hasil._replace_arrow
-    monkeypatch.setattr(hasil, "_replace_arrow", lambda *a: arrow_writes.append(a[0]) or real(*a))
-    copies = []
-    for name in ("arrow.db", "sqlite3.db"):
-        target = sqlite3.connect(tmp_path / name)
-        source = sqlite3.connect(demo_scored.path)
-        source.backup(target)
-        source.close()
-        target.close()
-        copies.append(open_db(tmp_path / name))
-    arrow_db, sqlite_db = copies
-    report = demo_scored.report
-    first = save_results(arrow_db, report.cycle.id, report, pelaku="uji")
-    with write_transaction(sqlite_db):
-        second = save_results(sqlite_db, report.cycle.id, report, pelaku="uji")
-    assert first == second and arrow_writes == [str(tmp_path / "arrow.db")]
-
-    def cells(db, table):
-        names = [c.name for c in db[table].columns]
-        typed = ", ".join(f"{n}, typeof({n})" for n in names)
-        return db.execute(f"SELECT {typed} FROM {table} ORDER BY 1, 3, 5").fetchall()
-
-    for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
-        got = cells(arrow_db, table)
-        assert got == cells(sqlite_db, table) and len(got) > 200, table
-    assert {t for row in cells(arrow_db, "hasil_skor") for t in row[1::2]} >= {"integer", "real", "text", "null"}
-    audit = "SELECT pelaku, aksi, entitas, entitas_id, detail FROM audit_log ORDER BY id DESC LIMIT 1"
-    assert arrow_db.execute(audit).fetchone() == sqlite_db.execute(audit).fetchone()
-    run = "SELECT id, cycle_id, jenis, settings, versi_data FROM analysis_run ORDER BY id DESC LIMIT 1"
-    assert arrow_db.execute(run).fetchone() == sqlite_db.execute(run).fetchone()
+    monkeypatch.setattr(responses, "_PARALLEL_FORMS", 1)   # the two-connection read too
+    db = open_db(small_org_path)
+    cycle_id = db.execute("SELECT id FROM cycle ORDER BY id DESC").fetchone()[0]
+    _fill_small_org(db, db.execute("SELECT nip FROM pegawai ORDER BY nip").fetchone()[0])
+    run_scoring(db, cycle_id)
+    other = [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+             "print(c.execute('SELECT count(*) FROM audit_log').fetchone()[0]); c.close()", str(small_org_path)]
+    subprocess.run(other, check=True, capture_output=True)
+    assert Path(f"{small_org_path}-wal").exists()
+    before = int(db.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+    with write_transaction(db):
+        audit(db, "uji", "cek_wal")
+    seen = subprocess.run(other, check=True, capture_output=True, text=True).stdout.strip()
+    assert int(seen) == before + 1
 
 
 def test_a_database_whose_path_has_spaces_hashes_and_percents_is_read_and_written(demo_scored, tmp_path):

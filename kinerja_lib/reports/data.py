@@ -71,7 +71,9 @@ def resolve_unit(db: Database, unit: str) -> str:
     raise ReportError(f"Unit '{unit}' tidak ditemukan")
 
 
-def _ratees(db: Database, cycle_id: int, unit: str | None, nip: str | None) -> list[str]:
+def selected_ratees(db: Database, cycle_id: int, unit: str | None, nip: str | None) -> list[str]:
+    """Return the pegawai rated in the cycle within the selection (a unit with its sub-units, one pegawai, or
+    everyone); raise ReportError for an unknown unit or pegawai, or a pegawai not rated in the cycle."""
     if nip is not None and not records.pegawai_exists(db, nip):
         raise ReportError(f"Pegawai dengan NIP {nip} tidak ditemukan")
     units = organisation.load_tree(db).subtree(resolve_unit(db, unit)) if unit is not None else None
@@ -234,16 +236,18 @@ def _trend_rows(db: Database, cycle: Cycle, ratees: list[str], results: pd.DataF
 
 def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
                   nip: str | None = None, redact: bool | Iterable[str] = True,
-                  instansi: str | None = None, competency: bool = True) -> CycleReportData:
+                  instansi: str | None = None, competency: bool = True,
+                  ratees: list[str] | None = None) -> CycleReportData:
     """Return the data every report of the selection needs, computed once.
 
     ``redact``: True replaces roster names typed in comments with ``[nama disamarkan]``; an
     iterable adds further names to replace; False keeps comments as typed (still escaped).
-    ``competency=False`` leaves the competency section out.
+    ``competency=False`` leaves the competency section out. ``ratees``: the selection's pegawai when the caller
+    has already read them (:func:`selected_ratees`).
     Raises ReportError for an unknown unit or pegawai, CycleError for an unknown cycle.
     """
     c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
-    ratees = _ratees(db, c.id, unit, nip)
+    ratees = selected_ratees(db, c.id, unit, nip) if ratees is None else ratees
     pegawai = records.pegawai_with_units(db)
     everyone = unit is None and nip is None
     responses = load_submitted_responses(db, c.id, None if everyone else ratees)

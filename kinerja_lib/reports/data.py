@@ -59,6 +59,18 @@ class CycleReportData:
     skor_dihitung: str | None = None   # when the stored scores were computed; None = computed now
     dibuat: date = field(default_factory=lambda: load_instansi().today())
     instansi: str = field(default_factory=lambda: load_instansi().nama)
+    _rows: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = field(default=None, repr=False)
+
+    def person_and_result(self, nip: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return a ratee's row of ``pegawai`` and of ``results`` as plain dicts (read once for every ratee:
+        a row looked up in a DataFrame per report costs more than the rest of the report's context)."""
+        if self._rows is None:
+            people = self.pegawai.reindex(self.ratees).astype(object).to_dict("index")
+            results = self.results.reindex(self.ratees).astype(object).to_dict("index")
+            self._rows = {nip: (people[nip], results[nip]) for nip in self.ratees}
+        if nip not in self._rows:
+            return self.pegawai.loc[nip].to_dict(), self.results.loc[nip].to_dict()
+        return self._rows[nip]
 
 
 def resolve_unit(db: Database, unit: str) -> str:

@@ -66,6 +66,16 @@ def css_string(text: Any) -> Markup:
 _ENV: Environment | None = None
 
 
+class _Environment(Environment):
+    """Jinja2's environment, reading ``x.name`` of a plain dict as its key first: every report context is plain
+    dicts, and trying the attribute first (Jinja's order) costs a failed lookup per value shown."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def page_name(footer: str) -> str:
     """Return the CSS page name of a document with this footer: documents printed together keep their own
     footers, and a document renders the same every time.
@@ -80,8 +90,10 @@ def template_env() -> Environment:
     """Return the Jinja2 environment of the report templates (autoescape on, strict undefined)."""
     global _ENV
     if _ENV is None:
-        env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True, finalize=without_bidi_controls)
+        # auto_reload off: the templates ship with the package, and checking each one's modification time on
+        # every rendering costs a file system call per template per report.
+        env = _Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
+                          trim_blocks=True, lstrip_blocks=True, finalize=without_bidi_controls, auto_reload=False)
         env.filters.update(angka=angka, persen=persen, tanggal=tanggal, css_string=css_string)
         env.globals["css"] = Markup((TEMPLATE_DIR / "laporan.css").read_text(encoding="utf-8"))
         env.globals["nama_halaman"] = page_name

@@ -381,7 +381,11 @@ class Printer:
         while (batch := await self._queue.get()) is not None:
             await tab.set_content(compose(batch, print_only=True), wait_until="load")
             printed = await tab.pdf(prefer_css_page_size=True, print_background=True)
-            written.append(loop.run_in_executor(writer, self._write, printed, batch))
+            future = loop.run_in_executor(writer, self._write, printed, batch)
+            # Marked as read when it ends: the first failure is raised below or by _print, and the writes of the
+            # other tabs or batches that fail alike (the same unwritable folder) need not be logged again.
+            future.add_done_callback(_read_outcome)
+            written.append(future)
             # A failed write stops the printing early rather than at the end.
             for f in written:
                 if f.done() and f.exception() is not None:
@@ -393,6 +397,11 @@ class Printer:
             write_private_bytes(job.path, document)
         if self._bar is not None:
             self._bar.update(len(batch))
+
+
+def _read_outcome(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class _Stop(Exception):

@@ -1,7 +1,6 @@
 """Award eligibility with reasons, empirical-Bayes ranking, rank uncertainty, tie rule, quotas and follow-up."""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

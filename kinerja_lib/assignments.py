@@ -391,7 +391,7 @@ MANUAL_COLUMNS: dict[str, list[str]] = {
     "aksi": ["tindakan", "perubahan", "operasi"],
     "nip_penilai": ["penilai", "nip rater", "rater"],
     "nip_dinilai": ["dinilai", "nip yang dinilai", "yang dinilai", "nip ratee", "ratee"],
-    "relasi": ["relation", "hubungan", "kelompok"],
+    "relasi": ["relation", "hubungan", "kelompok", "kelompok penilai"],
     "alasan": ["keterangan", "alasan perubahan"],
 }
 _REQUIRED = ("aksi", "nip_penilai", "nip_dinilai", "alasan")
@@ -674,7 +674,7 @@ def minimum_shortfalls(db: Database, cycle: int | str | Cycle | None = None) -> 
 
 
 def proposals_sheet(shortfalls: list[Shortfall], cycle_name: str):
-    """Return the proposed rekan as a manual-change table (aksi, nip_penilai, nip_dinilai, relasi, alasan).
+    """Return the proposed rekan as a manual-change table (Aksi, NIP Penilai, NIP Dinilai, Kelompok Penilai, Alasan).
 
     The admin reviews it, deletes rows they do not want, and applies it with ``kinerja assign --manual``,
     which records each addition and its reason in the audit log.
@@ -685,5 +685,5 @@ def proposals_sheet(shortfalls: list[Shortfall], cycle_name: str):
              f"usulan: rekan dari unit tetangga agar kelompok rekan mencapai minimal {s.minimum} "
              f"(sebelumnya {s.n}), siklus {cycle_name}")
             for s in shortfalls for rater in s.usulan]
-    return Sheet("Usulan", rows, columns=["aksi", "nip_penilai", "nip_dinilai", "relasi", "alasan"],
-                 text=["nip_penilai", "nip_dinilai"], wrap=["alasan"])
+    # The column vocabulary heads "kelompok" Kelompok Penilai, one of the headers MANUAL_COLUMNS accepts for relasi.
+    return Sheet("Usulan", rows, columns=["aksi", "nip_penilai", "nip_dinilai", "kelompok", "alasan"])

@@ -922,7 +922,7 @@ def _settings_rows(report: CompetencyReport) -> pd.DataFrame:
     if warning:
         rows.insert(0, ("Peringatan anonimitas", warning))
     rows += [("Peringatan", w) for w in report.warnings]
-    return pd.DataFrame(rows, columns=["pengaturan", "nilai"])
+    return pd.DataFrame(rows, columns=["pengaturan", "nilai_pengaturan"])
 
 
 def export_training_xlsx(report: CompetencyReport, path: str | Path) -> Path:
@@ -956,7 +956,7 @@ def export_training_xlsx(report: CompetencyReport, path: str | Path) -> Path:
         _sheet("Rencana per Pegawai", plan), _sheet("Ringkasan Pegawai", summary), _sheet("Kohort", cohorts),
         _sheet("Peserta Kohort", members), _sheet("Ringkasan Unit", report.units),
         _sheet("Prioritas Kompetensi", report.borich), _sheet("Tanpa Standar", report.no_standard),
-        _sheet("Pengaturan", _settings_rows(report), {"pengaturan": "Pengaturan", "nilai": "Nilai"})])
+        _sheet("Pengaturan", _settings_rows(report))])
 
 
 # ---------------------------------------------------------------------------------------------- plots

@@ -773,7 +773,8 @@ def find_raters(db: Database, grant: LinkGrant, query: str) -> list[RaterStatus]
     return sorted(found, key=lambda r: (r.nama.casefold(), r.nip))[:SEARCH_SHOWN]
 
 
-REMINDER_COLUMNS = ("NIP", "nama", "unit", "jumlah dinilai", "belum diisi", "draf", "terkirim")
+#: Columns of the reminder list, named by the column vocabulary (kinerja_lib.columns).
+REMINDER_COLUMNS = ("nip", "nama", "unit_id", "jumlah_dinilai", "belum_diisi", "draf", "terkirim")
 
 
 def _reminder_sheet(db: Database, grant: LinkGrant):
@@ -781,7 +782,7 @@ def _reminder_sheet(db: Database, grant: LinkGrant):
 
     rows = [(r.nip, r.nama, r.unit, r.total, r.belum, r.draf, r.terkirim)
             for r in rater_status(db, grant, "belum_selesai")]
-    return Sheet("Pengingat", rows, columns=list(REMINDER_COLUMNS), text=["NIP"])
+    return Sheet("Pengingat", rows, columns=list(REMINDER_COLUMNS))
 
 
 def reminder_csv(db: Database, grant: LinkGrant) -> str:

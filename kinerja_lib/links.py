@@ -30,7 +30,9 @@ ADMIN_NOTEBOOK = "admin.ipynb"
 TOKEN_PARAM = "t"
 TOKEN_BYTES = 32
 
-EXPORT_COLUMNS = ("nama", "NIP", "unit", "link", "jumlah dinilai", "No. HP", "WhatsApp")
+#: Columns of the links file, named by the column vocabulary (kinerja_lib.columns): headers Nama, NIP, Unit Kerja,
+#: Tautan, Jumlah Dinilai, No. HP, Tautan WhatsApp.
+EXPORT_COLUMNS = ("nama", "nip", "unit_id", "tautan", "jumlah_dinilai", "no_hp", "whatsapp")
 
 # token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet; anything else is refused
 # before the database is asked.
@@ -486,7 +488,7 @@ def revoke(db: Database, cycle_id: int | str, nip: str, pelaku: str = "cli") -> 
 
 
 def links_sheet(issued: Iterable[IssuedLink], cycle: Cycle | None = None) -> Sheet:
-    """Return the links as an export table: nama, NIP (as text), unit, link, jumlah dinilai, No. HP, WhatsApp.
+    """Return the links as an export table: Nama, NIP (as text), Unit Kerja, Tautan, Jumlah Dinilai, No. HP, Tautan WhatsApp.
 
     WhatsApp is a click-to-chat link holding the invitation with the rater's personal link (when the
     roster has their number and the cycle is known), ready for the admin to send.
@@ -495,7 +497,7 @@ def links_sheet(issued: Iterable[IssuedLink], cycle: Cycle | None = None) -> She
 
     rows = [(i.nama, i.nip or "", i.unit, i.url, i.jumlah_dinilai, i.no_hp or "",
              invitation_whatsapp(i, cycle) if cycle is not None else "") for i in issued]
-    return Sheet("Tautan", rows, columns=list(EXPORT_COLUMNS), text=["NIP", "No. HP"])
+    return Sheet("Tautan", rows, columns=list(EXPORT_COLUMNS))
 
 
 def _write_links(issued: Sequence[IssuedLink], temp: Path, target: Path, cycle_name: str | None,
@@ -514,7 +516,7 @@ def _write_links(issued: Sequence[IssuedLink], temp: Path, target: Path, cycle_n
 def export_links(issued: Iterable[IssuedLink], path: str | Path) -> Path:
     """Write already issued links to CSV or XLSX (chosen by extension) for distribution; return the path.
 
-    Columns: nama, NIP, unit, link, jumlah dinilai; text neutralised, owner-only, all-or-nothing
+    Columns: see :data:`EXPORT_COLUMNS`; text neutralised, owner-only, all-or-nothing
     (see :mod:`kinerja_lib.export`). Prefer ``issue_links(..., out=path)``, which commits the
     links only together with the file. Raises OutputError for another extension or an unusable path.
     """

@@ -33,7 +33,8 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 #: Shown in a dry run where the fresh link would be: the real one exists only once it is sent.
 LINK_PLACEHOLDER = "[tautan pribadi baru, dibuat saat pesan dikirim]"
 
-REACH_COLUMNS = ("nama", "NIP", "unit", "No. HP", "e-mail", "jumlah dinilai", "belum selesai", "link", "WhatsApp")
+#: Columns of the invitation and reminder lists, named by the column vocabulary (kinerja_lib.columns).
+REACH_COLUMNS = ("nama", "nip", "unit_id", "no_hp", "email", "jumlah_dinilai", "belum_selesai", "tautan", "whatsapp")
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def reach_sheet(jenis: str, cycle: Cycle, issued: Sequence[links.IssuedLink], ra
               if r.no_hp else "")
         rows.append((r.nama, r.nip, r.unit, r.no_hp or "", r.email or "", r.jumlah, r.belum_selesai, i.url, wa))
     title = "Pengingat" if jenis == PENGINGAT else "Undangan"
-    return Sheet(title, rows, columns=list(REACH_COLUMNS), text=["NIP", "No. HP"])
+    return Sheet(title, rows, columns=list(REACH_COLUMNS))
 
 
 def write_list(db: Database, cycle_id: int | str, jenis: str, out: str | Path, raters: Sequence[Rater],

@@ -35,10 +35,11 @@ def scoring_results(db: Database, cycle) -> pd.DataFrame:
 
     Raises KinerjaError when the cycle has nothing to score.
     """
-    from . import scoring
-
     results = hasil.load_results(db, cycle.id)
     if results is None or results.empty:
+        # Imported only here: scoring loads scipy, which stored results never need.
+        from . import scoring
+
         results = scoring.run_scoring(db, cycle.id, persist=False).results
     if results is None or results.empty:
         raise KinerjaError(f"Hasil skor siklus '{cycle.nama}' belum ada; hitung skor terlebih dahulu")
@@ -90,7 +91,9 @@ def predikat_history(db: Database, except_cycle: int | None = None) -> pd.DataFr
         JOIN rating_perilaku p ON p.cycle_id = h.cycle_id AND p.nip = h.nip
         JOIN cycle c ON c.id = h.cycle_id
         WHERE h.cycle_id IS NOT ?""", [except_cycle])
-    past["predikat"] = [predikat_kinerja(a, b) for a, b in zip(past["rating_hasil_kerja"], past["rating_perilaku"])]
+    pairs = list(zip(past["rating_hasil_kerja"].tolist(), past["rating_perilaku"].tolist()))
+    kuadran = {pair: predikat_kinerja(*pair) for pair in set(pairs)}   # nine pairs at most
+    past["predikat"] = [kuadran[pair] for pair in pairs]
     return past.drop(columns=["rating_hasil_kerja", "rating_perilaku"])
 
 
@@ -139,12 +142,17 @@ def active_assignments_by_relation(db: Database, cycle_id: int) -> dict[str, int
 
 def rater_means(db: Database, cycle_id: int) -> pd.DataFrame:
     """Return each submitted non-self assignment's mean BerAKHLAK score: ``ratee_nip, relation, m``."""
-    return frame(db, """
-        SELECT a.ratee_nip, a.relation, AVG(r.score) AS m
-        FROM assignment a JOIN response r ON r.assignment_id = a.id
+    # One lookup per assignment on the response primary key (assignment_id, item) instead of a join grouped
+    # by assignment: SQLite then needs no temporary B-tree, about half the time on a city's answers.
+    # Forms without a scored BerAKHLAK item get NULL and are dropped, as the join left them out.
+    means = frame(db, """
+        SELECT a.ratee_nip, a.relation,
+               (SELECT AVG(r.score) FROM response r
+                WHERE r.assignment_id = a.id AND r.score IS NOT NULL AND r.item LIKE 'B%') AS m
+        FROM assignment a
         WHERE a.cycle_id = ? AND a.relation <> 'diri' AND a.aktif = 1 AND a.status = 'terkirim'
-          AND r.score IS NOT NULL AND r.item LIKE 'B%'
-        GROUP BY a.id""", [cycle_id])
+        ORDER BY a.id""", [cycle_id])
+    return means[means["m"].notna()].reset_index(drop=True)
 
 
 def award_inputs(db: Database, cycle: int | str | None = None, *,
@@ -292,3 +300,62 @@ def score_history(db: Database, nips: list[str]) -> pd.DataFrame:
                              f"WHERE h.nip IN {_in(chunk)}", chunk))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[
         "nip", "cycle_id", "nama_siklus", "periode", "tahun", "tanggal_selesai", "skor_adj", "skor_adj_se"])
+
+
+# --------------------------------------------------------------------------------------------
+# The research notebook's scores: computed in memory, set beside what `kinerja score` stored
+
+
+def results_with_pegawai(db: Database, cycle_id: int, results: pd.DataFrame) -> pd.DataFrame:
+    """Return scoring results (one row per ``nip``, e.g. ``ScoringReport.results``) with each pegawai's
+    ``nama``, ``unit_id``, ``opd`` and ``unit_predikat``, ordered by NIP: the columns and order in which
+    kinerja_lib.hasil.load_results returns the stored ones."""
+    from .organisation import predikat_organisasi
+
+    people = frame(db, "SELECT nip, nama, unit_id FROM pegawai")
+    out = results.merge(people, on="nip", how="inner").sort_values("nip", kind="stable").reset_index(drop=True)
+    tree = load_tree(db)
+    out["opd"] = tree.opd_of(out["unit_id"])
+    out["unit_predikat"] = tree.predikat_unit_of(out["unit_id"], predikat_organisasi(db, cycle_id))
+    return out
+
+
+def stored_scoring_run(db: Database, cycle_id: int) -> tuple[int, str, int | None, str] | None:
+    """Return ``(id, dihitung, versi_data, settings JSON)`` of the analysis run behind the cycle's stored
+    hasil_skor, or None when nothing is stored."""
+    row = db.execute("SELECT r.id, r.dihitung, r.versi_data, r.settings FROM hasil_skor h "
+                     "JOIN analysis_run r ON r.id = h.analysis_run_id WHERE h.cycle_id = ? LIMIT 1",
+                     [int(cycle_id)]).fetchone()
+    return None if row is None else (int(row[0]), row[1], row[2], row[3])
+
+
+def stored_scoring_note(run: tuple[int, str, int | None, str] | None, data_version: int | None,
+                        method: dict) -> str:
+    """Return, in Indonesian, how scores computed in memory now (from forms at ``data_version``, with the
+    settings in ``method``, as ScoringReport.method gives them) stand to the stored ones (``run`` from
+    :func:`stored_scoring_run`): none stored, stored and current, or stored but behind the forms or settings.
+
+    >>> stored_scoring_note(None, 3, {"metode": {}}).split(":")[0]
+    'Hasil skor siklus ini belum tersimpan'
+    """
+    import json
+
+    from .reports.formatting import tanggal
+
+    memory = ("angka di buku kerja ini adalah perhitungan sementara di memori dari formulir terkirim saat ini "
+              "dan tidak disimpan; laporan pegawai dan daftar penghargaan membaca hasil yang disimpan "
+              "'kinerja score'.")
+    if run is None:
+        return f"Hasil skor siklus ini belum tersimpan: {memory} Simpan dengan: kinerja score"
+    run_id, computed, version, settings = run
+    stored_method = json.loads(settings or "{}").get("metode")
+    reasons = []
+    if version is None or data_version is None or version < data_version:
+        reasons.append("formulir terkirim sudah berubah sesudahnya")
+    if stored_method != json.loads(json.dumps(method.get("metode"), ensure_ascii=False, default=float)):
+        reasons.append("pengaturan metode siklus sudah berubah")
+    where = f"Hasil tersimpan: analysis_run #{run_id}, dihitung {tanggal(computed)}"
+    if not reasons:
+        return f"{where}, sesuai dengan formulir terkirim dan pengaturan siklus saat ini. Catatan: {memory}"
+    return (f"{where}; {' dan '.join(reasons)}, sehingga hasil tersimpan tertinggal. Catatan: {memory} "
+            "Perbarui dengan: kinerja score")

@@ -24,10 +24,11 @@ from .store import now, write_transaction
 NOT_PUBLISHED = ("Laporan umpan balik 360° Anda belum diterbitkan. Laporan muncul di sini setelah admin "
                  "kepegawaian menerbitkannya.")
 
-DELIVERY_COLUMNS = ("nama", "NIP", "unit", "No. HP", "link", "WhatsApp")
+# Export columns, named by the column vocabulary (kinerja_lib.columns).
+DELIVERY_COLUMNS = ("nama", "nip", "unit_id", "no_hp", "tautan", "whatsapp")
 
-OPENINGS_COLUMNS = ("NIP", "nama", "unit", "versi", "diterbitkan", "pertama dibuka", "terakhir dibuka",
-                    "jumlah dibuka")
+OPENINGS_COLUMNS = ("nip", "nama", "unit_id", "versi_laporan", "diterbitkan", "pertama_dibuka", "terakhir_dibuka",
+                    "jumlah_dibuka")
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def openings_sheet(rows: Sequence[ReportOpening]) -> Sheet:
 
     data = [(r.nip, r.nama, r.unit, r.versi, when(r.diterbitkan), when(r.pertama), when(r.terakhir), r.jumlah)
             for r in rows]
-    return Sheet("Laporan dibuka", data, columns=list(OPENINGS_COLUMNS), text=["NIP"])
+    return Sheet("Laporan dibuka", data, columns=list(OPENINGS_COLUMNS))
 
 
 def delivery_message(nama: str, cycle_name: str, url: str) -> str:
@@ -203,4 +204,4 @@ def delivery_sheet(issued: Sequence[Any], cycle_name: str) -> Sheet:
 
     rows = [(i.nama, i.nip, i.unit, i.no_hp or "", i.url,
              whatsapp_url(i.no_hp, delivery_message(i.nama, cycle_name, i.url)) if i.no_hp else "") for i in issued]
-    return Sheet("Laporan", rows, columns=list(DELIVERY_COLUMNS), text=["NIP", "No. HP"])
+    return Sheet("Laporan", rows, columns=list(DELIVERY_COLUMNS))

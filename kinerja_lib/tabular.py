@@ -395,6 +395,34 @@ def check_xlsx_package(raw: bytes) -> str | None:
     return None
 
 
+_NS_SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """Return the names of an XLSX workbook's sheets in their order, reading only the workbook part.
+
+    openpyxl, even read-only, measures every sheet that declares no dimension when it opens a workbook
+    (the kit's own exports declare none), which costs seconds on a city's workbook for a list of names.
+    Raises ValueError when the file is not an XLSX workbook.
+    """
+    import posixpath
+    import zipfile
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as package:
+            part = "xl/workbook.xml"
+            if "_rels/.rels" in package.namelist():
+                for rel in ElementTree.fromstring(package.read("_rels/.rels")):
+                    if rel.get("Type") == _OFFICE_DOCUMENT and rel.get("Target"):
+                        part = posixpath.normpath(rel.get("Target").lstrip("/"))
+            workbook = ElementTree.fromstring(package.read(part))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
+        raise ValueError(f"'{path}' bukan buku kerja Excel ({exc})") from None
+    return [sheet.get("name", "") for sheet in workbook.iter(f"{_NS_SHEET}sheet")]
+
+
 def _read_xlsx(raw: bytes, table: Table, sheet: str | None) -> list[tuple[int, list[str]]] | None:
     refused = check_xlsx_package(raw)
     if refused:

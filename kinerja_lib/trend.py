@@ -98,3 +98,23 @@ def beyond_noise(trend: pd.DataFrame, cycle_id: int) -> pd.DataFrame:
     at["perubahan_atas"] = at["perubahan"] + Z95 * at["se_perubahan"]
     columns = ["nip", "skor_sebelumnya", "skor_adj", "perubahan", "perubahan_bawah", "perubahan_atas", "bacaan"]
     return at.sort_values("perubahan", ascending=False, kind="stable")[columns].reset_index(drop=True)
+
+
+def with_cycle(history: pd.DataFrame, cycle, results: pd.DataFrame) -> pd.DataFrame:
+    """Return ``history`` with the rows of ``cycle`` (a Cycle) replaced by ``results`` (``nip, skor_adj,
+    skor_adj_se``, e.g. scores computed in memory and not stored).
+
+    >>> h = pd.DataFrame({"nip": ["a", "a"], "cycle_id": [1, 2], "nama_siklus": ["T1", "T2"],
+    ...     "periode": ["Triwulan I", "Triwulan II"], "tahun": [2026, 2026],
+    ...     "tanggal_selesai": ["2026-03-31", "2026-06-30"], "skor_adj": [3.0, 3.1], "skor_adj_se": [0.1, 0.1]})
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(id=2, nama="T2", periode="Triwulan II", tahun=2026, tanggal_selesai="2026-06-30")
+    >>> with_cycle(h, c, pd.DataFrame({"nip": ["a"], "skor_adj": [3.5], "skor_adj_se": [0.2]}))["skor_adj"].tolist()
+    [3.0, 3.5]
+    """
+    current = pd.DataFrame({"nip": results["nip"].to_numpy(), "cycle_id": cycle.id, "nama_siklus": cycle.nama,
+                            "periode": cycle.periode, "tahun": cycle.tahun, "tanggal_selesai": cycle.tanggal_selesai,
+                            "skor_adj": results["skor_adj"].to_numpy(dtype=float),
+                            "skor_adj_se": results["skor_adj_se"].to_numpy(dtype=float)})
+    before = history.loc[history["cycle_id"] != cycle.id, COLUMNS]
+    return pd.concat([before, current], ignore_index=True) if len(before) else current

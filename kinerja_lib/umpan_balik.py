@@ -315,9 +315,10 @@ def unconfirmed(db: Database, nip: str, tahun: int) -> int:
 # --------------------------------------------------------------------------- the SKP realisation export
 
 REALISASI = "Realisasi berdasarkan umpan balik berkelanjutan"
-EXPORT_COLUMNS = ("NIP", "Nama", "Unit kerja", "NIP atasan", "Nama atasan", "Tanggal dialog", "Nilai BerAKHLAK",
-                  "Butir SKP", "Hal yang dibahas", "Tindak lanjut yang disepakati", REALISASI, "Status",
-                  "Tanggal konfirmasi", "Tanggapan pegawai")
+#: Columns of the export, named by the column vocabulary (kinerja_lib.columns); ``realisasi`` is headed with
+#: the SKP column's own name, :data:`REALISASI`.
+EXPORT_COLUMNS = ("nip", "nama", "unit_id", "atasan_nip", "atasan_nama", "tanggal_dialog", "nilai", "butir_skp",
+                  "topik", "tindak_lanjut", "realisasi", "status_konfirmasi", "tanggal_konfirmasi", "tanggapan")
 
 
 def realisasi(n: Note) -> str:
@@ -354,9 +355,7 @@ def export_notes(db: Database, path: Any, *, tahun: int | None = None, mulai: st
              tanggal(n.dikonfirmasi) if n.dikonfirmasi else "", n.tanggapan or "") for n in found]
     period = {"tahun kinerja": tahun} if tahun is not None else {"tanggal dialog dari": tanggal(mulai),
                                                                  "tanggal dialog sampai": tanggal(selesai)}
-    write_xlsx(path, [Sheet("Umpan balik", rows, columns=list(EXPORT_COLUMNS), text=["NIP", "NIP atasan"],
-                            wrap=["Hal yang dibahas", "Tindak lanjut yang disepakati", REALISASI,
-                                  "Tanggapan pegawai"])],
+    write_xlsx(path, [Sheet("Umpan balik", rows, columns=list(EXPORT_COLUMNS))],
                settings={**period, "jumlah catatan": len(rows), "dibuat": load_instansi().now().isoformat(
                    timespec="seconds")})
     with write_transaction(db):

@@ -159,7 +159,7 @@ def test_reminder_links_issue_fresh_links_without_revoking_any(small_org):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert count == len(rows) == 4 and small_org.nip["dewi"] not in {r["NIP"] for r in rows}
     for row in rows:
-        token = links.token_from_query(row["link"].split("?", 1)[1])
+        token = links.token_from_query(row["Tautan"].split("?", 1)[1])
         assert links.verify(small_org.db, token).rater_nip == row["NIP"]
     for token in old.values():
         links.verify(small_org.db, token)

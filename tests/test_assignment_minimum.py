@@ -78,7 +78,7 @@ def test_applying_the_proposals_reaches_the_minimum_and_is_audited(tmp_path):
     assert "Usulan rekan dari unit tetangga: 7 penugasan; 3 dari 7 pegawai akan mencapai minimal." in res.stdout
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert {(r["aksi"], r["relasi"]) for r in rows} == {("tambah", "rekan")} and len(rows) == 7
+    assert {(r["Aksi"], r["Kelompok Penilai"]) for r in rows} == {("tambah", "rekan")} and len(rows) == 7
     res = CliRunner().invoke(main, ["--db", str(path), "assign", "--manual", str(out)])
     assert res.exit_code == 0, res.output
     db = open_db(path)

@@ -1,7 +1,6 @@
 """Award eligibility with reasons, empirical-Bayes ranking, rank uncertainty, tie rule, quotas and follow-up."""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -336,6 +335,21 @@ def test_fast_rank_simulation_equals_the_plain_argsort_reference():
     assert (p.tolist(), lower.tolist(), upper.tolist()) == (p_ref.tolist(), lo_ref.tolist(), hi_ref.tolist())
 
 
+@pytest.mark.parametrize("untracked_tie", [False, True])
+def test_rank_simulation_of_the_tracked_candidates_equals_the_argsort_reference(untracked_tie):
+    """Continuous draws (one binary search per candidate) and rows tied only among untracked candidates (the
+    argsort fallback) both give the reference ranks of the first ``track`` candidates."""
+    rng = np.random.default_rng(5)
+    mean, sd = rng.normal(3.5, 0.2, 40), rng.uniform(0.05, 0.3, 40)
+    if untracked_tie:
+        mean[-2:], sd[-2:] = 3.5, 0.0
+    p, lower, upper = awards.simulate_ranks(mean, sd, 5, n_sim=200, seed=3, track=15)
+    p_ref, (lo_ref, hi_ref) = _naive_ranks(mean, sd, 5, 200, 3)
+    assert p.tolist() == p_ref.tolist()
+    assert (lower[:15].tolist(), upper[:15].tolist()) == (lo_ref[:15].tolist(), hi_ref[:15].tolist())
+    assert np.isnan(lower[15:]).all() and np.isnan(upper[15:]).all()
+
+
 def test_unit_quota_skips_units_already_full():
     """With a quota of 1 per unit the second-best of a full unit gives way to the next unit's best."""
     units = np.array(["A", "A", "B", "B"])
@@ -454,3 +468,52 @@ def test_load_inputs_reads_history_opd_and_decisions(open_cycle_db):
         [[_nip(1), "Tahunan 2025", "Kurang/Misconduct"]]
     assert inputs.pegawai["opd"].tolist() == ["Dinas X", "Dinas X"]
     assert inputs.results["status_predikat"].tolist() == ["sementara", "ditetapkan"]
+
+
+def test_rater_means_equal_the_join_grouped_by_form(small_org):
+    """Each submitted non-self form's BerAKHLAK mean, as the join grouped by assignment defines it: forms
+    without a scored B item, self forms, drafts and inactive forms are left out, in assignment order."""
+    from conftest import answer_everything
+
+    db, org = small_org.db, small_org
+    answer_everything(db, org)
+    aid = org.assignment
+    db.execute("UPDATE response SET score = NULL WHERE assignment_id = ? AND item LIKE 'B%'", [aid["andi", "budi"]])
+    db.execute("DELETE FROM response WHERE assignment_id = ? AND item LIKE 'B%'", [aid["budi", "citra"]])
+    db.execute("UPDATE response SET score = NULL WHERE assignment_id = ? AND item = 'B1.1'", [aid["citra", "andi"]])
+    db.execute("UPDATE assignment SET status = 'draf' WHERE id = ?", [aid["kepala", "andi"]])
+    db.execute("UPDATE assignment SET aktif = 0, alasan_hapus = 'uji' WHERE id = ?", [aid["kepala", "budi"]])
+    expected = db.execute("""
+        SELECT a.ratee_nip, a.relation, AVG(r.score) AS m
+        FROM assignment a JOIN response r ON r.assignment_id = a.id
+        WHERE a.cycle_id = ? AND a.relation <> 'diri' AND a.aktif = 1 AND a.status = 'terkirim'
+          AND r.score IS NOT NULL AND r.item LIKE 'B%'
+        GROUP BY a.id ORDER BY a.id""", [org.cycle.id]).fetchall()
+    got = records.rater_means(db, org.cycle.id)
+    assert list(got.columns) == ["ratee_nip", "relation", "m"]
+    assert [tuple(r) for r in got.itertuples(index=False)] == [tuple(r) for r in expected]
+    assert len(expected) == 8   # 12 non-self forms less 2 without a scored B item, a draft, an inactive one
+
+
+_MIXED = pd.DataFrame({
+    "teks": pd.array(["a", None, "c"], dtype="str"), "objek": pd.Series([None, "q", 1], dtype=object),
+    "bulat": [1, 2, 3], "pecahan": [1.5, np.nan, 2.0], "Int64": pd.array([1, None, 3], dtype="Int64"),
+    "boolean": pd.array([True, None, False], dtype="boolean"), "bool": [True, False, True],
+    "string": pd.array([None, "x", "y"], dtype="string"), "waktu": pd.to_datetime(["2026-01-01", None, "2026-12-31"]),
+})
+
+
+def test_award_frames_read_rows_as_to_dict_and_columns_as_iteration_give_them():
+    """records() is DataFrame.to_dict('records'), value for value and type for type; values() gives what iterating
+    the column gives (numbers as Python scalars, texts and missing markers unchanged)."""
+    from kinerja_lib.awards.frames import records as rows_of, values
+
+    def typed(rows):
+        return [[(k, repr(v), type(v)) for k, v in r.items()] for r in rows]
+
+    for frame in (_MIXED, _MIXED.iloc[:0], _MIXED[["teks", "bulat"]]):
+        assert typed(rows_of(frame)) == typed(frame.to_dict("records"))
+    for name in _MIXED.columns:
+        assert [str(v) for v in values(_MIXED[name])] == [str(v) for v in _MIXED[name]]
+        if _MIXED[name].dtype.kind not in "biuf":
+            assert [type(v) for v in values(_MIXED[name])] == [type(v) for v in _MIXED[name]]

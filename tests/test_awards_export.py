@@ -43,14 +43,14 @@ def test_workbook_has_every_list_and_the_settings(tmp_path):
     assert list(book) == ["Daftar pendek", "Kelayakan", "Menunggu penetapan", "Keadilan", "Tindak lanjut",
                           "Satyalancana", "Kotak talenta", "Pengaturan"]
     short = book["Daftar pendek"]
-    assert short[["Peringkat", "Nama", "Masuk daftar pendek"]].values.tolist() == [
+    assert short[["Peringkat", "Nama", "Masuk Daftar Pendek"]].values.tolist() == [
         [1, "Siti Rahayu", "Ya"], [2, "Bambang Sutrisno", "Ya"], [3, "Dewi Lestari", "Tidak"], [4, "Agus Salim", "Tidak"]]
     assert short["Alasan"].str.startswith("Memenuhi: pegawai aktif").all()
     settings = dict(book["Pengaturan"].values.tolist())
     assert (settings["tanggal_acuan"], str(settings["k"]), settings["penghargaan"]) == \
         ("2026-12-31", "2", "ASN Berprestasi (asn_berprestasi)")
-    assert book["Tindak lanjut"]["nama"].tolist() == ["Rina Wulandari"]
-    assert book["Satyalancana"][["nama", "tingkat", "layak"]].values.tolist()[-1] == ["Joko Prasetyo", 20, "Tidak"]
+    assert book["Tindak lanjut"]["Nama"].tolist() == ["Rina Wulandari"]
+    assert book["Satyalancana"][["Nama", "Tingkat Satyalancana", "Layak"]].values.tolist()[-1] == ["Joko Prasetyo", 20, "Tidak"]
 
 
 def _pdf_text(path) -> str:
@@ -89,6 +89,33 @@ def test_pdf_wraps_long_names_and_escapes_what_people_typed(tmp_path):
     assert "<b>Siti</b>" in text                                   # shown as typed, never interpreted
 
 
+def test_workbook_and_pdf_written_together_equal_the_ones_written_apart(tmp_path):
+    """export_files (Chromium printing while the workbook is written) gives the same workbook and PDF text."""
+    import zipfile
+
+    report = _report()
+    xlsx, pdf = awards.export_files(report, tmp_path / "bersama.xlsx", tmp_path / "bersama.pdf")
+    alone = awards.export_xlsx(report, tmp_path / "sendiri.xlsx")
+    with zipfile.ZipFile(xlsx) as together, zipfile.ZipFile(alone) as apart:
+        assert {n: together.read(n) for n in together.namelist()} == {n: apart.read(n) for n in apart.namelist()}
+    assert _pdf_text(pdf) == _pdf_text(awards.export_pdf(report, tmp_path / "sendiri.pdf"))
+    assert awards.export_files(report, tmp_path / "tanpa-pdf.xlsx") == (tmp_path / "tanpa-pdf.xlsx", None)
+
+
+def test_a_workbook_error_is_raised_after_the_pdf_is_printed(tmp_path, monkeypatch):
+    """When the workbook fails, the error reaches the caller once Chromium's run is over, not before."""
+    from kinerja_lib.awards import export as award_export
+    from kinerja_lib.errors import OutputError
+
+    def failing_xlsx(report, path):
+        raise OutputError("gagal menulis")
+
+    monkeypatch.setattr(award_export, "export_xlsx", failing_xlsx)
+    with pytest.raises(OutputError, match="gagal menulis"):
+        awards.export_files(_report(), tmp_path / "x.xlsx", tmp_path / "daftar.pdf")
+    assert (tmp_path / "daftar.pdf").stat().st_size > 0
+
+
 def test_cli_exports_workbook_and_pdf_from_the_demo(tmp_path):
     """'kinerja penghargaan' scores the demo cycle when needed, writes both files and logs the run."""
     from kinerja_lib.demo import generate_demo
@@ -103,8 +130,8 @@ def test_cli_exports_workbook_and_pdf_from_the_demo(tmp_path):
                                        "--xlsx", str(xlsx), "--pdf", str(pdf)])
     assert result.exit_code == 0, result.output
     assert "5 calon terpilih" in result.output
-    chosen = pd.read_excel(xlsx, sheet_name="Daftar pendek").query("`Masuk daftar pendek` == 'Ya'")
-    assert len(chosen) == 5 and chosen["Perangkat daerah"].value_counts().max() <= 2
+    chosen = pd.read_excel(xlsx, sheet_name="Daftar pendek").query("`Masuk Daftar Pendek` == 'Ya'")
+    assert len(chosen) == 5 and chosen["Perangkat Daerah"].value_counts().max() <= 2
     assert all(name in _pdf_text(pdf) for name in chosen["Nama"])
     db = open_db(db_file)
     assert [r[0] for r in db.execute("SELECT aksi FROM audit_log WHERE aksi = 'ekspor_penghargaan'")] == \

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from kinerja_lib import awards, scoring
+from kinerja_lib import scoring
 from kinerja_lib.cli import main
 from kinerja_lib.demo import build_demo_database
 from kinerja_lib.errors import OutputError
@@ -97,7 +97,7 @@ def test_score_stores_its_results_together_with_the_workbook(demo, tmp_path):
 def test_penghargaan_writes_neither_file_nor_run_when_the_pdf_fails(demo, tmp_path, monkeypatch):
     """The issue's case: the workbook was written, then the PDF failed. Now neither file stays, no run is stored."""
     assert cli(demo, "score").exit_code == 0
-    monkeypatch.setattr(awards, "export_pdf", disk_full)
+    monkeypatch.setattr("kinerja_lib.awards.export.export_pdf", disk_full)   # what awards.export_files prints with
     before = dump(demo)
     result = cli(demo, "penghargaan", "--xlsx", tmp_path / "p.xlsx", "--pdf", tmp_path / "p.pdf")
     assert result.exit_code == 2 and "No space left on device" in result.stderr

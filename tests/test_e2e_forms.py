@@ -152,7 +152,7 @@ def test_admin_dashboard(page, voila_server, shots):
     with page.expect_download() as info:
         page.get_by_text("Unduh daftar pengingat").click()
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    assert text.splitlines()[0] == "NIP,nama,unit,jumlah dinilai,belum diisi,draf,terkirim"
+    assert text.splitlines()[0] == "NIP,Nama,Unit Kerja,Jumlah Dinilai,Belum Diisi,Draf,Terkirim"
     page.close(run_before_unload=True)
 
 

@@ -36,15 +36,17 @@ def frame():
         "nip": ["198501012010011001", "199003032015022003"],
         "nama": [HOSTILE[0], "Budi"],
         "selisih": [-0.75, 1.25],
-        "peluang": [0.125, None],
+        "laju": [0.125, None],
         "layak": [True, False],
     })
 
 
+HEADERS = ["NIP", "Nama", "Selisih Diri - Penilai Lain", "Laju Seleksi", "Layak"]
+
+
 def sheet():
-    return Sheet("Daftar", frame(), labels={"nip": "NIP", "nama": "Nama", "selisih": "Selisih",
-                                            "peluang": "Peluang", "layak": "Layak"},
-                 formats={"peluang": "0.0%"}, text=["nip"])
+    """Headers, the share's percent format and the NIP as text come from the column vocabulary."""
+    return Sheet("Daftar", frame())
 
 
 def test_xlsx_cells_are_text_or_numbers_never_formulas(tmp_path):
@@ -52,7 +54,7 @@ def test_xlsx_cells_are_text_or_numbers_never_formulas(tmp_path):
     path = write_xlsx(tmp_path / "hasil.xlsx", [sheet()], settings={"siklus": "Tahunan 2026", "bobot": {"rekan": 0.3}})
     wb = load_workbook(path)
     ws = wb["Daftar"]
-    assert [c.value for c in ws[1]] == ["NIP", "Nama", "Selisih", "Peluang", "Layak"]
+    assert [c.value for c in ws[1]] == HEADERS
     assert [c.value for c in ws[2]] == ["198501012010011001", "'" + HOSTILE[0], -0.75, 0.125, "Ya"]
     assert [c.data_type for c in ws[2]] == ["s", "s", "n", "n", "s"]
     assert [c.value for c in ws[3]] == ["199003032015022003", "Budi", 1.25, None, "Tidak"]
@@ -70,7 +72,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0] == "NIP,Nama,Selisih,Peluang,Layak"
+    assert lines[0] == ",".join(HEADERS)
     assert lines[2] == "199003032015022003,Budi,1.25,,Tidak"
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[1] == ["198501012010011001", "'" + HOSTILE[0], "-0.75", "0.125", "Ya"]
@@ -78,7 +80,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(tmp_path):
 
 def test_csv_rounds_floats_by_their_format():
     """Floats are rounded: to the format's places (percent keeps two more), else to 4 places."""
-    text = csv_text(Sheet("x", [(1 / 3, 2 / 3)], columns=["a", "b"], formats={"b": "0%"}))
+    text = csv_text(Sheet("x", [(1 / 3, 2 / 3)], columns=["skor", "laju"], formats={"laju": "0%"}))
     assert text.splitlines()[1] == "0.3333,0.67"
 
 
@@ -244,11 +246,27 @@ def test_the_award_workbook_neutralises_names_and_says_ya_or_tidak(hostile_demo,
     ws = wb["Kelayakan"]
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == hostile_demo.nip)
-    assert (row[header.index("nama")].value, row[header.index("nama")].data_type) == ("'" + HOSTILE[0], "s")
-    assert {r[header.index("layak")].value for r in ws.iter_rows(min_row=2)} <= {"Ya", "Tidak"}
+    assert (row[header.index("Nama")].value, row[header.index("Nama")].data_type) == ("'" + HOSTILE[0], "s")
+    assert {r[header.index("Layak")].value for r in ws.iter_rows(min_row=2)} <= {"Ya", "Tidak"}
     short = wb["Daftar pendek"]
     head = [c.value for c in short[1]]
-    chance = short.cell(2, head.index("Peluang masuk k teratas") + 1)
+    chance = short.cell(2, head.index("Peluang Masuk k Teratas") + 1)
     assert chance.number_format == "0%" and isinstance(chance.value, float)
-    assert short.cell(2, head.index("Masuk daftar pendek") + 1).value in ("Ya", "Tidak")
+    assert short.cell(2, head.index("Masuk Daftar Pendek") + 1).value in ("Ya", "Tidak")
     assert no_formulas(wb) and stat.S_IMODE((tmp_path / "penghargaan.xlsx").stat().st_mode) == 0o600
+
+
+def test_xlsx_text_with_markup_characters_reads_back_unchanged(tmp_path):
+    """Ampersands, angle brackets, quotes, carriage returns and edge spaces are escaped and read back as typed."""
+    texts = ["Dinas A & B", "<b>tebal</b>", "skor > 3 & < 5", "baris\r\nbaru", "  spasi di tepi  ", 'kutip "ganda"',
+             "&amp; sudah tertulis"]
+    path = write_xlsx(tmp_path / "teks.xlsx", [Sheet("Teks", pd.DataFrame({"nama": texts}))])
+    assert [row[0].value for row in load_workbook(path)["Teks"].iter_rows(min_row=2)] == texts
+
+
+def test_xlsx_replaces_characters_xml_cannot_hold_and_keeps_line_breaks(tmp_path):
+    """Control characters and U+FFFE/U+FFFF become U+FFFD (the file stays readable); tabs and newlines stay."""
+    texts = ["a\x01b", "baris\x0bvertikal", "akhir\ufffe\uffff", "tab\tdan\nbaris", "biasa"]
+    path = write_xlsx(tmp_path / "kendali.xlsx", [Sheet("Teks", pd.DataFrame({"nama": texts}))])
+    assert [row[0].value for row in load_workbook(path)["Teks"].iter_rows(min_row=2)] == [
+        "a\ufffdb", "baris\ufffdvertikal", "akhir\ufffd\ufffd", "tab\tdan\nbaris", "biasa"]

@@ -401,7 +401,7 @@ def test_reminder_export(small_org, tmp_path):
         rows = list(csv.reader(fh))
     n = small_org.nip
     assert rows == [
-        ["NIP", "nama", "unit", "jumlah dinilai", "belum diisi", "draf", "terkirim"],
+        ["NIP", "Nama", "Unit Kerja", "Jumlah Dinilai", "Belum Diisi", "Draf", "Terkirim"],
         [n["andi"], 'Andi <b>Pratama</b> & "Co"', "Dinas Uji / Bidang Layanan", "4", "4", "0", "0"],
         [n["budi"], "Budi Santoso", "Dinas Uji / Bidang Layanan", "4", "4", "0", "0"],
         [n["citra"], "Citra Lestari", "Dinas Uji / Bidang Layanan", "4", "4", "0", "0"],

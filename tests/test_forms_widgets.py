@@ -235,7 +235,7 @@ def test_admin_dashboard_figures_reminders_and_reopen(small_org):
     c["reminders"].click()
     payload = re.search(r"base64,([A-Za-z0-9+/=]+)'", app.page_html()).group(1)
     csv_text = base64.b64decode(payload).decode("utf-8-sig")
-    assert csv_text.splitlines()[0] == "NIP,nama,unit,jumlah dinilai,belum diisi,draf,terkirim"
+    assert csv_text.splitlines()[0] == "NIP,Nama,Unit Kerja,Jumlah Dinilai,Belum Diisi,Draf,Terkirim"
     assert len(csv_text.splitlines()) == 1 + 5
     assert "5 penilai" in app.messages["reminders"]
     c["query"].value = "x"

@@ -169,11 +169,11 @@ def test_check_grant_sees_a_revocation_after_resolve(small_org):
 
 
 def test_export_csv_and_xlsx(small_org, tmp_path):
-    """The distribution list has columns nama, NIP, unit, link, jumlah dinilai, No. HP, WhatsApp; NIPs stay
+    """The distribution list has columns Nama, NIP, Unit Kerja, Tautan, Jumlah Dinilai, No. HP, Tautan WhatsApp; NIPs stay
     text in XLSX. Without phone numbers in the roster the last two are empty."""
     issued = links.issue_links(small_org.db, small_org.cycle.id, base_url=BASE)
     expected = [[i.nama, i.nip, i.unit, i.url, i.jumlah_dinilai] for i in issued]
-    header = ["nama", "NIP", "unit", "link", "jumlah dinilai", "No. HP", "WhatsApp"]
+    header = ["Nama", "NIP", "Unit Kerja", "Tautan", "Jumlah Dinilai", "No. HP", "Tautan WhatsApp"]
     with open(links.export_links(issued, tmp_path / "t.csv"), encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == header

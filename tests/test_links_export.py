@@ -115,7 +115,7 @@ def test_new_links_and_their_file_arrive_together(sent, tmp_path):
     with pytest.raises(links.AccessDenied):
         links.resolve(db, next(iter(first.values())))
     with open(out, encoding="utf-8-sig", newline="") as fh:
-        tokens = [row["link"].rsplit("?t=", 1)[1] for row in csv.DictReader(fh)]
+        tokens = [row["Tautan"].rsplit("?t=", 1)[1] for row in csv.DictReader(fh)]
     assert len(tokens) == 5 and all(links.resolve(db, t) for t in tokens)
     db.close()
 

@@ -70,7 +70,7 @@ def issue_all(path, out) -> dict[str, str]:
     """Run `kinerja links --out` and return {NIP: token} from the file it wrote."""
     res = cli(path, "links", "--out", out, "--base-url", BASE)
     assert res.exit_code == 0, res.output
-    return {row["NIP"]: token(row["link"]) for row in read_rows(out)}
+    return {row["NIP"]: token(row["Tautan"]) for row in read_rows(out)}
 
 
 def token(url: str) -> str:
@@ -146,14 +146,15 @@ def test_the_links_export_carries_a_whatsapp_invitation_with_the_personal_link(s
     out = tmp_path / "tautan.xlsx"
     assert cli(small_org_path, "links", "--out", out, "--base-url", BASE).exit_code == 0
     rows = {r["NIP"]: r for r in read_rows(out)}
-    assert list(next(iter(rows.values()))) == list(links.EXPORT_COLUMNS)
-    assert {n: (r["No. HP"], bool(r["WhatsApp"])) for n, r in rows.items()} == {
+    assert list(next(iter(rows.values()))) == ["Nama", "NIP", "Unit Kerja", "Tautan", "Jumlah Dinilai", "No. HP",
+                                               "Tautan WhatsApp"]
+    assert {n: (r["No. HP"], bool(r["Tautan WhatsApp"])) for n, r in rows.items()} == {
         nips["kepala"]: ("", False), nips["andi"]: ("6281234567890", True), nips["budi"]: ("", False),
         nips["citra"]: ("6281300000000", True), nips["dewi"]: ("", False)}
-    wa = urlsplit(rows[nips["andi"]]["WhatsApp"])
+    wa = urlsplit(rows[nips["andi"]]["Tautan WhatsApp"])
     assert (wa.netloc, wa.path) == ("wa.me", "/6281234567890")
     text = parse_qs(wa.query)["text"][0]
-    assert rows[nips["andi"]]["link"] in text and text.startswith('Yth. Andi <b>Pratama</b> & "Co",')
+    assert rows[nips["andi"]]["Tautan"] in text and text.startswith('Yth. Andi <b>Pratama</b> & "Co",')
     assert live_nips(small_org_path, [token(text)]) == {token(text): nips["andi"]}
     cell = load_workbook(out)["Tautan"]["F3"]
     assert cell.data_type == "s"   # the phone number stays text: Excel would round 13 digits
@@ -183,13 +184,13 @@ def test_the_reminder_list_holds_fresh_links_for_exactly_the_unfinished(small_or
     res = cli(small_org_path, "ingatkan", "--out", out, "--base-url", BASE)
     assert res.exit_code == 0, res.output
     rows = {r["NIP"]: r for r in read_rows(out)}
-    assert {n: (r["jumlah dinilai"], r["belum selesai"]) for n, r in rows.items()} == {
+    assert {n: (r["Jumlah Dinilai"], r["Belum Selesai"]) for n, r in rows.items()} == {
         nips["kepala"]: ("4", "4"), nips["andi"]: ("4", "4"), nips["budi"]: ("4", "1"), nips["citra"]: ("4", "4")}
-    fresh = {n: token(r["link"]) for n, r in rows.items()}
+    fresh = {n: token(r["Tautan"]) for n, r in rows.items()}
     assert live_nips(small_org_path, [*first.values(), *fresh.values()]) == {
         first[nips["dewi"]]: nips["dewi"], **{t: n for n, t in fresh.items()}}
-    wa = parse_qs(urlsplit(rows[nips["citra"]]["WhatsApp"]).query)["text"][0]
-    assert "Ini pengingat" in wa and "4 dari 4 formulir" in wa and rows[nips["citra"]]["link"] in wa
+    wa = parse_qs(urlsplit(rows[nips["citra"]]["Tautan WhatsApp"]).query)["text"][0]
+    assert "Ini pengingat" in wa and "4 dari 4 formulir" in wa and rows[nips["citra"]]["Tautan"] in wa
     assert load_workbook(out).sheetnames == ["Pengingat", "Pengaturan"]
 
 
@@ -269,7 +270,7 @@ def test_a_refused_recipient_keeps_the_old_link_and_is_logged(small_org_path, tm
     assert res.exit_code == 2 and nips["budi"] in res.stderr and "1 e-mail terkirim, 1 gagal" in res.stdout
     assert [to for to, _ in smtp_server.messages] == [["andi@example.id"]]
     andi = token(smtp_server.messages[0][1].get_body(("plain",)).get_content())
-    listed = {r["NIP"]: token(r["link"]) for r in read_rows(tmp_path / "wa.csv")}
+    listed = {r["NIP"]: token(r["Tautan"]) for r in read_rows(tmp_path / "wa.csv")}
     assert set(listed) == {nips["kepala"], nips["citra"], nips["dewi"]}   # no one is both mailed and listed
     assert live_nips(small_org_path, [*first.values(), andi, *listed.values()]) == {
         andi: nips["andi"], first[nips["budi"]]: nips["budi"], **{t: n for n, t in listed.items()}}

@@ -406,3 +406,58 @@ def test_reports_printed_together_are_split_into_their_own_files(reports_demo, t
             assert f"Halaman {page} dari {pages}" in text
             assert re.sub(r"\s+", " ", f"Laporan 360° · {name}") in re.sub(r"\s+", " ", text)
         assert b"penanda.kinerja.invalid" not in (together / f"{nip}.pdf").read_bytes()
+
+
+def _plain_document(title: str) -> str:
+    return reports.template_env().from_string(
+        '{% extends "_dasar.html.j2" %}{% block judul %}{{ t }}{% endblock %}{% block isi %}<p>{{ t }}</p>'
+        '{% endblock %}').render(t=title, kaki=f"Uji · {title}")
+
+
+def _printing_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "kinerja-cetak"]
+
+
+def test_a_failure_while_documents_are_built_stops_chromium_and_is_the_error_raised(tmp_path):
+    """Chromium prints in a thread of its own while the caller builds the next documents: when building fails,
+    that failure is what the caller sees, promptly, and the printing thread and its Chromium are gone."""
+    import time
+
+    def jobs():
+        yield _plain_document("Satu"), tmp_path / "satu.pdf"
+        raise ReportError("dokumen kedua rusak")
+
+    started = time.perf_counter()
+    with pytest.raises(ReportError, match="dokumen kedua rusak"):
+        reports.print_pdfs(jobs(), batch=1)
+    assert (_printing_threads(), time.perf_counter() - started < 60) == ([], True)
+
+
+def test_a_file_that_cannot_be_written_stops_the_printing_with_an_indonesian_error(tmp_path):
+    """A write failing in the writing thread reaches the caller as the export's own message, not a hang."""
+    from kinerja_lib.errors import OutputError
+
+    blocked = tmp_path / "bukan-folder"
+    blocked.write_text("berkas biasa")
+    jobs = [(_plain_document(f"Dok {i}"), blocked / f"{i}.pdf") for i in range(6)]
+    with pytest.raises(OutputError, match="tidak dapat dibuat"):
+        reports.print_pdfs(jobs, batch=2, pages=2)
+    assert _printing_threads() == []
+
+
+def test_the_printed_copy_hides_only_its_screen_layout(tmp_path):
+    """What Chromium is given to print carries a screen-only rule that hides the documents; the pages printed
+    keep every word (the rule is for the screen, the PDF is print)."""
+    import subprocess
+
+    from kinerja_lib.reports import printing
+
+    jobs = [(_plain_document(f"Dokumen nomor {i}"), tmp_path / f"{i}.pdf") for i in range(3)]
+    composed = printing.compose([printing._job(h, p) for h, p in jobs], print_only=True)
+    assert "@media screen { .dokumen { display: none; } }" in composed
+    assert "@media screen" not in printing.compose([printing._job(h, p) for h, p in jobs])
+    reports.print_pdfs(jobs, batch=3)
+    texts = [subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True).stdout for _, p in jobs]
+    assert [f"Dokumen nomor {i}" in t for i, t in enumerate(texts)] == [True, True, True]

@@ -140,18 +140,25 @@ def test_response_rebuild_keeps_every_answer(tmp_path):
         db.execute("INSERT INTO response VALUES (1, 'K01', 6, 't')")    # and the score range
 
 
-def test_agreement_column_rename_keeps_every_row(tmp_path):
-    """A database made before 0090 keeps its self-other agreement rows when hasil_kesepakatan_diri.lainnya (the
-    mean of all non-self raters, not the relation 'lainnya') becomes rerata_bukan_diri; key and layout stay."""
+def _scored_before(path, migration: str):
+    """A database migrated up to (not including) ``migration`` with the test organisation, one cycle and one
+    scoring run (id 1 each), for an upgrade test to fill with rows in the old layout."""
     from kinerja_lib.store import connect, migrations
 
-    path = tmp_path / "lama.db"
     old = connect(path)
-    migrations.apply(old, stop_before="0090_kesepakatan_rerata_bukan_diri")
+    migrations.apply(old, stop_before=migration)
     _org(old)
     old.execute("INSERT INTO cycle (nama, periode, tahun, tanggal_mulai, tanggal_selesai, instrumen_versi, settings,"
                 " dibuat) VALUES ('S', 'Tahunan', 2026, '2026-01-01', '2026-12-31', 'v1', '{}', 'now')")
     old.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (1, 'skor', '{}', 'now')")
+    return old
+
+
+def test_agreement_column_rename_keeps_every_row(tmp_path):
+    """A database made before 0090 keeps its self-other agreement rows when hasil_kesepakatan_diri.lainnya (the
+    mean of all non-self raters, not the relation 'lainnya') becomes rerata_bukan_diri; key and layout stay."""
+    path = tmp_path / "lama.db"
+    old = _scored_before(path, "0090_kesepakatan_rerata_bukan_diri")
     rows = [(1, "198501012010011001", nilai, 3.0 + k / 10, 3.5 - k / 10, -0.5 + k / 5, "setuju", "", 1)
             for k, nilai in enumerate(["B1", "B2", "semua"])]
     old.conn.executemany("INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, lainnya, selisih, kategori,"
@@ -176,15 +183,9 @@ def test_per_value_rows_become_one_row_per_value_and_read_back_the_same(tmp_path
     """A database made before 0091 keeps every per-value figure when hasil_skor_nilai goes from one row per
     group to one row per value: load_value_results returns exactly the rows stored before."""
     from kinerja_lib.hasil import load_value_results
-    from kinerja_lib.store import connect, migrations
 
     path = tmp_path / "lama.db"
-    old = connect(path)
-    migrations.apply(old, stop_before="0091_hasil_skor_nilai_per_nilai")
-    _org(old)
-    old.execute("INSERT INTO cycle (nama, periode, tahun, tanggal_mulai, tanggal_selesai, instrumen_versi, settings,"
-                " dibuat) VALUES ('S', 'Tahunan', 2026, '2026-01-01', '2026-12-31', 'v1', '{}', 'now')")
-    old.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung) VALUES (1, 'skor', '{}', 'now')")
+    old = _scored_before(path, "0091_hasil_skor_nilai_per_nilai")
     nip = "198501012010011001"
     rows = [(1, nip, "B1", "atasan", 1, 4.0, 1), (1, nip, "B1", "diri", 1, 5.0, 1), (1, nip, "B1", "rekan", 3, 3.25, 1),
             (1, nip, "B1", "semua", 4, 3.4375, 1), (1, nip, "B2", "atasan", 1, 2.5, 1), (1, nip, "B2", "semua", 1, 2.5, 1)]

@@ -6,8 +6,9 @@ import pytest
 from openpyxl import Workbook
 
 from kinerja_lib.errors import ImportRejected, Problem
+from kinerja_lib.export import Sheet, write_xlsx
 from kinerja_lib.tabular import (ImportSummary, normalise_header, parse_date, parse_float, parse_int, parse_nip,
-                                 read_table)
+                                 read_table, sheet_names)
 
 COLUMNS = {"nip": ["NIP Baru", "nip pegawai"], "nama": ["Nama Lengkap"], "unit": ["Unit Kerja", "OPD"]}
 REQUIRED = {"nip", "nama"}
@@ -268,3 +269,26 @@ def test_summary_message_counts_what_was_written():
     """The CLI's one-line summary names rows, inserts, updates and the counted thing."""
     assert ImportSummary("jawaban", "j.csv", 55, 2, 1, counted="formulir").message() == (
         "Impor jawaban dari j.csv selesai: 55 baris, 2 formulir ditambahkan, 1 formulir diperbarui.")
+
+
+def test_sheet_names_match_openpyxl_for_excel_and_kit_workbooks(tmp_path):
+    """sheet_names lists a workbook's sheets in order, as openpyxl does, for any workbook and the kit's exports."""
+    from openpyxl import load_workbook
+
+    wb = Workbook()
+    wb.active.title = "Ringkasan & <Catatan>"
+    wb.create_sheet("Pegawai \"Aktif\"")
+    wb.create_sheet("Kohort")
+    excel = tmp_path / "excel.xlsx"
+    wb.save(excel)
+    kit = write_xlsx(tmp_path / "kit.xlsx", [Sheet("Rencana", [["1"]], ["nip"]), Sheet("Pengaturan", [], ["nama"])])
+    for path in (excel, kit):
+        assert sheet_names(path) == load_workbook(path).sheetnames
+    assert sheet_names(kit) == ["Rencana", "Pengaturan"]
+
+
+def test_sheet_names_refuses_a_file_that_is_no_workbook(tmp_path):
+    """A file that is not an XLSX package is a ValueError with an Indonesian message, not a zip traceback."""
+    path = _write(tmp_path, "bukan.xlsx", b"NIP;Nama\r\n")
+    with pytest.raises(ValueError, match="bukan buku kerja Excel"):
+        sheet_names(path)

@@ -65,3 +65,54 @@ def test_the_report_shows_the_trend_with_its_reading(tmp_path):
     other = db.execute("SELECT nip FROM hasil_skor WHERE cycle_id = ? AND nip NOT IN (?, ?) LIMIT 1",
                        [summary.cycle_id, rises, steady]).fetchone()[0]
     assert "Perkembangan antarsiklus" not in reports.report_html(db, summary.cycle_id, other)
+
+
+def test_the_cycle_computed_in_memory_replaces_its_stored_rows_in_the_history():
+    """with_cycle keeps the other cycles' stored scores and puts the in-memory scores in place of the cycle's own."""
+    from types import SimpleNamespace
+
+    history = _history([
+        ("a", 1, "Triwulan I 2026", "Triwulan I", 2026, "2026-03-31", 3.0, 0.1),
+        ("a", 2, "Triwulan II 2026", "Triwulan II", 2026, "2026-06-30", 3.1, 0.1),
+        ("b", 2, "Triwulan II 2026", "Triwulan II", 2026, "2026-06-30", 2.0, 0.1),
+    ])
+    cycle = SimpleNamespace(id=2, nama="Triwulan II 2026", periode="Triwulan II", tahun=2026,
+                            tanggal_selesai="2026-06-30")
+    now = pd.DataFrame({"nip": ["a", "c"], "skor_adj": [3.6, np.nan], "skor_adj_se": [0.1, np.nan]})
+    out = trend.with_cycle(history, cycle, now)
+    assert out[["nip", "cycle_id"]].values.tolist() == [["a", 1], ["a", 2], ["c", 2]]
+    assert out["skor_adj"].tolist()[:2] == [3.0, 3.6] and np.isnan(out["skor_adj"].iloc[2])
+    assert trend.score_trend(out).set_index(["nip", "cycle_id"]).loc[("a", 2), "bacaan"] == "naik"
+    assert trend.with_cycle(history.iloc[0:0], cycle, now)["cycle_id"].tolist() == [2, 2]
+
+
+def test_scores_in_memory_match_the_stored_ones_and_say_whether_those_are_current(tmp_path):
+    """Notebook 01's in-memory results carry the same rows and values as load_results after `kinerja score`;
+    the note says when nothing is stored, when the stored run is current, and when forms changed since."""
+    from kinerja_lib import hasil, records, scoring
+    from kinerja_lib.demo import build_demo_database
+
+    db, summary = build_demo_database(tmp_path / "demo.db", 120, 2026, cycles=1)
+    report = scoring.run_scoring(db, summary.cycle_id, persist=False)
+    assert records.stored_scoring_run(db, summary.cycle_id) is None
+    note = records.stored_scoring_note(None, report.data_version, report.method())
+    assert note.startswith("Hasil skor siklus ini belum tersimpan") and "sementara" in note
+
+    mine = records.results_with_pegawai(db, summary.cycle_id, report.results)
+    run_id = scoring.save_results(db, summary.cycle_id, report, pelaku="uji")
+    stored = hasil.load_results(db, summary.cycle_id)
+    assert set(mine.columns) <= set(stored.columns) and len(mine) == len(stored) == len(report.results)
+
+    def cells(df):   # an all-missing column is NaN in memory and None when read back: both are "missing"
+        return df[list(mine.columns)].astype(object).where(df[list(mine.columns)].notna(), None)
+    pd.testing.assert_frame_equal(cells(mine), cells(stored))
+
+    run = records.stored_scoring_run(db, summary.cycle_id)
+    assert run[0] == run_id
+    current = records.stored_scoring_note(run, report.data_version, report.method())
+    assert current.startswith(f"Hasil tersimpan: analysis_run #{run_id}, dihitung ") and "tertinggal" not in current
+    stale = records.stored_scoring_note(run, report.data_version + 1, report.method())
+    assert "formulir terkirim sudah berubah sesudahnya" in stale and "tertinggal" in stale
+    other = report.method()
+    other["metode"] = {**other["metode"], "minimal_penilai": {"rekan": 99}}
+    assert "pengaturan metode siklus sudah berubah" in records.stored_scoring_note(run, report.data_version, other)

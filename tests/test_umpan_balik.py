@@ -202,13 +202,15 @@ def test_the_skp_realisation_export_has_one_row_per_note_and_is_private(small_or
     ws = load_workbook(out)["Umpan balik"]
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     head = rows[0]
-    assert head == list(umpan_balik.EXPORT_COLUMNS)
+    assert head == ["NIP", "Nama", "Unit Kerja", "NIP Atasan", "Nama Atasan", "Tanggal Dialog", "Nilai BerAKHLAK",
+                    "Butir SKP", "Hal yang Dibahas", "Tindak Lanjut yang Disepakati", umpan_balik.REALISASI,
+                    "Status Konfirmasi", "Tanggal Konfirmasi", "Tanggapan Pegawai"]
     by_nip = {r[0]: dict(zip(head, r)) for r in rows[1:]}
     andi = by_nip[org.nip["andi"]]
-    assert (andi["Tanggal dialog"], andi["Status"], andi["Tanggapan pegawai"], andi["Nama atasan"]) == (
+    assert (andi["Tanggal Dialog"], andi["Status Konfirmasi"], andi["Tanggapan Pegawai"], andi["Nama Atasan"]) == (
         "3 Februari 2026", "Dikonfirmasi pegawai", "Setuju", "Rina Kartika")
     assert andi[umpan_balik.REALISASI].startswith("Dialog 3 Februari 2026: ")
-    assert not str(andi["Hal yang dibahas"]).startswith("=")          # formula text neutralised
+    assert not str(andi["Hal yang Dibahas"]).startswith("=")          # formula text neutralised
     assert by_nip[org.nip["budi"]][umpan_balik.REALISASI].endswith("(belum dikonfirmasi pegawai)")
     bad = CliRunner().invoke(main, ["--db", str(small_org_path), "umpan-balik", "ekspor", "--out",
                                     str(tmp_path / "x.csv")])

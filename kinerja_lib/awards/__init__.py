@@ -27,7 +27,7 @@ Dates are ISO strings (``YYYY-MM-DD``) as stored in the database.
 from .charts import plot_nine_box, plot_rank_intervals
 from .dates import add_months, anniversary, completed_years
 from .conditions import eligibility
-from .export import export_pdf, export_xlsx
+from .export import export_files, export_pdf, export_xlsx
 from .impact import (FAIRNESS_COLUMNS, STATUS_INDIKASI, STATUS_TANPA_INDIKASI, STATUS_TEMUAN,
                        STATUS_TIDAK_DINILAI, fairness, fairness_report)
 from .frames import golongan_group, history_with_current
@@ -44,8 +44,8 @@ __all__ = [
     "SHORTLIST_COLUMNS", "STATUS_INDIKASI", "STATUS_TANPA_INDIKASI", "STATUS_TEMUAN", "STATUS_TIDAK_DINILAI",
     "AwardInputs", "AwardReport", "AwardRules", "MasaPerbaikan", "Penghargaan", "ShrinkageFit", "Shortlist",
     "Syarat", "TindakLanjut", "add_months", "anniversary", "award_report", "build_report", "completed_years",
-    "eb_posterior", "eligibility", "export_pdf", "export_xlsx", "failed_conditions", "fairness", "fairness_report",
-    "follow_up_list", "golongan_group", "history_with_current", "load_rules", "nine_box", "pending_decisions",
-    "plot_nine_box", "plot_rank_intervals", "pooled_rater_sd", "satyalancana_list", "score_and_se", "shortlist",
-    "shortlist_view", "simulate_ranks",
+    "eb_posterior", "eligibility", "export_files", "export_pdf", "export_xlsx", "failed_conditions", "fairness",
+    "fairness_report", "follow_up_list", "golongan_group", "history_with_current", "load_rules", "nine_box",
+    "pending_decisions", "plot_nine_box", "plot_rank_intervals", "pooled_rater_sd", "satyalancana_list",
+    "score_and_se", "shortlist", "shortlist_view", "simulate_ranks",
 ]

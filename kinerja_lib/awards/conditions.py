@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .dates import to_date, completed_years
-from .frames import base_frame, empty_disiplin, provisional, history_with_current
+from .frames import base_frame, empty_disiplin, provisional, history_with_current, values
 from ..vocabulary import VOCAB
 from .inputs import INOVASI_COLUMNS
 from .rules import AwardRules, MENUNGGU, REASON_SEPARATOR, award_list, load_rules
@@ -31,7 +31,7 @@ def _check_predikat_ini(base, syarat, ctx):
     ok = (rank <= limit).fillna(False).to_numpy(dtype=bool) & ~tentative
     hasil = base["rating_hasil_kerja"] if "rating_hasil_kerja" in base else pd.Series(None, index=base.index)
     msgs = []
-    for p, tent, h in zip(base["predikat"], tentative, hasil):
+    for p, tent, h in zip(values(base["predikat"]), tentative, values(hasil)):
         if not isinstance(p, str):
             missing = ("Rating Perilaku Kerja belum ditetapkan Pejabat Penilai" if isinstance(h, str)
                        else "Rating Hasil Kerja belum tercatat")
@@ -58,10 +58,10 @@ def _check_berturut(base, syarat, ctx):
     order = {p: i for i, p in enumerate(rules.predikat_urut)}
     sub = hist[hist["cycle_id"].isin(names)]
     by_person: dict[str, dict] = {}
-    for nip, cid, p in zip(sub["nip"], sub["cycle_id"], sub["predikat"]):
+    for nip, cid, p in zip(values(sub["nip"]), values(sub["cycle_id"]), values(sub["predikat"])):
         by_person.setdefault(nip, {})[cid] = p
     ok, msgs = [], []
-    for nip in base["nip"]:
+    for nip in values(base["nip"]):
         seen = by_person.get(nip, {})
         parts, good = [], len(names) == n
         for cid, nama in names.items():
@@ -95,7 +95,7 @@ def _check_disiplin(base, syarat, ctx):
     label = "/".join(levels)
     msgs = [f"tidak ada hukuman disiplin {label} yang aktif pada {iso}" if good
             else "sedang menjalani " + "; ".join(found[nip])
-            for nip, good in zip(base["nip"], ok)]
+            for nip, good in zip(values(base["nip"]), ok)]
     return ok, msgs
 
 
@@ -104,10 +104,14 @@ def _check_penilai(base, syarat, ctx):
     minimum = settings.get("minimal_penilai", {})
     required = syarat.params.get("kelompok_wajib", [])
     ok, msgs = [], []
-    counts = {g: base[f"n_{g}"].to_numpy() for g in VOCAB.relasi}
-    for i, (shown_raw, skor) in enumerate(zip(base["kelompok_tampil"], base["skor"])):
-        shown = [g for g in str(shown_raw or "").split(",") if g.strip()]
-        shown = [g.strip() for g in shown]
+    counts = {g: values(base[f"n_{g}"]) for g in VOCAB.relasi}
+    parsed: dict[str, list[str]] = {}   # a city has a handful of distinct kelompok_tampil texts
+    for i, (shown_raw, skor) in enumerate(zip(values(base["kelompok_tampil"]), values(base["skor"]))):
+        shown = parsed.get(shown_raw) if isinstance(shown_raw, str) else None
+        if shown is None:
+            shown = [g.strip() for g in str(shown_raw or "").split(",") if g.strip()]
+            if isinstance(shown_raw, str):
+                parsed[shown_raw] = shown
         problems, parts = [], []
         for g in shown:
             n, need = int(counts[g][i]) if g in counts else 0, int(minimum.get(g, 1))
@@ -157,9 +161,10 @@ def _check_inovasi(base, syarat, ctx):
     level = VOCAB.tingkat_inovasi.label(syarat.params["tingkat_minimal"]).lower()
     want = (f"minimal {need} inovasi{' terverifikasi' if verified else ''} tingkat {level} ke atas dalam "
             f"{years} tahun sampai {on.isoformat()}")
-    ok = np.array([len(titles.get(nip, [])) >= need for nip in base["nip"]], dtype=bool)
+    nips = values(base["nip"])
+    ok = np.array([len(titles.get(nip, [])) >= need for nip in nips], dtype=bool)
     msgs = [f"{len(titles[nip])} inovasi: {'; '.join(titles[nip])}; {want}" if nip in titles
-            else f"tidak ada inovasi yang tercatat; {want}" for nip in base["nip"]]
+            else f"tidak ada inovasi yang tercatat; {want}" for nip in nips]
     return ok, msgs
 
 

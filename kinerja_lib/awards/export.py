@@ -14,18 +14,26 @@ from .report import AwardReport
 from .rules import DITETAPKAN, MENUNGGU, REASON_SEPARATOR
 
 
-def _settings_frame(report: AwardReport) -> pd.DataFrame:
-    rows = [("dibuat", report.dibuat)] + [(k, "" if v is None else str(v)) for k, v in report.settings.items()]
-    return pd.DataFrame(rows, columns=["pengaturan", "nilai"])
+# The award frames' own names that mean something else in the column vocabulary (kinerja_lib.columns): the
+# shortlist's standard error is the score's, and the fairness table counts people per group and says whether a
+# group was tested (its "kelompok", "n", "terpilih" and "dinilai" are not the rater group, raters, the chosen
+# flag or the count of pegawai assessed).
+_SHORTLIST_NAMES = {"se": "se_skor"}
+_FAIRNESS_NAMES = {"kelompok": "kelompok_dimensi", "n": "jumlah_kelompok", "terpilih": "jumlah_terpilih",
+                   "dinilai": "diuji", "status": "status_keadilan"}
+
+
+def _settings_rows(report: AwardReport) -> list[tuple[str, str]]:
+    return [("dibuat", report.dibuat)] + [(k, "" if v is None else str(v)) for k, v in report.settings.items()]
 
 
 def export_xlsx(report: AwardReport, path: str | Path) -> Path:
     """Write the shortlist (with reasons), eligibility, fairness, follow-up, Satyalancana, 9-box and settings."""
-    from ..export import Sheet, write_xlsx
+    from ..export import Sheet, settings_sheet, write_xlsx
 
     path = Path(path)
     short = report.shortlist.table[[c for c in SHORTLIST_COLUMNS if c in report.shortlist.table]]
-    short = short.rename(columns=SHORTLIST_COLUMNS)
+    short = short.rename(columns=_SHORTLIST_NAMES)
     base = report.shortlist.eligibility
     elig = base[[c for c in ["nip", "nama", "opd", "unit_id", "jabatan", "skor", "layak", "menunggu_penetapan",
                              "alasan_tidak_layak", "alasan"] if c in base]].copy()
@@ -34,12 +42,12 @@ def export_xlsx(report: AwardReport, path: str | Path) -> Path:
     elig.insert(6, "status_predikat", np.where(base["predikat_sementara"], MENUNGGU,
                                                np.where(base["predikat"].notna(), DITETAPKAN, "belum ada")))
     sheets = {"Daftar pendek": short, "Kelayakan": elig, "Menunggu penetapan": report.menunggu,
-              "Keadilan": report.fairness, "Tindak lanjut": report.follow_up, "Satyalancana": report.satyalancana,
-              "Kotak talenta": report.nine_box, "Pengaturan": _settings_frame(report)}
-    # The kit's export writer: frozen headers, widths, NIP as text, names escaped, 0600, all-or-nothing.
-    formats = {"Peluang masuk k teratas": "0%", "laju": "0.0%", "rasio": "0.00", "p_fisher": "0.000"}
-    return write_xlsx(path, [Sheet(name, frame, formats=formats, text=["NIP", "nip"], wrap=["Alasan"])
-                             for name, frame in sheets.items()])
+              "Keadilan": report.fairness.rename(columns=_FAIRNESS_NAMES), "Tindak lanjut": report.follow_up,
+              "Satyalancana": report.satyalancana, "Kotak talenta": report.nine_box}
+    # The kit's export writer: headers, formats, NIP as text and wrapped reasons from the column vocabulary;
+    # frozen headers, widths, names escaped, 0600, all-or-nothing.
+    return write_xlsx(path, [Sheet(name, frame) for name, frame in sheets.items()]
+                      + [settings_sheet(_settings_rows(report))])
 
 
 def shortlist_context(report: AwardReport, *, top: int | None = None,
@@ -96,3 +104,26 @@ def export_pdf(report: AwardReport, path: str | Path, *, top: int | None = None,
     path = Path(path)
     print_pdfs([(shortlist_html(report, top=top, instansi=instansi), path)], total=1, pages=1)
     return path
+
+
+def export_files(report: AwardReport, xlsx: str | Path, pdf: str | Path | None = None, *, top: int | None = None,
+                 instansi: str | None = None) -> tuple[Path, Path | None]:
+    """Write the workbook (:func:`export_xlsx`) and, when ``pdf`` is given, the printable shortlist
+    (:func:`export_pdf`); return both paths.
+
+    Chromium prints the PDF in its own processes while this process writes the workbook, so on two cores
+    the pair takes about as long as the longer of the two. An error of either is raised once both are done.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if pdf is None:
+        return export_xlsx(report, xlsx), None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        printing = pool.submit(export_pdf, report, pdf, top=top, instansi=instansi)
+        try:
+            written = export_xlsx(report, xlsx)
+        except BaseException:
+            # Chromium's run is finished (the pool waits for it) before the workbook's error is raised.
+            printing.exception()
+            raise
+        return written, printing.result()

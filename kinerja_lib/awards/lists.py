@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .dates import to_date, add_months, anniversary, completed_years_of
-from .frames import base_frame, empty_cltn, empty_disiplin, opd_of, provisional
+from .frames import base_frame, empty_cltn, empty_disiplin, opd_of, provisional, records, values
 from .ranking import penilai_names
 from .rules import AwardRules, KINERJA_AXIS, MENUNGGU, load_rules
 
@@ -31,7 +31,7 @@ def follow_up_list(results: pd.DataFrame, pegawai: pd.DataFrame, cycle, *,
     base = base[base["predikat"].isin(rules.tindak_lanjut) & ~provisional(base)].copy()
     end = to_date(cycle.tanggal_selesai)
     rows = []
-    for r in base.to_dict("records"):
+    for r in records(base):
         rule = rules.tindak_lanjut[r["predikat"]]
         window = next((w for w in rules.masa_perbaikan if w.applies(r)), None)
         sources = [rule.sumber] + ([window.sumber] if window else [])
@@ -110,7 +110,7 @@ def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tang
     breaks = breaks[breaks["tanggal_mulai"] <= on.isoformat()]
     mode = cfg.get("cltn", "memutus")
     start_of, on_leave, leave_days = {}, set(), {}
-    for nip, a, b in zip(breaks["nip"], breaks["tanggal_mulai"], breaks["tanggal_selesai"]):
+    for nip, a, b in zip(values(breaks["nip"]), values(breaks["tanggal_mulai"]), values(breaks["tanggal_selesai"])):
         end = to_date(b)
         if end is None or end >= on:
             on_leave.add(nip)
@@ -125,10 +125,11 @@ def satyalancana_list(pegawai: pd.DataFrame, disiplin: pd.DataFrame | None, tang
     d = disiplin if disiplin is not None and len(disiplin) else empty_disiplin()
     bad = d[d["tingkat"].isin(cfg["tingkat_disiplin_menggugurkan"]) & (d["tanggal_mulai"] <= on.isoformat())]
     penalties: dict[str, list[str]] = {}
-    for nip, t, j, a in zip(bad["nip"], bad["tingkat"], bad["jenis_hukuman"], bad["tanggal_mulai"]):
+    for nip, t, j, a in zip(values(bad["nip"]), values(bad["tingkat"]), values(bad["jenis_hukuman"]),
+                            values(bad["tanggal_mulai"])):
         penalties.setdefault(nip, []).append(f"hukuman disiplin {t} ({j}, mulai {a})")
     rows = []
-    for r in peg.to_dict("records"):
+    for r in records(peg[[c for c in ("nip", "nama", "unit_id", "opd", "jabatan", "tmt_cpns") if c in peg]]):
         nip = r["nip"]
         base = {"nip": nip, "nama": r.get("nama"), "unit_id": r.get("unit_id"), "opd": r.get("opd"),
                 "jabatan": r.get("jabatan"), "tmt_cpns": r.get("tmt_cpns")}
@@ -201,7 +202,13 @@ def nine_box(riwayat: pd.DataFrame, potensi: pd.DataFrame | None, *, pegawai: pd
     hist = hist.groupby("nip", sort=False).head(rules.jumlah_periode_kinerja).copy()
     hist["kode"] = hist["predikat"].map(rules.kinerja_dari_predikat).map(code).astype(float)
     hist["dasar"] = hist["predikat"] + " (" + hist["nama_siklus"].astype(str) + ")"
-    per = hist.groupby("nip", sort=False).agg(kode=("kode", "mean"), dasar_kinerja=("dasar", "; ".join))
+    per = hist.groupby("nip", sort=False).agg(kode=("kode", "mean"))
+    # The periods' texts joined per person in one pass (a per-group join costs a sub-frame per person).
+    parts: dict[str, list[str]] = {}
+    for nip, text in zip(values(hist["nip"]), values(hist["dasar"])):
+        parts.setdefault(nip, []).append(text)
+    per["dasar_kinerja"] = pd.Series({nip: "; ".join(texts) for nip, texts in parts.items()},
+                                     dtype=hist["dasar"].dtype)
     per["kinerja"] = np.ceil(per["kode"] - 0.5).astype(int).map({v: k for k, v in code.items()})
     pot = potensi if potensi is not None else pd.DataFrame(columns=["nip", "tanggal", "kategori"])
     on = to_date(tanggal_acuan)
@@ -221,14 +228,14 @@ def nine_box(riwayat: pd.DataFrame, potensi: pd.DataFrame | None, *, pegawai: pd
     out["tanggal_potensi"] = out["nip"].map(pot["tanggal"])
     lookup = rules._box_lookup()
     boxes = [lookup.get((k, p)) if isinstance(k, str) and isinstance(p, str) else None
-             for k, p in zip(out["kinerja"], out["potensi"])]
+             for k, p in zip(values(out["kinerja"]), values(out["potensi"]))]
     waiting = out["nip"].isin(set(menunggu)).to_numpy()
     boxes = [None if w else b for b, w in zip(boxes, waiting)]
     out["kotak"] = pd.array(boxes, dtype="Int64")
     out["kelompok_talenta"] = out["kotak"].isin(rules.kelompok_talenta).fillna(False).astype(bool)
     out["menunggu_penetapan"] = waiting
     notes = []
-    for k, p, box, w in zip(out["kinerja"], out["potensi"], out["kotak"], waiting):
+    for k, p, box, w in zip(values(out["kinerja"]), values(out["potensi"]), values(out["kotak"]), waiting):
         missing = []
         if w:
             missing.append(f"predikat periode ini {MENUNGGU}")

@@ -14,6 +14,7 @@ from ..cycle import anonymity_warning
 from ..errors import KinerjaError
 from .dates import to_date
 from .conditions import eligibility
+from .frames import values
 from .rules import AwardRules, MENUNGGU, REASON_SEPARATOR, award_list, load_rules
 
 
@@ -151,21 +152,21 @@ def _ranks_of_first(draws: np.ndarray, ascending: np.ndarray, m: int) -> np.ndar
     """Return the rank (1 = best) of the first ``m`` columns in each row of ``draws``.
 
     Rank = 1 + #(draws greater) + #(equal draws in earlier columns): ties go to the earlier candidate.
-    ``ascending`` is each row sorted ascending. Rows with ties among the first ``m`` fall back to a
-    stable argsort; continuous draws almost never tie.
+    ``ascending`` is each row sorted ascending. Rows holding equal draws fall back to a stable argsort
+    (found for all rows at once from the sorted rows); continuous draws almost never tie, and a row without
+    ties needs one binary search per tracked candidate.
     """
     n = draws.shape[1]
     out = np.empty((draws.shape[0], m), dtype=np.int32)
+    tied = (ascending[:, 1:] == ascending[:, :-1]).any(axis=1)
     for r in range(draws.shape[0]):
-        values = draws[r, :m]
-        right = np.searchsorted(ascending[r], values, side="right")
-        if np.any(right - np.searchsorted(ascending[r], values, side="left") > 1):
+        if tied[r]:
             order = np.argsort(-draws[r], kind="stable")
             ranks = np.empty(n, dtype=np.int64)
             ranks[order] = np.arange(n)
             out[r] = ranks[:m] + 1
         else:
-            out[r] = n - right + 1
+            out[r] = n - np.searchsorted(ascending[r], draws[r, :m], side="right") + 1
     return out
 
 
@@ -362,8 +363,9 @@ def penilai_names(pegawai: pd.DataFrame) -> dict[str, str]:
     """Return nip -> "Nama (NIP)" of the person's Pejabat Penilai (their atasan on the roster)."""
     if "atasan_nip" not in pegawai:
         return {}
-    names = dict(zip(pegawai["nip"], pegawai["nama"]))
-    return {nip: f"{names.get(a, '')} ({a})".strip() for nip, a in zip(pegawai["nip"], pegawai["atasan_nip"])
+    nips = values(pegawai["nip"])
+    names = dict(zip(nips, values(pegawai["nama"])))
+    return {nip: f"{names.get(a, '')} ({a})".strip() for nip, a in zip(nips, values(pegawai["atasan_nip"]))
             if isinstance(a, str)}
 
 

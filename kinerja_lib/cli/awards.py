@@ -41,7 +41,7 @@ def register(main: click.Group) -> None:
     def penghargaan(db, cycle, k, penghargaan, kuota, tanggal_acuan, satyalancana_sejak, xlsx, pdf):
         """Susun daftar pendek penghargaan beserta alasan, uji keadilan, daftar pembinaan, Satyalancana
         Karya Satya dan kotak talenta; ekspor ke Excel (dan PDF)."""
-        from ..awards import award_report, export_pdf, export_xlsx
+        from ..awards import award_report, export_files
         from ..export import check_output_path, staged_files
         from ..cycle import record_run
         from ..store import audit, write_transaction
@@ -55,9 +55,7 @@ def register(main: click.Group) -> None:
         # Both files are written beside their targets first; they are put in place, and the run
         # recorded, together: a failure anywhere leaves neither file nor database changed.
         with staged_files(xlsx, pdf) as (xlsx_file, pdf_file):
-            export_xlsx(report, xlsx_file.temp)
-            if pdf_file is not None:
-                export_pdf(report, pdf_file.temp)
+            export_files(report, xlsx_file.temp, pdf_file.temp if pdf_file is not None else None)
             with write_transaction(db):
                 record_run(db, cycle_id, "penghargaan", report.settings)
                 audit(db, "cli", "ekspor_penghargaan", "cycle", cycle_id, xlsx=str(xlsx),

@@ -66,17 +66,20 @@ def withdraw_cmd(db, nomor) -> None:
 @with_db
 def list_cmd(db, cycle, out) -> None:
     """Tampilkan keberatan siklus ini: status, tenggat, dan keputusan yang terlambat."""
+    from ..cycle import get_cycle
     from ..keberatan import objections
 
     target = check_output_path(out, option="--out") if out else None
-    table = objections(db, cycle)
+    c = get_cycle(db, cycle)
+    table = objections(db, c.id)
     if target is not None:
-        columns = {"id": "Nomor", "nip": "NIP", "nama": "Nama", "status": "Status", "predikat": "Predikat",
-                   "predikat_baru": "Predikat setelah keputusan", "alasan": "Alasan", "diajukan": "Diajukan",
-                   "tenggat_keputusan": "Tenggat keputusan", "pemutus": "Pemutus", "pemutus_nip": "NIP pemutus",
-                   "keputusan": "Keputusan", "diputuskan": "Diputuskan", "terlambat": "Terlambat"}
-        write_table(target, Sheet("Keberatan", table[list(columns)].rename(columns=columns), text=["NIP",
-                                                                                                  "NIP pemutus"]))
+        # Named by the column vocabulary (kinerja_lib.columns), which gives the headers and NIPs as text.
+        columns = {"id": "nomor_keberatan", "nip": "nip", "nama": "nama", "status": "status_keberatan",
+                   "predikat": "predikat", "predikat_baru": "predikat_baru", "alasan": "alasan_keberatan",
+                   "diajukan": "diajukan", "tenggat_keputusan": "tenggat_keputusan", "pemutus": "pemutus",
+                   "pemutus_nip": "pemutus_nip", "keputusan": "keputusan", "diputuskan": "diputuskan",
+                   "terlambat": "terlambat"}
+        write_table(target, Sheet("Keberatan", table[list(columns)].rename(columns=columns)), {"siklus": c.nama})
         click.echo(f"{len(table)} keberatan ditulis ke {target}")
         return
     if table.empty:

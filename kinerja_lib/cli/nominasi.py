@@ -58,9 +58,9 @@ def list_cmd(db, cycle, only, out) -> None:
     if target is not None:
         data = [(r.nip, r.nama, r.unit, r.atasan or "", _STAGE[r.stage], r.diusulkan, r.disetujui, r.dihapus,
                  r.diterapkan) for r in shown]
-        write_table(target, Sheet("Usulan rekan", data, columns=["NIP", "nama", "unit", "atasan", "tahap",
-                                                                "menunggu", "disetujui", "dihapus", "diterapkan"],
-                                  text=["NIP"]), {"siklus": c.nama})
+        write_table(target, Sheet("Usulan rekan", data, columns=[
+            "nip", "nama", "unit_id", "atasan_nama", "tahap_usulan", "rekan_diusulkan", "rekan_disetujui",
+            "rekan_dihapus", "rekan_diterapkan"]), {"siklus": c.nama})
         click.echo(f"{len(shown)} baris ditulis ke {target}")
         return
     for r in shown:

@@ -59,6 +59,18 @@ class CycleReportData:
     skor_dihitung: str | None = None   # when the stored scores were computed; None = computed now
     dibuat: date = field(default_factory=lambda: load_instansi().today())
     instansi: str = field(default_factory=lambda: load_instansi().nama)
+    _rows: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = field(default=None, repr=False)
+
+    def person_and_result(self, nip: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return a ratee's row of ``pegawai`` and of ``results`` as plain dicts (read once for every ratee:
+        a row looked up in a DataFrame per report costs more than the rest of the report's context)."""
+        if self._rows is None:
+            people = self.pegawai.reindex(self.ratees).astype(object).to_dict("index")
+            results = self.results.reindex(self.ratees).astype(object).to_dict("index")
+            self._rows = {nip: (people[nip], results[nip]) for nip in self.ratees}
+        if nip not in self._rows:
+            return self.pegawai.loc[nip].to_dict(), self.results.loc[nip].to_dict()
+        return self._rows[nip]
 
 
 def resolve_unit(db: Database, unit: str) -> str:
@@ -71,7 +83,9 @@ def resolve_unit(db: Database, unit: str) -> str:
     raise ReportError(f"Unit '{unit}' tidak ditemukan")
 
 
-def _ratees(db: Database, cycle_id: int, unit: str | None, nip: str | None) -> list[str]:
+def selected_ratees(db: Database, cycle_id: int, unit: str | None, nip: str | None) -> list[str]:
+    """Return the pegawai rated in the cycle within the selection (a unit with its sub-units, one pegawai, or
+    everyone); raise ReportError for an unknown unit or pegawai, or a pegawai not rated in the cycle."""
     if nip is not None and not records.pegawai_exists(db, nip):
         raise ReportError(f"Pegawai dengan NIP {nip} tidak ditemukan")
     units = organisation.load_tree(db).subtree(resolve_unit(db, unit)) if unit is not None else None
@@ -234,16 +248,18 @@ def _trend_rows(db: Database, cycle: Cycle, ratees: list[str], results: pd.DataF
 
 def prepare_cycle(db: Database, cycle: int | str | Cycle | None = None, *, unit: str | None = None,
                   nip: str | None = None, redact: bool | Iterable[str] = True,
-                  instansi: str | None = None, competency: bool = True) -> CycleReportData:
+                  instansi: str | None = None, competency: bool = True,
+                  ratees: list[str] | None = None) -> CycleReportData:
     """Return the data every report of the selection needs, computed once.
 
     ``redact``: True replaces roster names typed in comments with ``[nama disamarkan]``; an
     iterable adds further names to replace; False keeps comments as typed (still escaped).
-    ``competency=False`` leaves the competency section out.
+    ``competency=False`` leaves the competency section out. ``ratees``: the selection's pegawai when the caller
+    has already read them (:func:`selected_ratees`).
     Raises ReportError for an unknown unit or pegawai, CycleError for an unknown cycle.
     """
     c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
-    ratees = _ratees(db, c.id, unit, nip)
+    ratees = selected_ratees(db, c.id, unit, nip) if ratees is None else ratees
     pegawai = records.pegawai_with_units(db)
     everyone = unit is None and nip is None
     responses = load_submitted_responses(db, c.id, None if everyone else ratees)

@@ -11,7 +11,7 @@ import json
 import os
 import random
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,19 +20,19 @@ import pandas as pd
 from sqlite_utils import Database
 
 from .. import records, scoring
-from ..cycle import Cycle, anonymity_warning
+from ..cycle import Cycle, anonymity_warning, get_cycle
 from ..errors import ReportError
 from ..export import write_private_text
 from ..instansi import load_instansi
 from ..predikat import predikat_kinerja
 from ..reference import load_instrument, load_scale
-from ..store import add_report_version
+from ..store import add_report_version, write_transaction
 from ..vocabulary import VOCAB
 from .charts import chart_groups, chart_self_others
-from .data import CycleReportData, prepare_cycle
+from .data import CycleReportData, prepare_cycle, selected_ratees
 from .formatting import is_missing, num, persen, tanggal
 from .page import render_report_html, stored_context
-from .printing import print_pdfs, template_env
+from .printing import Printer, template_env
 
 
 
@@ -104,8 +104,7 @@ def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *
         raise ReportError(f"Pegawai {nip} tidak dinilai pada siklus ini")
     settings, vocab = data.settings, VOCAB
     instrument, scale = load_instrument(), load_scale()
-    person = data.pegawai.loc[nip]
-    result = data.results.loc[nip]
+    person, result = data.person_and_result(nip)
     shown = _shown_groups(result, settings)
     v_means, i_means = data.values.get(nip, {}), data.items.get(nip, {})
     marks = data.titik.get(nip, {})
@@ -303,27 +302,33 @@ def render_reports(db: Database, cycle: int | str | Cycle | None = None, *, unit
 
     The cycle's scores are computed (or loaded) once, then every report is rendered from them.
     ``html=True`` also writes each report's HTML beside its PDF. The index is the last path returned.
-    ``batch`` reports are printed by one call to Chromium (see :func:`~.printing.print_pdfs`).
+    ``batch`` reports are printed by one call to Chromium, ``pages`` tabs at a time (see
+    :class:`~.printing.Printer`).
     Raises ReportError for an unknown unit or pegawai, or when Chromium cannot be started.
     """
     out = Path(out_dir)
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    data = prepare_cycle(db, cycle, unit=unit, nip=nip, redact=redact, instansi=instansi)
+    c = cycle if isinstance(cycle, Cycle) else get_cycle(db, cycle)
+    ratees = selected_ratees(db, c.id, unit, nip)  # an unknown unit or pegawai fails before Chromium starts
     done: list[RenderedReport] = []
-
-    bases = report_basis(db, data.cycle.id, data.ratees)
-
-    def jobs() -> Iterator[tuple[str, Path]]:
-        for ratee in data.ratees:
-            page = render_report_html(published_report(db, data, ratee, bases[ratee]))
-            path = out / f"laporan-360-{ratee}.pdf"
-            if html:
-                write_private_text(path.with_suffix(".html"), page)
-            person = data.pegawai.loc[ratee]
-            done.append(RenderedReport(ratee, person["nama"], person["unit_nama"], person["jabatan"], path))
-            yield page, path
-
-    print_pdfs(jobs(), total=len(data.ratees), progress=progress, desc="Laporan 360°", pages=pages, batch=batch)
+    # Chromium starts while the cycle's data is prepared, and prints each batch while the next is rendered.
+    with Printer(total=len(ratees), progress=progress, desc="Laporan 360°", pages=pages, batch=batch) as printer:
+        data = prepare_cycle(db, c, unit=unit, nip=nip, redact=redact, instansi=instansi, ratees=ratees)
+        bases = report_basis(db, data.cycle.id, data.ratees)
+        printer.ready()
+        for start in range(0, len(data.ratees), max(1, batch)):
+            chunk = data.ratees[start:start + max(1, batch)]
+            # One commit per printed batch rather than one per report: each commit waits for the disk.
+            with write_transaction(db):
+                contexts = [published_report(db, data, ratee, bases[ratee]) for ratee in chunk]
+            for ratee, context in zip(chunk, contexts):
+                page = render_report_html(context)
+                path = out / f"laporan-360-{ratee}.pdf"
+                if html:
+                    write_private_text(path.with_suffix(".html"), page)
+                person = data.person_and_result(ratee)[0]
+                done.append(RenderedReport(ratee, person["nama"], person["unit_nama"], person["jabatan"], path))
+                printer.add(page, path)
     index = out / "index.html"
     write_private_text(index, template_env().get_template("indeks.html.j2").render(
         instansi=data.instansi, teks_logo=load_instansi().teks_logo, siklus=data.cycle, dibuat=tanggal(data.dibuat), laporan=done,

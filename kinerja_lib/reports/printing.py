@@ -7,6 +7,7 @@ The individual reports, the berita acara and the award shortlist are all HTML re
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import html as htmllib
 import importlib.util
 import hashlib
@@ -14,7 +15,8 @@ import io
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +66,16 @@ def css_string(text: Any) -> Markup:
 _ENV: Environment | None = None
 
 
+class _Environment(Environment):
+    """Jinja2's environment, reading ``x.name`` of a plain dict as its key first: every report context is plain
+    dicts, and trying the attribute first (Jinja's order) costs a failed lookup per value shown."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def page_name(footer: str) -> str:
     """Return the CSS page name of a document with this footer: documents printed together keep their own
     footers, and a document renders the same every time.
@@ -78,8 +90,10 @@ def template_env() -> Environment:
     """Return the Jinja2 environment of the report templates (autoescape on, strict undefined)."""
     global _ENV
     if _ENV is None:
-        env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True, finalize=without_bidi_controls)
+        # auto_reload off: the templates ship with the package, and checking each one's modification time on
+        # every rendering costs a file system call per template per report.
+        env = _Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
+                          trim_blocks=True, lstrip_blocks=True, finalize=without_bidi_controls, auto_reload=False)
         env.filters.update(angka=angka, persen=persen, tanggal=tanggal, css_string=css_string)
         env.globals["css"] = Markup((TEMPLATE_DIR / "laporan.css").read_text(encoding="utf-8"))
         env.globals["nama_halaman"] = page_name
@@ -115,11 +129,12 @@ def _job(html: str, path: Path) -> _Job:
     return _Job(html, Path(path), htmllib.unescape(found.group(1).strip()) if found else "")
 
 
-def compose(jobs: list[_Job]) -> str:
+def compose(jobs: list[_Job], *, print_only: bool = False) -> str:
     """Return one HTML document holding every job's document, each starting on its own page with a mark.
 
     Each document was rendered from ``_dasar.html.j2`` with its own named page (its footer); the head (the
-    stylesheet) is the first document's, shared by all.
+    stylesheet) is the first document's, shared by all. ``print_only`` leaves the screen blank (the copy
+    given to Chromium to print): the printed pages are the same.
     """
     first = jobs[0].html
     head, tail = first[:first.index("<!--isi-->")], first[first.index("<!--/isi-->") + len("<!--/isi-->"):]
@@ -130,6 +145,8 @@ def compose(jobs: list[_Job]) -> str:
             raise ReportError("Dokumen cetak tidak dibuat dari templat dasar (penanda isi tidak ada)")
         mark = f'<a class="penanda-dokumen" href="{_MARK}{i}"></a>' if len(jobs) > 1 else ""
         parts.append(found.group(1).replace("<!--penanda-->", mark, 1))
+    if print_only:
+        head = head.replace("</head>", _PRINT_ONLY + "</head>", 1)
     return head + "".join(parts) + tail
 
 
@@ -203,72 +220,192 @@ def find_chromium() -> str | None:
     return None
 
 
-class _Stop(Exception):
-    """A print worker failed; the producer stops feeding it."""
+# Only the printed copy hides its screen layout: Chromium would otherwise lay the batch out for the screen as well
+# as for print when it is loaded, and the screen layout is never seen.
+_PRINT_ONLY = "<style>@media screen { .dokumen { display: none; } }</style>"
 
 
-async def _print_async(batches: Iterable[list[_Job]], executable: str | None, pages: int, bar: Any) -> None:
-    from playwright.async_api import async_playwright
+class Printer:
+    """One headless Chromium printing PDFs in a thread of its own while the caller builds the next documents.
 
-    async with async_playwright() as pw:
+    Use as a context manager: Chromium starts at once (so its start-up overlaps the caller's preparation),
+    :meth:`add` queues one ``(html, path)`` job, and leaving the block waits until every file is written and
+    raises the first failure. Splitting each printed batch and writing its files happen in a further thread,
+    so Chromium is fed the next batch meanwhile. Raises ReportError when Chromium cannot be started or
+    playwright is missing.
+    """
+
+    def __init__(self, *, total: int | None = None, progress: bool = False, desc: str = "PDF", pages: int = 2,
+                 batch: int = 1, executable: str | None = None) -> None:
+        if importlib.util.find_spec("playwright") is None:
+            raise ReportError("Paket 'playwright' belum terpasang; jalankan 'make install'")
+        self._pages, self._size = max(1, int(pages)), max(1, int(batch))
+        self._executable = executable or find_chromium()
+        self._bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            self._bar = tqdm(total=total, desc=desc, unit="berkas")
+        self._batch: list[_Job] = []
+        self._loop = asyncio.new_event_loop()
+        self._launched = concurrent.futures.Future()
+        self._queue: asyncio.Queue | None = None
+        self._thread = threading.Thread(target=self._main, name="kinerja-cetak", daemon=True)
+        self._thread.start()
+
+    # -- the caller's side
+
+    def ready(self) -> None:
+        """Wait until Chromium runs; raise ReportError when it cannot be started."""
+        self._launched.result()
+
+    def add(self, html: str, path: Path) -> None:
+        """Queue one document; it is printed with the next ``batch`` documents."""
+        self._batch.append(_job(html, path))
+        if len(self._batch) == self._size:
+            self._put(self._batch)
+            self._batch = []
+
+    def _put(self, item: list[_Job] | None) -> None:
+        self.ready()
+        # Blocks while every tab has a batch waiting: the caller builds no further ahead than Chromium prints.
         try:
-            browser = await pw.chromium.launch(
-                executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        except Exception as exc:
-            raise ReportError(
-                "Chromium tidak dapat dijalankan untuk membuat PDF (pasang paket 'chromium' atau tetapkan "
-                f"${ENV_CHROMIUM}): {str(exc).strip().splitlines()[0]}") from None
-        try:
-            # A report needs nothing outside itself: no script runs and every request is refused.
-            context = await browser.new_context(java_script_enabled=False)
-            await context.route("**/*", lambda route: route.abort())
-            queue: asyncio.Queue = asyncio.Queue(maxsize=pages)
-
-            async def work(page) -> None:
-                while (batch := await queue.get()) is not None:
-                    await page.set_content(compose(batch), wait_until="load")
-                    printed = await page.pdf(prefer_css_page_size=True, print_background=True)
-                    for job, document in zip(batch, split_and_number(printed, batch)):
-                        write_private_bytes(job.path, document)
-                    if bar is not None:
-                        bar.update(len(batch))
-
-            workers = [asyncio.create_task(work(await context.new_page())) for _ in range(pages)]
+            put = asyncio.run_coroutine_threadsafe(self._put_async(item), self._loop)
+        except RuntimeError:  # the printing thread has ended
+            raise _Stop() from None
+        while True:
             try:
-                # Building the next batch's HTML here overlaps with Chromium printing the previous one.
-                for batch in _then_none(batches, pages):
-                    put = asyncio.ensure_future(queue.put(batch))
-                    done, _ = await asyncio.wait([put, *workers], return_when=asyncio.FIRST_COMPLETED)
-                    if put not in done:
-                        put.cancel()
-                        raise _Stop()
-                await asyncio.gather(*workers)
-            except _Stop:
-                for w in workers:
-                    if w.done() and w.exception() is not None:
-                        raise w.exception() from None
-                raise
-            finally:
-                for w in workers:
-                    w.cancel()
+                return put.result(timeout=0.5)
+            except concurrent.futures.TimeoutError:
+                if not self._thread.is_alive():
+                    raise _Stop() from None
+
+    async def _put_async(self, item: list[_Job] | None) -> None:
+        assert self._queue is not None
+        put = asyncio.ensure_future(self._queue.put(item))
+        await asyncio.wait([put, self._finished], return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+            raise _Stop()
+
+    def __enter__(self) -> "Printer":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        stopped = kind is not None and issubclass(kind, _Stop)
+        try:
+            if kind is None:
+                try:
+                    if self._batch:
+                        self._put(self._batch)
+                        self._batch = []
+                    for _ in range(self._pages):
+                        self._put(None)
+                except _Stop:
+                    stopped = True
         finally:
-            await browser.close()
+            self._close(abandon=kind is not None and not stopped)
+        if (kind is None or stopped) and self._failure is not None:
+            raise self._failure
+
+    def _close(self, *, abandon: bool) -> None:
+        if abandon:
+            # The caller failed: the printing thread stops, closes Chromium and ends.
+            self._abandoned = True
+            try:
+                self._loop.call_soon_threadsafe(self._cancel_workers)
+            except RuntimeError:  # the printing thread has already ended
+                pass
+        self._thread.join()
+        if self._bar is not None:
+            self._bar.close()
+
+    # -- the printing thread
+
+    _failure: BaseException | None = None
+    _abandoned = False
+    _workers: list[asyncio.Task] = []
+
+    def _cancel_workers(self) -> None:
+        for w in self._workers:
+            w.cancel()
+
+    def _main(self) -> None:
+        try:
+            self._loop.run_until_complete(self._print())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            if not self._launched.done():
+                self._launched.set_exception(exc)
+            self._failure = self._failure or exc
+        finally:
+            self._loop.close()
+
+    async def _print(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._queue = asyncio.Queue(maxsize=self._pages)
+        self._finished: asyncio.Future = self._loop.create_future()
+        async with async_playwright() as pw:
+            try:
+                browser = await pw.chromium.launch(
+                    executable_path=self._executable,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            except Exception as exc:
+                raise ReportError(
+                    "Chromium tidak dapat dijalankan untuk membuat PDF (pasang paket 'chromium' atau tetapkan "
+                    f"${ENV_CHROMIUM}): {str(exc).strip().splitlines()[0]}") from None
+            try:
+                # A report needs nothing outside itself: no script runs and every request is refused.
+                context = await browser.new_context(java_script_enabled=False)
+                await context.route("**/*", lambda route: route.abort())
+                tabs = [await context.new_page() for _ in range(self._pages)]
+                self._launched.set_result(None)
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinerja-tulis") as writer:
+                    self._workers = [asyncio.ensure_future(self._work(tab, writer)) for tab in tabs]
+                    if self._abandoned:
+                        self._cancel_workers()
+                    try:
+                        written = [f for files in await asyncio.gather(*self._workers) for f in files]
+                        for result in await asyncio.gather(*written, return_exceptions=True):
+                            if isinstance(result, BaseException):
+                                raise result
+                    finally:
+                        self._finished.set_result(None)
+                        self._cancel_workers()
+            finally:
+                await browser.close()
+
+    async def _work(self, tab, writer) -> list[asyncio.Future]:
+        written: list[asyncio.Future] = []
+        loop = asyncio.get_running_loop()
+        assert self._queue is not None
+        while (batch := await self._queue.get()) is not None:
+            await tab.set_content(compose(batch, print_only=True), wait_until="load")
+            printed = await tab.pdf(prefer_css_page_size=True, print_background=True)
+            future = loop.run_in_executor(writer, self._write, printed, batch)
+            # Marked as read when it ends: the first failure is raised below or by _print, and the writes of the
+            # other tabs or batches that fail alike (the same unwritable folder) need not be logged again.
+            future.add_done_callback(_read_outcome)
+            written.append(future)
+            # A failed write stops the printing early rather than at the end.
+            for f in written:
+                if f.done() and f.exception() is not None:
+                    raise f.exception()
+        return written
+
+    def _write(self, printed: bytes, batch: list[_Job]) -> None:
+        for job, document in zip(batch, split_and_number(printed, batch)):
+            write_private_bytes(job.path, document)
+        if self._bar is not None:
+            self._bar.update(len(batch))
 
 
-def _then_none(items: Iterable[Any], n: int) -> Iterator[Any]:
-    yield from items
-    yield from [None] * n
+def _read_outcome(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
-def _batches(jobs: Iterable[tuple[str, Path]], size: int) -> Iterator[list[_Job]]:
-    batch: list[_Job] = []
-    for html, path in jobs:
-        batch.append(_job(html, path))
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class _Stop(Exception):
+    """The printing thread ended early; the caller stops feeding it and reads its failure."""
 
 
 def print_pdfs(jobs: Iterable[tuple[str, Path]], *, total: int | None = None, progress: bool = False,
@@ -279,27 +416,12 @@ def print_pdfs(jobs: Iterable[tuple[str, Path]], *, total: int | None = None, pr
     printed by one call to Chromium and split again (each its own pages, title and "Halaman i dari n"): the
     per-print cost is paid once per batch and fonts once per batch. Documents with elements fixed on every page
     (the berita acara's DRAF mark) must be printed with ``batch=1``. ``jobs`` may be a lazy iterator: its HTML
-    is built while Chromium prints the previous batch. Works from a plain script and from a notebook (where an
-    event loop already runs). Raises ReportError when Chromium cannot be started or playwright is missing.
+    is built while Chromium prints the previous batch (see :class:`Printer`). Works from a plain script and from
+    a notebook (Chromium is driven from a thread of its own). Raises ReportError when Chromium cannot be started
+    or playwright is missing.
     """
-    if importlib.util.find_spec("playwright") is None:
-        raise ReportError("Paket 'playwright' belum terpasang; jalankan 'make install'")
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total, desc=desc, unit="berkas")
-    try:
-        _run(lambda: _print_async(_batches(jobs, max(1, int(batch))), executable or find_chromium(), pages, bar))
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _run(make_coroutine) -> Any:
-    """Run a coroutine to completion, in a helper thread when this thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make_coroutine())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
+    with Printer(total=total, progress=progress, desc=desc, pages=pages, batch=batch,
+                 executable=executable) as printer:
+        printer.ready()
+        for html, path in jobs:
+            printer.add(html, path)

@@ -81,9 +81,10 @@ def report_sheets(points: list[ServicePoint], answers: list[tuple], comments: li
     for titik_id, butir, skor in answers:
         by_point[(titik_id, butir)].append(skor)
     pct = int(round(survey.keyakinan * 100))
-    columns = ["unit", "titik layanan", "status", "jawaban", "butir", "pertanyaan", "n menilai", "rerata",
-               f"SK {pct}% bawah", f"SK {pct}% atas", *[f"jumlah {k}" for k in sorted(survey.skala)],
-               f"jumlah {survey.tidak_tahu.lower()}"]
+    # Named by the column vocabulary (kinerja_lib.columns): headers, number formats, wrapped text.
+    columns = ["unit", "titik_layanan", "status_titik", "jumlah_jawaban", "butir", "pertanyaan", "jumlah_menilai",
+               "rerata", f"sk_bawah_{pct}", f"sk_atas_{pct}", *[f"jumlah_skala_{k}" for k in sorted(survey.skala)],
+               "jumlah_tidak_tahu"]
     rows = []
     for p in points:
         for item in survey.butir:
@@ -94,17 +95,14 @@ def report_sheets(points: list[ServicePoint], answers: list[tuple], comments: li
             rows.append([p.unit_id, p.nama, "terbuka" if p.is_open else "ditutup", p.jumlah_jawaban, item.kode,
                          item.teks, len(scores), mean, lo, hi, *[counts.get(k, 0) for k in sorted(survey.skala)],
                          sum(s is None for s in given)])
-    summary = Sheet("Ringkasan", rows, columns=columns,
-                    formats={"rerata": "0.00", f"SK {pct}% bawah": "0.00", f"SK {pct}% atas": "0.00"},
-                    wrap=["pertanyaan"])
+    summary = Sheet("Ringkasan", rows, columns=columns)
     enough = {p.id for p in points if p.jumlah_jawaban >= survey.minimal_jawaban_komentar}
     names = {p.id: (p.unit_id, p.nama) for p in points}
     notes = [[*names[t], waktu[:10], teks] for t, waktu, teks in comments if t in enough]
     hidden = [[*names[p.id], "", f"({p.jumlah_jawaban} jawaban; komentar ditampilkan mulai "
                                  f"{survey.minimal_jawaban_komentar} jawaban)"]
               for p in points if p.id not in enough and p.jumlah_jawaban]
-    comment_sheet = Sheet("Komentar", notes + hidden, columns=["unit", "titik layanan", "tanggal", "komentar"],
-                          wrap=["komentar"])
+    comment_sheet = Sheet("Komentar", notes + hidden, columns=["unit", "titik_layanan", "tanggal", "komentar"])
     return [summary, comment_sheet]
 
 

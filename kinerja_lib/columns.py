@@ -1,7 +1,7 @@
 """The column vocabulary: one name per figure from the database to the exports, with its Indonesian header.
 
 The names and headers are data: the ``kolom`` section of ``data/referensi/kosakata.yaml``. A column keeps the
-name its table gives it (``hasil_skor.skor_adj``, ``hasil_kesepakatan_diri.rerata_bukan_diri``) wherever it
+name its table gives it (``hasil_skor.skor_adj``, ``hasil_skor_nilai.rerata_bukan_diri``) wherever it
 travels as that figure; exports show the header written there and the number format given here. The export
 writer (kinerja_lib.export.Sheet) reads :func:`columns` itself, so a sheet names its columns and a header is
 spelled in one place; it refuses a header that is not in the vocabulary (:func:`check_headers`). Columns per
@@ -73,7 +73,7 @@ def working_names(table: str) -> dict[str, str]:
     kinerja_lib.scoring renames its frames with this when it stores them and kinerja_lib.reports renames the
     stored rows back with its inverse, so the two directions are one table and cannot drift apart.
 
-    >>> working_names("hasil_kesepakatan_diri")["others"]
+    >>> working_names("kesepakatan_diri")["others"]
     'rerata_bukan_diri'
     """
     if table == "hasil_skor":
@@ -83,7 +83,7 @@ def working_names(table: str) -> dict[str, str]:
                 **{f"mean_{g}": f"rerata_{g}" for g in VOCAB.relasi.codes}}
     if table == "hasil_skor_nilai":
         return {"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"}
-    if table == "hasil_kesepakatan_diri":
+    if table == "kesepakatan_diri":   # the self-other agreement rows (kinerja_lib.hasil.load_agreement)
         return {"ratee": "nip", "value": "nilai", "self": "diri", "others": "rerata_bukan_diri", "diff": "selisih"}
     raise KeyError(table)
 

@@ -1,4 +1,5 @@
-"""Stored scoring results: the analysis run and the hasil_skor, hasil_skor_nilai and hasil_kesepakatan_diri rows.
+"""Stored scoring results: the analysis run and the hasil_skor and hasil_skor_nilai rows (the self-other
+agreement is stored in them: load_agreement gives its rows).
 
 kinerja_lib.scoring computes the results and hands them here as data (columns already named as the tables
 name them); this module is the only one that writes or reads those tables, so a second storage engine
@@ -22,14 +23,19 @@ RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
                   *[f"n_{g}" for g in RELATIONS], *[f"rerata_{g}" for g in RELATIONS],
                   "rating_perilaku_saran", "dasar_saran", "peluang_di_atas", "peluang_di_bawah",
                   "rating_perilaku", "sumber_rating_perilaku", "rating_hasil_kerja",
-                  "predikat", "status_predikat", "kesepakatan_diri"]
+                  "predikat", "status_predikat", "kesepakatan_diri", "titik"]
 # The per-value results as the analysis gives them and load_value_results returns them: one row per pegawai,
 # value and shown group, 'semua' being the weighted non-self figure. Stored one row per pegawai and value
 # (STORED_VALUE_COLUMNS; kelompok 'semua' in the columns n_bukan_diri and rerata_bukan_diri).
 VALUE_COLUMNS = ["nip", "nilai", "kelompok", "n", "rerata"]
 SEMUA = "semua"
 _GROUP_OF = {g: (SEMUA if g == "bukan_diri" else g) for g in VALUE_GROUPS}
-STORED_VALUE_COLUMNS = ["nip", "nilai", *[f"{m}_{g}" for g in VALUE_GROUPS for m in ("n", "rerata")]]
+STORED_VALUE_COLUMNS = ["nip", "nilai", *[f"{m}_{g}" for g in VALUE_GROUPS for m in ("n", "rerata")],
+                        "kesepakatan_diri", "titik"]
+# The self-other agreement as the analysis gives it and load_agreement returns it: per pegawai and value (and
+# 'semua', the overall level) where both a self and a non-self figure exist. Stored as the per-value row's
+# kesepakatan_diri and titik (diri and rerata_bukan_diri are that row's rerata_diri and rerata_bukan_diri) and,
+# for 'semua', as hasil_skor's kesepakatan_diri and titik beside rerata_diri and skor.
 AGREEMENT_COLUMNS = ["nip", "nilai", "diri", "rerata_bukan_diri", "selisih", "kategori", "titik"]
 
 # Rows converted to Python values at a time when storing: a province's results are millions of rows, and
@@ -64,22 +70,23 @@ def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: i
                     by_value: pd.DataFrame, agreement: pd.DataFrame, warnings: int, pelaku: str) -> int:
     """Replace the cycle's stored results in one transaction; return the new analysis_run id.
 
-    ``method`` is the run's settings and method as JSON. ``results``, ``by_value`` and ``agreement`` carry
-    RESULT_COLUMNS, VALUE_COLUMNS and AGREEMENT_COLUMNS, sorted by their table's key (nip, nilai and, for
-    by_value, kelompok; the clustered tables then grow at their end). One analysis_run row (jenis 'skor') and
-    an audit entry are written with them.
+    ``method`` is the run's settings and method as JSON. ``results`` carries RESULT_COLUMNS but ``titik``,
+    ``by_value`` VALUE_COLUMNS and ``agreement`` AGREEMENT_COLUMNS, each sorted by nip and nilai (and kelompok;
+    the clustered tables then grow at their end). One analysis_run row (jenis 'skor') and an audit entry are
+    written with them.
     """
     cycle_id = int(cycle_id)
-    by_value = value_table(by_value)
+    values = value_table(by_value, agreement)
+    overall = agreement.loc[agreement["nilai"] == SEMUA].set_index("nip")["titik"]
+    results = results.assign(titik=results["nip"].map(overall))
     with write_transaction(db):
         run_id = db.execute("INSERT INTO analysis_run (cycle_id, jenis, settings, dihitung, versi_data) "
                             "VALUES (?, 'skor', ?, ?, ?)", [cycle_id, method, now(), data_version]).lastrowid
-        for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
+        for table in ("hasil_skor_nilai", "hasil_skor"):
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", [cycle_id])
         key = (cycle_id,)
         for table, frame, columns in (("hasil_skor", results, RESULT_COLUMNS),
-                                      ("hasil_skor_nilai", by_value, STORED_VALUE_COLUMNS),
-                                      ("hasil_kesepakatan_diri", agreement, AGREEMENT_COLUMNS)):
+                                      ("hasil_skor_nilai", values, STORED_VALUE_COLUMNS)):
             insert_rows(db, table, ["cycle_id", *columns, "analysis_run_id"],
                         records(frame, columns, key, (run_id,)))
         audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(results),
@@ -87,10 +94,11 @@ def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: i
     return int(run_id)
 
 
-def value_table(long: pd.DataFrame) -> pd.DataFrame:
+def value_table(long: pd.DataFrame, agreement: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return per-value results (VALUE_COLUMNS, the rows of one pegawai and value adjacent, as the analysis
     gives them) as stored: STORED_VALUE_COLUMNS, one row per pegawai and value in (nip, nilai) order, count and
-    mean missing for a group with no row.
+    mean missing for a group with no row, and the value's agreement category and mark from ``agreement``
+    (AGREEMENT_COLUMNS; missing where it has no row).
 
     >>> long = pd.DataFrame({"nip": ["1", "1", "1"], "nilai": ["B1", "B1", "B2"],
     ...                      "kelompok": ["atasan", "semua", "atasan"], "n": [1, 1, 1], "rerata": [4.0, 4.0, 3.5]})
@@ -116,7 +124,13 @@ def value_table(long: pd.DataFrame) -> pd.DataFrame:
         counts[row[at]], means[row[at]], has[row[at]] = n[at], rerata[at], True
         out[f"n_{group}"] = pd.arrays.IntegerArray(counts, ~has)
         out[f"rerata_{group}"] = means
-    wide = pd.DataFrame(out, columns=STORED_VALUE_COLUMNS)
+    wide = pd.DataFrame(out, columns=STORED_VALUE_COLUMNS[:-2])
+    if agreement is not None and len(agreement):
+        per_value = agreement.loc[agreement["nilai"] != SEMUA, ["nip", "nilai", "kategori", "titik"]]
+        wide = wide.merge(per_value.rename(columns={"kategori": "kesepakatan_diri"}), on=["nip", "nilai"],
+                          how="left", validate="one_to_one")
+    else:
+        wide["kesepakatan_diri"] = wide["titik"] = None
     a, b = out["nip"], out["nilai"]
     if not ((a[1:] > a[:-1]) | ((a[1:] == a[:-1]) & (b[1:] > b[:-1]))).all():
         wide = wide.sort_values(["nip", "nilai"], kind="stable", ignore_index=True)
@@ -159,9 +173,18 @@ def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:
 
 
 def load_agreement(db: Database, cycle_id: int) -> pd.DataFrame:
-    """Return the stored self-other agreement rows (hasil_kesepakatan_diri) of a cycle."""
-    return _frame(db, "SELECT * FROM hasil_kesepakatan_diri WHERE cycle_id = ? ORDER BY nip, nilai",
-                  [int(cycle_id)])
+    """Return the stored self-other agreement of a cycle (AGREEMENT_COLUMNS with cycle_id and analysis_run_id):
+    per pegawai and value where both a self and a non-self mean are stored, and the overall row (nilai
+    'semua': the self mean against the 360 score), ordered by nip and nilai."""
+    return _frame(db, """
+        SELECT cycle_id, nip, nilai, rerata_diri AS diri, rerata_bukan_diri,
+               rerata_diri - rerata_bukan_diri AS selisih, kesepakatan_diri AS kategori, titik, analysis_run_id
+        FROM hasil_skor_nilai WHERE cycle_id = ? AND rerata_diri IS NOT NULL AND rerata_bukan_diri IS NOT NULL
+        UNION ALL
+        SELECT cycle_id, nip, 'semua', rerata_diri, skor, rerata_diri - skor, kesepakatan_diri, titik,
+               analysis_run_id
+        FROM hasil_skor WHERE cycle_id = ? AND rerata_diri IS NOT NULL AND skor IS NOT NULL
+        ORDER BY nip, nilai""", [int(cycle_id), int(cycle_id)])
 
 
 def scoring_run(db: Database, run_id: int) -> tuple[int, str, str] | None:

@@ -4,7 +4,7 @@ results, self-other agreement, the Rating Perilaku suggestion, predikat and the 
 The pure part works on a long table with columns ``ratee, rater, relation, item, score`` (NaN =
 "tidak dapat menilai"), so forms collected by Voilà, imported paper forms or any other multi-rater data
 are scored by the same code. The database part (``load_*``, ``run_scoring``, ``save_results``,
-``export_results_xlsx``) reads a cycle and writes ``hasil_skor`` and its companion tables.
+``export_results_xlsx``) reads a cycle and writes ``hasil_skor`` and ``hasil_skor_nilai``.
 
 Rules (DOMAIN.md, "360° method"):
 
@@ -979,13 +979,12 @@ load_agreement = hasil.load_agreement
 def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str = "cli") -> int:
     """Replace the cycle's stored results with the report's, in one transaction; return the analysis_run id.
 
-    Writes one analysis_run row (jenis 'skor') carrying the settings and method, then hasil_skor,
-    hasil_skor_nilai and hasil_kesepakatan_diri, and an audit entry (kinerja_lib.hasil.replace_scoring).
+    Writes one analysis_run row (jenis 'skor') carrying the settings and method, then hasil_skor and
+    hasil_skor_nilai (the self-other agreement with them), and an audit entry (kinerja_lib.hasil.replace_scoring).
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
     bv = report.by_value.rename(columns=columns.working_names("hasil_skor_nilai"))
-    ag = report.agreement.rename(columns=columns.working_names("hasil_kesepakatan_diri"))
-    ag = ag.astype({"nip": str, "nilai": str}).sort_values(["nip", "nilai"], kind="stable")
+    ag = report.agreement.rename(columns=columns.working_names("kesepakatan_diri"))
     return hasil.replace_scoring(db, cycle_id, method=method, data_version=report.data_version,
                                  results=report.results.sort_values("nip", kind="stable"), by_value=bv,
                                  agreement=ag, warnings=len(report.warnings), pelaku=pelaku)

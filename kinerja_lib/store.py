@@ -855,6 +855,28 @@ def _m0092_assignment_aktif_ratee(db: Database) -> None:
     db.execute("CREATE INDEX assignment_aktif_ratee ON assignment(cycle_id, aktif, ratee_nip)")
 
 
+@migrations(name="0093_kesepakatan_diri_per_nilai")
+def _m0093_kesepakatan_diri_per_nilai(db: Database) -> None:
+    # hasil_kesepakatan_diri repeated, per pegawai and value, the self mean and the non-self mean the per-value
+    # row already holds (rerata_diri, rerata_bukan_diri) and their difference; the overall row repeated
+    # hasil_skor's rerata_diri, skor and kesepakatan_diri. Only the agreement category and the blind-spot mark
+    # were its own: they move to the per-value row (kesepakatan_diri, titik) and to hasil_skor (titik), and a
+    # province's run stores a third fewer cells. kinerja_lib.hasil.load_agreement gives the same rows as before.
+    _run_script(db, """
+    ALTER TABLE hasil_skor_nilai ADD COLUMN kesepakatan_diri TEXT;
+    ALTER TABLE hasil_skor_nilai ADD COLUMN titik TEXT;
+    ALTER TABLE hasil_skor ADD COLUMN titik TEXT;
+    UPDATE hasil_skor_nilai SET (kesepakatan_diri, titik) = (
+        SELECT k.kategori, k.titik FROM hasil_kesepakatan_diri k
+        WHERE k.cycle_id = hasil_skor_nilai.cycle_id AND k.nip = hasil_skor_nilai.nip
+          AND k.nilai = hasil_skor_nilai.nilai);
+    UPDATE hasil_skor SET titik = (
+        SELECT k.titik FROM hasil_kesepakatan_diri k
+        WHERE k.cycle_id = hasil_skor.cycle_id AND k.nip = hasil_skor.nip AND k.nilai = 'semua');
+    DROP TABLE hasil_kesepakatan_diri;
+    """)
+
+
 # New migrations go above this line, one function each, named "00NN_<area>_<what>".
 
 

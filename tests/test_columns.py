@@ -16,9 +16,9 @@ SYNONYMS = {"Bentuk Pengembangan"}
 
 
 def test_every_column_of_the_stored_results_has_a_header(db):
-    """Each column of hasil_skor, hasil_skor_nilai and hasil_kesepakatan_diri, read from the migrated schema."""
+    """Each column of hasil_skor and hasil_skor_nilai, read from the migrated schema."""
     known = columns.columns()
-    for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri"):
+    for table in ("hasil_skor", "hasil_skor_nilai"):
         names = {c.name for c in db[table].columns}
         assert names - set(known) - NOT_IN_VOCABULARY == set(), table
     assert set(RESULT_COLUMNS + VALUE_COLUMNS + STORED_VALUE_COLUMNS + AGREEMENT_COLUMNS) - set(known) == NOT_IN_VOCABULARY

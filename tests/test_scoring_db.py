@@ -78,7 +78,7 @@ def test_a_group_of_two_peers_is_suppressed_everywhere(small_org, tmp_path):
     assert sorted(comments.loc[comments.ratee == andi, "teks"]) == [
         f"komentar atasan untuk {andi}", f"komentar diri untuk {andi}"]
 
-    stored = " ".join(str(v) for table in ("hasil_skor", "hasil_skor_nilai", "hasil_kesepakatan_diri",
+    stored = " ".join(str(v) for table in ("hasil_skor", "hasil_skor_nilai",
                                            "analysis_run")
                       for r in db.execute(f"SELECT * FROM {table}").fetchall() for v in r)
     assert EKO not in stored
@@ -101,7 +101,8 @@ def test_the_score_workbook_headers_come_from_the_column_vocabulary(small_org, t
     run_scoring(db, small_org.cycle.id)
     wb = openpyxl.load_workbook(export_results_xlsx(db, small_org.cycle.id, tmp_path / "hasil.xlsx"))
     shown = [c.value for c in wb["Skor 360"][1]]
-    stored = ["nip", "nama", "unit_id", *[c for c in RESULT_COLUMNS if c not in ("nip", "dasar_saran")]]
+    # The overall blind-spot mark is shown with the per-value ones on the Kesepakatan Diri sheet.
+    stored = ["nip", "nama", "unit_id", *[c for c in RESULT_COLUMNS if c not in ("nip", "dasar_saran", "titik")]]
     assert shown == [columns.header(c) for c in stored]
     agree = [c.value for c in wb["Kesepakatan Diri"][1]]
     assert agree[:2] == ["NIP", "Nama"] and f"{columns.header('selisih')} Keseluruhan" in agree
@@ -286,7 +287,7 @@ def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
                                   check_dtype=False)
     assert set(stored["kelompok"]) == {"diri", "atasan", "rekan", "bawahan", "semua"}
     agreement = load_agreement(db, cycle_id)
-    mine = report.agreement.rename(columns=columns.working_names("hasil_kesepakatan_diri"))
+    mine = report.agreement.rename(columns=columns.working_names("kesepakatan_diri"))
     mine = mine.sort_values(["nip", "nilai"], ignore_index=True)
     pd.testing.assert_frame_equal(agreement[["nip", "nilai", "diri", "rerata_bukan_diri", "selisih"]],
                                   mine[["nip", "nilai", "diri", "rerata_bukan_diri", "selisih"]], check_dtype=False)

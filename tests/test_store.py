@@ -166,7 +166,10 @@ def test_agreement_column_rename_keeps_every_row(tmp_path):
     old.conn.commit()
     old.close()
 
-    db = open_db(path)
+    from kinerja_lib.store import connect, migrations
+
+    db = connect(path)
+    migrations.apply(db, stop_before="0093_kesepakatan_diri_per_nilai")   # the table's last layout
     columns = [c.name for c in db["hasil_kesepakatan_diri"].columns]
     assert "lainnya" not in columns and "rerata_bukan_diri" in columns
     got = db.execute("SELECT cycle_id, nip, nilai, diri, rerata_bukan_diri, selisih, kategori, titik, analysis_run_id"
@@ -208,6 +211,37 @@ def test_per_value_rows_become_one_row_per_value_and_read_back_the_same(tmp_path
         db.execute(f"INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, analysis_run_id) VALUES (1, '{nip}', 'B1', 1)")
     with pytest.raises(sqlite3.IntegrityError):   # and the foreign key
         db.execute("INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, analysis_run_id) VALUES (1, 'x', 'B9', 1)")
+
+
+def test_agreement_rows_fold_into_the_per_value_and_score_rows_and_read_back_the_same(tmp_path):
+    """A database made before 0093 keeps its self-other agreement when hasil_kesepakatan_diri, which repeated
+    the means the per-value and score rows hold, folds its category and mark into them: load_agreement returns
+    the rows stored before, the overall one from hasil_skor."""
+    from kinerja_lib.hasil import load_agreement
+
+    path = tmp_path / "lama.db"
+    old = _scored_before(path, "0093_kesepakatan_diri_per_nilai")
+    nip = "198501012010011001"
+    old.execute("INSERT INTO hasil_skor (cycle_id, nip, skor, rerata_diri, kesepakatan_diri, analysis_run_id)"
+                f" VALUES (1, '{nip}', 3.5, 4.25, 'lebih_tinggi', 1)")
+    old.execute("INSERT INTO hasil_skor_nilai (cycle_id, nip, nilai, n_diri, rerata_diri, n_bukan_diri,"
+                f" rerata_bukan_diri, analysis_run_id) VALUES (1, '{nip}', 'B1', 1, 4.5, 3, 3.25, 1),"
+                f" (1, '{nip}', 'B2', 1, 3.0, 2, 3.5, 1), (1, '{nip}', 'B3', NULL, NULL, 3, 3.0, 1)")
+    rows = [(1, nip, "B1", 4.5, 3.25, 1.25, "lebih_tinggi", "titik_buta", 1),
+            (1, nip, "B2", 3.0, 3.5, -0.5, "selaras", "", 1),
+            (1, nip, "semua", 4.25, 3.5, 0.75, "lebih_tinggi", "", 1)]
+    old.conn.executemany("INSERT INTO hasil_kesepakatan_diri (cycle_id, nip, nilai, diri, rerata_bukan_diri, selisih,"
+                         " kategori, titik, analysis_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    old.conn.commit()
+    old.close()
+
+    db = open_db(path)
+    assert not db["hasil_kesepakatan_diri"].exists()
+    got = load_agreement(db, 1)
+    assert [tuple(r) for r in got[["cycle_id", "nip", "nilai", "diri", "rerata_bukan_diri", "selisih", "kategori",
+                                   "titik", "analysis_run_id"]].itertuples(index=False)] == rows
+    assert db.execute("SELECT kesepakatan_diri, titik FROM hasil_skor_nilai WHERE nilai = 'B3'").fetchone() == (
+        None, None)
 
 
 def test_checked_bulk_load_finds_an_orphan_and_turns_foreign_keys_back_on(db_path):

@@ -348,22 +348,8 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
     own = not db.conn.in_transaction
     if own:
         db.conn.execute("BEGIN")   # one snapshot for the assignments and their answers
-    helper = None
     try:
         version = data_version(db, cycle_id)
-        if not limited and codes:
-            # A city's answers are read by two connections at once, each over half the cycle's assignment ids,
-            # so both cores step SQLite (sqlite3 lets go of the GIL while a statement runs); the second starts
-            # before this one reads the assignments. It has its own snapshot and is used only when the cycle's
-            # change counter reads the same in both, i.e. no form was submitted, reopened or removed in between;
-            # otherwise this connection reads everything. Both are connections of Python's own SQLite library: a
-            # second copy of SQLite in one process (as database drivers bundle) releases this one's file locks.
-            lo, hi = db.execute("SELECT min(id), max(id) FROM assignment WHERE cycle_id = ?", [cycle_id]).fetchone()
-            path = database_file(db) if lo is not None and hi - lo + 1 >= _PARALLEL_FORMS else None
-            if path:
-                sql, extra = _answer_sql(codes, False)
-                mid = (lo + hi) // 2 + 1
-                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra])
         params: list = [cycle_id] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
         a = pd.DataFrame(db.execute(_assignment_sql(limited), params).fetchall(), columns=_ASSIGNMENT_COLUMNS)
         ids = a["id"].to_numpy(dtype=np.int64)
@@ -377,16 +363,21 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
             if limited:
                 asm.add_forms(db.execute(sql, [json.dumps(ids.tolist()), *extra]).fetchall())
             else:
-                first, last = int(ids[0]), int(ids[-1])
-                mid = helper.params[0] if helper is not None else last + 1
-                asm.add_forms(db.execute(sql, [first, min(mid - 1, last), *extra]).fetchall())
+                lo, hi = int(ids[0]), int(ids[-1])
+                # A city's answers are read by two connections at once, each over half the forms, so both
+                # cores step SQLite (sqlite3 lets go of the GIL while a statement runs). The second
+                # connection has its own snapshot: it is used only when the cycle's change counter reads the
+                # same in both, i.e. no form was submitted, reopened or removed in between; otherwise this
+                # connection reads everything. Both are connections of Python's own SQLite library: a second
+                # copy of SQLite in one process (as database drivers bundle) releases this one's file locks.
+                path = database_file(db) if ids.size >= _PARALLEL_FORMS else None
+                mid = int(ids[ids.size // 2]) if path else hi + 1
+                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra]) if path else None
+                asm.add_forms(db.execute(sql, [lo, mid - 1, *extra]).fetchall())
                 rows = helper.join() if helper is not None else None
-                helper = None
                 asm.add_forms(rows if rows is not None else
-                              db.execute(sql, [mid, last, *extra]).fetchall() if mid <= last else [])
+                              db.execute(sql, [mid, hi, *extra]).fetchall() if mid <= hi else [])
     finally:
-        if helper is not None:   # the read failed before taking the second half: wait for its thread
-            helper.thread.join()
         if own and db.conn.in_transaction:
             db.conn.execute("COMMIT")
     return asm.finish()
@@ -399,7 +390,6 @@ class _HalfReader:
     def __init__(self, path: str, cycle_id: int, version: int, sql: str, params: list):
         import threading
 
-        self.params = params
         self.rows: list | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(path, cycle_id, version, sql, params),

@@ -202,19 +202,11 @@ def has_submitted_answers(db: Database, cycle_id: int) -> bool:
 def submitted_assignments(db: Database, cycle_id: int, ratees: Sequence[str] | None = None) -> pd.DataFrame:
     """Return the cycle's submitted active assignments: ``id, ratee, rater, relation, mulai, terkirim``,
     ordered by id (optionally only those of ``ratees``)."""
-    sql = (f"SELECT a.id, a.ratee_nip AS ratee, {RATER} AS rater, a.relation, a.mulai, a.terkirim "
-           f"FROM assignment a WHERE {SUBMITTED}")
-    params: list = [int(cycle_id)]
-    if ratees is None:
-        rows = db.execute(sql + " ORDER BY a.id", params).fetchall()
-    else:
-        rows = []
-        wanted = list(dict.fromkeys(ratees))
-        for i in range(0, len(wanted), 900):
-            chunk = wanted[i:i + 900]
-            rows += db.execute(sql + f" AND a.ratee_nip IN ({', '.join('?' * len(chunk))})", params + chunk).fetchall()
-        rows.sort()
-    return pd.DataFrame(rows, columns=_ASSIGNMENT_COLUMNS)
+    import json
+
+    limited = ratees is not None
+    params: list = [int(cycle_id)] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
+    return pd.DataFrame(db.execute(_assignment_sql(limited), params).fetchall(), columns=_ASSIGNMENT_COLUMNS)
 
 
 def load_answer_matrix(db: Database, cycle_id: int, items: Iterable[str], ratees: Sequence[str] | None = None,
@@ -350,8 +342,7 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
         db.conn.execute("BEGIN")   # one snapshot for the assignments and their answers
     try:
         version = data_version(db, cycle_id)
-        params: list = [cycle_id] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
-        a = pd.DataFrame(db.execute(_assignment_sql(limited), params).fetchall(), columns=_ASSIGNMENT_COLUMNS)
+        a = submitted_assignments(db, cycle_id, ratees)
         ids = a["id"].to_numpy(dtype=np.int64)
         asm = _Assembler(ids, a["ratee"].to_numpy(dtype=object), a["rater"].to_numpy(dtype=object),
                          a["relation"].to_numpy(dtype=object),

@@ -48,6 +48,15 @@ def test_blups_equal_statsmodels_given_its_variance_components():
     assert fit.group_effects.to_numpy() == pytest.approx(beta, abs=1e-5)
 
 
+def test_reml_variance_components_equal_statsmodels():
+    """On a small design the fit's own REML (sparse LU in a fixed fill-reducing order, Nelder-Mead) reaches
+    MixedLM's REML variance components (1e-3 relative: the two optimisers stop at their own tolerances)."""
+    resp, (s2a, s2b, s2e, *_) = _small_design()
+    fit = fit_crossed(resp.score, resp.ratee, resp.rater, resp.relation)
+    assert fit.variance_method == "REML"
+    assert (fit.var_ratee, fit.var_rater, fit.var_resid) == pytest.approx((s2a, s2b, s2e), rel=1e-3)
+
+
 def test_moment_variance_components_agree_with_reml():
     """Method-of-moments components are within 25% of REML on 600 ratings; BLUPs correlate above .999.
 

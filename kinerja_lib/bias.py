@@ -389,7 +389,11 @@ def _reml(wtw, wty, yty: float, n: int, ng: int, na: int, nb: int, start) -> np.
 
     x0 = np.log([start[2] / start[0], start[2] / start[1]])
     try:
-        res = minimize(criterion, x0, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 400})
+        # Unusable corners (singular, or no residual variance: degenerate tiny designs) score inf, and
+        # Nelder-Mead's stopping test then subtracts inf from inf: harmless, so not reported.
+        with np.errstate(invalid="ignore"):
+            res = minimize(criterion, x0, method="Nelder-Mead",
+                           options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 400})
         _, s2e, la, lb = parts(np.clip(res.x, -12.0, 12.0))
     except (RuntimeError, ValueError, np.linalg.LinAlgError):
         return None

@@ -236,3 +236,24 @@ def test_every_placeholder_of_the_vocabulary_is_one_the_columns_module_spells():
         holes = set(re.findall(r"\{(\w+)\}", name))
         assert holes <= {"relasi", "kelompok", "nilai", "kode_nilai", "predikat", "kategori_jpm", "angka"}, name
         assert set(re.findall(r"\{(\w+)\}", judul)) == holes, name
+
+
+def test_the_shortlist_on_screen_carries_the_workbooks_headers(scored_demo, every_export):
+    """Notebook 03's shortlist table and the workbook's 'Daftar pendek' sheet name each column alike; yes/no
+    reads Ya/Tidak and the chance of the top k is a percentage on screen too."""
+    from kinerja_lib import awards
+    from kinerja_lib.store import open_db
+
+    db = open_db(scored_demo.path)
+    try:
+        table = awards.award_report(db, k=3).shortlist.table
+    finally:
+        db.close()
+    view = awards.shortlist_view(table)
+    sheet = load_workbook(every_export.folder / "penghargaan.xlsx", read_only=True)["Daftar pendek"]
+    workbook_headers = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert list(view.columns) == [h for h in workbook_headers if h in set(view.columns)]
+    assert len(view.columns) == len(workbook_headers) - 3   # all but unit, jabatan and the reasons
+    columns.check_headers(view.columns, "shortlist_view")
+    assert set(view["Masuk Daftar Pendek"]) <= {"Ya", "Tidak"}
+    assert view["Peluang Masuk k Teratas"].str.fullmatch(r"\d{1,3}%|").all()

@@ -33,15 +33,16 @@ from .impact import (FAIRNESS_COLUMNS, STATUS_INDIKASI, STATUS_TANPA_INDIKASI, S
 from .frames import golongan_group, history_with_current
 from .inputs import AwardInputs, pooled_rater_sd
 from .lists import follow_up_list, nine_box, pending_decisions, satyalancana_list
-from .ranking import (SHORTLIST_COLUMNS, ShrinkageFit, Shortlist, eb_posterior, failed_conditions, score_and_se,
-                      shortlist, shortlist_view, simulate_ranks)
+from .ranking import (SHORTLIST_COLUMNS, SHORTLIST_NAMES, ShrinkageFit, Shortlist, eb_posterior, failed_conditions,
+                      score_and_se, shortlist, shortlist_view, simulate_ranks)
 from .report import AwardReport, award_report, build_report
 from .rules import (KINERJA_AXIS, MENUNGGU, POTENSI_AXIS, REASON_SEPARATOR, RULE_KINDS, AwardRules,
                     MasaPerbaikan, Penghargaan, Syarat, TindakLanjut, load_rules)
 
 __all__ = [
     "FAIRNESS_COLUMNS", "KINERJA_AXIS", "MENUNGGU", "POTENSI_AXIS", "REASON_SEPARATOR", "RULE_KINDS",
-    "SHORTLIST_COLUMNS", "STATUS_INDIKASI", "STATUS_TANPA_INDIKASI", "STATUS_TEMUAN", "STATUS_TIDAK_DINILAI",
+    "SHORTLIST_COLUMNS", "SHORTLIST_NAMES", "STATUS_INDIKASI", "STATUS_TANPA_INDIKASI", "STATUS_TEMUAN",
+    "STATUS_TIDAK_DINILAI",
     "AwardInputs", "AwardReport", "AwardRules", "MasaPerbaikan", "Penghargaan", "ShrinkageFit", "Shortlist",
     "Syarat", "TindakLanjut", "add_months", "anniversary", "award_report", "build_report", "completed_years",
     "eb_posterior", "eligibility", "export_files", "export_pdf", "export_xlsx", "failed_conditions", "fairness",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .frames import fmt
-from .ranking import SHORTLIST_COLUMNS
+from .ranking import SHORTLIST_COLUMNS, SHORTLIST_NAMES
 from .report import AwardReport
 from .rules import DITETAPKAN, MENUNGGU, REASON_SEPARATOR
 
@@ -18,7 +18,6 @@ from .rules import DITETAPKAN, MENUNGGU, REASON_SEPARATOR
 # shortlist's standard error is the score's, and the fairness table counts people per group and says whether a
 # group was tested (its "kelompok", "n", "terpilih" and "dinilai" are not the rater group, raters, the chosen
 # flag or the count of pegawai assessed).
-_SHORTLIST_NAMES = {"se": "se_skor"}
 _FAIRNESS_NAMES = {"kelompok": "kelompok_dimensi", "n": "jumlah_kelompok", "terpilih": "jumlah_terpilih",
                    "dinilai": "diuji", "status": "status_keadilan"}
 
@@ -33,7 +32,7 @@ def export_xlsx(report: AwardReport, path: str | Path) -> Path:
 
     path = Path(path)
     short = report.shortlist.table[[c for c in SHORTLIST_COLUMNS if c in report.shortlist.table]]
-    short = short.rename(columns=_SHORTLIST_NAMES)
+    short = short.rename(columns=SHORTLIST_NAMES)
     base = report.shortlist.eligibility
     elig = base[[c for c in ["nip", "nama", "opd", "unit_id", "jabatan", "skor", "layak", "menunggu_penetapan",
                              "alasan_tidak_layak", "alasan"] if c in base]].copy()

@@ -383,16 +383,24 @@ def failed_conditions(shortlist: Shortlist, rules: AwardRules | None = None) -> 
 
 
 def shortlist_view(table: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
-    """Return the shortlist's key columns with Indonesian headers (first ``top`` rows), for display."""
+    """Return the shortlist's key columns (first ``top`` rows) for display, under the headers the workbook gives
+    them (the column vocabulary), chances as percentages and yes/no as Ya/Tidak."""
+    from ..columns import header
+
     rows = table.head(top) if top else table
     cols = [c for c in SHORTLIST_COLUMNS if c in rows and c not in ("unit_id", "jabatan", "alasan")]
-    return rows[cols].rename(columns=SHORTLIST_COLUMNS).round(3)
+    view = rows[cols].rename(columns=SHORTLIST_NAMES).round(3)
+    for col in view.columns:
+        if view[col].dtype == bool:
+            view[col] = view[col].map({True: "Ya", False: "Tidak"})
+    if "p_k_teratas" in view:
+        view["p_k_teratas"] = view["p_k_teratas"].map(lambda p: "" if pd.isna(p) else f"{p:.0%}")
+    return view.rename(columns=header)
 
 
-SHORTLIST_COLUMNS = {
-    "peringkat": "Peringkat", "terpilih": "Masuk daftar pendek", "nip": "NIP", "nama": "Nama",
-    "opd": "Perangkat daerah", "unit_id": "Unit", "jabatan": "Jabatan", "predikat": "Predikat",
-    "skor": "Skor 360 (mentah)", "skor_adj": "Skor disesuaikan", "se": "SE skor", "rerata_unit": "Rerata unit",
-    "rerata_posterior": "Rerata posterior", "sd_posterior": "SD posterior", "p_k_teratas": "Peluang masuk k teratas",
-    "peringkat_p05": "Peringkat P5", "peringkat_p95": "Peringkat P95", "alasan": "Alasan",
-}
+# The shortlist's columns in the order shown and exported; their headers come from the column vocabulary
+# (kinerja_lib.columns) under the names SHORTLIST_NAMES gives the working names that differ.
+SHORTLIST_COLUMNS = ["peringkat", "terpilih", "nip", "nama", "opd", "unit_id", "jabatan", "predikat", "skor",
+                     "skor_adj", "se", "rerata_unit", "rerata_posterior", "sd_posterior", "p_k_teratas",
+                     "peringkat_p05", "peringkat_p95", "alasan"]
+SHORTLIST_NAMES = {"se": "se_skor"}

@@ -22,6 +22,8 @@ from .common import get_db
 FORMS_DIR = config.PROJECT_ROOT / "forms"
 #: Set in each process of `serve --workers N` (kinerja_lib.forms.launcher.ENV_WORKER).
 WORKER_ENV = "KINERJA_WORKER"
+# How long a stopping server gives its kernels (those still starting included) to shut down.
+SHUTDOWN_WAIT_S = 30.0
 
 _access_log = logging.getLogger("tornado.access")
 
@@ -127,9 +129,26 @@ def run_server(db_path: Path, host: str, port: int, base_url: str, log_path: Pat
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
 
+    stopping: list[asyncio.Task] = []
+
     def stop(name: str) -> None:
+        # The kernels are shut down while the loop still runs, so that those still starting (the preheated
+        # pool fills for a second or two after the server answers) finish starting and are shut down too; a
+        # second signal stops at once.
         app.log.info("%s received: stopping the form server", name)
-        loop.stop()
+        if stopping:
+            loop.stop()
+            return
+
+        async def shut_down() -> None:
+            try:
+                await asyncio.wait_for(app.kernel_manager.shutdown_all(), SHUTDOWN_WAIT_S)
+            except Exception:   # stopping anyway: Voilà shuts down what is left once the loop has stopped
+                app.log.exception("shutting the kernels down")
+            finally:
+                loop.stop()
+
+        stopping.append(loop.create_task(shut_down()))
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop, sig.name)

@@ -21,6 +21,8 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from .zygote import ZYGOTE, ForkedProcess
 
 log = logging.getLogger("kinerja_lib.forms.server")
+# How long a stopping server waits for kernels still starting (a preheated kernel starts in about a second).
+START_WAIT_S = 5.0
 
 #: Environment variable holding this server process's number (0-255) when several run behind nginx.
 ENV_WORKER = "KINERJA_WORKER"
@@ -78,3 +80,20 @@ class KinerjaKernelManager(AsyncMappingKernelManager):
 
     def new_kernel_id(self, **kwargs) -> str:
         return new_kernel_id(self._prefix)
+
+    async def shutdown_all(self, now: bool = False) -> None:
+        """Shut every kernel down, those still starting included, when the server stops.
+
+        jupyter_client lists the kernels still starting among those to shut down, and jupyter_server refuses to
+        shut down a kernel it does not hold yet ("Kernel does not exist", HTTP 404): a server stopped within a
+        second or two of starting, its preheated pool still filling, ended with that error and exit status 2.
+        The starting kernels are waited for first (the server stops from within its running loop, see
+        kinerja_lib.cli.serve.run_server); one that does not come up is dropped, as it cannot be shut down.
+        """
+        starting = [task for task in self._pending_kernels.values() if not task.done()]
+        if starting:   # bounded: after a second signal the loop they run on is stopped and they never finish
+            await asyncio.wait(starting, timeout=START_WAIT_S)
+        for kernel_id in list(self._pending_kernels):
+            if kernel_id not in self._kernels:
+                self._pending_kernels.pop(kernel_id).cancel()
+        await super().shutdown_all(now=now)

@@ -31,18 +31,34 @@ def frame(db: Database, sql: str, params: list | None = None) -> pd.DataFrame:
 
 
 def scoring_results(db: Database, cycle) -> pd.DataFrame:
-    """Return the stored scoring results, or (without writing anything) the cycle scored in memory.
+    """Return the cycle's scoring results: those ``kinerja score`` stored when no form changed state since that
+    run read the forms (its change counter is the cycle's, as the individual reports require), else the cycle
+    scored in memory now, without writing anything.
 
-    Raises KinerjaError when the cycle has nothing to score.
+    ``attrs["sumber_skor"]`` says which in Indonesian: the stored run (number and time), or scores computed in
+    memory and why (none stored, or the stored ones behind the forms), and ``attrs["skor_sementara"]`` is True
+    for the latter. Raises KinerjaError when the cycle has nothing to score.
     """
+    from .reports.formatting import tanggal
+    from .store import data_version
+
     results = hasil.load_results(db, cycle.id)
-    if results is None or results.empty:
+    run = stored_scoring_run(db, cycle.id) if not results.empty else None
+    run_is_current = run is not None and run[2] is not None and run[2] >= data_version(db, cycle.id)
+    if run_is_current:
+        source = f"hasil tersimpan 'kinerja score' (analysis_run #{run[0]}, dihitung {tanggal(run[1])})"
+    else:
         # Imported only here: scoring loads scipy, which stored results never need.
         from . import scoring
 
         results = scoring.run_scoring(db, cycle.id, persist=False).results
+        why = ("hasil tersimpan (analysis_run #{}) sudah tertinggal dari formulir terkirim".format(run[0])
+               if run is not None else "belum ada hasil tersimpan")
+        source = (f"sementara, dihitung di memori dari formulir terkirim saat ini dan tidak disimpan ({why}); "
+                  "simpan dengan: kinerja score")
     if results is None or results.empty:
         raise KinerjaError(f"Hasil skor siklus '{cycle.nama}' belum ada; hitung skor terlebih dahulu")
+    results.attrs["sumber_skor"], results.attrs["skor_sementara"] = source, not run_is_current
     return results
 
 
@@ -159,7 +175,8 @@ def award_inputs(db: Database, cycle: int | str | None = None, *,
                  results: pd.DataFrame | None = None) -> AwardInputs:
     """Return the cycle, scoring results and pegawai/disiplin/potensi/history frames the award lists read.
 
-    ``results`` defaults to the stored scoring results (computed in memory, never stored, when missing).
+    ``results`` defaults to :func:`scoring_results` (the stored results when current, else computed in memory and
+    never stored); ``sumber_skor`` says which.
     The predikat status is re-read from the decisions themselves, so a decision recorded after the last
     scoring run already counts (and one withdrawn no longer does). Raises CycleError for an unknown cycle
     and KinerjaError when no results can be had.
@@ -169,6 +186,8 @@ def award_inputs(db: Database, cycle: int | str | None = None, *,
 
     c = get_cycle(db, cycle)
     results = (scoring_results(db, c) if results is None else results).copy()
+    source = results.attrs.get("sumber_skor", "hasil skor yang diberikan pemanggil")
+    provisional = bool(results.attrs.get("skor_sementara", False))
     decided = decided_nips(db, c.id)
     results["status_predikat"] = np.where(results["predikat"].isna(), None,
                                           np.where(results["nip"].isin(decided), DITETAPKAN, SEMENTARA))
@@ -180,7 +199,8 @@ def award_inputs(db: Database, cycle: int | str | None = None, *,
         pooled_rater_sd(rater_means(db, c.id)),
         frame(db, "SELECT nip, tanggal_mulai, tanggal_selesai FROM cltn"),
         frame(db, "SELECT nip, tingkat, tahun FROM satyalancana_diterima"),
-        frame(db, "SELECT nip, judul, tanggal, tingkat, bukti, diverifikasi_oleh FROM inovasi"))
+        frame(db, "SELECT nip, judul, tanggal, tingkat, bukti, diverifikasi_oleh FROM inovasi"),
+        sumber_skor=source, skor_sementara=provisional)
 
 
 # --------------------------------------------------------------------------------------------

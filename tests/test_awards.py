@@ -8,7 +8,7 @@ import pytest
 import yaml
 from scipy.stats import norm
 
-from kinerja_lib import awards, records
+from kinerja_lib import awards, hasil, records
 from kinerja_lib.awards import ranking
 from kinerja_lib.config import reference_dir
 from kinerja_lib.cycle import Cycle, merge_settings
@@ -468,6 +468,42 @@ def test_load_inputs_reads_history_opd_and_decisions(open_cycle_db):
         [[_nip(1), "Tahunan 2025", "Kurang/Misconduct"]]
     assert inputs.pegawai["opd"].tolist() == ["Dinas X", "Dinas X"]
     assert inputs.results["status_predikat"].tolist() == ["sementara", "ditetapkan"]
+
+
+def test_award_lists_use_stored_scores_only_while_no_form_changed_since(tmp_path):
+    """Stored scores behind the forms (a form reopened after `kinerja score`) are not ranked: the lists score the
+    cycle in memory, say so in their settings and on the printed page, and write nothing; current stored scores
+    are used as they are, with their run named."""
+    from kinerja_lib import form_service, links
+    from kinerja_lib.awards.export import shortlist_html
+    from kinerja_lib.demo import generate_demo
+    from kinerja_lib.scoring import run_scoring
+    from kinerja_lib.store import open_db
+
+    db = open_db(tmp_path / "demo.db")
+    cycle = generate_demo(db, pegawai=60, seed=5, answers=True, cycles=1).cycle_id
+    run_id = run_scoring(db, cycle).run_id
+    current = awards.award_report(db, cycle, k=3)
+    assert not current.skor_sementara and f"analysis_run #{run_id}" in current.settings["sumber_skor"]
+    assert "Skor sementara" not in shortlist_html(current)
+
+    # the busiest ratee's supervisor form reopened: the stored scores are behind the forms
+    aid = db.execute("SELECT id FROM assignment WHERE cycle_id = ? AND relation = 'atasan' AND status = 'terkirim' "
+                     "ORDER BY id LIMIT 1", [cycle]).fetchone()[0]
+    admin = links.resolve(db, links.issue_admin_link(db, cycle).token)
+    form_service.reopen(db, admin, aid, "salah isi")
+    stored = db.execute("SELECT count(*) FROM hasil_skor WHERE analysis_run_id = ?", [run_id]).fetchone()[0]
+    stale = awards.award_report(db, cycle, k=3)
+    assert stale.skor_sementara
+    assert "sementara" in stale.settings["sumber_skor"] and "tertinggal" in stale.settings["sumber_skor"]
+    assert "Skor sementara" in shortlist_html(stale)
+    fresh = run_scoring(db, cycle, persist=False).results.set_index("nip")["skor"]
+    used = records.award_inputs(db, cycle).results.set_index("nip")["skor"]
+    before = hasil.load_results(db, cycle).set_index("nip")["skor"].reindex(used.index)
+    assert not np.allclose(before.fillna(-1), used.fillna(-1))   # the reopened form moved someone's score
+    pd.testing.assert_series_equal(used.sort_index(), fresh.reindex(used.index).sort_index(), check_names=False)
+    assert db.execute("SELECT count(*) FROM hasil_skor WHERE analysis_run_id = ?", [run_id]).fetchone()[0] == stored
+    db.close()
 
 
 def test_rater_means_equal_the_join_grouped_by_form(small_org):

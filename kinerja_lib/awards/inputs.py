@@ -26,6 +26,10 @@ class AwardInputs:
     satyalancana_diterima: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["nip", "tingkat",
                                                                                             "tahun"]))
     inovasi: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INOVASI_COLUMNS))
+    # Where ``results`` come from, in Indonesian (records.scoring_results): the stored run, or scores computed in
+    # memory and marked provisional. Shown with the lists' settings.
+    sumber_skor: str = ""
+    skor_sementara: bool = False
 
 
 INOVASI_COLUMNS = ["nip", "judul", "tanggal", "tingkat", "bukti", "diverifikasi_oleh"]

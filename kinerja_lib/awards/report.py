@@ -33,6 +33,9 @@ class AwardReport:
     settings: dict[str, Any]
     dibuat: str
     menunggu: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The scores were computed in memory (none stored, or the stored ones behind the forms): provisional, and
+    # the printed list says so (settings["sumber_skor"] says why).
+    skor_sementara: bool = False
 
 
 def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k: int = 10,
@@ -56,7 +59,7 @@ def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k
     box = nine_box(history, inputs.potensi, pegawai=inputs.pegawai, tanggal_acuan=on, menunggu=waiting["nip"],
                    rules=rules)
     k = rules.keadilan
-    settings = {**short.settings,
+    settings = {**short.settings, **({"sumber_skor": inputs.sumber_skor} if inputs.sumber_skor else {}),
                 "keadilan": f"aturan {k['ambang_rasio']:.0%} (4/5) dengan uji eksak Fisher dua sisi (koreksi Holm, "
                             f"alfa {k['alfa']}); kelompok dinilai bila >= {k['ukuran_minimal']} orang dan >= "
                             f"{k['harapan_minimal']} terpilih yang diharapkan; tahap kelayakan dan daftar pendek; "
@@ -70,7 +73,8 @@ def build_report(inputs: AwardInputs, *, penghargaan: str = "asn_berprestasi", k
                                  f"{', '.join(map(str, rules.kelompok_talenta))} [{rules.sumber_talenta}]",
                 "menunggu_penetapan": f"{len(waiting)} pegawai: predikat masih sementara (saran 360), tidak masuk "
                                       "daftar penghargaan, tindak lanjut, maupun kelompok talenta"}
-    return AwardReport(short, fair, follow, satya, box, settings, load_instansi().today().isoformat(), waiting)
+    return AwardReport(short, fair, follow, satya, box, settings, load_instansi().today().isoformat(), waiting,
+                       inputs.skor_sementara)
 
 
 def award_report(db, cycle: int | str | None = None, **kwargs) -> AwardReport:

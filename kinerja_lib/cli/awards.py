@@ -65,6 +65,8 @@ def register(main: click.Group) -> None:
                     pdf_file.place()
         table = report.shortlist.table
         chosen = int(table["terpilih"].astype(bool).sum())
+        if report.settings.get("sumber_skor"):
+            click.echo(f"Skor: {report.settings['sumber_skor']}.")
         click.echo(f"{report.settings['penghargaan']}: {chosen} calon terpilih dari "
                    f"{report.settings['jumlah_layak']} yang layak ({report.settings['jumlah_dinilai']} dinilai).")
         if report.settings.get("jumlah_menunggu_penetapan"):

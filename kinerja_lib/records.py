@@ -30,35 +30,57 @@ def frame(db: Database, sql: str, params: list | None = None) -> pd.DataFrame:
     return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
 
 
+def stored_results_behind(db: Database, cycle_id: int, stored: pd.DataFrame, run_version: int | None) -> str | None:
+    """Return why the stored scoring results ``stored`` (hasil_skor rows of one run, which read the forms at
+    change counter ``run_version``) no longer stand for the cycle, in Indonesian, or None when they do.
+
+    Behind: a form changed state since the run (the cycle's change counter moved past the run's), or a rating
+    was recorded, changed or withdrawn since: the stored Rating Perilaku Kerja and predikat of a pegawai whose
+    Pejabat Penilai decided after the run still rest on the 360 suggestion, and those of one whose Rating Hasil
+    Kerja came later were never set.
+    """
+    from .store import data_version
+
+    if run_version is None or run_version < data_version(db, cycle_id):
+        return "formulir terkirim sudah berubah sesudahnya"
+    hasil_kerja, decided = recorded_ratings(db, cycle_id)
+    nips = stored["nip"].astype(str).tolist()
+    kept = stored["rating_perilaku"].where(stored["sumber_rating_perilaku"] == "keputusan")
+    if ({n: r for n, r in zip(nips, kept) if isinstance(r, str)} != {n: decided[n] for n in nips if n in decided}
+            or {n: r for n, r in zip(nips, stored["rating_hasil_kerja"]) if isinstance(r, str)}
+            != {n: hasil_kerja[n] for n in nips if n in hasil_kerja}):
+        return "rating yang ditetapkan sudah berubah sesudahnya"
+    return None
+
+
 def scoring_results(db: Database, cycle) -> pd.DataFrame:
-    """Return the cycle's scoring results: those ``kinerja score`` stored when no form changed state since that
-    run read the forms (its change counter is the cycle's, as the individual reports require), else the cycle
-    scored in memory now, without writing anything.
+    """Return the cycle's scoring results: those ``kinerja score`` stored while they still stand (no form changed
+    state and no rating was recorded since, :func:`stored_results_behind`; the individual reports' rule), else
+    the cycle scored in memory now, without writing anything.
 
     ``attrs["sumber_skor"]`` says which in Indonesian: the stored run (number and time), or scores computed in
-    memory and why (none stored, or the stored ones behind the forms), and ``attrs["skor_sementara"]`` is True
-    for the latter. Raises KinerjaError when the cycle has nothing to score.
+    memory and why (none stored, or the stored ones behind), and ``attrs["skor_sementara"]`` is True for the
+    latter. Raises KinerjaError when the cycle has nothing to score.
     """
     from .reports.formatting import tanggal
-    from .store import data_version
 
     results = hasil.load_results(db, cycle.id)
     run = stored_scoring_run(db, cycle.id) if not results.empty else None
-    run_is_current = run is not None and run[2] is not None and run[2] >= data_version(db, cycle.id)
-    if run_is_current:
+    behind = stored_results_behind(db, cycle.id, results, run[2]) if run is not None else None
+    if run is not None and behind is None:
         source = f"hasil tersimpan 'kinerja score' (analysis_run #{run[0]}, dihitung {tanggal(run[1])})"
     else:
         # Imported only here: scoring loads scipy, which stored results never need.
         from . import scoring
 
         results = scoring.run_scoring(db, cycle.id, persist=False).results
-        why = ("hasil tersimpan (analysis_run #{}) sudah tertinggal dari formulir terkirim".format(run[0])
-               if run is not None else "belum ada hasil tersimpan")
+        why = f"hasil tersimpan (analysis_run #{run[0]}) tertinggal: {behind}" if run is not None \
+            else "belum ada hasil tersimpan"
         source = (f"sementara, dihitung di memori dari formulir terkirim saat ini dan tidak disimpan ({why}); "
                   "simpan dengan: kinerja score")
     if results is None or results.empty:
         raise KinerjaError(f"Hasil skor siklus '{cycle.nama}' belum ada; hitung skor terlebih dahulu")
-    results.attrs["sumber_skor"], results.attrs["skor_sementara"] = source, not run_is_current
+    results.attrs["sumber_skor"], results.attrs["skor_sementara"] = source, run is None or behind is not None
     return results
 
 

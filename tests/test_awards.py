@@ -503,6 +503,24 @@ def test_award_lists_use_stored_scores_only_while_no_form_changed_since(tmp_path
     assert not np.allclose(before.fillna(-1), used.fillna(-1))   # the reopened form moved someone's score
     pd.testing.assert_series_equal(used.sort_index(), fresh.reindex(used.index).sort_index(), check_names=False)
     assert db.execute("SELECT count(*) FROM hasil_skor WHERE analysis_run_id = ?", [run_id]).fetchone()[0] == stored
+
+    # stored again, then a Pejabat Penilai decides against the 360 suggestion: the stored predikat rests on the
+    # suggestion, so the lists (and the reports) score again with the decision
+    run_scoring(db, cycle)
+    assert not awards.award_report(db, cycle, k=3).skor_sementara
+    row = db.execute("SELECT nip, rating_perilaku_saran FROM hasil_skor WHERE cycle_id = ? AND sumber_rating_perilaku "
+                     "= 'saran' AND rating_hasil_kerja IS NOT NULL ORDER BY nip LIMIT 1", [cycle]).fetchone()
+    other = "Di Bawah Ekspektasi" if row[1] != "Di Bawah Ekspektasi" else "Di Atas Ekspektasi"
+    with db.conn:
+        db.execute("INSERT INTO rating_perilaku (cycle_id, nip, rating, sumber, diperbarui) "
+                   "VALUES (?, ?, ?, 'impor', '2026-12-01T00:00:00+00:00')", [cycle, row[0], other])
+    decided = awards.award_report(db, cycle, k=3)
+    assert decided.skor_sementara and "rating yang ditetapkan" in decided.settings["sumber_skor"]
+    person = records.award_inputs(db, cycle).results.set_index("nip").loc[row[0]]
+    assert (person["rating_perilaku"], person["sumber_rating_perilaku"], person["status_predikat"]) == \
+        (other, "keputusan", "ditetapkan")
+    from kinerja_lib.reports.data import _stored_scores
+    assert _stored_scores(db, cycle, [row[0]]) is None
     db.close()
 
 

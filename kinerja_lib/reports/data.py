@@ -21,7 +21,6 @@ from ..errors import ReportError
 from ..instansi import load_instansi
 from ..reference import load_instrument, load_scale
 from ..responses import load_answers
-from ..store import data_version
 from .charts import chart_competency
 from .formatting import is_missing, num
 from .redaction import NameRedactor
@@ -107,14 +106,15 @@ def load_submitted_responses(db: Database, cycle_id: int, nips: list[str] | None
 def _stored_scores(db: Database, cycle_id: int, ratees: list[str]) -> tuple[pd.DataFrame, str] | None:
     """Return the stored scores and when they were computed, or None when absent or stale.
 
-    Stale means any form changed state since the run read the data: the run's recorded change counter
-    (store.data_version) is behind the cycle's, whatever the clock says.
+    Stale means any form changed state since the run read the data (the run's recorded change counter,
+    store.data_version, is behind the cycle's, whatever the clock says) or a rating was recorded or changed
+    since (records.stored_results_behind).
     """
     stored = scoring.load_results(db, cycle_id)
     if stored.empty or not set(ratees) <= set(stored["nip"]):
         return None
     run = records.analysis_run(db, int(stored["analysis_run_id"].iloc[0]))
-    if run is None or run[1] is None or run[1] < data_version(db, cycle_id):
+    if run is None or records.stored_results_behind(db, cycle_id, stored, run[1]) is not None:
         return None
     back = {stored_name: name for name, stored_name in columns.working_names("hasil_skor").items()}
     return stored.rename(columns=back).set_index("nip"), run[0]

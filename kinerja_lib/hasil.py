@@ -153,6 +153,13 @@ def load_results(db: Database, cycle_id: int) -> pd.DataFrame:
     return out
 
 
+def load_rating_basis(db: Database, cycle_id: int) -> pd.DataFrame:
+    """Return what the stored results took as recorded ratings: ``nip, rating_perilaku, sumber_rating_perilaku,
+    rating_hasil_kerja`` of the cycle's hasil_skor rows (records.stored_results_behind compares them)."""
+    return _frame(db, "SELECT nip, rating_perilaku, sumber_rating_perilaku, rating_hasil_kerja FROM hasil_skor "
+                      "WHERE cycle_id = ?", [int(cycle_id)])
+
+
 def load_value_table(db: Database, cycle_id: int) -> pd.DataFrame:
     """Return the stored per-value results of a cycle as stored: one row per pegawai and value (nip order)."""
     return _frame(db, "SELECT * FROM hasil_skor_nilai WHERE cycle_id = ? ORDER BY nip, nilai", [int(cycle_id)])

@@ -30,9 +30,11 @@ def frame(db: Database, sql: str, params: list | None = None) -> pd.DataFrame:
     return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
 
 
-def stored_results_behind(db: Database, cycle_id: int, stored: pd.DataFrame, run_version: int | None) -> str | None:
+def stored_results_behind(db: Database, cycle_id: int, stored: pd.DataFrame | None,
+                          run_version: int | None) -> str | None:
     """Return why the stored scoring results ``stored`` (hasil_skor rows of one run, which read the forms at
-    change counter ``run_version``) no longer stand for the cycle, in Indonesian, or None when they do.
+    change counter ``run_version``; read here when None) no longer stand for the cycle, in Indonesian, or None
+    when they do.
 
     Behind: a form changed state since the run (the cycle's change counter moved past the run's), or a rating
     was recorded, changed or withdrawn since: the stored Rating Perilaku Kerja and predikat of a pegawai whose
@@ -44,6 +46,7 @@ def stored_results_behind(db: Database, cycle_id: int, stored: pd.DataFrame, run
     if run_version is None or run_version < data_version(db, cycle_id):
         return "formulir terkirim sudah berubah sesudahnya"
     hasil_kerja, decided = recorded_ratings(db, cycle_id)
+    stored = hasil.load_rating_basis(db, cycle_id) if stored is None else stored
     nips = stored["nip"].astype(str).tolist()
     kept = stored["rating_perilaku"].where(stored["sumber_rating_perilaku"] == "keputusan")
     if ({n: r for n, r in zip(nips, kept) if isinstance(r, str)} != {n: decided[n] for n in nips if n in decided}
@@ -372,8 +375,17 @@ def stored_scoring_run(db: Database, cycle_id: int) -> tuple[int, str, int | Non
     return None if row is None else (int(row[0]), row[1], row[2], row[3])
 
 
+def stored_scoring_status(db: Database, cycle_id: int, data_version: int | None, method: dict) -> str:
+    """Return :func:`stored_scoring_note` for the cycle's stored run, with the ratings recorded since it checked
+    too (:func:`stored_results_behind`), for scores computed in memory from forms at ``data_version``."""
+    run = stored_scoring_run(db, cycle_id)
+    ratings = (run is not None and run[2] is not None and data_version is not None and run[2] >= data_version
+               and stored_results_behind(db, cycle_id, None, run[2]) is not None)
+    return stored_scoring_note(run, data_version, method, ratings_changed=ratings)
+
+
 def stored_scoring_note(run: tuple[int, str, int | None, str] | None, data_version: int | None,
-                        method: dict) -> str:
+                        method: dict, *, ratings_changed: bool = False) -> str:
     """Return, in Indonesian, how scores computed in memory now (from forms at ``data_version``, with the
     settings in ``method``, as ScoringReport.method gives them) stand to the stored ones (``run`` from
     :func:`stored_scoring_run`): none stored, stored and current, or stored but behind the forms or settings.
@@ -395,6 +407,8 @@ def stored_scoring_note(run: tuple[int, str, int | None, str] | None, data_versi
     reasons = []
     if version is None or data_version is None or version < data_version:
         reasons.append("formulir terkirim sudah berubah sesudahnya")
+    if ratings_changed:
+        reasons.append("rating yang ditetapkan sudah berubah sesudahnya")
     if stored_method != json.loads(json.dumps(method.get("metode"), ensure_ascii=False, default=float)):
         reasons.append("pengaturan metode siklus sudah berubah")
     where = f"Hasil tersimpan: analysis_run #{run_id}, dihitung {tanggal(computed)}"

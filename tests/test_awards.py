@@ -521,6 +521,9 @@ def test_award_lists_use_stored_scores_only_while_no_form_changed_since(tmp_path
         (other, "keputusan", "ditetapkan")
     from kinerja_lib.reports.data import _stored_scores
     assert _stored_scores(db, cycle, [row[0]]) is None
+    memory = run_scoring(db, cycle, persist=False)   # notebook 01's note on the stored run says why it is behind
+    assert "rating yang ditetapkan sudah berubah" in records.stored_scoring_status(db, cycle, memory.data_version,
+                                                                                   memory.method())
     db.close()
 
 

@@ -77,7 +77,7 @@ def shortlist_context(report: AwardReport, *, top: int | None = None,
         "siklus": s["siklus"], "tanggal_acuan": tanggal(s["tanggal_acuan"]), "dibuat": tanggal(report.dibuat),
         "k": k, "kuota": s["kuota_per_unit"], "dinilai": s["jumlah_dinilai"], "layak": s["jumlah_layak"],
         "menunggu": s.get("jumlah_menunggu_penetapan", 0), "calon": calon,
-        # scores computed in memory (the stored ones missing or behind the forms) are provisional: said on the page
+        # scores computed in memory (none stored, or the stored ones behind) are provisional: said on the page
         "skor_sementara": s.get("sumber_skor") if report.skor_sementara else None,
         "pengaturan": [("dibuat", report.dibuat)] + [(key, "" if v is None else str(v)) for key, v in s.items()],
     }

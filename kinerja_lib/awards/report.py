@@ -33,8 +33,8 @@ class AwardReport:
     settings: dict[str, Any]
     dibuat: str
     menunggu: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # The scores were computed in memory (none stored, or the stored ones behind the forms): provisional, and
-    # the printed list says so (settings["sumber_skor"] says why).
+    # The scores were computed in memory (none stored, or the stored ones behind the forms or the ratings):
+    # provisional, and the printed list says so (settings["sumber_skor"] says why).
     skor_sementara: bool = False
 
 

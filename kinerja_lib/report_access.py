@@ -167,11 +167,7 @@ def openings_sheet(rows: Sequence[ReportOpening]) -> Sheet:
     """Return the openings as an export table (times in the instansi's zone, written the Indonesian way)."""
     from .instansi import load_instansi
 
-    zone = load_instansi()
-
-    def when(stamp: str | None) -> str:
-        return "" if not stamp else zone.local(stamp).strftime("%d-%m-%Y %H:%M ") + zone.zone_label
-
+    when = load_instansi().waktu
     data = [(r.nip, r.nama, r.unit, r.versi, when(r.diterbitkan), when(r.pertama), when(r.terakhir), r.jumlah)
             for r in rows]
     return Sheet("Laporan dibuka", data, columns=list(OPENINGS_COLUMNS))

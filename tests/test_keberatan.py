@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -120,6 +121,21 @@ def test_cli_walks_the_route_with_clear_messages(small_org_path):
     assert done.exit_code == 0 and "predikat kinerja: Sangat Baik" in done.output
     listed = run("daftar")
     assert "1. Andi <b>Pratama</b> & \"Co\" (" in listed.output and "Baik -> Sangat Baik" in listed.output
+    # the list and its workbook show the status by its label and times in the office's zone, as people read them
+    from openpyxl import load_workbook
+
+    from kinerja_lib.instansi import load_instansi
+
+    office = load_instansi()
+    assert re.search(r"tenggat keputusan \d\d-\d\d-\d{4} \d\d:\d\d " + office.zone_label, listed.output)
+    out = small_org_path.parent / "keberatan.xlsx"
+    assert run("daftar", "--out", str(out)).exit_code == 0
+    sheet = load_workbook(out, read_only=True)["Keberatan"]
+    head, row = [[c.value for c in r] for r in sheet.iter_rows(max_row=2)]
+    record = dict(zip(head, row))
+    assert record["Status Keberatan"] == "Diterima"
+    for column in ("Diajukan", "Tenggat Keputusan", "Diputuskan"):
+        assert re.fullmatch(r"\d\d-\d\d-\d{4} \d\d:\d\d " + office.zone_label, record[column]), record[column]
 
 
 @pytest.mark.parametrize("change, message", [

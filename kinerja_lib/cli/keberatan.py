@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..export import Sheet, check_output_path, write_table
+from ..instansi import load_instansi
 from ..vocabulary import VOCAB
 from .common import pelaku, required_text, with_db
 
@@ -79,17 +80,24 @@ def list_cmd(db, cycle, out) -> None:
                    "diajukan": "diajukan", "tenggat_keputusan": "tenggat_keputusan", "pemutus": "pemutus",
                    "pemutus_nip": "pemutus_nip", "keputusan": "keputusan", "diputuskan": "diputuskan",
                    "terlambat": "terlambat"}
-        write_table(target, Sheet("Keberatan", table[list(columns)].rename(columns=columns)), {"siklus": c.nama})
+        # As people read them: the status by its label, times in the office's zone (stored as codes and UTC).
+        shown = table[list(columns)].copy()
+        shown["status"] = shown["status"].map(VOCAB.status_keberatan.label)
+        office = load_instansi()
+        for col in ("diajukan", "tenggat_keputusan", "diputuskan"):
+            shown[col] = shown[col].map(office.waktu)
+        write_table(target, Sheet("Keberatan", shown.rename(columns=columns)), {"siklus": c.nama})
         click.echo(f"{len(table)} keberatan ditulis ke {target}")
         return
     if table.empty:
         click.echo("Belum ada keberatan pada siklus ini.")
         return
+    office = load_instansi()
     for row in table.itertuples(index=False):
         late = " TERLAMBAT" if row.terlambat else ""
         after = f" -> {row.predikat_baru}" if row.predikat_baru else ""
         click.echo(f"{row.id}. {row.nama} ({row.nip}): {VOCAB.status_keberatan.label(row.status)}{late}; "
-                   f"predikat {row.predikat}{after}; tenggat keputusan {row.tenggat_keputusan[:10]}")
+                   f"predikat {row.predikat}{after}; tenggat keputusan {office.waktu(row.tenggat_keputusan)}")
 
 
 def register(main: click.Group) -> None:

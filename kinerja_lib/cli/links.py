@@ -85,8 +85,7 @@ def admin_link_command(db, cycle, base_url) -> None:
 
 def _waktu(stamp: str) -> str:
     """Return a stored UTC timestamp in the office's zone, e.g. '28-11-2026 11:40 WIB'."""
-    office = load_instansi()
-    return f"{office.local(stamp):%d-%m-%Y %H:%M} {office.zone_label}"
+    return load_instansi().waktu(stamp)
 
 
 @click.group("admin")

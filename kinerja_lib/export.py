@@ -602,7 +602,10 @@ def _sheet_parts(sheet: Sheet, styles: _Styles, sample_rows: int = 500) -> Itera
         longest = max([len(head) * 0.8, *lengths], default=8)
         widths.append(min(max(8.0, longest + 2), 60.0))
     letters = [_column_letter(i + 1) for i in range(len(names))]
-    yield (f'{_XML_HEAD}<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
+    # The used range, so readers that trust it (openpyxl's read-only mode, pandas through it) need not scan the
+    # sheet to learn its size.
+    extent = f"A1:{letters[-1]}{len(columns[0]) + 1}" if names else "A1"
+    yield (f'{_XML_HEAD}<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}"><dimension ref="{extent}"/>'
            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
            'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
            '<sheetFormatPr defaultRowHeight="15"/>')

@@ -155,6 +155,17 @@ def test_every_workbook_gets_the_same_treatment(every_export):
                         assert (cell.data_type, cell.number_format) == ("s", "@"), (path.name, ws.title, head_of)
 
 
+def test_every_sheet_declares_its_used_range(every_export):
+    """Each sheet names its used range, so openpyxl's read-only mode (and pandas through it) knows the size
+    without scanning: the declared range equals the one found by reading every cell."""
+    for path in sorted(every_export.folder.glob("*.xlsx")):
+        full, fast = load_workbook(path), load_workbook(path, read_only=True)
+        for ws in full:
+            declared = fast[ws.title]
+            assert (declared.max_row, declared.max_column) == (ws.max_row, ws.max_column), (path.name, ws.title)
+            assert declared.calculate_dimension() == ws.calculate_dimension(), (path.name, ws.title)
+
+
 def test_shares_are_percentages_in_every_workbook(every_export):
     """A share stored as a fraction is shown as a percentage wherever it appears."""
     shown = {}

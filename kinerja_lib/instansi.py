@@ -65,7 +65,9 @@ class Instansi:
     def waktu(self, stamp: str | datetime | None) -> str:
         """Return a stored timestamp as people here read it, in the instansi's zone: '28-11-2026 11:40 WIB'
         ('' for none). Every export and listing shows times this way, never as stored (ISO, UTC)."""
-        return "" if stamp is None or stamp == "" else f"{self.local(stamp):%d-%m-%Y %H:%M} {self.zone_label}"
+        if not isinstance(stamp, (str, datetime)) or stamp == "":   # None, or a missing value (NaN) of a table
+            return ""
+        return f"{self.local(stamp):%d-%m-%Y %H:%M} {self.zone_label}"
 
 
 @lru_cache(maxsize=8)

@@ -53,6 +53,19 @@ def test_dates_shown_are_in_the_instansi_zone(monkeypatch):
     assert reports.tanggal("2026-12-31") == "31 Desember 2026"        # a date is a date, whatever the zone
 
 
+def test_times_are_shown_in_the_instansi_zone_and_missing_ones_as_nothing():
+    """A stored UTC time reads as the office reads it; None and a table's missing value (NaN) read as ''."""
+    import pandas as pd
+
+    office = load_instansi(SHIPPED)
+    assert office.waktu("2026-12-31T23:30:00+00:00") == "01-01-2027 06:30 WIB"
+    assert office.waktu("2026-12-31T23:30:00") == "01-01-2027 06:30 WIB"          # naive means UTC
+    assert office.waktu(datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)) == "01-06-2026 09:00 WIB"
+    assert office.waktu(None) == office.waktu("") == office.waktu(float("nan")) == ""
+    column = pd.Series(["2026-06-01T02:00:00+00:00", None], dtype="str")          # a decided and an open one
+    assert column.map(office.waktu).tolist() == ["01-06-2026 09:00 WIB", ""]
+
+
 def test_berita_acara_is_dated_where_it_is_signed(small_org, monkeypatch):
     """The default date of a penetapan is today in WIB, not the server's UTC date."""
     monkeypatch.setattr(instansi_module, "datetime", _Clock)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from kinerja_lib import keberatan
 from kinerja_lib.cli import main
@@ -116,14 +117,18 @@ def test_cli_walks_the_route_with_clear_messages(small_org_path):
     assert "Diputus oleh Dewi Anggraini" in result.output
     refused = run("putuskan", "1", "--terima", "--uraian", "ok", "--pemutus", kepala)
     assert refused.exit_code == 2 and "bukan NIP" in refused.output and "Traceback" not in refused.output
+    pending = small_org_path.parent / "keberatan-diajukan.xlsx"   # not yet decided: no decision time to show
+    assert run("daftar", "--out", str(pending)).exit_code == 0
+    before = load_workbook(pending, read_only=True)["Keberatan"]
+    head, row = [[c.value for c in r] for r in before.iter_rows(max_row=2)]
+    assert dict(zip(head, row))["Diputuskan"] is None
+    assert dict(zip(head, row))["Status Keberatan"] == "Diajukan, menunggu keputusan"
     done = run("putuskan", "1", "--terima", "--uraian", "Capaian terbukti", "--pemutus", dewi,
                "--rating-hasil-kerja", "Di Atas Ekspektasi", "--rating-perilaku", "Di Atas Ekspektasi")
     assert done.exit_code == 0 and "predikat kinerja: Sangat Baik" in done.output
     listed = run("daftar")
     assert "1. Andi <b>Pratama</b> & \"Co\" (" in listed.output and "Baik -> Sangat Baik" in listed.output
     # the list and its workbook show the status by its label and times in the office's zone, as people read them
-    from openpyxl import load_workbook
-
     from kinerja_lib.instansi import load_instansi
 
     office = load_instansi()

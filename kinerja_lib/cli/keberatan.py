@@ -85,7 +85,7 @@ def list_cmd(db, cycle, out) -> None:
         shown["status"] = shown["status"].map(VOCAB.status_keberatan.label)
         office = load_instansi()
         for col in ("diajukan", "tenggat_keputusan", "diputuskan"):
-            shown[col] = shown[col].map(office.waktu)
+            shown[col] = shown[col].map(office.waktu, na_action="ignore")   # not yet decided: left empty
         write_table(target, Sheet("Keberatan", shown.rename(columns=columns)), {"siklus": c.nama})
         click.echo(f"{len(table)} keberatan ditulis ke {target}")
         return

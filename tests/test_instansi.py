@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -103,3 +104,33 @@ def test_a_wrong_setting_names_the_file_and_key(own_reference, change, message):
     with pytest.raises(ReferenceDataError, match="instansi.yaml") as error:
         load_instansi()
     assert message in str(error.value)
+
+
+def test_the_form_pages_show_times_in_the_offices_own_zone(own_reference, small_org):
+    """A Makassar office sees when a form was submitted in WITA on the rater's page (it read WIB, whatever the
+    office had set)."""
+    from kinerja_lib import links
+    from kinerja_lib.forms.rater import RaterApp
+
+    text = (own_reference / "instansi.yaml").read_text(encoding="utf-8")
+    (own_reference / "instansi.yaml").write_text(
+        text.replace('zona_waktu: "Asia/Jakarta"', 'zona_waktu: "Asia/Makassar"'), encoding="utf-8")
+    grant = links.resolve(small_org.db, links.issue_links(small_org.db, small_org.cycle.id,
+                                                          nips=[small_org.nip["andi"]])[0].token)
+    aid = small_org.assignment[("andi", "budi")]
+    app = RaterApp(small_org.db, grant)
+    app.open_buttons[aid].click()
+    for widget in app.form.scores.values():
+        widget.value = 4
+    app.form.submit_button.click()
+    app.form.confirm_button.click()
+    stamp = small_org.db.execute("SELECT terkirim FROM assignment WHERE id = ?", [aid]).fetchone()[0]
+    local = datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Makassar"))
+
+    def walk(widget):
+        yield widget
+        for child in getattr(widget, "children", ()):
+            yield from walk(child)
+
+    banner = next(w.value for w in walk(app) if "Terkirim pada" in str(getattr(w, "value", "")))
+    assert f"Terkirim pada {local:%d-%m-%Y %H:%M} WITA." in banner

@@ -43,8 +43,7 @@ def opened_cmd(db, cycle, only, out) -> None:
         for r in rows:
             if r.unit != unit:
                 continue
-            seen = (f"dibuka {r.jumlah}x, terakhir {zone.local(r.terakhir).strftime('%d-%m-%Y %H:%M')} "
-                    f"{zone.zone_label}" if r.opened else "belum dibuka")
+            seen = f"dibuka {r.jumlah}x, terakhir {zone.waktu(r.terakhir)}" if r.opened else "belum dibuka"
             click.echo(f"  {r.nama} ({r.nip}): versi {r.versi}, {seen}")
     total = sum(r.opened for r in everyone)
     click.echo(f"Jumlah: {total} dari {len(everyone)} laporan sudah dibuka pada siklus '{c.nama}'.")

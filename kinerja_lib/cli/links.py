@@ -83,11 +83,6 @@ def admin_link_command(db, cycle, base_url) -> None:
 
 
 
-def _waktu(stamp: str) -> str:
-    """Return a stored UTC timestamp in the office's zone, e.g. '28-11-2026 11:40 WIB'."""
-    return load_instansi().waktu(stamp)
-
-
 @click.group("admin")
 def admin_group() -> None:
     """Admin bernama: tautan dasbor admin pribadi, daftar, dan pencabutan."""
@@ -126,13 +121,14 @@ def admin_list_command(db, cycle, include_revoked) -> None:
     if not rows:
         click.echo(f"Belum ada tautan admin aktif pada siklus '{c.nama}'.")
         return
+    waktu = load_instansi().waktu   # in the office's zone, e.g. '28-11-2026 11:40 WIB'
     for a in rows:
         who = a.nama if a.nama else "(tautan admin bersama)"
         nip = f" NIP {a.nip}" if a.nip else ""
         scope = f"perangkat daerah {a.opd}" if a.opd else "seluruh siklus"
-        used = _waktu(a.terakhir_dipakai) if a.terakhir_dipakai else "belum pernah"
-        state = f"; dicabut {_waktu(a.dicabut)}" if a.dicabut else ""
-        click.echo(f"{a.id}\t{who}{nip}\t{scope}\tditerbitkan {_waktu(a.diterbitkan)}\t"
+        used = waktu(a.terakhir_dipakai) if a.terakhir_dipakai else "belum pernah"
+        state = f"; dicabut {waktu(a.dicabut)}" if a.dicabut else ""
+        click.echo(f"{a.id}\t{who}{nip}\t{scope}\tditerbitkan {waktu(a.diterbitkan)}\t"
                    f"terakhir dipakai: {used}{state}")
 
 

@@ -18,9 +18,10 @@ from sqlite_utils import Database
 from .. import form_service
 from ..errors import FormError
 from ..form_service import CompletionRow, RaterStatus
+from ..instansi import load_instansi
 from ..links import LinkGrant
 from .common import (bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, message_html,
-                     shared, style, tanggal, wib)
+                     shared, style, tanggal)
 
 NOT_STARTED_SHOWN = 100
 CHART_DAYS = 60
@@ -395,7 +396,7 @@ class AdminApp(widgets.VBox):
         self._forms.value = None
         self._forms.options = [
             (f"{f.ratee.nama} — {f.relation_label} — {f.status_label}"
-             + (f" ({wib(f.terkirim)})" if f.terkirim else ""), f.id) for f in forms]
+             + (f" ({load_instansi().waktu(f.terkirim)})" if f.terkirim else ""), f.id) for f in forms]
         self._forms.value = (keep if keep in self._forms_by_id else
                              next((f.id for f in forms if f.status == "terkirim"), forms[0].id if forms else None))
         self._forms.layout.display = None if forms else "none"

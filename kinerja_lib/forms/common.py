@@ -6,7 +6,6 @@ import functools
 import html
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import ipywidgets as widgets
@@ -16,9 +15,6 @@ from ..errors import AccessDenied, DatabaseReplaced, KinerjaError
 from .messages import DENIED_HELP, DENIED_TITLE, GENERIC_ERROR, HALTED_TITLE, RELOAD
 
 log = logging.getLogger("kinerja_lib.forms")
-
-#: Surakarta keeps Western Indonesia Time; stored timestamps are UTC.
-WIB = timezone(timedelta(hours=7), "WIB")
 
 CSS = """
 <style>
@@ -176,13 +172,6 @@ def tanggal(iso: str | None) -> str:
 def esc(value: Any) -> str:
     """Return text safe to put inside HTML (``None`` becomes '')."""
     return "" if value is None else html.escape(str(value), quote=True)
-
-
-def wib(iso: str | None) -> str:
-    """Return a stored UTC timestamp as local Surakarta time, e.g. '28-11-2026 11:40 WIB'."""
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
 
 
 def cycle_title(cycle) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 
 import ipywidgets as widgets
 from sqlite_utils import Database
@@ -13,13 +12,14 @@ from sqlite_utils import Database
 from .. import form_service, nominasi, report_access
 from ..errors import FormConflict, FormError
 from ..form_service import UNANSWERED, FormSpec, Progress
+from ..instansi import load_instansi
 from ..links import LinkGrant
 from ..reference import load_scale, load_vocabulary
 from ..store import RATINGS
 from . import keberatan as keberatan_view
 from . import umpan_balik
-from .common import (WIB, bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
-                     message_html, section, shared, style, tanggal, wib)
+from .common import (bar, box, button, cycle_title, denied_view, esc, guarded, halted_view, html_box, log,
+                     message_html, section, shared, style, tanggal)
 from .laporan import OwnReportView, report_entry
 from .nominasi import ApprovalForm, NominationForm, nomination_entries
 
@@ -339,7 +339,8 @@ class AssessmentForm(widgets.VBox):
             item_box.remove_class("k360-unanswered" if answered else "k360-answered")
             item_box.add_class("k360-answered" if answered else "k360-unanswered")
         stamp = self._spec.assignment.terkirim
-        self._locked_banner.value = (f"✔ Terkirim pada {esc(wib(stamp))}. Penilaian ini terkunci; jawaban tidak "
+        when = load_instansi().waktu(stamp)
+        self._locked_banner.value = (f"✔ Terkirim pada {esc(when)}. Penilaian ini terkunci; jawaban tidak "
                                      "dapat diubah lagi." if self._locked else "")
         _show(self._locked_banner, self._locked)
         _show(self._submit_box, not self._locked)
@@ -448,7 +449,7 @@ class AssessmentForm(widgets.VBox):
             raise
         self._answers[item] = score
         mark_saved(self._scores[item], self._option_index[new])
-        self._saved_at = datetime.now(WIB).strftime("%H:%M:%S")
+        self._saved_at = load_instansi().now().strftime("%H:%M:%S")
         self._message.value = ""
         self._refresh_state()
 
@@ -476,7 +477,7 @@ class AssessmentForm(widgets.VBox):
         if not teks.strip() and teks:
             self._restore(self._comment_boxes[jenis], "")  # only spaces: stored as no comment, shown as such
         self._update_counter(jenis)
-        self._saved_at = datetime.now(WIB).strftime("%H:%M:%S")
+        self._saved_at = load_instansi().now().strftime("%H:%M:%S")
         self._message.value = ""
         self._refresh_state()
 

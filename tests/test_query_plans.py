@@ -33,7 +33,7 @@ def _plans(db, call) -> dict[str, list[str]]:
     finally:
         db.conn.set_trace_callback(None)
     return {sql: [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
-            for sql in statements if "FROM assignment a" in sql or "FROM assignment " in sql}
+            for sql in statements if "FROM assignment " in sql}
 
 
 def _only(plans: dict[str, list[str]], marker: str) -> list[str]:

@@ -47,9 +47,10 @@ class AnswerMatrix:
     A form is one rater's answers for one ratee. ``ratee``, ``rater`` and ``relation`` hold each form's codes
     into ``ratees``, ``raters`` and ``relations``; ``present[i, f]`` says whether the form has a row for the
     item at all (a row whose score is NaN is "tidak dapat menilai"). Only forms with at least one row appear.
-    ``mulai`` and ``terkirim`` (object arrays of ISO timestamps or None, or None when unknown) are each
-    form's first save and submission. From the database, the ratee and rater labels list everyone with a
+    ``mulai`` and ``terkirim`` (None when not read) are each form's first save and submission. From the database, the ratee and rater labels list everyone with a
     submitted form in the cycle, in the order of the forms' ids, as the long table's categories always did.
+    ``mulai`` and ``terkirim`` are seconds since the Unix epoch (float, NaN when unknown or unreadable): a
+    province's forms then carry two numbers each, not two timestamp strings.
     """
 
     ratee: np.ndarray
@@ -105,11 +106,13 @@ class AnswerMatrix:
         return pd.DataFrame(out, columns=list(COLUMNS))
 
     def timings(self) -> pd.DataFrame:
-        """Return ``rater, ratee, mulai, terkirim`` per form (empty when the timestamps are unknown)."""
+        """Return ``rater, ratee, mulai, terkirim`` per form, the times as UTC datetimes (NaT when unknown);
+        empty when the timestamps were not read."""
         if self.mulai is None or self.terkirim is None:
             return pd.DataFrame(columns=["rater", "ratee", "mulai", "terkirim"])
         return pd.DataFrame({"rater": self.raters[self.rater], "ratee": self.ratees[self.ratee],
-                             "mulai": self.mulai, "terkirim": self.terkirim})
+                             "mulai": pd.to_datetime(self.mulai, unit="s", utc=True),
+                             "terkirim": pd.to_datetime(self.terkirim, unit="s", utc=True)})
 
     @classmethod
     def from_long(cls, responses: pd.DataFrame) -> AnswerMatrix:
@@ -231,17 +234,14 @@ def load_answers(db: Database, cycle_id: int, items: Iterable[str], ratees: Sequ
 
 
 class _Assembler:
-    """Builds an AnswerMatrix from the submitted assignments and their answers, read one row per form."""
+    """Builds an AnswerMatrix from the submitted forms (see _read_forms) and their answers, read one row per
+    form."""
 
-    def __init__(self, ids: np.ndarray, ratee, rater, relation, mulai, terkirim, codes: list[str]):
+    def __init__(self, forms: _Forms, codes: list[str]):
         self.codes = codes
         self.item_pos = {c: k for k, c in enumerate(codes)}
-        self.ids = ids
-        self.columns = {}
-        for name, values in (("ratee", ratee), ("rater", rater), ("relation", relation)):
-            c, labels = pd.factorize(values, sort=False)
-            self.columns[name] = (c.astype(np.int64), pd.Index(labels, dtype=object))
-        self.mulai, self.terkirim = mulai, terkirim
+        self.forms = forms
+        ids = forms.ids
         n = ids.size
         self.lo = int(ids[0]) if n else 0
         span = int(ids[-1]) - self.lo + 1 if n else 0
@@ -250,6 +250,12 @@ class _Assembler:
         self.position[ids - self.lo] = np.arange(n)
         self.scores = np.full((len(codes), n), np.nan)
         self.present = np.zeros((len(codes), n), dtype=bool)
+
+    def add_cursor(self, cursor) -> None:
+        """Place the forms of an answer query's cursor (see _answer_sql), a batch at a time: a province's
+        answers never sit in Python objects all at once."""
+        while rows := cursor.fetchmany(_BATCH):
+            self.add_forms(rows)
 
     def add_forms(self, rows: list[tuple[int, str, str]]) -> None:
         """Place forms read as ``(assignment id, its item codes joined by spaces, its scores as one digit each,
@@ -294,23 +300,80 @@ class _Assembler:
     def finish(self) -> AnswerMatrix:
         has_rows = self.present.any(axis=0)
         keep = np.flatnonzero(has_rows)
-        (ratee, ratees), (rater, raters), (rel, relations) = (self.columns[k] for k in ("ratee", "rater",
-                                                                                        "relation"))
+        f = self.forms
         if keep.size != has_rows.size:
             scores, present = self.scores[:, keep], self.present[:, keep]
         else:
             scores, present = self.scores, self.present
         sub = (lambda a: None if a is None else a[keep])
-        return AnswerMatrix(ratee[keep], rater[keep], rel[keep], ratees, raters, relations,
-                            pd.Index(self.codes, dtype=object), scores, present, sub(self.mulai),
-                            sub(self.terkirim))
+        return AnswerMatrix(f.ratee[keep], f.rater[keep], f.relation[keep], f.ratees, f.raters, f.relations,
+                            pd.Index(self.codes, dtype=object), scores, present, sub(f.mulai), sub(f.terkirim))
 
 
-def _assignment_sql(limited: bool) -> str:
+# Rows fetched from SQLite at a time: a batch's row tuples are let go before the next is read.
+_BATCH = 20_000
+
+
+@dataclass
+class _Forms:
+    """A cycle's submitted forms in id order: ratee, rater and relation as codes into their labels (first
+    appearance), the first save and submission as epoch seconds (None when not read)."""
+
+    ids: np.ndarray
+    ratee: np.ndarray
+    rater: np.ndarray
+    relation: np.ndarray
+    ratees: pd.Index
+    raters: pd.Index
+    relations: pd.Index
+    mulai: np.ndarray | None
+    terkirim: np.ndarray | None
+
+
+def _read_forms(db: Database, cycle_id: int, ratees: Sequence[str] | None, timings: bool) -> _Forms:
+    """Read the submitted forms batch by batch (SQLite turns the timestamps into numbers: unixepoch reads the
+    stored ISO texts with their offset; a text it cannot read gives NULL, i.e. NaN), then code the NIPs: a
+    province's six million forms never sit in row tuples nor carry two timestamp strings each."""
+    import json
+
+    limited = ratees is not None
+    params: list = [int(cycle_id)] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
+    cursor = db.execute(_assignment_sql(limited, epoch=True), params)
+    names = ("ids", "ratee", "rater", "relation", "mulai", "terkirim")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    types = (np.int64, object, object, object, float, float)   # float: None -> NaN
+    while rows := cursor.fetchmany(_BATCH):
+        for name, dtype, values in zip(names, types, zip(*rows)):
+            if timings or dtype is not float:
+                parts[name].append(np.array(values, dtype=dtype))
+    del rows
+
+    def joined(name: str, dtype) -> np.ndarray:
+        out = np.concatenate(parts[name]) if parts[name] else np.zeros(0, dtype=dtype)
+        parts[name].clear()
+        return out
+
+    def coded(name: str) -> tuple[np.ndarray, pd.Index]:
+        # In the order of first appearance, i.e. of the forms' ids.
+        c, labels = pd.factorize(joined(name, object), sort=False)
+        if (c < 0).any():
+            raise ValueError("penugasan tanpa pegawai, penilai atau relasi")
+        return c.astype(np.int64, copy=False), pd.Index(labels, dtype=object)
+
+    ids = joined("ids", np.int64)
+    (ratee, ratee_labels), (rater, rater_labels), (relation, relations) = (coded(n) for n in ("ratee", "rater",
+                                                                                              "relation"))
+    return _Forms(ids, ratee, rater, relation, ratee_labels, rater_labels, relations,
+                  joined("mulai", float) if timings else None, joined("terkirim", float) if timings else None)
+
+
+def _assignment_sql(limited: bool, epoch: bool = False) -> str:
     # The whole cycle from the index of submitted forms (in id order, no sort); some ratees' from the index by
-    # ratee, which SQLite would otherwise pass over for the one matching more of the WHERE clause.
+    # ratee, which SQLite would otherwise pass over for the one matching more of the WHERE clause. ``epoch``
+    # gives the timestamps as seconds since the Unix epoch.
     index = "assignment_aktif_ratee" if limited else "assignment_terkirim"
-    sql = (f"SELECT a.id, a.ratee_nip, {RATER} AS rater_nip, a.relation, a.mulai, a.terkirim "
+    times = "unixepoch(a.mulai), unixepoch(a.terkirim)" if epoch else "a.mulai, a.terkirim"
+    sql = (f"SELECT a.id, a.ratee_nip, {RATER} AS rater_nip, a.relation, {times} "
            f"FROM assignment a INDEXED BY {index} WHERE {SUBMITTED}")
     if limited:
         sql += " AND a.ratee_nip IN (SELECT value FROM json_each(?))"
@@ -345,17 +408,13 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
         db.conn.execute("BEGIN")   # one snapshot for the assignments and their answers
     try:
         version = data_version(db, cycle_id)
-        a = submitted_assignments(db, cycle_id, ratees)
-        ids = a["id"].to_numpy(dtype=np.int64)
-        asm = _Assembler(ids, a["ratee"].to_numpy(dtype=object), a["rater"].to_numpy(dtype=object),
-                         a["relation"].to_numpy(dtype=object),
-                         a["mulai"].to_numpy(dtype=object) if timings else None,
-                         a["terkirim"].to_numpy(dtype=object) if timings else None, codes)
-        del a
+        forms = _read_forms(db, cycle_id, ratees, timings)
+        asm = _Assembler(forms, codes)
+        ids = forms.ids
         if ids.size and codes:
             sql, extra = _answer_sql(codes, limited)
             if limited:
-                asm.add_forms(db.execute(sql, [json.dumps(ids.tolist()), *extra]).fetchall())
+                asm.add_cursor(db.execute(sql, [json.dumps(ids.tolist()), *extra]))
             else:
                 lo, hi = int(ids[0]), int(ids[-1])
                 # A city's answers are read by two connections at once, each over half the forms, so both
@@ -364,13 +423,13 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
                 # same in both, i.e. no form was submitted, reopened or removed in between; otherwise this
                 # connection reads everything. Both are connections of Python's own SQLite library: a second
                 # copy of SQLite in one process (as database drivers bundle) releases this one's file locks.
+                # Each places its batches as it reads them (on disjoint forms of the matrix).
                 path = database_file(db) if ids.size >= _PARALLEL_FORMS else None
                 mid = int(ids[ids.size // 2]) if path else hi + 1
-                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra]) if path else None
-                asm.add_forms(db.execute(sql, [lo, mid - 1, *extra]).fetchall())
-                rows = helper.join() if helper is not None else None
-                asm.add_forms(rows if rows is not None else
-                              db.execute(sql, [mid, hi, *extra]).fetchall() if mid <= hi else [])
+                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra], asm) if path else None
+                asm.add_cursor(db.execute(sql, [lo, mid - 1, *extra]))
+                if not (helper is not None and helper.join()) and mid <= hi:
+                    asm.add_cursor(db.execute(sql, [mid, hi, *extra]))
     finally:
         if own and db.conn.in_transaction:
             db.conn.execute("COMMIT")
@@ -378,19 +437,19 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
 
 
 class _HalfReader:
-    """Reads a range of a cycle's answers on its own connection and thread, if that connection's snapshot has
-    the cycle at the same change counter as the caller's."""
+    """Reads a range of a cycle's answers into the assembler on its own connection and thread, if that
+    connection's snapshot has the cycle at the same change counter as the caller's."""
 
-    def __init__(self, path: str, cycle_id: int, version: int, sql: str, params: list):
+    def __init__(self, path: str, cycle_id: int, version: int, sql: str, params: list, asm: _Assembler):
         import threading
 
-        self.rows: list | None = None
+        self.read = False
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(path, cycle_id, version, sql, params),
+        self.thread = threading.Thread(target=self._run, args=(path, cycle_id, version, sql, params, asm),
                                        name="kinerja-baca-jawaban", daemon=True)
         self.thread.start()
 
-    def _run(self, path, cycle_id, version, sql, params) -> None:
+    def _run(self, path, cycle_id, version, sql, params, asm) -> None:
         try:
             conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True,
                                    timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -398,16 +457,17 @@ class _HalfReader:
                 conn.execute("BEGIN")
                 row = conn.execute("SELECT versi FROM versi_data WHERE cycle_id = ?", [cycle_id]).fetchone()
                 if (int(row[0]) if row else 0) == version:
-                    self.rows = conn.execute(sql, params).fetchall()
+                    asm.add_cursor(conn.execute(sql, params))
+                    self.read = True
                 conn.execute("COMMIT")
             finally:
                 conn.close()
         except BaseException as exc:  # re-raised in the caller's thread by join()
             self.error = exc
 
-    def join(self) -> list | None:
-        """Wait for the read; its rows, or None when the caller must read the range itself."""
+    def join(self) -> bool:
+        """Wait for the read; whether the range was placed (else the caller must read it itself)."""
         self.thread.join()
         if self.error is not None:
             raise self.error
-        return self.rows
+        return self.read

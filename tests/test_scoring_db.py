@@ -312,7 +312,7 @@ def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monk
     class Counted(real):
         def join(self):
             rows = super().join()
-            helpers.append(rows is not None)
+            helpers.append(rows)
             return rows
 
     monkeypatch.setattr(responses, "_HalfReader", Counted)

@@ -6,7 +6,7 @@ table. ``kinerja_score`` times the command an administrator runs, ``kinerja --db
 own process from start to the stored results (interpreter start, reading, analysis, storing) on the demo
 database (seed 2026), next to the baseline ``SELECT a.ratee_nip, avg(r.score) ... GROUP BY a.ratee_nip``
 over the same submitted BerAKHLAK answers, timed just before and just after it in a fresh connection
-(best of three each). Its figures are ``kinerja_score_s`` (wall), ``kinerja_score_cpu_s`` (user + system,
+(best of three each). With ``KINERJA_BENCH_DEMO=<directory>`` the demo databases are kept there between runs. Its figures are ``kinerja_score_s`` (wall), ``kinerja_score_cpu_s`` (user + system,
 steadier on a shared machine) and ``kinerja_score_peak_rss_mb`` (the command's own peak); the harness's
 ``seconds`` and ``peak_rss_mb`` there include the baseline runs and the demo build.
 
@@ -191,22 +191,54 @@ def _kinerja_score(path: Path) -> dict:
 
 
 # Issue 13's targets for the command, end to end from the database: within 4 x the GROUP BY on 8,000 pegawai;
-# under 30 s with under 1.5 GB peak on 100,000. The step's own "seconds" also holds the two baselines.
-SCORE_TARGETS = {8_000: {"ratio": 4.0}, 100_000: {"seconds": 30.0, "peak_mb": 1500.0}}
+# under 30 s with under 1.5 GB peak on 100,000; under 5 minutes with under 8 GB peak on 1,000,000. The step's
+# own "seconds" also holds the two baselines.
+SCORE_TARGETS = {8_000: {"ratio": 4.0}, 100_000: {"seconds": 30.0, "peak_mb": 1500.0},
+                 1_000_000: {"seconds": 300.0, "peak_mb": 8000.0}}
+
+
+def _demo_path(workdir: Path, n: int) -> Path:
+    """Where the case's demo database lives: in the case's own directory, or, when KINERJA_BENCH_DEMO names a
+    directory, there as ``demo-<n>.db``, kept for later runs (a province's demo takes 25 minutes to build). A
+    kept database is used only when its demo marker names the same size and seed; else it is built again."""
+    keep = os.environ.get("KINERJA_BENCH_DEMO")
+    if not keep:
+        return workdir / "demo.db"
+    path = Path(keep) / f"demo-{n}.db"
+    Path(keep).mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _kept_demo(path: Path, n: int) -> bool:
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT pegawai, benih FROM demo_info").fetchone()
+    except sqlite3.Error:
+        row = None
+    finally:
+        conn.close()
+    return row == (n, 2026)
 
 
 def _score_setup(n: int):
     def setup(workdir: Path):
         from kinerja_lib.demo import build_demo_database
         from kinerja_lib.reference import load_instrument
+        from kinerja_lib.store import open_db
 
-        db, _ = build_demo_database(workdir / "demo.db", n, 2026, cycles=1)
+        path = _demo_path(workdir, n)
+        if _kept_demo(path, n):
+            db = open_db(path)
+        else:
+            db, _ = build_demo_database(path, n, 2026, cycles=1, replace=path.exists())
         cycle_id = db.execute("SELECT id FROM cycle WHERE status = 'terbuka' ORDER BY id DESC").fetchone()[0]
         answers = db.execute(
             "SELECT count(*) FROM response r JOIN assignment a ON a.id = r.assignment_id WHERE a.cycle_id = ? "
             "AND a.aktif = 1 AND a.status = 'terkirim'", [cycle_id]).fetchone()[0]
         db.conn.close()
-        return {"n": n, "path": workdir / "demo.db", "cycle_id": cycle_id, "answers": answers,
+        return {"n": n, "path": path, "cycle_id": cycle_id, "answers": answers,
                 "items": list(load_instrument().item_codes)}
     return setup
 
@@ -236,4 +268,6 @@ def cases() -> list[Case]:
         Case("scoring", "kinerja_score", 8_000, _score_run, _score_setup(8_000), quick=True),
         # Building the 100,000-pegawai demo takes about five minutes: run it with --only kinerja_score:100000.
         Case("scoring", "kinerja_score", 100_000, _score_run, _score_setup(100_000), opt_in=True),
+        # A province: the demo takes about 25 minutes and 14 GB of disk to build (--only kinerja_score:1000000).
+        Case("scoring", "kinerja_score", 1_000_000, _score_run, _score_setup(1_000_000), opt_in=True),
     ]

@@ -71,7 +71,7 @@ class LongCodes:
 
     ratee: np.ndarray
     ratees: pd.Index
-    rater: np.ndarray
+    rater: np.ndarray | None   # per row (unused here: a row's rater is its pair's, from pair_key)
     raters: pd.Index
     item: np.ndarray
     n_items: int

@@ -77,8 +77,7 @@ class _Long:
 
     ratee: np.ndarray
     ratees: pd.Index
-    rater: np.ndarray
-    raters: pd.Index
+    raters: pd.Index                   # (each row's rater is its pair's: p_rater[row_pair])
     group: np.ndarray
     groups: list[str]
     item: np.ndarray
@@ -108,7 +107,7 @@ class _Long:
     def drop_rows(self) -> None:
         """Let go of the per-answer arrays once every per-answer figure is computed (the pair and ratee
         level stay): for a province they are most of the memory, and the result tables come after."""
-        self.ratee = self.rater = self.group = self.item = self.y = None
+        self.ratee = self.group = self.item = self.y = None
         self.ok_raw = self.ok = self.row_pair = None
 
 
@@ -132,7 +131,7 @@ def _coded_columns(responses: pd.DataFrame | AnswerMatrix) -> tuple:
         return _matrix_rows(responses)
     ratee, ratees, rater, raters, item, items, rel, rel_labels, y = long_codes(responses)
     pair, key = pair_codes(ratee * len(raters) + rater)
-    return ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key
+    return ratee, ratees, raters, item, items, rel, rel_labels, y, pair, key
 
 
 def _matrix_rows(m: AnswerMatrix) -> tuple:
@@ -143,10 +142,9 @@ def _matrix_rows(m: AnswerMatrix) -> tuple:
     form, item = form.astype(code), item.astype(code)
     # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them;
     # a row's form attributes are its form's repeated over the form's rows (as compact codes: a province's
-    # cycle has tens of millions of rows).
-    return (np.repeat(m.ratee.astype(code), counts), m.ratees, np.repeat(m.rater.astype(code), counts), m.raters,
-            item, m.items, np.repeat(m.relation.astype(code), counts), m.relations, y, form,
-            m.ratee * len(m.raters) + m.rater)
+    # cycle has tens of millions of rows). A row's rater is not needed once its pair is known.
+    return (np.repeat(m.ratee.astype(code), counts), m.ratees, m.raters, item, m.items,
+            np.repeat(m.relation.astype(code), counts), m.relations, y, form, m.ratee * len(m.raters) + m.rater)
 
 
 def _row_code_type(n_pairs: int, n_ratees: int, n_raters: int, n_items: int) -> type:
@@ -157,7 +155,7 @@ def _row_code_type(n_pairs: int, n_ratees: int, n_raters: int, n_items: int) -> 
     return np.int32 if widest < np.iinfo(np.int32).max else np.int64
 
 
-def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
+def _code_rows(ratee, ratees, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
                item_values) -> _Long:
     to_group = pd.Index(groups).get_indexer(rel_labels)
     used = np.bincount(rel, minlength=len(rel_labels)) > 0
@@ -165,8 +163,8 @@ def _code_rows(ratee, ratees, rater, raters, item, items, rel, rel_labels, y, pa
     if unknown:
         raise ValueError(f"relasi tidak dikenal: {', '.join(sorted(unknown))}; pilihan: {', '.join(groups)}")
     code = _row_code_type(len(key), len(ratees), len(raters), len(items))
-    ratee, rater, item, pair = (a.astype(code, copy=False) for a in (ratee, rater, item, pair))
-    data = _Long(ratee, ratees, rater, raters, to_group.astype(code)[rel], groups, item, items, y, ~np.isnan(y))
+    ratee, item, pair = (a.astype(code, copy=False) for a in (ratee, item, pair))
+    data = _Long(ratee, ratees, raters, to_group.astype(code)[rel], groups, item, items, y, ~np.isnan(y))
     nr, nt, ng = len(raters), len(ratees), len(groups)
     npair = len(key)
     p_group = np.empty(npair, dtype=np.int64)
@@ -818,7 +816,7 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     # arrays then do not pile up on the result tables (a province's cycle has tens of millions of answers).
     reliab = _reliability(data, len(scale.points))
     nr = len(data.raters)
-    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.rater, data.raters, data.item,
+    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, None, data.raters, data.item,
                                            len(data.items), data.group, pd.Index(data.groups), data.y,
                                            data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
                                            data.p_group, data.p_n_raw), timings)

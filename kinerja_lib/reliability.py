@@ -152,6 +152,8 @@ def rwg_from_sums(c: np.ndarray, s: np.ndarray, q: np.ndarray, nt: int, ni: int,
 
 
 _LEVELS = ("nominal", "ordinal", "interval", "ratio")
+# Units taken at a time by alpha_from_counts (about 40 MB of floating-point copies for five values).
+_ALPHA_UNITS = 1 << 20
 
 
 def krippendorff_alpha(df: pd.DataFrame, unit: str, coder: str, value: str, level: str = "ordinal",
@@ -179,17 +181,29 @@ def krippendorff_alpha(df: pd.DataFrame, unit: str, coder: str, value: str, leve
 
 
 def alpha_from_counts(counts: np.ndarray, level: str, domain) -> float:
-    """Return Krippendorff's alpha from a units x values matrix of counts (see krippendorff_alpha)."""
+    """Return Krippendorff's alpha from a units x values matrix of counts (see krippendorff_alpha).
+
+    The counts may be integers; they are taken a block of units at a time, so a province's tens of millions
+    of units never exist as floating-point copies all at once.
+    """
     domain = np.asarray(domain)
-    m = counts.sum(axis=1)
-    pairable = m >= 2
-    if not pairable.all():  # (no copy when every unit is pairable: a province has millions of units)
-        counts, m = counts[pairable], m[pairable]
-    if counts.shape[0] == 0:
+    nv = counts.shape[1]
+    # Coincidence matrix o_ck = sum_u (n_uc n_uk - [c = k] n_uc) / (m_u - 1), over the pairable units.
+    o, diagonal, units = np.zeros((nv, nv)), np.zeros(nv), 0
+    for start in range(0, counts.shape[0], _ALPHA_UNITS):
+        part = counts[start:start + _ALPHA_UNITS]
+        m = part.sum(axis=1)
+        pairable = m >= 2
+        if not pairable.all():
+            part, m = part[pairable], m[pairable]
+        units += part.shape[0]
+        part = part.astype(float, copy=False)
+        weighted = part / (m - 1.0)[:, None]
+        o += weighted.T @ part
+        diagonal += weighted.sum(axis=0)
+    if units == 0:
         raise ValueError("tidak ada unit yang dinilai oleh paling sedikit 2 penilai")
-    # Coincidence matrix o_ck = sum_u (n_uc n_uk - [c = k] n_uc) / (m_u - 1).
-    weighted = counts / (m - 1.0)[:, None]
-    o = weighted.T @ counts - np.diag(weighted.sum(axis=0))
+    o -= np.diag(diagonal)
     n_c = o.sum(axis=1)
     n = n_c.sum()
     if n <= 1:

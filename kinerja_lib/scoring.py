@@ -719,10 +719,13 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
             at -= lo
             np.add(at, yr, out=at, casting="unsafe")     # whole scale points: no float or integer temporary
             del yr
-            counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)[c >= 2]
+            # Integer counts, cells with fewer than two scores included: alpha_from_counts leaves those out
+            # itself (they are the cells with c < 2) a block at a time, without a floating-point copy.
+            counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)
             del at
-            keep = counts.sum(axis=0) > 0
-            counts = (counts if keep.all() else counts[:, keep]).astype(float)
+            keep = (c >= 2).astype(counts.dtype) @ counts > 0   # scale points used in the pairable cells
+            if not keep.all():
+                counts = counts[:, keep]
             try:
                 row["alpha_ordinal"] = reliability.alpha_from_counts(
                     counts, "ordinal", np.arange(lo, lo + nv)[keep])

@@ -144,6 +144,23 @@ def test_alpha_matches_the_krippendorff_package_with_missing_values(level, seed)
     assert mine == pytest.approx(ref, abs=1e-9)
 
 
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_taken_a_block_of_units_at_a_time_matches_the_krippendorff_package(level, monkeypatch):
+    """A province's units are taken a block at a time: with blocks of 7 units (some blocks holding units of one
+    coder only, which are left out) alpha is still the `krippendorff` package's."""
+    from kinerja_lib import reliability
+
+    rng = np.random.default_rng(7)
+    truth = rng.integers(1, 6, 60)
+    data = np.clip(truth + rng.integers(-1, 2, (5, 60)), 1, 5).astype(float)
+    data[rng.random(data.shape) < 0.4] = np.nan
+    data[1:, 10:17] = np.nan   # a whole block of units with one coder
+    ref = krippendorff.alpha(reliability_data=data, level_of_measurement=level, value_domain=[1, 2, 3, 4, 5])
+    monkeypatch.setattr(reliability, "_ALPHA_UNITS", 7)
+    mine = krippendorff_alpha(_long(data), "unit", "coder", "value", level, values=[1, 2, 3, 4, 5])
+    assert mine == pytest.approx(ref, abs=1e-9)
+
+
 def test_alpha_rejects_unknown_level_and_unpairable_data():
     """A level outside the four, or data where no unit has two coders, is an error."""
     df = _long([[1, 2, NAN], [NAN, NAN, 3]])

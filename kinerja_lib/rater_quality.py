@@ -145,34 +145,40 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     cell = t * ni + item
     cell_other = cell[other]
     c_cell = np.bincount(cell_other, minlength=len(ratees) * ni)
-    s_cell = np.bincount(cell_other, y[other], len(ratees) * ni)
+    s_cell = np.bincount(cell_other, y[other], len(ratees) * ni).astype(float, copy=False)
     del cell_other
-    use = other & (c_cell >= 2)[cell]
-    del other
-    cu, yu, pu = cell[use], y[use], pair[use]
-    del cell, use
-    # In place, one answer-length array at a time (the same operations as yu - (s - yu) / c and
-    # 1 / (1 + 1 / c), so the same figures): a province's cycle has tens of millions of answers.
-    weight = (c_cell[cu] - 1).astype(float)
-    dev = s_cell.astype(float, copy=False)[cu]
-    del cu
-    dev -= yu
-    dev /= weight
-    np.subtract(yu, dev, out=dev)
-    np.reciprocal(weight, out=weight)
-    weight += 1.0
-    np.reciprocal(weight, out=weight)
-    # Per form: sums that give the offset-removed weighted sum of squares without a per-answer pass:
-    # sum w (dev - o)^2 = sum w dev^2 - 2 o sum w dev + o^2 sum w, with o the form's mean deviation.
-    m_p = np.bincount(pu, minlength=npair).astype(float)
-    sum_dev, sum_w, sum_own = (np.bincount(pu, x, npair) for x in (dev, weight, yu))
-    del yu
-    wdev = weight * dev
-    del weight
-    sum_wdev = np.bincount(pu, wdev, npair)
-    wdev *= dev  # in place: w dev^2, the same products as weight * dev * dev
-    sum_wdev2 = np.bincount(pu, wdev, npair)
-    del wdev, dev, pu
+    compared = c_cell >= 2
+    # Per form: sums that give the offset-removed weighted sum of squares without a second per-answer pass:
+    # sum w (dev - o)^2 = sum w dev^2 - 2 o sum w dev + o^2 sum w, with o the form's mean deviation. Taken over
+    # blocks of answers that end where a form ends, so each form's sums come from one block in the order of
+    # its answers (the same figures as one pass), with a block's working arrays only.
+    m_p, sum_dev, sum_w, sum_own, sum_wdev, sum_wdev2 = (np.zeros(npair) for _ in range(6))
+    for lo, hi in _form_blocks(pair):
+        use = other[lo:hi] & compared[cell[lo:hi]]
+        cu, yu, pu = cell[lo:hi][use], y[lo:hi][use], pair[lo:hi][use]
+        del use
+        # In place, one answer-length array at a time (the same operations as yu - (s - yu) / c and
+        # 1 / (1 + 1 / c), so the same figures).
+        weight = (c_cell[cu] - 1).astype(float)
+        dev = s_cell[cu]
+        del cu
+        dev -= yu
+        dev /= weight
+        np.subtract(yu, dev, out=dev)
+        np.reciprocal(weight, out=weight)
+        weight += 1.0
+        np.reciprocal(weight, out=weight)
+        m_p += np.bincount(pu, minlength=npair)
+        sum_dev += np.bincount(pu, dev, npair)
+        sum_w += np.bincount(pu, weight, npair)
+        sum_own += np.bincount(pu, yu, npair)
+        del yu
+        weight *= dev   # in place: w dev, then w dev^2 (the same products as weight * dev * dev)
+        sum_wdev += np.bincount(pu, weight, npair)
+        weight *= dev
+        sum_wdev2 += np.bincount(pu, weight, npair)
+        del weight, dev, pu
+    del other, cell, compared
     with np.errstate(invalid="ignore", divide="ignore"):
         offset = np.where(m_p > 0, sum_dev / m_p, 0.0)
         ss = np.maximum(sum_wdev2 - 2 * offset * sum_wdev + offset * offset * sum_w, 0.0)
@@ -201,6 +207,26 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     out["alasan"] = _reasons(out, min_butir_lurus, detik_per_butir, ambang_z)
     order = np.lexsort((label_rank(ratees)[p_ratee], label_rank(raters)[p_rater]))
     return out.iloc[order].reset_index(drop=True)
+
+
+# Answers taken at a time by the outlier check (a province's cycle has over a hundred million).
+_BLOCK_ANSWERS = 1 << 24
+
+
+def _form_blocks(pair: np.ndarray) -> list[tuple[int, int]]:
+    """Return row ranges of about _BLOCK_ANSWERS rows, each ending where a form ends, when every form's rows
+    are adjacent (as the scoring run's are); otherwise one range over all rows."""
+    n = pair.size
+    if n <= _BLOCK_ANSWERS or not (pair[1:] >= pair[:-1]).all():
+        return [(0, n)]
+    blocks, lo = [], 0
+    while lo < n:
+        hi = min(lo + _BLOCK_ANSWERS, n)
+        if hi < n:   # move the end past the rest of the form it falls in
+            hi = int(np.searchsorted(pair, pair[hi - 1], side="right"))
+        blocks.append((lo, hi))
+        lo = hi
+    return blocks
 
 
 def label_rank(labels: pd.Index) -> np.ndarray:

@@ -80,14 +80,16 @@ class AnswerMatrix:
     def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(form, item, score)`` of every answer, form after form, items in order within a form.
 
-        This is the long table's row order; ``form`` and ``item`` are int64 positions.
+        This is the long table's row order; ``form`` and ``item`` are positions, as int32 while they fit (a
+        province's cycle has over a hundred million answers: no 64-bit working copies of them are made).
         """
         n_items = len(self.items)
         by_form = self.present.T                      # forms x items, a view
-        flat = np.flatnonzero(by_form)                # copies the mask to form-major order once
-        form = np.repeat(np.arange(self.n_forms, dtype=np.int64), by_form.sum(axis=1))
-        item = flat - form * n_items
-        score = self.scores.T.ravel()[flat] if flat.size else np.zeros(0)
+        wide = np.int32 if max(self.n_forms, n_items) < np.iinfo(np.int32).max else np.int64
+        form = np.repeat(np.arange(self.n_forms, dtype=wide), by_form.sum(axis=1))
+        # Boolean selection walks the forms x items view in its (form-major) order: the answers' order.
+        item = np.broadcast_to(np.arange(n_items, dtype=wide), by_form.shape)[by_form]
+        score = self.scores.T[by_form]
         return form, item, score
 
     def to_long(self) -> pd.DataFrame:

@@ -137,9 +137,9 @@ def _coded_columns(responses: pd.DataFrame | AnswerMatrix) -> tuple:
 def _matrix_rows(m: AnswerMatrix) -> tuple:
     """Return the long table's coded columns, and its forms as pairs, straight from a matrix."""
     form, item, y = m.rows()
-    counts = np.bincount(form, minlength=m.n_forms)
+    counts = m.present.sum(axis=0)
     code = _row_code_type(m.n_forms, len(m.ratees), len(m.raters), len(m.items))
-    form, item = form.astype(code), item.astype(code)
+    form, item = form.astype(code, copy=False), item.astype(code, copy=False)
     # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them;
     # a row's form attributes are its form's repeated over the form's rows (as compact codes: a province's
     # cycle has tens of millions of rows). A row's rater is not needed once its pair is known.
@@ -169,8 +169,7 @@ def _code_rows(ratee, ratees, raters, item, items, rel, rel_labels, y, pair, key
     npair = len(key)
     p_group = np.empty(npair, dtype=np.int64)
     p_group[pair] = data.group
-    rows = np.bincount(pair, minlength=npair)
-    if not np.array_equal(np.bincount(pair, data.group, npair), p_group * rows.astype(float)):
+    if not np.array_equal(p_group.astype(code)[pair], data.group):
         raise ValueError("seorang penilai punya lebih dari satu relasi terhadap pegawai yang sama")
     data.row_pair = pair
     data.p_ratee, data.p_rater, data.p_group = key // nr, key % nr, p_group

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .responses import pair_codes
+from .responses import form_blocks, pair_codes
 
 LURUS, CEPAT, PENCILAN = "lurus", "cepat", "pencilan"
 
@@ -153,7 +153,7 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     # blocks of answers that end where a form ends, so each form's sums come from one block in the order of
     # its answers (the same figures as one pass), with a block's working arrays only.
     m_p, sum_dev, sum_w, sum_own, sum_wdev, sum_wdev2 = (np.zeros(npair) for _ in range(6))
-    for lo, hi in _form_blocks(pair):
+    for lo, hi in form_blocks(pair):
         use = other[lo:hi] & compared[cell[lo:hi]]
         cu, yu, pu = cell[lo:hi][use], y[lo:hi][use], pair[lo:hi][use]
         del use
@@ -207,26 +207,6 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     out["alasan"] = _reasons(out, min_butir_lurus, detik_per_butir, ambang_z)
     order = np.lexsort((label_rank(ratees)[p_ratee], label_rank(raters)[p_rater]))
     return out.iloc[order].reset_index(drop=True)
-
-
-# Answers taken at a time by the outlier check (a province's cycle has over a hundred million).
-_BLOCK_ANSWERS = 1 << 24
-
-
-def _form_blocks(pair: np.ndarray) -> list[tuple[int, int]]:
-    """Return row ranges of about _BLOCK_ANSWERS rows, each ending where a form ends, when every form's rows
-    are adjacent (as the scoring run's are); otherwise one range over all rows."""
-    n = pair.size
-    if n <= _BLOCK_ANSWERS or not (pair[1:] >= pair[:-1]).all():
-        return [(0, n)]
-    blocks, lo = [], 0
-    while lo < n:
-        hi = min(lo + _BLOCK_ANSWERS, n)
-        if hi < n:   # move the end past the rest of the form it falls in
-            hi = int(np.searchsorted(pair, pair[hi - 1], side="right"))
-        blocks.append((lo, hi))
-        lo = hi
-    return blocks
 
 
 def label_rank(labels: pd.Index) -> np.ndarray:

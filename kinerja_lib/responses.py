@@ -197,6 +197,30 @@ def pair_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Reading
 
 
+# Answers an analysis takes at a time where it works per answer (a province's cycle has over a hundred million).
+BLOCK_ANSWERS = 1 << 24
+
+
+def form_blocks(pair: np.ndarray) -> list[tuple[int, int]]:
+    """Return row ranges of about BLOCK_ANSWERS rows, each ending where a form ends, when every form's rows are
+    adjacent and in form order (as the scoring run's are); otherwise one range over all rows.
+
+    Sums per form (or per form and anything finer) taken block by block then come from one block each, in the
+    order of the form's rows: the same figures as one pass, with a block's working arrays only.
+    """
+    n = pair.size
+    if n <= BLOCK_ANSWERS or not (pair[1:] >= pair[:-1]).all():
+        return [(0, n)]
+    blocks, lo = [], 0
+    while lo < n:
+        hi = min(lo + BLOCK_ANSWERS, n)
+        if hi < n:   # move the end past the rest of the form it falls in
+            hi = int(np.searchsorted(pair, pair[hi - 1], side="right"))
+        blocks.append((lo, hi))
+        lo = hi
+    return blocks
+
+
 def has_submitted_answers(db: Database, cycle_id: int) -> bool:
     """Return whether any submitted active form of the cycle holds an answer."""
     return db.execute("SELECT 1 FROM response r JOIN assignment a ON a.id = r.assignment_id "

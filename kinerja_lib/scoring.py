@@ -42,8 +42,8 @@ from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
 from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .responses import (AnswerMatrix, has_submitted_answers, load_answer_matrix, long_codes, pair_codes,
-                        submitted_assignments)
+from .responses import (AnswerMatrix, form_blocks, has_submitted_answers, load_answer_matrix, long_codes,
+                        pair_codes, submitted_assignments)
 from .settings import MethodSettings, method_settings
 from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, data_version
 
@@ -416,14 +416,21 @@ def _by_value(data: _Long, settings: dict[str, Any]) -> pd.DataFrame:
 
 def _value_cells(data: _Long) -> tuple[np.ndarray, np.ndarray]:
     """Return, per (pair, reported value), the items scored in shown cells and their mean (the per-answer part
-    of the per-value results)."""
+    of the per-value results), taken in blocks of whole forms (see responses.form_blocks)."""
     nc, nv = data.n_cells, len(data.values)
     npair = data.p_ratee.size
     wide = np.int64 if npair * nc >= np.iinfo(np.int32).max else data.item_value.dtype
-    pv = data.item_value.astype(wide)[data.item]  # stand-alone items (codes >= nv) are dropped below
-    pv += data.row_pair.astype(wide, copy=False) * nc
-    cnt = np.bincount(pv, data.ok, npair * nc).reshape(npair, nc)[:, :nv].ravel()
-    total = np.bincount(pv, np.where(data.ok, data.y, 0.0), npair * nc).reshape(npair, nc)[:, :nv]
+    item_value = data.item_value.astype(wide)
+    cnt, total = np.zeros(npair * nc), np.zeros(npair * nc)
+    for lo, hi in form_blocks(data.row_pair):
+        pv = item_value[data.item[lo:hi]]  # stand-alone items (codes >= nv) are dropped below
+        pv += data.row_pair[lo:hi].astype(wide, copy=False) * nc
+        ok = data.ok[lo:hi]
+        cnt += np.bincount(pv, ok, npair * nc)
+        total += np.bincount(pv, np.where(ok, data.y[lo:hi], 0.0), npair * nc)
+        del pv, ok
+    cnt = cnt.reshape(npair, nc)[:, :nv].ravel()
+    total = total.reshape(npair, nc)[:, :nv]
     with np.errstate(invalid="ignore", divide="ignore"):
         return cnt, total.ravel() / cnt
 

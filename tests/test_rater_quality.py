@@ -116,17 +116,17 @@ def test_the_outlier_check_taken_in_blocks_of_forms_gives_the_same_figures(monke
     """A province's answers are checked a block at a time, each block ending where a form ends: with blocks of
     50 answers (forms of 21 answers straddling every nominal boundary) every figure is the one-pass figure,
     and a table whose forms' rows are not adjacent is taken in one pass."""
-    from kinerja_lib import rater_quality as rq
+    from kinerja_lib import responses
 
     resp = _honest_city()
     rng = np.random.default_rng(3)
     resp.loc[rng.random(len(resp)) < 0.05, "score"] = np.nan
     resp = resp.sort_values(["ratee", "rater"], kind="stable", ignore_index=True)
     whole = rater_quality(resp)
-    monkeypatch.setattr(rq, "_BLOCK_ANSWERS", 50)
-    assert len(rq._form_blocks(np.repeat(np.arange(100), 21))) > 10
+    monkeypatch.setattr(responses, "BLOCK_ANSWERS", 50)
+    assert len(responses.form_blocks(np.repeat(np.arange(100), 21))) > 10
     pd.testing.assert_frame_equal(rater_quality(resp), whole, check_exact=True)
     shuffled = resp.sample(frac=1.0, random_state=0, ignore_index=True)
     pairs = shuffled.groupby(["ratee", "rater"], sort=False).ngroup().to_numpy()
-    assert rq._form_blocks(pairs) == [(0, len(shuffled))]
+    assert responses.form_blocks(pairs) == [(0, len(shuffled))]
     pd.testing.assert_frame_equal(rater_quality(shuffled), whole, check_exact=False, rtol=1e-12)

@@ -271,6 +271,24 @@ def test_the_answer_matrix_and_its_long_table_give_the_same_report(demo_scored):
     pd.testing.assert_frame_equal(matrix.to_long(), load_responses(db, cycle.id))
 
 
+def test_a_cycle_analysed_in_blocks_of_forms_gives_the_same_report(demo_scored, monkeypatch):
+    """Where the analysis works per answer it takes a province's answers in blocks of whole forms: with blocks
+    of 500 answers every table of the 300-pegawai demo's report is the one-pass table, figure for figure."""
+    from kinerja_lib import responses
+    from kinerja_lib.responses import load_answer_matrix
+    from kinerja_lib.scoring import analyse
+
+    db, cycle = demo_scored.db, demo_scored.report.cycle
+    matrix = load_answer_matrix(db, cycle.id, ITEMS)
+    whole = analyse(matrix, cycle.settings, timings=matrix.timings())
+    monkeypatch.setattr(responses, "BLOCK_ANSWERS", 500)
+    assert len(responses.form_blocks(np.repeat(np.arange(matrix.n_forms), 21))) > 50
+    blocked = analyse(matrix, cycle.settings, timings=matrix.timings())
+    for name in ("results", "scores", "by_value", "agreement", "reliability", "rater_bias", "quality",
+                 "distribution"):
+        pd.testing.assert_frame_equal(getattr(blocked, name), getattr(whole, name), check_exact=True, obj=name)
+
+
 def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
     """What run_scoring stored on the 300-pegawai demo reads back row for row: the per-value figures (stored one
     row per value, read in long form), the self-other agreement and the scores."""

@@ -253,17 +253,17 @@ class _Scored:
     def frame(self) -> pd.DataFrame:
         d = self.data
         present = np.bincount(d.p_ratee, minlength=d.n_ratee) > 0  # every pair has answers
-        cols: dict[str, Any] = {"ratee": d.ratees}
+        cols: dict[str, Any] = {"nip": d.ratees}
         for k, g in enumerate(d.groups):
             cols[f"n_{g}"] = self.n[:, k]
         for k, g in enumerate(d.groups):
-            cols[f"mean_{g}"] = self.mean[:, k]
+            cols[f"rerata_{g}"] = self.mean[:, k]
         names = np.array(d.groups, dtype=object)
-        cols["shown_groups"] = [",".join(names[row]) for row in self.shown]
-        cols["score"] = self.score
-        cols["score_se"] = self.score_se
-        cols["score_adj"] = self.adj
-        cols["score_adj_se"] = self.adj_se
+        cols["kelompok_tampil"] = [",".join(names[row]) for row in self.shown]
+        cols["skor"] = self.score
+        cols["skor_se"] = self.score_se
+        cols["skor_adj"] = self.adj
+        cols["skor_adj_se"] = self.adj_se
         out = pd.DataFrame(cols)
         order = np.argsort(label_rank(d.ratees), kind="stable")
         return out.iloc[order[present[order]]].reset_index(drop=True)
@@ -383,9 +383,10 @@ def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None 
 
     ``responses`` has columns ``ratee, rater, relation, item, score``; ``score`` NaN means "tidak dapat
     menilai" and counts as missing, never as a score. ``settings`` are the cycle's method settings
-    (missing keys take the documented defaults of data/referensi/metode.yaml). Columns of the result:
-    ``ratee``, ``n_<group>`` and ``mean_<group>`` for every group in ``settings['kelompok']``,
-    ``shown_groups`` (comma-separated codes), ``score``, ``score_adj``, ``score_adj_se``.
+    (missing keys take the documented defaults of data/referensi/metode.yaml). Columns of the result, named as
+    hasil_skor names them (kinerja_lib.columns): ``nip`` (the ratee), ``n_<group>`` and ``rerata_<group>`` for
+    every group in ``settings['kelompok']``, ``kelompok_tampil`` (comma-separated codes), ``skor``, ``skor_se``
+    (its standard error), ``skor_adj``, ``skor_adj_se``.
     Raises ValueError for missing columns, unknown relations, non-numeric scores, or a rater holding
     two relations to one ratee.
 
@@ -393,7 +394,7 @@ def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None 
     ...                    "relation": ["atasan", "rekan", "rekan", "diri"], "item": "B1.1",
     ...                    "score": [4, 5, 5, 3]})
     >>> row = score_responses(df).iloc[0]
-    >>> (row["shown_groups"], int(row["n_rekan"]), float(row["score"]))
+    >>> (row["kelompok_tampil"], int(row["n_rekan"]), float(row["skor"]))
     ('diri,atasan', 2, 4.0)
     """
     settings = _settings(settings)
@@ -486,7 +487,7 @@ def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = N
 
     ``self`` is the self-rating and ``others`` the weighted non-self figure (group ``semua`` of
     score_by_value); with ``scores`` (score_responses) an overall row (value ``semua``) compares
-    ``mean_diri`` with ``score``. Only pairs where both exist appear.
+    ``rerata_diri`` with ``skor``. Only pairs where both exist appear.
     ``kategori``: ``lebih_tinggi`` (over-estimator) when diff > the agreement band, ``lebih_rendah``
     (under-estimator) when diff < -band, else ``selaras``. The band defaults to half the standard
     deviation of the differences for that value across ratees (Atwater & Yammarino 1992); pass
@@ -499,10 +500,10 @@ def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = N
     own = by_value.loc[by_value["group"] == DIRI, [*key, "mean"]].rename(columns={"mean": "self"})
     others = by_value.loc[by_value["group"] == SEMUA, [*key, "mean"]].rename(columns={"mean": "others"})
     wide = own.merge(others, on=key, how="inner", sort=False).dropna().reset_index(drop=True)
-    if scores is not None and "mean_diri" in scores:
-        overall = scores[["ratee", "mean_diri", "score"]].dropna()
-        overall = pd.DataFrame({"ratee": overall["ratee"], "value": SEMUA, "self": overall["mean_diri"],
-                                "others": overall["score"]})
+    if scores is not None and "rerata_diri" in scores:
+        overall = scores[["nip", "rerata_diri", "skor"]].dropna()
+        overall = pd.DataFrame({"ratee": overall["nip"], "value": SEMUA, "self": overall["rerata_diri"],
+                                "others": overall["skor"]})
         wide = pd.concat([wide, overall], ignore_index=True)
     wide["diff"] = wide["self"] - wide["others"]
     if ambang_setuju is None:
@@ -830,23 +831,22 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     del value_cells
     agreement = self_other_agreement(by_value, scores, settings)
 
-    pop = pd.Index(population if population is not None else scores["ratee"], name="nip").unique()
-    res = scores.set_index("ratee").reindex(pop)
+    pop = pd.Index(population if population is not None else scores["nip"], name="nip").unique()
+    res = scores.set_index("nip").reindex(pop)
     results = pd.DataFrame(index=pop)
-    results["skor"] = res["score"]
-    results["skor_adj"] = res["score_adj"]
-    results["skor_adj_se"] = res["score_adj_se"]
-    results["kelompok_tampil"] = res["shown_groups"].fillna("")
+    for col in ("skor", "skor_adj", "skor_adj_se"):
+        results[col] = res[col]
+    results["kelompok_tampil"] = res["kelompok_tampil"].fillna("")
     for g in RELATIONS:
         col = f"n_{g}"
         results[col] = res[col].fillna(0).astype(int) if col in res else 0
     for g in RELATIONS:
-        col = f"mean_{g}"
-        results[f"rerata_{g}"] = res[col] if col in res else np.nan
+        col = f"rerata_{g}"
+        results[col] = res[col] if col in res else np.nan
     # The suggestion rests on the bias-adjusted score where the model could be fitted, else the raw score.
     use_adj = results["skor_adj"].notna()
     basis = results["skor_adj"].where(use_adj, results["skor"])
-    basis_se = res["score_adj_se"].where(use_adj, res["score_se"])
+    basis_se = res["skor_adj_se"].where(use_adj, res["skor_se"])
     suggestion = rating_perilaku_suggestion(basis, basis_se.to_numpy(dtype=float), settings)
     results["rating_perilaku_saran"] = suggestion["saran"]
     results["dasar_saran"] = pd.Series(np.where(use_adj, "skor_adj", np.where(results["skor"].notna(), "skor", None)),
@@ -915,7 +915,7 @@ def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | Non
     comments = records.comment_rows(db, cycle_id)
     if scores is None or comments.empty:
         return comments.iloc[0:0]
-    shown = {(r, g) for r, groups in zip(scores["ratee"], scores["shown_groups"]) for g in groups.split(",") if g}
+    shown = {(r, g) for r, groups in zip(scores["nip"], scores["kelompok_tampil"]) for g in groups.split(",") if g}
     keep = [(r, g) in shown for r, g in zip(comments["ratee"], comments["kelompok"])]
     out = comments[keep].copy()
     order = {g: k for k, g in enumerate(settings.kelompok)}

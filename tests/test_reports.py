@@ -88,10 +88,10 @@ def test_report_shows_the_person_the_engine_scores_and_the_guide(reports_demo):
     d = reports_demo
     person = d.db.execute("SELECT nama, jabatan FROM pegawai WHERE nip = ?", [d.target]).fetchone()
     settings = get_cycle(d.db, d.cycle_id).settings
-    scores = scoring.score_responses(scoring.load_responses(d.db, d.cycle_id), settings).set_index("ratee")
+    scores = scoring.score_responses(scoring.load_responses(d.db, d.cycle_id), settings).set_index("nip")
     text = d.reports[d.target]["pdf"]
     expected = [person[0], d.target, "Demo Tahunan 2026", "Laporan Umpan Balik 360°",
-                f"{angka(scores.loc[d.target, 'score'])} dari 5", "Cara membaca laporan ini",
+                f"{angka(scores.loc[d.target, 'skor'])} dari 5", "Cara membaca laporan ini",
                 "instrumen berakhlak-2023.1", "Atasan 40%", "Rekan kerja 3", *INSTRUMENT_VALUES]
     assert [s for s in expected if s not in text] == []
 

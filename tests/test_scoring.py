@@ -117,7 +117,7 @@ def test_a_group_under_its_minimum_leaves_no_trace_in_any_figure():
         outputs.append((scores, by_value, self_other_agreement(by_value, scores)))
     row = outputs[0][0].set_index("nip").loc["p13"]
     assert (row["n_rekan"], np.isnan(row["rerata_rekan"]), "rekan" in row["kelompok_tampil"]) == (2, True, False)
-    assert not ((outputs[0][1].ratee == "p13") & (outputs[0][1].group == "rekan")).any()
+    assert not ((outputs[0][1].nip == "p13") & (outputs[0][1].kelompok == "rekan")).any()
     for first, second in zip(outputs[0], outputs[1]):
         pd.testing.assert_frame_equal(first, second)
 
@@ -136,7 +136,7 @@ def test_score_by_value_applies_the_minimum_per_value():
         ("X", "B1", "diri", 1, 5.0), ("X", "B1", "atasan", 1, 4.0), ("X", "B1", "rekan", 3, 4.0),
         ("X", "B1", "semua", 4, (0.4 * 4 + 0.3 * 4) / 0.7),
         ("X", "B5", "atasan", 1, 2.0), ("X", "B5", "semua", 1, 2.0),
-    ], columns=["ratee", "value", "group", "n", "mean"])
+    ], columns=["nip", "nilai", "kelompok", "n", "rerata"])
     pd.testing.assert_frame_equal(out, expected, check_dtype=False)
 
 
@@ -249,17 +249,17 @@ def test_predikat_is_missing_when_a_rating_is_missing_and_unknown_labels_raise()
 ])
 def test_self_other_agreement_categories(self_score, others, kategori, titik):
     """Over/under-estimator outside the agreement band; blind spot / hidden strength beyond 1/3 of the range."""
-    by_value = pd.DataFrame({"ratee": "X", "value": "B1", "group": ["diri", "semua"], "n": [1, 3],
-                             "mean": [self_score, others]})
+    by_value = pd.DataFrame({"nip": "X", "nilai": "B1", "kelompok": ["diri", "semua"], "n": [1, 3],
+                             "rerata": [self_score, others]})
     row = self_other_agreement(by_value, ambang_setuju=0.5).iloc[0]
-    assert (row["diff"], row["kategori"], row["titik"]) == (pytest.approx(self_score - others), kategori, titik)
+    assert (row["selisih"], row["kategori"], row["titik"]) == (pytest.approx(self_score - others), kategori, titik)
 
 
 def test_self_other_agreement_band_defaults_to_half_a_standard_deviation():
     """Without a fixed band, +-0.5 SD of the value's self-other differences (Atwater & Yammarino 1992)."""
     diffs = [1.0, 0.0, -1.0, 0.2]   # SD = 0.818..., band = 0.409
-    by_value = pd.concat([pd.DataFrame({"ratee": f"r{i}", "value": "B1", "group": ["diri", "semua"], "n": 1,
-                                        "mean": [3.0 + d, 3.0]}) for i, d in enumerate(diffs)])
+    by_value = pd.concat([pd.DataFrame({"nip": f"r{i}", "nilai": "B1", "kelompok": ["diri", "semua"], "n": 1,
+                                        "rerata": [3.0 + d, 3.0]}) for i, d in enumerate(diffs)])
     out = self_other_agreement(by_value)
     assert out["kategori"].tolist() == ["lebih_tinggi", "selaras", "lebih_rendah", "selaras"]
 
@@ -337,9 +337,9 @@ def test_a_hidden_item_counts_nowhere_so_no_shown_figure_gives_it_away():
         for item, s in zip(("B1.1", "B1.2", "B1.3"), scores):
             rows.append(("X", rater, "rekan", item, np.nan if s is None else s))
     df = pd.DataFrame(rows, columns=["ratee", "rater", "relation", "item", "score"])
-    by_value = score_by_value(df).set_index(["value", "group"])
+    by_value = score_by_value(df).set_index(["nilai", "kelompok"])
     expected = np.mean([np.mean([4, 4]), np.mean([2, 3]), np.mean([3, 3])])
-    assert by_value.loc[("B1", "rekan"), "mean"] == pytest.approx(expected)
-    by_item = score_by_value(df, item_values={c: c for c in ("B1.1", "B1.2", "B1.3")}).set_index(["value", "group"])
+    assert by_value.loc[("B1", "rekan"), "rerata"] == pytest.approx(expected)
+    by_item = score_by_value(df, item_values={c: c for c in ("B1.1", "B1.2", "B1.3")}).set_index(["nilai", "kelompok"])
     assert ("B1.3", "rekan") not in by_item.index and ("B1.1", "rekan") in by_item.index
     assert score_responses(df).iloc[0]["rerata_rekan"] == pytest.approx(expected)

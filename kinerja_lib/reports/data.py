@@ -33,8 +33,8 @@ class CycleReportData:
 
     ``results``: one row per ratee (index nip) with the columns of hasil_skor ``skor, skor_adj, skor_adj_se,
     kelompok_tampil, n_<group>, rerata_<group>, rating_perilaku_saran, dasar_saran, peluang_di_atas,
-    peluang_di_bawah``. ``values`` / ``items``: ``{nip: {(value or item, group): mean}}``
-    from :func:`kinerja_lib.scoring.score_by_value`, group ``semua`` being the weighted non-self figure.
+    peluang_di_bawah``. ``values`` / ``items``: ``{nip: {(nilai or item, kelompok): rerata}}``
+    from :func:`kinerja_lib.scoring.score_by_value`, kelompok ``semua`` being the weighted non-self figure.
     ``titik``: ``{nip: {value: 'titik_buta' | 'kekuatan_tersembunyi'}}``. ``comments``:
     ``{nip: {(group, jenis): [teks, ...]}}`` with no trace of who wrote them. ``competency``:
     ``{nip: section}`` or None when the competency analysis is not available.
@@ -149,10 +149,11 @@ def cycle_scores(db: Database, cycle: Cycle, ratees: list[str],
     return scores.reindex(ratees), None
 
 
-def _by_ratee(long: pd.DataFrame, key: str) -> dict[str, dict[tuple[str, str], float]]:
+def _by_ratee(long: pd.DataFrame) -> dict[str, dict[tuple[str, str], float]]:
     out: dict[str, dict[tuple[str, str], float]] = {}
-    for ratee, k, group, mean in long[["ratee", key, "group", "mean"]].astype(object).to_numpy().tolist():
-        out.setdefault(ratee, {})[(k, group)] = float(mean)
+    rows = long[["nip", "nilai", "kelompok", "rerata"]].astype(object).to_numpy().tolist()
+    for nip, nilai, kelompok, rerata in rows:
+        out.setdefault(nip, {})[(nilai, kelompok)] = float(rerata)
     return out
 
 
@@ -165,10 +166,10 @@ def _value_figures(responses: pd.DataFrame, settings: dict[str, Any]):
     by_item = scoring.score_by_value(responses, item_values={c: c for c in codes}, settings=settings)
     agreement = scoring.self_other_agreement(by_value, settings=settings)
     titik: dict[str, dict[str, str]] = {}
-    for ratee, value, mark in zip(agreement["ratee"], agreement["value"], agreement["titik"]):
+    for nip, nilai, mark in zip(agreement["nip"], agreement["nilai"], agreement["titik"]):
         if mark:
-            titik.setdefault(ratee, {})[value] = mark
-    return _by_ratee(by_value, "value"), _by_ratee(by_item, "value"), titik
+            titik.setdefault(nip, {})[nilai] = mark
+    return _by_ratee(by_value), _by_ratee(by_item), titik
 
 
 def _competency_sections(db: Database, cycle: Cycle, ratees: list[str]) -> dict[str, dict[str, Any]] | None:

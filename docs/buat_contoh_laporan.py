@@ -26,7 +26,7 @@ def main() -> int:
         db, summary = build_demo_database(Path(tmp) / "demo.db", 300, 2026)
         scoring.run_scoring(db, summary.cycle_id)
         data = reports.prepare_cycle(db, summary.cycle_id)
-        shown = data.results["shown_groups"].fillna("")
+        shown = data.results["kelompok_tampil"].fillna("")
         nip = next(n for n in sorted(data.ratees)
                    if {"atasan", "rekan", "bawahan"} <= set(shown[n].split(",")) and 1 <= len(data.titik.get(n, {})) <= 2
                    and (data.competency or {}).get(n, {}).get("jpm") is not None)

@@ -9,10 +9,12 @@ rater group (``n_rekan``, ``rerata_rekan``) are spelled with the group's label f
 per BerAKHLAK value, predikat or JPM category are spelled from the instrument and reference files
 (:func:`composed_columns`).
 
-The analyses' DataFrames still use English working names (``ratee``, ``score_adj``, ``others``); the one
-table from those to the stored names is :func:`working_names`, used both to store and to read back. Moving
-the DataFrames themselves onto the stored names is left for later. A name means one thing only: a bare ``n`` (people in one sheet, raters in another) is not defined
-on purpose, and a sheet that shows one labels it itself.
+The scoring analysis (kinerja_lib.scoring) builds its DataFrames under these names as well: the scores under
+hasil_skor's (``nip``, ``skor_adj``, ``rerata_atasan``), the per-value results and the self-other agreement
+under the long forms kinerja_lib.hasil stores and reads back (``nilai``, ``kelompok``, ``rerata``,
+``rerata_bukan_diri``), so they are stored, read back and reported with no renaming on the way. A name means
+one thing only: a bare ``n`` (people in one sheet, raters in another) is not defined on purpose, and a sheet
+that shows one labels it itself.
 
 >>> header("rerata_bukan_diri")
 'Rerata Penilai Lain (semua selain diri)'
@@ -65,27 +67,6 @@ _TEXT = frozenset({"nip", "no_hp", "atasan_nip", "pemutus_nip", "nip_penilai", "
 _LONG = frozenset({"alasan", "alasan_tidak_layak", "alasan_keberatan", "keputusan", "uraian", "keterangan", "pesan",
                    "topik", "tindak_lanjut", "realisasi", "tanggapan", "pertanyaan", "komentar", "dasar",
                    "nilai_pengaturan", "sesudah_masa_perbaikan", "tindakan"})
-
-
-def working_names(table: str) -> dict[str, str]:
-    """Return ``{English working name: stored column}`` for the analysis frame stored in ``table``.
-
-    kinerja_lib.scoring renames its frames with this when it stores them and kinerja_lib.reports renames the
-    stored rows back with its inverse, so the two directions are one table and cannot drift apart.
-
-    >>> working_names("kesepakatan_diri")["others"]
-    'rerata_bukan_diri'
-    """
-    if table == "hasil_skor":
-        return {"score": "skor", "score_adj": "skor_adj", "score_adj_se": "skor_adj_se",
-                "shown_groups": "kelompok_tampil", "saran": "rating_perilaku_saran", "p_atas": "peluang_di_atas",
-                "p_bawah": "peluang_di_bawah", "dasar": "dasar_saran",
-                **{f"mean_{g}": f"rerata_{g}" for g in VOCAB.relasi.codes}}
-    if table == "hasil_skor_nilai":
-        return {"ratee": "nip", "value": "nilai", "group": "kelompok", "mean": "rerata"}
-    if table == "kesepakatan_diri":   # the self-other agreement rows (kinerja_lib.hasil.load_agreement)
-        return {"ratee": "nip", "value": "nilai", "self": "diri", "others": "rerata_bukan_diri", "diff": "selisih"}
-    raise KeyError(table)
 
 
 def _column(template: str, one: str, head: str) -> Column:

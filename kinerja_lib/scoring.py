@@ -250,17 +250,17 @@ class _Scored:
     def frame(self) -> pd.DataFrame:
         d = self.data
         present = np.bincount(d.p_ratee, minlength=d.n_ratee) > 0  # every pair has answers
-        cols: dict[str, Any] = {"ratee": d.ratees}
+        cols: dict[str, Any] = {"nip": d.ratees}
         for k, g in enumerate(d.groups):
             cols[f"n_{g}"] = self.n[:, k]
         for k, g in enumerate(d.groups):
-            cols[f"mean_{g}"] = self.mean[:, k]
+            cols[f"rerata_{g}"] = self.mean[:, k]
         names = np.array(d.groups, dtype=object)
-        cols["shown_groups"] = [",".join(names[row]) for row in self.shown]
-        cols["score"] = self.score
-        cols["score_se"] = self.score_se
-        cols["score_adj"] = self.adj
-        cols["score_adj_se"] = self.adj_se
+        cols["kelompok_tampil"] = [",".join(names[row]) for row in self.shown]
+        cols["skor"] = self.score
+        cols["skor_se"] = self.score_se
+        cols["skor_adj"] = self.adj
+        cols["skor_adj_se"] = self.adj_se
         out = pd.DataFrame(cols)
         order = np.argsort(label_rank(d.ratees), kind="stable")
         return out.iloc[order[present[order]]].reset_index(drop=True)
@@ -380,9 +380,10 @@ def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None 
 
     ``responses`` has columns ``ratee, rater, relation, item, score``; ``score`` NaN means "tidak dapat
     menilai" and counts as missing, never as a score. ``settings`` are the cycle's method settings
-    (missing keys take the documented defaults of data/referensi/metode.yaml). Columns of the result:
-    ``ratee``, ``n_<group>`` and ``mean_<group>`` for every group in ``settings['kelompok']``,
-    ``shown_groups`` (comma-separated codes), ``score``, ``score_adj``, ``score_adj_se``.
+    (missing keys take the documented defaults of data/referensi/metode.yaml). Columns of the result, named as
+    hasil_skor names them (kinerja_lib.columns): ``nip`` (the ratee), ``n_<group>`` and ``rerata_<group>`` for
+    every group in ``settings['kelompok']``, ``kelompok_tampil`` (comma-separated codes), ``skor``, ``skor_se``
+    (its standard error), ``skor_adj``, ``skor_adj_se``.
     Raises ValueError for missing columns, unknown relations, non-numeric scores, or a rater holding
     two relations to one ratee.
 
@@ -390,7 +391,7 @@ def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None 
     ...                    "relation": ["atasan", "rekan", "rekan", "diri"], "item": "B1.1",
     ...                    "score": [4, 5, 5, 3]})
     >>> row = score_responses(df).iloc[0]
-    >>> (row["shown_groups"], int(row["n_rekan"]), float(row["score"]))
+    >>> (row["kelompok_tampil"], int(row["n_rekan"]), float(row["skor"]))
     ('diri,atasan', 2, 4.0)
     """
     settings = _settings(settings)
@@ -399,12 +400,13 @@ def score_responses(responses: pd.DataFrame, settings: Mapping[str, Any] | None 
 
 def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | None = None,
                    settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Return per-value results in long form: ``ratee, value, group, n, mean``.
+    """Return per-value results in long form: ``nip, nilai, kelompok, n, rerata`` (kinerja_lib.hasil's
+    VALUE_COLUMNS: the rows of hasil_skor_nilai as load_value_results reads them back).
 
     ``item_values`` maps each item to its value (default: the BerAKHLAK instrument, B1.1 -> B1); items
-    it does not name are ignored. One row per ratee, value and shown group (a group under its minimum
-    for that value is left out, like everywhere else), plus a row with group ``semua``: the weighted
-    mean of the shown non-self groups, ``n`` being the raters behind it.
+    it does not name are ignored. One row per ratee (``nip``), value and shown group (a group under its
+    minimum for that value is left out, like everywhere else), plus a row with kelompok ``semua``: the
+    weighted mean of the shown non-self groups, ``n`` being the raters behind it.
     """
     settings = _settings(settings)
     return _by_value(_code(responses, settings, item_values), settings)
@@ -455,10 +457,10 @@ def _value_table(data: _Long, settings: dict[str, Any], cnt: np.ndarray, pmean: 
     gi = np.concatenate([gi, np.full(tj.size, ng)])
     order = np.lexsort((gi, vi, label_rank(data.ratees)[ti]))
     ti, vi, gi = ti[order], vi[order], gi[order]
-    return pd.DataFrame({"ratee": data.ratees[ti], "value": values[vi],
-                         "group": np.array([*data.groups, SEMUA], dtype=object)[gi],
+    return pd.DataFrame({"nip": data.ratees[ti], "nilai": values[vi],
+                         "kelompok": np.array([*data.groups, SEMUA], dtype=object)[gi],
                          "n": np.concatenate([n_rows, n_overall[tj, vj]])[order],
-                         "mean": np.concatenate([mean_rows, overall[tj, vj]])[order]})
+                         "rerata": np.concatenate([mean_rows, overall[tj, vj]])[order]})
 
 
 def rater_bias(fit: BiasFit | None, z: float = AMBANG_Z_KELONGGARAN) -> pd.DataFrame:
@@ -486,34 +488,36 @@ def rater_bias(fit: BiasFit | None, z: float = AMBANG_Z_KELONGGARAN) -> pd.DataF
 def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = None,
                          settings: Mapping[str, Any] | None = None,
                          ambang_setuju: float | None = None) -> pd.DataFrame:
-    """Return ``ratee, value, self, others, diff, kategori, titik`` per ratee and value.
+    """Return ``nip, nilai, diri, rerata_bukan_diri, selisih, kategori, titik`` per ratee and value
+    (kinerja_lib.hasil's AGREEMENT_COLUMNS: what load_agreement reads back).
 
-    ``self`` is the self-rating and ``others`` the weighted non-self figure (group ``semua`` of
-    score_by_value); with ``scores`` (score_responses) an overall row (value ``semua``) compares
-    ``mean_diri`` with ``score``. Only pairs where both exist appear.
-    ``kategori``: ``lebih_tinggi`` (over-estimator) when diff > the agreement band, ``lebih_rendah``
-    (under-estimator) when diff < -band, else ``selaras``. The band defaults to half the standard
-    deviation of the differences for that value across ratees (Atwater & Yammarino 1992); pass
+    ``diri`` is the self-rating and ``rerata_bukan_diri`` the weighted non-self figure (kelompok ``semua`` of
+    score_by_value); with ``scores`` (score_responses) an overall row (nilai ``semua``) compares
+    ``rerata_diri`` with ``skor``. Only pairs where both exist appear.
+    ``kategori``: ``lebih_tinggi`` (over-estimator) when ``selisih`` (diri - rerata_bukan_diri) > the agreement
+    band, ``lebih_rendah`` (under-estimator) when selisih < -band, else ``selaras``. The band defaults to half
+    the standard deviation of the differences for that value across ratees (Atwater & Yammarino 1992); pass
     ``ambang_setuju`` in scale points to fix it. ``titik``: ``titik_buta`` (blind spot) when
-    self - others > ``titik_buta_proporsi_rentang`` x scale range, ``kekuatan_tersembunyi`` (hidden
-    strength) when others - self exceeds it, else empty.
+    selisih > ``titik_buta_proporsi_rentang`` x scale range, ``kekuatan_tersembunyi`` (hidden
+    strength) when -selisih exceeds it, else empty.
     """
     settings = _settings(settings)
-    key = ["ratee", "value"]
-    own = by_value.loc[by_value["group"] == DIRI, [*key, "mean"]].rename(columns={"mean": "self"})
-    others = by_value.loc[by_value["group"] == SEMUA, [*key, "mean"]].rename(columns={"mean": "others"})
+    key = ["nip", "nilai"]
+    own = by_value.loc[by_value["kelompok"] == DIRI, [*key, "rerata"]].rename(columns={"rerata": "diri"})
+    others = by_value.loc[by_value["kelompok"] == SEMUA, [*key, "rerata"]].rename(
+        columns={"rerata": "rerata_bukan_diri"})
     wide = own.merge(others, on=key, how="inner", sort=False).dropna().reset_index(drop=True)
-    if scores is not None and "mean_diri" in scores:
-        overall = scores[["ratee", "mean_diri", "score"]].dropna()
-        overall = pd.DataFrame({"ratee": overall["ratee"], "value": SEMUA, "self": overall["mean_diri"],
-                                "others": overall["score"]})
+    if scores is not None and "rerata_diri" in scores:
+        overall = scores[["nip", "rerata_diri", "skor"]].dropna()
+        overall = pd.DataFrame({"nip": overall["nip"], "nilai": SEMUA, "diri": overall["rerata_diri"],
+                                "rerata_bukan_diri": overall["skor"]})
         wide = pd.concat([wide, overall], ignore_index=True)
-    wide["diff"] = wide["self"] - wide["others"]
+    wide["selisih"] = wide["diri"] - wide["rerata_bukan_diri"]
     if ambang_setuju is None:
-        band = 0.5 * wide.groupby("value", sort=False)["diff"].transform("std")
+        band = 0.5 * wide.groupby("nilai", sort=False)["selisih"].transform("std")
     else:
         band = pd.Series(float(ambang_setuju), index=wide.index)
-    d = wide["diff"]
+    d = wide["selisih"]
     kategori = np.where(d > band, "lebih_tinggi", np.where(d < -band, "lebih_rendah", "selaras"))
     wide["kategori"] = np.where(band.isna(), None, kategori)
     limit = float(settings.titik_buta_proporsi_rentang) * load_scale().range
@@ -525,8 +529,8 @@ def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
     """Return, per value (``semua`` = overall), how many ratees fall in each agreement category and how many
     have a blind spot or a hidden strength, with value names."""
     names = {**load_instrument().value_names(), SEMUA: "Keseluruhan"}
-    counts = pd.crosstab(agreement["value"], agreement["kategori"]).reindex(columns=list(KESEPAKATAN), fill_value=0)
-    spots = pd.crosstab(agreement["value"], agreement["titik"]).reindex(columns=list(TITIK), fill_value=0)
+    counts = pd.crosstab(agreement["nilai"], agreement["kategori"]).reindex(columns=list(KESEPAKATAN), fill_value=0)
+    spots = pd.crosstab(agreement["nilai"], agreement["titik"]).reindex(columns=list(TITIK), fill_value=0)
     out = counts.join(spots).rename(columns={**KESEPAKATAN, **TITIK})
     order = [v for v in names if v in out.index]
     out = out.reindex(order)
@@ -837,23 +841,22 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     del value_cells
     agreement = self_other_agreement(by_value, scores, settings)
 
-    pop = pd.Index(population if population is not None else scores["ratee"], name="nip").unique()
-    res = scores.set_index("ratee").reindex(pop)
+    pop = pd.Index(population if population is not None else scores["nip"], name="nip").unique()
+    res = scores.set_index("nip").reindex(pop)
     results = pd.DataFrame(index=pop)
-    results["skor"] = res["score"]
-    results["skor_adj"] = res["score_adj"]
-    results["skor_adj_se"] = res["score_adj_se"]
-    results["kelompok_tampil"] = res["shown_groups"].fillna("")
+    for col in ("skor", "skor_adj", "skor_adj_se"):
+        results[col] = res[col]
+    results["kelompok_tampil"] = res["kelompok_tampil"].fillna("")
     for g in RELATIONS:
         col = f"n_{g}"
         results[col] = res[col].fillna(0).astype(int) if col in res else 0
     for g in RELATIONS:
-        col = f"mean_{g}"
-        results[f"rerata_{g}"] = res[col] if col in res else np.nan
+        col = f"rerata_{g}"
+        results[col] = res[col] if col in res else np.nan
     # The suggestion rests on the bias-adjusted score where the model could be fitted, else the raw score.
     use_adj = results["skor_adj"].notna()
     basis = results["skor_adj"].where(use_adj, results["skor"])
-    basis_se = res["score_adj_se"].where(use_adj, res["score_se"])
+    basis_se = res["skor_adj_se"].where(use_adj, res["skor_se"])
     suggestion = rating_perilaku_suggestion(basis, basis_se.to_numpy(dtype=float), settings)
     results["rating_perilaku_saran"] = suggestion["saran"]
     results["dasar_saran"] = pd.Series(np.where(use_adj, "skor_adj", np.where(results["skor"].notna(), "skor", None)),
@@ -872,7 +875,7 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     results["status_predikat"] = pd.Series(np.where(
         results["predikat"].isna(), None, np.where(decided.notna().to_numpy(), DITETAPKAN, SEMENTARA)),
         index=results.index, dtype=object)
-    overall = agreement[agreement["value"] == SEMUA].set_index("ratee")["kategori"]
+    overall = agreement[agreement["nilai"] == SEMUA].set_index("nip")["kategori"]
     results["kesepakatan_diri"] = overall.reindex(pop)
     results = results.reset_index()
 
@@ -922,7 +925,7 @@ def load_comments(db: Database, cycle_id: int, settings: Mapping[str, Any] | Non
     comments = records.comment_rows(db, cycle_id)
     if scores is None or comments.empty:
         return comments.iloc[0:0]
-    shown = {(r, g) for r, groups in zip(scores["ratee"], scores["shown_groups"]) for g in groups.split(",") if g}
+    shown = {(r, g) for r, groups in zip(scores["nip"], scores["kelompok_tampil"]) for g in groups.split(",") if g}
     keep = [(r, g) in shown for r, g in zip(comments["ratee"], comments["kelompok"])]
     out = comments[keep].copy()
     order = {g: k for k, g in enumerate(settings.kelompok)}
@@ -990,11 +993,9 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
     hasil_skor_nilai (the self-other agreement with them), and an audit entry (kinerja_lib.hasil.replace_scoring).
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
-    bv = report.by_value.rename(columns=columns.working_names("hasil_skor_nilai"))
-    ag = report.agreement.rename(columns=columns.working_names("kesepakatan_diri"))
     return hasil.replace_scoring(db, cycle_id, method=method, data_version=report.data_version,
-                                 results=report.results.sort_values("nip", kind="stable"), by_value=bv,
-                                 agreement=ag, warnings=len(report.warnings), pelaku=pelaku)
+                                 results=report.results.sort_values("nip", kind="stable"), by_value=report.by_value,
+                                 agreement=report.agreement, warnings=len(report.warnings), pelaku=pelaku)
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:

@@ -36,3 +36,19 @@ def test_the_per_group_columns_use_the_vocabulary_labels():
         assert columns.header(f"n_{code}") == f"Jumlah Penilai {label}"
         assert columns.header(f"rerata_{code}") == f"Rerata {label}"
     assert columns.header("rerata_bukan_diri") != columns.header("rerata_lainnya")
+
+
+def test_the_scoring_frames_carry_the_stored_names(demo_scored):
+    """ScoringReport.scores, .by_value and .agreement are named as stored from the analysis on, with no working
+    names to translate: every column is in the vocabulary or the stored tables (bare n of the per-value rows
+    aside), the scores are hasil_skor's columns plus the raw score's error, and the per-value and agreement
+    frames are the long forms kinerja_lib.hasil stores and reads back."""
+    db, report = demo_scored.db, demo_scored.report
+    stored = {row[1] for table in ("hasil_skor", "hasil_skor_nilai")
+              for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
+    known = set(columns.columns()) | set(columns.composed_columns()) | stored
+    frames = {"scores": report.scores, "by_value": report.by_value, "agreement": report.agreement}
+    assert {name: sorted(set(frame.columns) - known) for name, frame in frames.items()} == {
+        "scores": [], "by_value": sorted(NOT_IN_VOCABULARY), "agreement": []}
+    assert set(report.scores.columns) - set(RESULT_COLUMNS) == {"skor_se"}
+    assert (list(report.by_value.columns), list(report.agreement.columns)) == (VALUE_COLUMNS, AGREEMENT_COLUMNS)

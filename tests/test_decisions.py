@@ -41,9 +41,9 @@ def test_group_weights_shape_the_adjusted_score_person_by_person():
     by different amounts for different people (not one shift for all), and not at all for someone rated by
     atasan and rekan who agree."""
     responses, _ = _simulated()
-    low = score_responses(responses, {"bobot": {"atasan": 0.1, "rekan": 0.3, "bawahan": 0.2}}).set_index("ratee")
-    high = score_responses(responses, {"bobot": {"atasan": 0.9, "rekan": 0.3, "bawahan": 0.2}}).set_index("ratee")
-    shift = (high["score_adj"] - low["score_adj"]).dropna()
+    low = score_responses(responses, {"bobot": {"atasan": 0.1, "rekan": 0.3, "bawahan": 0.2}}).set_index("nip")
+    high = score_responses(responses, {"bobot": {"atasan": 0.9, "rekan": 0.3, "bawahan": 0.2}}).set_index("nip")
+    shift = (high["skor_adj"] - low["skor_adj"]).dropna()
     assert shift.std() > 0.05
     assert shift.abs().max() > 0.2
 
@@ -54,12 +54,12 @@ def test_adjusted_score_is_not_moved_by_which_groups_rated_a_person():
     (within 0.05)."""
     responses, truth = _simulated(n=480, bawahan_effect=0.8)
     settings = {"bobot": {"atasan": 0.4, "rekan": 0.3, "bawahan": 0.2}}
-    out = score_responses(responses, settings).set_index("ratee")
-    has = out["shown_groups"].str.contains("bawahan")
+    out = score_responses(responses, settings).set_index("nip")
+    has = out["kelompok_tampil"].str.contains("bawahan")
     # the truth on the score's scale: the weighted mean of the planted group effects is the reference level
     level = (0.4 * -0.2 + 0.3 * 0.0 + 0.2 * 0.8) / 0.9
-    raw = out["score"] - truth
-    adj = out["score_adj"] - (truth + level)
+    raw = out["skor"] - truth
+    adj = out["skor_adj"] - (truth + level)
     assert raw[has].mean() - raw[~has].mean() > 0.1
     assert abs(adj[has].mean() - adj[~has].mean()) < 0.05
 
@@ -67,9 +67,9 @@ def test_adjusted_score_is_not_moved_by_which_groups_rated_a_person():
 def test_adjusted_score_interval_covers_the_truth_at_its_nominal_rate():
     """On the simulated design the 95% interval of the adjusted score holds the truth 92-98% of the time."""
     responses, truth = _simulated(n=400, seed=9)
-    out = score_responses(responses, {"bobot": {"atasan": 0.4, "rekan": 0.3, "bawahan": 0.2}}).set_index("ratee")
+    out = score_responses(responses, {"bobot": {"atasan": 0.4, "rekan": 0.3, "bawahan": 0.2}}).set_index("nip")
     level = (0.4 * -0.2 + 0.2 * 0.5) / 0.9
-    inside = (out["score_adj"] - truth - level).abs() <= 1.96 * out["score_adj_se"]
+    inside = (out["skor_adj"] - truth - level).abs() <= 1.96 * out["skor_adj_se"]
     assert 0.92 <= inside.mean() <= 0.98
 
 

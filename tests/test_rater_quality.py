@@ -69,7 +69,7 @@ def test_flags_never_remove_data():
     q = rater_quality(df)
     assert q[["rater", "lurus"]].values.tolist() == [["b", False], ["c", False], ["lurus", True]]
     expected = (5 + (3 * 20 + 2) / 21 + (2 * 20 + 3) / 21) / 3
-    assert score_responses(df).loc[0, "mean_rekan"] == pytest.approx(expected)
+    assert score_responses(df).loc[0, "rerata_rekan"] == pytest.approx(expected)
 
 
 def test_flagged_raters_summarise_reasons_in_indonesian():

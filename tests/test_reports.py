@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import pdf_text
@@ -88,10 +89,10 @@ def test_report_shows_the_person_the_engine_scores_and_the_guide(reports_demo):
     d = reports_demo
     person = d.db.execute("SELECT nama, jabatan FROM pegawai WHERE nip = ?", [d.target]).fetchone()
     settings = get_cycle(d.db, d.cycle_id).settings
-    scores = scoring.score_responses(scoring.load_responses(d.db, d.cycle_id), settings).set_index("ratee")
+    scores = scoring.score_responses(scoring.load_responses(d.db, d.cycle_id), settings).set_index("nip")
     text = d.reports[d.target]["pdf"]
     expected = [person[0], d.target, "Demo Tahunan 2026", "Laporan Umpan Balik 360°",
-                f"{angka(scores.loc[d.target, 'score'])} dari 5", "Cara membaca laporan ini",
+                f"{angka(scores.loc[d.target, 'skor'])} dari 5", "Cara membaca laporan ini",
                 "instrumen berakhlak-2023.1", "Atasan 40%", "Rekan kerja 3", *INSTRUMENT_VALUES]
     assert [s for s in expected if s not in text] == []
 
@@ -206,6 +207,26 @@ def test_stored_scores_are_used_until_a_form_changes(reports_demo):
                  "(SELECT min(id) FROM assignment WHERE cycle_id = ? AND status = 'terkirim')", [dihitung, d.cycle_id])
     stale = reports.prepare_cycle(d.db, d.cycle_id, nip=d.target, competency=False).skor_dihitung
     assert (fresh, stale) == (dihitung, None)
+
+
+def test_scores_computed_now_reach_the_report_as_the_stored_ones_do(small_org):
+    """The rows a report scores in memory carry hasil_skor's names and values, as the stored rows do once
+    'kinerja score' ran: the two sources of cycle_scores differ in when the scores were computed, not in how
+    their columns are named (only the raw score's error is not stored)."""
+    from conftest import answer_everything
+
+    db = small_org.db
+    answer_everything(db, small_org)
+    cycle, ratees = get_cycle(db, small_org.cycle.id), sorted(small_org.nip.values())
+    computed, when = reports.cycle_scores(db, cycle, ratees)
+    scoring.run_scoring(db, cycle.id)
+    stored, dihitung = reports.cycle_scores(db, cycle, ratees)
+    assert (when, dihitung is None) == (None, False)
+    assert set(computed.columns) - set(stored.columns) == {"skor_se"}
+    shared = [c for c in computed.columns if c != "skor_se"]
+    # A column with no figure at all reads back from SQLite as None where the analysis has NaN: both are missing.
+    computed, stored = (f[shared].astype(object).where(f[shared].notna(), None) for f in (computed, stored))
+    pd.testing.assert_frame_equal(computed, stored)
 
 
 # --- the berita acara ------------------------------------------------------------------------------

@@ -28,10 +28,11 @@ def _one_ratee(**groups):
 
 
 def test_result_has_the_contract_columns():
-    """One row per ratee: ratee, n_/mean_ per group, shown_groups, score, score_se, score_adj, score_adj_se."""
+    """One row per ratee, under hasil_skor's names: nip, n_/rerata_ per group, kelompok_tampil, skor, skor_se,
+    skor_adj, skor_adj_se."""
     out = score_responses(_one_ratee(atasan=[4], rekan=[3, 3, 3]))
-    assert list(out.columns) == ["ratee", *[f"n_{g}" for g in GROUPS], *[f"mean_{g}" for g in GROUPS],
-                                 "shown_groups", "score", "score_se", "score_adj", "score_adj_se"]
+    assert list(out.columns) == ["nip", *[f"n_{g}" for g in GROUPS], *[f"rerata_{g}" for g in GROUPS],
+                                 "kelompok_tampil", "skor", "skor_se", "skor_adj", "skor_adj_se"]
 
 
 @pytest.mark.parametrize("groups, shown, score", [
@@ -52,17 +53,17 @@ def test_score_is_the_weighted_mean_of_shown_groups(groups, shown, score):
     """Score = sum(w_g * mean_g) / sum(w_g) over shown non-self groups (bobot .4/.3/.2/.1); rekan, bawahan
     and lainnya need 3 raters, atasan and diri 1."""
     row = score_responses(_one_ratee(**groups)).iloc[0]
-    assert row["shown_groups"] == shown
-    assert row["score"] == pytest.approx(score, nan_ok=True)
+    assert row["kelompok_tampil"] == shown
+    assert row["skor"] == pytest.approx(score, nan_ok=True)
 
 
 def test_tidak_dapat_menilai_is_missing_and_never_a_score():
     """A rater whose every answer is 'tidak dapat menilai' is not counted; NaN never lowers a mean."""
     base = _one_ratee(atasan=[4], rekan=[3, 3, np.nan])
     row = score_responses(base).iloc[0]
-    assert (row["n_rekan"], row["shown_groups"], row["score"]) == (2, "atasan", 4.0)
+    assert (row["n_rekan"], row["kelompok_tampil"], row["skor"]) == (2, "atasan", 4.0)
     row = score_responses(_one_ratee(atasan=[4], rekan=[3, 3, 3, np.nan])).iloc[0]
-    assert (row["n_rekan"], row["mean_rekan"]) == (3, 3.0)
+    assert (row["n_rekan"], row["rerata_rekan"]) == (3, 3.0)
 
 
 def test_group_mean_weighs_every_rater_equally():
@@ -72,7 +73,7 @@ def test_group_mean_weighs_every_rater_equally():
         ("X", "b", "rekan", "B1.1", 1), ("X", "b", "rekan", "B1.2", np.nan),
         ("X", "c", "rekan", "B1.1", 3),
     ], columns=["ratee", "rater", "relation", "item", "score"])
-    assert score_responses(df).loc[0, "mean_rekan"] == 3.0
+    assert score_responses(df).loc[0, "rerata_rekan"] == 3.0
 
 
 def test_weights_and_minimums_come_from_the_settings():
@@ -80,7 +81,7 @@ def test_weights_and_minimums_come_from_the_settings():
     df = _one_ratee(atasan=[4], rekan=[2, 2])
     row = score_responses(df, {"minimal_penilai": {"rekan": 2}, "izinkan_minimal_di_bawah_3": True,
                                "bobot": {"atasan": 1, "rekan": 1}}).iloc[0]
-    assert (row["shown_groups"], row["score"]) == ("atasan,rekan", 3.0)
+    assert (row["kelompok_tampil"], row["skor"]) == ("atasan,rekan", 3.0)
 
 
 def _city(seed=4, n=60):
@@ -114,9 +115,9 @@ def test_a_group_under_its_minimum_leaves_no_trace_in_any_figure():
         scores = score_responses(variant)
         by_value = score_by_value(variant)
         outputs.append((scores, by_value, self_other_agreement(by_value, scores)))
-    row = outputs[0][0].set_index("ratee").loc["p13"]
-    assert (row["n_rekan"], np.isnan(row["mean_rekan"]), "rekan" in row["shown_groups"]) == (2, True, False)
-    assert not ((outputs[0][1].ratee == "p13") & (outputs[0][1].group == "rekan")).any()
+    row = outputs[0][0].set_index("nip").loc["p13"]
+    assert (row["n_rekan"], np.isnan(row["rerata_rekan"]), "rekan" in row["kelompok_tampil"]) == (2, True, False)
+    assert not ((outputs[0][1].nip == "p13") & (outputs[0][1].kelompok == "rekan")).any()
     for first, second in zip(outputs[0], outputs[1]):
         pd.testing.assert_frame_equal(first, second)
 
@@ -135,7 +136,7 @@ def test_score_by_value_applies_the_minimum_per_value():
         ("X", "B1", "diri", 1, 5.0), ("X", "B1", "atasan", 1, 4.0), ("X", "B1", "rekan", 3, 4.0),
         ("X", "B1", "semua", 4, (0.4 * 4 + 0.3 * 4) / 0.7),
         ("X", "B5", "atasan", 1, 2.0), ("X", "B5", "semua", 1, 2.0),
-    ], columns=["ratee", "value", "group", "n", "mean"])
+    ], columns=["nip", "nilai", "kelompok", "n", "rerata"])
     pd.testing.assert_frame_equal(out, expected, check_dtype=False)
 
 
@@ -151,7 +152,7 @@ def test_a_value_hidden_for_a_group_is_left_out_of_that_groups_overall_mean():
                                          5, base.score))
     first, second = score_responses(base), score_responses(changed)
     pd.testing.assert_frame_equal(first, second)
-    assert (first.loc[0, "n_rekan"], first.loc[0, "mean_rekan"]) == (3, 4.0)
+    assert (first.loc[0, "n_rekan"], first.loc[0, "rerata_rekan"]) == (3, 4.0)
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -172,8 +173,8 @@ def test_scores_any_multi_rater_data():
     df = pd.DataFrame({"ratee": [1, 1, 1, 2, 2, 2], "rater": [10, 11, 12, 10, 11, 12], "relation": "rekan",
                        "item": "Q", "score": [2.0, 3.0, 4.0, 5.0, 4.0, 3.0]})
     out = score_responses(df)
-    assert out[["ratee", "n_rekan", "score"]].values.tolist() == [[1, 3, 3.0], [2, 3, 4.0]]
-    assert out["score_adj"].notna().all()
+    assert out[["nip", "n_rekan", "skor"]].values.tolist() == [[1, 3, 3.0], [2, 3, 4.0]]
+    assert out["skor_adj"].notna().all()
 
 
 @pytest.mark.parametrize("score, expected", [
@@ -248,17 +249,17 @@ def test_predikat_is_missing_when_a_rating_is_missing_and_unknown_labels_raise()
 ])
 def test_self_other_agreement_categories(self_score, others, kategori, titik):
     """Over/under-estimator outside the agreement band; blind spot / hidden strength beyond 1/3 of the range."""
-    by_value = pd.DataFrame({"ratee": "X", "value": "B1", "group": ["diri", "semua"], "n": [1, 3],
-                             "mean": [self_score, others]})
+    by_value = pd.DataFrame({"nip": "X", "nilai": "B1", "kelompok": ["diri", "semua"], "n": [1, 3],
+                             "rerata": [self_score, others]})
     row = self_other_agreement(by_value, ambang_setuju=0.5).iloc[0]
-    assert (row["diff"], row["kategori"], row["titik"]) == (pytest.approx(self_score - others), kategori, titik)
+    assert (row["selisih"], row["kategori"], row["titik"]) == (pytest.approx(self_score - others), kategori, titik)
 
 
 def test_self_other_agreement_band_defaults_to_half_a_standard_deviation():
     """Without a fixed band, +-0.5 SD of the value's self-other differences (Atwater & Yammarino 1992)."""
     diffs = [1.0, 0.0, -1.0, 0.2]   # SD = 0.818..., band = 0.409
-    by_value = pd.concat([pd.DataFrame({"ratee": f"r{i}", "value": "B1", "group": ["diri", "semua"], "n": 1,
-                                        "mean": [3.0 + d, 3.0]}) for i, d in enumerate(diffs)])
+    by_value = pd.concat([pd.DataFrame({"nip": f"r{i}", "nilai": "B1", "kelompok": ["diri", "semua"], "n": 1,
+                                        "rerata": [3.0 + d, 3.0]}) for i, d in enumerate(diffs)])
     out = self_other_agreement(by_value)
     assert out["kategori"].tolist() == ["lebih_tinggi", "selaras", "lebih_rendah", "selaras"]
 
@@ -336,9 +337,9 @@ def test_a_hidden_item_counts_nowhere_so_no_shown_figure_gives_it_away():
         for item, s in zip(("B1.1", "B1.2", "B1.3"), scores):
             rows.append(("X", rater, "rekan", item, np.nan if s is None else s))
     df = pd.DataFrame(rows, columns=["ratee", "rater", "relation", "item", "score"])
-    by_value = score_by_value(df).set_index(["value", "group"])
+    by_value = score_by_value(df).set_index(["nilai", "kelompok"])
     expected = np.mean([np.mean([4, 4]), np.mean([2, 3]), np.mean([3, 3])])
-    assert by_value.loc[("B1", "rekan"), "mean"] == pytest.approx(expected)
-    by_item = score_by_value(df, item_values={c: c for c in ("B1.1", "B1.2", "B1.3")}).set_index(["value", "group"])
+    assert by_value.loc[("B1", "rekan"), "rerata"] == pytest.approx(expected)
+    by_item = score_by_value(df, item_values={c: c for c in ("B1.1", "B1.2", "B1.3")}).set_index(["nilai", "kelompok"])
     assert ("B1.3", "rekan") not in by_item.index and ("B1.1", "rekan") in by_item.index
-    assert score_responses(df).iloc[0]["mean_rekan"] == pytest.approx(expected)
+    assert score_responses(df).iloc[0]["rerata_rekan"] == pytest.approx(expected)

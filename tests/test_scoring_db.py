@@ -292,12 +292,9 @@ def test_a_cycle_analysed_in_blocks_of_forms_gives_the_same_report(demo_scored, 
 def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
     """What run_scoring stored on the 300-pegawai demo reads back row for row: the per-value figures (stored one
     row per value, read in long form), the self-other agreement and the scores."""
-    from kinerja_lib import columns
-
     db, report = demo_scored.db, demo_scored.report
     cycle_id = report.cycle.id
-    given = report.by_value.rename(columns=columns.working_names("hasil_skor_nilai"))
-    given = given.sort_values(["nip", "nilai", "kelompok"], ignore_index=True)
+    given = report.by_value.sort_values(["nip", "nilai", "kelompok"], ignore_index=True)
     stored = load_value_results(db, cycle_id)
     assert set(stored["analysis_run_id"]) == {report.run_id} and len(stored) > 5_000
     pd.testing.assert_frame_equal(stored[["nip", "nilai", "kelompok", "n", "rerata"]],
@@ -305,8 +302,7 @@ def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
                                   check_dtype=False)
     assert set(stored["kelompok"]) == {"diri", "atasan", "rekan", "bawahan", "semua"}
     agreement = load_agreement(db, cycle_id)
-    mine = report.agreement.rename(columns=columns.working_names("kesepakatan_diri"))
-    mine = mine.sort_values(["nip", "nilai"], ignore_index=True)
+    mine = report.agreement.sort_values(["nip", "nilai"], ignore_index=True)
     pd.testing.assert_frame_equal(agreement[["nip", "nilai", "diri", "rerata_bukan_diri", "selisih"]],
                                   mine[["nip", "nilai", "diri", "rerata_bukan_diri", "selisih"]], check_dtype=False)
     scores = load_results(db, cycle_id)

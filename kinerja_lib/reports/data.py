@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from .. import columns, organisation, records, scoring, trend, umpan_balik
+from .. import organisation, records, scoring, trend, umpan_balik
 from ..cycle import Cycle, get_cycle
 from ..errors import ReportError
 from ..instansi import load_instansi
@@ -31,9 +31,10 @@ from .redaction import NameRedactor
 class CycleReportData:
     """Everything a selection of reports needs, computed once so that rendering many never re-scores.
 
-    ``results``: one row per ratee (index nip) with ``score, score_adj, score_adj_se, shown_groups,
-    n_<group>, mean_<group>, saran``. ``values`` / ``items``: ``{nip: {(value or item, group): mean}}``
-    from :func:`kinerja_lib.scoring.score_by_value`, group ``semua`` being the weighted non-self figure.
+    ``results``: one row per ratee (index nip) with the columns of hasil_skor ``skor, skor_adj, skor_adj_se,
+    kelompok_tampil, n_<group>, rerata_<group>, rating_perilaku_saran, dasar_saran, peluang_di_atas,
+    peluang_di_bawah``. ``values`` / ``items``: ``{nip: {(nilai or item, kelompok): rerata}}``
+    from :func:`kinerja_lib.scoring.score_by_value`, kelompok ``semua`` being the weighted non-self figure.
     ``titik``: ``{nip: {value: 'titik_buta' | 'kekuatan_tersembunyi'}}``. ``comments``:
     ``{nip: {(group, jenis): [teks, ...]}}`` with no trace of who wrote them. ``competency``:
     ``{nip: section}`` or None when the competency analysis is not available.
@@ -116,8 +117,7 @@ def _stored_scores(db: Database, cycle_id: int, ratees: list[str]) -> tuple[pd.D
     run = records.analysis_run(db, int(stored["analysis_run_id"].iloc[0]))
     if run is None or records.stored_results_behind(db, cycle_id, stored, run[1]) is not None:
         return None
-    back = {stored_name: name for name, stored_name in columns.working_names("hasil_skor").items()}
-    return stored.rename(columns=back).set_index("nip"), run[0]
+    return stored.set_index("nip"), run[0]
 
 
 def cycle_scores(db: Database, cycle: Cycle, ratees: list[str],
@@ -134,23 +134,26 @@ def cycle_scores(db: Database, cycle: Cycle, ratees: list[str],
     if responses is None:
         responses = scoring.load_responses(db, cycle.id)
     if responses.empty:
-        return pd.DataFrame(index=pd.Index(ratees, name="nip"),
-                            columns=["score", "score_adj", "score_adj_se", "shown_groups", "saran"]), None
-    scores = scoring.score_responses(responses, cycle.settings).set_index("ratee")
-    use_adj = scores["score_adj"].notna()
+        empty = pd.DataFrame(index=pd.Index(ratees, name="nip"),
+                             columns=["skor", "skor_adj", "skor_adj_se", "kelompok_tampil", "rating_perilaku_saran"])
+        return empty, None
+    scores = scoring.score_responses(responses, cycle.settings).set_index("nip")
+    use_adj = scores["skor_adj"].notna()
     suggestion = scoring.rating_perilaku_suggestion(
-        scores["score_adj"].where(use_adj, scores["score"]),
-        scores["score_adj_se"].where(use_adj, scores["score_se"]).to_numpy(dtype=float), cycle.settings)
-    scores["saran"], scores["p_atas"], scores["p_bawah"] = (suggestion["saran"], suggestion["peluang_di_atas"],
-                                                             suggestion["peluang_di_bawah"])
-    scores["dasar"] = np.where(use_adj, "skor_adj", np.where(scores["score"].notna(), "skor", None))
+        scores["skor_adj"].where(use_adj, scores["skor"]),
+        scores["skor_adj_se"].where(use_adj, scores["skor_se"]).to_numpy(dtype=float), cycle.settings)
+    scores["rating_perilaku_saran"] = suggestion["saran"]
+    for col in ("peluang_di_atas", "peluang_di_bawah"):
+        scores[col] = suggestion[col]
+    scores["dasar_saran"] = np.where(use_adj, "skor_adj", np.where(scores["skor"].notna(), "skor", None))
     return scores.reindex(ratees), None
 
 
-def _by_ratee(long: pd.DataFrame, key: str) -> dict[str, dict[tuple[str, str], float]]:
+def _by_ratee(long: pd.DataFrame) -> dict[str, dict[tuple[str, str], float]]:
     out: dict[str, dict[tuple[str, str], float]] = {}
-    for ratee, k, group, mean in long[["ratee", key, "group", "mean"]].astype(object).to_numpy().tolist():
-        out.setdefault(ratee, {})[(k, group)] = float(mean)
+    rows = long[["nip", "nilai", "kelompok", "rerata"]].astype(object).to_numpy().tolist()
+    for nip, nilai, kelompok, rerata in rows:
+        out.setdefault(nip, {})[(nilai, kelompok)] = float(rerata)
     return out
 
 
@@ -163,10 +166,10 @@ def _value_figures(responses: pd.DataFrame, settings: dict[str, Any]):
     by_item = scoring.score_by_value(responses, item_values={c: c for c in codes}, settings=settings)
     agreement = scoring.self_other_agreement(by_value, settings=settings)
     titik: dict[str, dict[str, str]] = {}
-    for ratee, value, mark in zip(agreement["ratee"], agreement["value"], agreement["titik"]):
+    for nip, nilai, mark in zip(agreement["nip"], agreement["nilai"], agreement["titik"]):
         if mark:
-            titik.setdefault(ratee, {})[value] = mark
-    return _by_ratee(by_value, "value"), _by_ratee(by_item, "value"), titik
+            titik.setdefault(nip, {})[nilai] = mark
+    return _by_ratee(by_value), _by_ratee(by_item), titik
 
 
 def _competency_sections(db: Database, cycle: Cycle, ratees: list[str]) -> dict[str, dict[str, Any]] | None:
@@ -232,8 +235,8 @@ def _trend_rows(db: Database, cycle: Cycle, ratees: list[str], results: pd.DataF
     now = results.reindex(ratees)
     current = pd.DataFrame({"nip": ratees, "cycle_id": cycle.id, "nama_siklus": cycle.nama, "periode": cycle.periode,
                             "tahun": cycle.tahun, "tanggal_selesai": cycle.tanggal_selesai,
-                            "skor_adj": now["score_adj"].to_numpy(dtype=float),
-                            "skor_adj_se": now["score_adj_se"].to_numpy(dtype=float)})
+                            "skor_adj": now["skor_adj"].to_numpy(dtype=float),
+                            "skor_adj_se": now["skor_adj_se"].to_numpy(dtype=float)})
     rows = trend.score_trend(pd.concat([history, current], ignore_index=True))
     rows = rows[rows["nip"].isin(set(history["nip"]))]
     out: dict[str, list[dict]] = {}

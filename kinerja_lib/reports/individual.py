@@ -38,7 +38,7 @@ from .printing import Printer, template_env
 
 
 def _shown_groups(result: pd.Series, settings: dict[str, Any]) -> list[str]:
-    raw = result.get("shown_groups")
+    raw = result.get("kelompok_tampil")
     if is_missing(raw) or not raw:
         return []
     shown = set(str(raw).split(","))
@@ -141,23 +141,24 @@ def build_report_data(db: Database, cycle: int | str | Cycle | None, nip: str, *
                  "tampil": g in shown, "bobot": g != "diri" and weights.get(g, 0) > 0, "n": None, "mean": None}
         if g in shown:  # a hidden group's count is never shown: 0 and 2 must look the same
             entry["n"] = int(result[f"n_{g}"])
-            entry["mean"] = num(result.get(f"mean_{g}"))
+            entry["mean"] = num(result.get(f"rerata_{g}"))
         groups.append(entry)
 
-    score, score_adj, se = (num(result.get(k)) for k in ("score", "score_adj", "score_adj_se"))
-    saran = None if is_missing(result.get("saran")) else result.get("saran")
-    basis = score_adj if result.get("dasar") == "skor_adj" else score
-    basis_se = se if result.get("dasar") == "skor_adj" else None
+    score, score_adj, se = (num(result.get(k)) for k in ("skor", "skor_adj", "skor_adj_se"))
+    saran = None if is_missing(result.get("rating_perilaku_saran")) else result.get("rating_perilaku_saran")
+    basis = score_adj if result.get("dasar_saran") == "skor_adj" else score
+    basis_se = se if result.get("dasar_saran") == "skor_adj" else None
     alasan = (scoring.suggestion_reason(saran, basis, basis_se if basis_se is not None else float("nan"),
-                                        num(result.get("p_atas")) or 0.0, num(result.get("p_bawah")) or 0.0,
-                                        result.get("dasar"), settings) if saran and basis is not None else None)
+                                        num(result.get("peluang_di_atas")) or 0.0,
+                                        num(result.get("peluang_di_bawah")) or 0.0,
+                                        result.get("dasar_saran"), settings) if saran and basis is not None else None)
     decided = data.ratings.get(nip, {})
     perilaku, hasil = decided.get("perilaku"), decided.get("hasil_kerja")
     summary = {
         "skor": score, "skor_adj": score_adj, "se": se,
         "ci_bawah": None if score_adj is None or se is None else score_adj - 1.96 * se,
         "ci_atas": None if score_adj is None or se is None else score_adj + 1.96 * se,
-        "diri": num(result.get("mean_diri")) if "diri" in shown else None,
+        "diri": num(result.get("rerata_diri")) if "diri" in shown else None,
         "saran": saran, "saran_alasan": alasan, "rating_perilaku": perilaku, "rating_hasil_kerja": hasil,
         "predikat": predikat_kinerja(hasil, perilaku) if hasil and perilaku else None,
         "jumlah_penilai": sum(g["n"] for g in groups if g["tampil"] and g["kode"] != "diri"),

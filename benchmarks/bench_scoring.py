@@ -6,9 +6,11 @@ table. ``kinerja_score`` times the command an administrator runs, ``kinerja --db
 own process from start to the stored results (interpreter start, reading, analysis, storing) on the demo
 database (seed 2026), next to the baseline ``SELECT a.ratee_nip, avg(r.score) ... GROUP BY a.ratee_nip``
 over the same submitted BerAKHLAK answers, timed just before and just after it in a fresh connection
-(best of three each). With ``KINERJA_BENCH_DEMO=<directory>`` the demo databases are kept there between runs. Its figures are ``kinerja_score_s`` (wall), ``kinerja_score_cpu_s`` (user + system,
+(best of three each). Its figures are ``kinerja_score_s`` (wall), ``kinerja_score_cpu_s`` (user + system,
 steadier on a shared machine) and ``kinerja_score_peak_rss_mb`` (the command's own peak); the harness's
-``seconds`` and ``peak_rss_mb`` there include the baseline runs and the demo build.
+``seconds`` and ``peak_rss_mb`` there include the baseline runs and the demo build. With
+``KINERJA_BENCH_DEMO=<directory>`` the demo databases are kept there between runs (a province's takes 16 minutes
+and 14 GB of disk to build).
 
 For ``full_cycle``, the long table is built synthetically in setup (about 7 raters per pegawai, 21 items, 3% "tidak dapat
 menilai"), with categorical identifier columns as ``scoring.load_responses`` returns them. Two baselines
@@ -199,7 +201,7 @@ SCORE_TARGETS = {8_000: {"ratio": 4.0}, 100_000: {"seconds": 30.0, "peak_mb": 15
 
 def _demo_path(workdir: Path, n: int) -> Path:
     """Where the case's demo database lives: in the case's own directory, or, when KINERJA_BENCH_DEMO names a
-    directory, there as ``demo-<n>.db``, kept for later runs (a province's demo takes 25 minutes to build). A
+    directory, there as ``demo-<n>.db``, kept for later runs (a province's demo takes 16 minutes to build). A
     kept database is used only when its demo marker names the same size and seed; else it is built again."""
     keep = os.environ.get("KINERJA_BENCH_DEMO")
     if not keep:
@@ -268,6 +270,6 @@ def cases() -> list[Case]:
         Case("scoring", "kinerja_score", 8_000, _score_run, _score_setup(8_000), quick=True),
         # Building the 100,000-pegawai demo takes about five minutes: run it with --only kinerja_score:100000.
         Case("scoring", "kinerja_score", 100_000, _score_run, _score_setup(100_000), opt_in=True),
-        # A province: the demo takes about 25 minutes and 14 GB of disk to build (--only kinerja_score:1000000).
+        # A province: the demo takes about 16 minutes and 14 GB of disk to build (--only kinerja_score:1000000).
         Case("scoring", "kinerja_score", 1_000_000, _score_run, _score_setup(1_000_000), opt_in=True),
     ]

@@ -47,10 +47,10 @@ class AnswerMatrix:
     A form is one rater's answers for one ratee. ``ratee``, ``rater`` and ``relation`` hold each form's codes
     into ``ratees``, ``raters`` and ``relations``; ``present[i, f]`` says whether the form has a row for the
     item at all (a row whose score is NaN is "tidak dapat menilai"). Only forms with at least one row appear.
-    ``mulai`` and ``terkirim`` (None when not read) are each form's first save and submission. From the database, the ratee and rater labels list everyone with a
-    submitted form in the cycle, in the order of the forms' ids, as the long table's categories always did.
-    ``mulai`` and ``terkirim`` are seconds since the Unix epoch (float, NaN when unknown or unreadable): a
-    province's forms then carry two numbers each, not two timestamp strings.
+    ``mulai`` and ``terkirim`` (None when not read) are each form's first save and submission, in seconds since
+    the Unix epoch (float, NaN when unknown or unreadable): a province's forms carry two numbers each, not two
+    timestamp strings. From the database, the ratee and rater labels list everyone with a submitted form in the
+    cycle, in the order of the forms' ids, as the long table's categories always did.
     """
 
     ratee: np.ndarray

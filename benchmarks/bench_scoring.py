@@ -268,7 +268,7 @@ def cases() -> list[Case]:
         Case("scoring", "full_cycle", 100_000, _run, _setup(100_000), target_seconds=120),
         # End to end: the demo's open cycle scored by the command, from process start to the stored results.
         Case("scoring", "kinerja_score", 8_000, _score_run, _score_setup(8_000), quick=True),
-        # Building the 100,000-pegawai demo takes about five minutes: run it with --only kinerja_score:100000.
+        # Building the 100,000-pegawai demo takes about 75 s: run it with --only kinerja_score:100000.
         Case("scoring", "kinerja_score", 100_000, _score_run, _score_setup(100_000), opt_in=True),
         # A province: the demo takes about 16 minutes and 14 GB of disk to build (--only kinerja_score:1000000).
         Case("scoring", "kinerja_score", 1_000_000, _score_run, _score_setup(1_000_000), opt_in=True),

@@ -408,3 +408,36 @@ def test_a_database_whose_path_has_spaces_hashes_and_percents_is_read_and_writte
     stored = load_results(db, report.cycle.id)
     pd.testing.assert_series_equal(stored["skor"], load_results(demo_scored.db, report.cycle.id)["skor"])
     assert stored["analysis_run_id"].eq(report.run_id).all() and len(stored) == len(demo_scored.report.results)
+
+
+def test_form_times_are_read_with_their_offsets_and_an_unreadable_time_is_unknown(small_org):
+    """The reader takes each form's first save and submission as numbers computed by SQLite: a time written with
+    another offset is the same instant, a text that is no time (or none at all) is unknown, never a guess, and
+    the speed check then does not judge that form."""
+    from conftest import answer_everything
+
+    from kinerja_lib.responses import load_answer_matrix
+    from kinerja_lib.scoring import analyse
+
+    db, org = small_org.db, small_org
+    answer_everything(db, org, "2026-03-01T03:00:30+00:00")
+    times = {("kepala", "andi"): "2026-03-01T10:00:00+07:00",     # 30 s before 03:00:30 UTC: too fast for 21 items
+             ("kepala", "budi"): "2026-03-01T09:55:30+07:00",     # five minutes
+             ("kepala", "citra"): "kemarin sore",                 # not a time
+             ("andi", "kepala"): None}
+    for (rater, ratee), mulai in times.items():
+        db.execute("UPDATE assignment SET mulai = ? WHERE id = ?", [mulai, org.assignment[(rater, ratee)]])
+    matrix = load_answer_matrix(db, org.cycle.id, ITEMS)
+    timings = matrix.timings()
+    quality = analyse(matrix, org.cycle.settings, timings=timings).quality.set_index(["rater", "ratee"])
+    nip = org.nip
+    seconds = {pair: quality.loc[(nip[pair[0]], nip[pair[1]]), "durasi_detik"] for pair in times}
+    assert seconds[("kepala", "andi")] == 30.0 and seconds[("kepala", "budi")] == 300.0
+    assert np.isnan(seconds[("kepala", "citra")]) and np.isnan(seconds[("andi", "kepala")])
+    assert bool(quality.loc[(nip["kepala"], nip["andi"]), "cepat"])
+    assert not bool(quality.loc[(nip["kepala"], nip["budi"]), "cepat"])
+    assert quality.loc[(nip["kepala"], nip["citra"]), "cepat"] is pd.NA
+    # The same instants as pandas reads the stored texts.
+    stored = pd.to_datetime(pd.Series([times[("kepala", "andi")]]), utc=True, format="ISO8601")
+    row = timings[(timings["rater"] == nip["kepala"]) & (timings["ratee"] == nip["andi"])]
+    assert row["mulai"].iloc[0] == stored.iloc[0]

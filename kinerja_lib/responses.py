@@ -260,14 +260,13 @@ def load_answers(db: Database, cycle_id: int, items: Iterable[str], ratees: Sequ
 
 
 class _Assembler:
-    """Builds an AnswerMatrix from the submitted forms (see _read_forms) and their answers, read one row per
-    form."""
+    """Builds an AnswerMatrix from the submitted forms (their ids and fields, see _read_forms) and their answers,
+    read one row per form."""
 
-    def __init__(self, forms: _Forms, codes: list[str]):
+    def __init__(self, ids: np.ndarray, forms: dict, codes: list[str]):
         self.codes = codes
         self.item_pos = {c: k for k, c in enumerate(codes)}
         self.forms = forms
-        ids = forms.ids
         n = ids.size
         self.lo = int(ids[0]) if n else 0
         span = int(ids[-1]) - self.lo + 1 if n else 0
@@ -326,40 +325,27 @@ class _Assembler:
     def finish(self) -> AnswerMatrix:
         has_rows = self.present.any(axis=0)
         keep = np.flatnonzero(has_rows)
-        f = self.forms
         if keep.size != has_rows.size:
             scores, present = self.scores[:, keep], self.present[:, keep]
         else:
             scores, present = self.scores, self.present
-        sub = (lambda a: None if a is None else a[keep])
-        return AnswerMatrix(f.ratee[keep], f.rater[keep], f.relation[keep], f.ratees, f.raters, f.relations,
-                            pd.Index(self.codes, dtype=object), scores, present, sub(f.mulai), sub(f.terkirim))
+        per_form = {k: v[keep] if isinstance(v, np.ndarray) else v for k, v in self.forms.items()}
+        return AnswerMatrix(items=pd.Index(self.codes, dtype=object), scores=scores, present=present, **per_form)
 
 
 # Rows fetched from SQLite at a time: a batch's row tuples are let go before the next is read.
 _BATCH = 20_000
 
 
-@dataclass
-class _Forms:
-    """A cycle's submitted forms in id order: ratee, rater and relation as codes into their labels (first
-    appearance), the first save and submission as epoch seconds (None when not read)."""
+def _read_forms(db: Database, cycle_id: int, ratees: Sequence[str] | None, timings: bool
+                ) -> tuple[np.ndarray, dict]:
+    """Return the cycle's submitted forms in id order: their ids, and their AnswerMatrix fields (ratee, rater and
+    relation as codes into their labels in the order of first appearance; mulai and terkirim, None when not
+    read).
 
-    ids: np.ndarray
-    ratee: np.ndarray
-    rater: np.ndarray
-    relation: np.ndarray
-    ratees: pd.Index
-    raters: pd.Index
-    relations: pd.Index
-    mulai: np.ndarray | None
-    terkirim: np.ndarray | None
-
-
-def _read_forms(db: Database, cycle_id: int, ratees: Sequence[str] | None, timings: bool) -> _Forms:
-    """Read the submitted forms batch by batch (SQLite turns the timestamps into numbers: unixepoch reads the
-    stored ISO texts with their offset; a text it cannot read gives NULL, i.e. NaN), then code the NIPs: a
-    province's six million forms never sit in row tuples nor carry two timestamp strings each."""
+    Read batch by batch (SQLite turns the timestamps into numbers: unixepoch reads the stored ISO texts with their
+    offset; a text it cannot read gives NULL, i.e. NaN), then the NIPs are coded: a province's six million forms
+    never sit in row tuples nor carry two timestamp strings each."""
     import json
 
     limited = ratees is not None
@@ -386,11 +372,12 @@ def _read_forms(db: Database, cycle_id: int, ratees: Sequence[str] | None, timin
             raise ValueError("penugasan tanpa pegawai, penilai atau relasi")
         return c.astype(np.int64, copy=False), pd.Index(labels, dtype=object)
 
-    ids = joined("ids", np.int64)
-    (ratee, ratee_labels), (rater, rater_labels), (relation, relations) = (coded(n) for n in ("ratee", "rater",
-                                                                                              "relation"))
-    return _Forms(ids, ratee, rater, relation, ratee_labels, rater_labels, relations,
-                  joined("mulai", float) if timings else None, joined("terkirim", float) if timings else None)
+    forms: dict = {}
+    for name, labels in (("ratee", "ratees"), ("rater", "raters"), ("relation", "relations")):
+        forms[name], forms[labels] = coded(name)
+    for name in ("mulai", "terkirim"):
+        forms[name] = joined(name, float) if timings else None
+    return joined("ids", np.int64), forms
 
 
 def _assignment_sql(limited: bool, epoch: bool = False) -> str:
@@ -434,9 +421,8 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
         db.conn.execute("BEGIN")   # one snapshot for the assignments and their answers
     try:
         version = data_version(db, cycle_id)
-        forms = _read_forms(db, cycle_id, ratees, timings)
-        asm = _Assembler(forms, codes)
-        ids = forms.ids
+        ids, forms = _read_forms(db, cycle_id, ratees, timings)
+        asm = _Assembler(ids, forms, codes)
         if ids.size and codes:
             sql, extra = _answer_sql(codes, limited)
             if limited:

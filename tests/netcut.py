@@ -56,14 +56,22 @@ class CuttableProxy:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
         self._ready.set()
         try:
             self._loop.run_forever()
         finally:
-            server.close()
+            # A connection accepted while stopping has tasks that never ran: cancel and finish them here, so no
+            # coroutine is left unawaited when the loop goes.
+            self._server.close()
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.close()
 
     async def _shutdown(self) -> None:
+        self._server.close()   # no new connection from here on
         await self._close_all()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:

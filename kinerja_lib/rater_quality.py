@@ -59,7 +59,7 @@ def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, 
     rel_code, relations = _factor(responses["relation"])
     y = responses["score"].to_numpy(dtype=float)
     pair, key = pair_codes(t * len(raters) + r)
-    return quality_from_codes(LongCodes(t, ratees, r, raters, item, len(items), rel_code, relations, y,
+    return quality_from_codes(LongCodes(t, ratees, raters, item, len(items), rel_code, relations, y,
                                         ~np.isnan(y), pair, key), timings, min_butir_lurus=min_butir_lurus,
                               detik_per_butir=detik_per_butir, ambang_z=ambang_z,
                               min_butir_pencilan=min_butir_pencilan)
@@ -71,8 +71,7 @@ class LongCodes:
 
     ratee: np.ndarray
     ratees: pd.Index
-    rater: np.ndarray | None   # per row (unused here: a row's rater is its pair's, from pair_key)
-    raters: pd.Index
+    raters: pd.Index       # (a row's rater is its pair's, from pair_key)
     item: np.ndarray
     n_items: int
     relation: np.ndarray

@@ -231,11 +231,8 @@ def has_submitted_answers(db: Database, cycle_id: int) -> bool:
 def submitted_assignments(db: Database, cycle_id: int, ratees: Sequence[str] | None = None) -> pd.DataFrame:
     """Return the cycle's submitted active assignments: ``id, ratee, rater, relation, mulai, terkirim``,
     ordered by id (optionally only those of ``ratees``)."""
-    import json
-
-    limited = ratees is not None
-    params: list = [int(cycle_id)] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
-    return pd.DataFrame(db.execute(_assignment_sql(limited), params).fetchall(), columns=_ASSIGNMENT_COLUMNS)
+    rows = db.execute(_assignment_sql(ratees is not None), _assignment_params(cycle_id, ratees)).fetchall()
+    return pd.DataFrame(rows, columns=_ASSIGNMENT_COLUMNS)
 
 
 def load_answer_matrix(db: Database, cycle_id: int, items: Iterable[str], ratees: Sequence[str] | None = None,
@@ -346,11 +343,7 @@ def _read_forms(db: Database, cycle_id: int, ratees: Sequence[str] | None, timin
     Read batch by batch (SQLite turns the timestamps into numbers: unixepoch reads the stored ISO texts with their
     offset; a text it cannot read gives NULL, i.e. NaN), then the NIPs are coded: a province's six million forms
     never sit in row tuples nor carry two timestamp strings each."""
-    import json
-
-    limited = ratees is not None
-    params: list = [int(cycle_id)] + ([json.dumps(list(dict.fromkeys(ratees)))] if limited else [])
-    cursor = db.execute(_assignment_sql(limited, epoch=True), params)
+    cursor = db.execute(_assignment_sql(ratees is not None, epoch=True), _assignment_params(cycle_id, ratees))
     names = ("ids", "ratee", "rater", "relation", "mulai", "terkirim")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
     types = (np.int64, object, object, object, float, float)   # float: None -> NaN
@@ -391,6 +384,12 @@ def _assignment_sql(limited: bool, epoch: bool = False) -> str:
     if limited:
         sql += " AND a.ratee_nip IN (SELECT value FROM json_each(?))"
     return sql + " ORDER BY a.id"
+
+
+def _assignment_params(cycle_id: int, ratees: Sequence[str] | None) -> list:
+    import json
+
+    return [int(cycle_id)] + ([json.dumps(list(dict.fromkeys(ratees)))] if ratees is not None else [])
 
 
 def _answer_sql(codes: list[str], limited: bool) -> tuple[str, list]:

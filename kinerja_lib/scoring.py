@@ -830,7 +830,7 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     # arrays then do not pile up on the result tables (a province's cycle has tens of millions of answers).
     reliab = _reliability(data, len(scale.points))
     nr = len(data.raters)
-    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, None, data.raters, data.item,
+    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.raters, data.item,
                                            len(data.items), data.group, pd.Index(data.groups), data.y,
                                            data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
                                            data.p_group, data.p_n_raw), timings)

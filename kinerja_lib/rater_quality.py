@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .responses import form_blocks, pair_codes
+from .responses import AnswerMatrix
 
 LURUS, CEPAT, PENCILAN = "lurus", "cepat", "pencilan"
 
@@ -19,13 +19,6 @@ LURUS, CEPAT, PENCILAN = "lurus", "cepat", "pencilan"
 # 0.3% of honest raters in simulated cycles (the distance is chi-like, so its tail is long); 5 flagged
 # none, while a rater answering at random scored 8 to 10.
 AMBANG_Z = 5.0
-
-
-def _factor(values) -> tuple[np.ndarray, pd.Index]:
-    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-        return np.asarray(values.cat.codes, dtype=np.int64), pd.Index(values.cat.categories)
-    codes, uniques = pd.factorize(np.asarray(values))
-    return codes.astype(np.int64), pd.Index(uniques)
 
 
 def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, *,
@@ -53,58 +46,49 @@ def rater_quality(responses: pd.DataFrame, timings: pd.DataFrame | None = None, 
 
     ``alasan`` states every flag in Indonesian; an empty string means no flag.
     """
-    t, ratees = _factor(responses["ratee"])
-    r, raters = _factor(responses["rater"])
-    item, items = _factor(responses["item"])
-    rel_code, relations = _factor(responses["relation"])
-    y = responses["score"].to_numpy(dtype=float)
-    pair, key = pair_codes(t * len(raters) + r)
-    return quality_from_codes(LongCodes(t, ratees, raters, item, len(items), rel_code, relations, y,
-                                        ~np.isnan(y), pair, key), timings, min_butir_lurus=min_butir_lurus,
-                              detik_per_butir=detik_per_butir, ambang_z=ambang_z,
-                              min_butir_pencilan=min_butir_pencilan)
+    m = AnswerMatrix.from_long(responses)
+    return quality_from_forms(FormAnswers(m.ratees, m.raters, m.relations, m.ratee, m.rater, m.relation, m.scores),
+                              timings, min_butir_lurus=min_butir_lurus, detik_per_butir=detik_per_butir,
+                              ambang_z=ambang_z, min_butir_pencilan=min_butir_pencilan)
 
 
 @dataclass
-class LongCodes:
-    """The long table as integer codes with its labels, and each row's form (pair) code."""
+class FormAnswers:
+    """A cycle's answers as items x forms (a form is one rater's answers for one ratee) with each form's codes."""
 
-    ratee: np.ndarray
     ratees: pd.Index
-    raters: pd.Index       # (a row's rater is its pair's, from pair_key)
-    item: np.ndarray
-    n_items: int
-    relation: np.ndarray
+    raters: pd.Index
     relations: pd.Index
-    y: np.ndarray
-    ok: np.ndarray
-    pair: np.ndarray       # form code per row
-    pair_key: np.ndarray   # per form: ratee code * number of raters + rater code
-    pair_relation: np.ndarray | None = None  # per form: relation code (computed when absent)
-    pair_answered: np.ndarray | None = None  # per form: answered items (computed when absent)
+    ratee: np.ndarray                   # per form: codes into ratees, raters, relations
+    rater: np.ndarray
+    relation: np.ndarray
+    y: np.ndarray                       # items x forms, NaN = no score
+    ok: np.ndarray | None = None        # items x forms: a score was given (computed when absent)
+    answered: np.ndarray | None = None  # per form: items scored (computed when absent)
 
 
-def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *, min_butir_lurus: int = 10,
+def quality_from_forms(forms: FormAnswers, timings: pd.DataFrame | None = None, *, min_butir_lurus: int = 10,
                        detik_per_butir: float = 2.0, ambang_z: float = AMBANG_Z,
                        min_butir_pencilan: int = 10) -> pd.DataFrame:
-    """rater_quality on an already coded long table (so the scoring run codes its data only once)."""
-    t, ratees, raters, item = codes.ratee, codes.ratees, codes.raters, codes.item
-    rel_code, relations, y, ok, pair, key = (codes.relation, codes.relations, codes.y, codes.ok, codes.pair,
-                                             codes.pair_key)
+    """rater_quality on answers already coded as a matrix (so the scoring run codes its data only once).
+
+    Every per-answer figure is taken item by item over form-length arrays, each form's sums in the order of its
+    items."""
+    ratees, raters, relations, y = forms.ratees, forms.raters, forms.relations, forms.y
+    p_ratee, p_rater, p_rel = forms.ratee, forms.rater, forms.relation
     diri = relations.get_indexer(["diri"])[0]
-    nr, ni = len(raters), codes.n_items
-    npair = len(key)
-    p_ratee, p_rater = key // nr, key % nr
-    p_rel = codes.pair_relation
-    if p_rel is None:
-        p_rel = np.empty(npair, dtype=np.int64)
-        p_rel[pair] = rel_code
-    yz = np.where(ok, y, 0.0)
-    cnt = codes.pair_answered if codes.pair_answered is not None else np.bincount(pair, ok, npair)
-    s1 = np.bincount(pair, yz, npair)
-    yz *= yz  # squared in place: the same products, without a second row-length array
-    s2 = np.bincount(pair, yz, npair)
-    del yz  # row-length arrays are let go as soon as they are summed: a province has tens of millions of rows
+    nr, nt = len(raters), len(ratees)
+    ni, npair = y.shape
+    ok = forms.ok if forms.ok is not None else ~np.isnan(y)
+    cnt = np.zeros(npair) if forms.answered is None else forms.answered
+    s1, s2 = np.zeros(npair), np.zeros(npair)
+    for i in range(ni):
+        yz = np.where(ok[i], y[i], 0.0)
+        if forms.answered is None:
+            cnt += ok[i]
+        s1 += yz
+        yz *= yz
+        s2 += yz
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s1 / cnt
         var = np.maximum(s2 / cnt - mean * mean, 0.0)
@@ -140,44 +124,33 @@ def quality_from_codes(codes: LongCodes, timings: pd.DataFrame | None = None, *,
     # remains is how unlike the others the answers vary across items; each squared residual is scaled by
     # its expected size under honest rating, 1 + 1/c with c other raters (the others' mean is noisier
     # when they are few), and the rater's mean of those is turned into a modified z-score.
-    other = ok & (rel_code != diri)
-    cell = t * ni + item
-    cell_other = cell[other]
-    c_cell = np.bincount(cell_other, minlength=len(ratees) * ni)
-    s_cell = np.bincount(cell_other, y[other], len(ratees) * ni).astype(float, copy=False)
-    del cell_other
-    compared = c_cell >= 2
-    # Per form: sums that give the offset-removed weighted sum of squares without a second per-answer pass:
-    # sum w (dev - o)^2 = sum w dev^2 - 2 o sum w dev + o^2 sum w, with o the form's mean deviation. Taken over
-    # blocks of answers that end where a form ends, so each form's sums come from one block in the order of
-    # its answers (the same figures as one pass), with a block's working arrays only.
+    nondiri = p_rel != diri
     m_p, sum_dev, sum_w, sum_own, sum_wdev, sum_wdev2 = (np.zeros(npair) for _ in range(6))
-    for lo, hi in form_blocks(pair):
-        use = other[lo:hi] & compared[cell[lo:hi]]
-        cu, yu, pu = cell[lo:hi][use], y[lo:hi][use], pair[lo:hi][use]
-        del use
-        # In place, one answer-length array at a time (the same operations as yu - (s - yu) / c and
-        # 1 / (1 + 1 / c), so the same figures).
-        weight = (c_cell[cu] - 1).astype(float)
-        dev = s_cell[cu]
-        del cu
+    for i in range(ni):
+        other = np.flatnonzero(ok[i] & nondiri)
+        t_other, y_other = p_ratee[other], y[i, other]
+        c_cell = np.bincount(t_other, minlength=nt)
+        s_cell = np.bincount(t_other, y_other, nt).astype(float, copy=False)
+        use = c_cell[t_other] >= 2   # the cell has another rater to compare with
+        pu, tu, yu = other[use], t_other[use], y_other[use]
+        del other, t_other, y_other, use
+        # In place (the same operations as yu - (s - yu) / c and 1 / (1 + 1 / c), so the same figures).
+        weight = (c_cell[tu] - 1).astype(float)
+        dev = s_cell[tu]
         dev -= yu
         dev /= weight
         np.subtract(yu, dev, out=dev)
         np.reciprocal(weight, out=weight)
         weight += 1.0
         np.reciprocal(weight, out=weight)
-        m_p += np.bincount(pu, minlength=npair)
-        sum_dev += np.bincount(pu, dev, npair)
-        sum_w += np.bincount(pu, weight, npair)
-        sum_own += np.bincount(pu, yu, npair)
-        del yu
+        m_p[pu] += 1.0
+        sum_dev[pu] += dev
+        sum_w[pu] += weight
+        sum_own[pu] += yu
         weight *= dev   # in place: w dev, then w dev^2 (the same products as weight * dev * dev)
-        sum_wdev += np.bincount(pu, weight, npair)
+        sum_wdev[pu] += weight
         weight *= dev
-        sum_wdev2 += np.bincount(pu, weight, npair)
-        del weight, dev, pu
-    del other, cell, compared
+        sum_wdev2[pu] += weight
     with np.errstate(invalid="ignore", divide="ignore"):
         offset = np.where(m_p > 0, sum_dev / m_p, 0.0)
         ss = np.maximum(sum_wdev2 - 2 * offset * sum_wdev + offset * offset * sum_w, 0.0)

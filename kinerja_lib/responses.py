@@ -197,30 +197,6 @@ def pair_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Reading
 
 
-# Answers an analysis takes at a time where it works per answer (a province's cycle has over a hundred million).
-BLOCK_ANSWERS = 1 << 24
-
-
-def form_blocks(pair: np.ndarray) -> list[tuple[int, int]]:
-    """Return row ranges of about BLOCK_ANSWERS rows, each ending where a form ends, when every form's rows are
-    adjacent and in form order (as the scoring run's are); otherwise one range over all rows.
-
-    Sums per form (or per form and anything finer) taken block by block then come from one block each, in the
-    order of the form's rows: the same figures as one pass, with a block's working arrays only.
-    """
-    n = pair.size
-    if n <= BLOCK_ANSWERS or not (pair[1:] >= pair[:-1]).all():
-        return [(0, n)]
-    blocks, lo = [], 0
-    while lo < n:
-        hi = min(lo + BLOCK_ANSWERS, n)
-        if hi < n:   # move the end past the rest of the form it falls in
-            hi = int(np.searchsorted(pair, pair[hi - 1], side="right"))
-        blocks.append((lo, hi))
-        lo = hi
-    return blocks
-
-
 def has_submitted_answers(db: Database, cycle_id: int) -> bool:
     """Return whether any submitted active form of the cycle holds an answer."""
     return db.execute("SELECT 1 FROM response r JOIN assignment a ON a.id = r.assignment_id "
@@ -341,36 +317,51 @@ def _read_forms(db: Database, cycle_id: int, ratees: Sequence[str] | None, timin
     read).
 
     Read batch by batch (SQLite turns the timestamps into numbers: unixepoch reads the stored ISO texts with their
-    offset; a text it cannot read gives NULL, i.e. NaN), then the NIPs are coded: a province's six million forms
-    never sit in row tuples nor carry two timestamp strings each."""
+    offset; a text it cannot read gives NULL, i.e. NaN), each batch's NIPs coded as it comes: a province's six
+    million forms never sit in row tuples nor carry two NIP or timestamp strings each."""
     cursor = db.execute(_assignment_sql(ratees is not None, epoch=True), _assignment_params(cycle_id, ratees))
-    names = ("ids", "ratee", "rater", "relation", "mulai", "terkirim")
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
-    types = (np.int64, object, object, object, float, float)   # float: None -> NaN
+    numbers: dict[str, list[np.ndarray]] = {"ids": [], "mulai": [], "terkirim": []}
+    coders = {name: _Coder() for name in ("ratee", "rater", "relation")}
     while rows := cursor.fetchmany(_BATCH):
-        for name, dtype, values in zip(names, types, zip(*rows)):
-            if timings or dtype is not float:
-                parts[name].append(np.array(values, dtype=dtype))
-    del rows
+        ids, ratee, rater, relation, mulai, terkirim = zip(*rows)
+        del rows
+        numbers["ids"].append(np.array(ids, dtype=np.int64))
+        if timings:   # float: None -> NaN
+            numbers["mulai"].append(np.array(mulai, dtype=float))
+            numbers["terkirim"].append(np.array(terkirim, dtype=float))
+        for name, values in (("ratee", ratee), ("rater", rater), ("relation", relation)):
+            coders[name].add(values)
 
     def joined(name: str, dtype) -> np.ndarray:
-        out = np.concatenate(parts[name]) if parts[name] else np.zeros(0, dtype=dtype)
-        parts[name].clear()
-        return out
-
-    def coded(name: str) -> tuple[np.ndarray, pd.Index]:
-        # In the order of first appearance, i.e. of the forms' ids.
-        c, labels = pd.factorize(joined(name, object), sort=False)
-        if (c < 0).any():
-            raise ValueError("penugasan tanpa pegawai, penilai atau relasi")
-        return c.astype(np.int64, copy=False), pd.Index(labels, dtype=object)
+        return np.concatenate(numbers[name]) if numbers[name] else np.zeros(0, dtype=dtype)
 
     forms: dict = {}
     for name, labels in (("ratee", "ratees"), ("rater", "raters"), ("relation", "relations")):
-        forms[name], forms[labels] = coded(name)
+        forms[name], forms[labels] = coders[name].finish()
     for name in ("mulai", "terkirim"):
         forms[name] = joined(name, float) if timings else None
     return joined("ids", np.int64), forms
+
+
+class _Coder:
+    """Codes a column read batch by batch, labels in the order of first appearance: only a batch's texts and the
+    distinct labels are ever held (a province's forms carry twelve million NIPs, two million distinct)."""
+
+    def __init__(self) -> None:
+        self.index: dict = {}
+        self.parts: list[np.ndarray] = []
+
+    def add(self, values: tuple) -> None:
+        codes, uniques = pd.factorize(np.array(values, dtype=object), sort=False)
+        if (codes < 0).any():
+            raise ValueError("penugasan tanpa pegawai, penilai atau relasi")
+        index = self.index
+        known = np.fromiter((index.setdefault(u, len(index)) for u in uniques), dtype=np.int64, count=len(uniques))
+        self.parts.append(known[codes])
+
+    def finish(self) -> tuple[np.ndarray, pd.Index]:
+        codes = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.int64)
+        return codes, pd.Index(list(self.index), dtype=object)
 
 
 def _assignment_sql(limited: bool, epoch: bool = False) -> str:

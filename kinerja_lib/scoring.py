@@ -40,10 +40,9 @@ from .cycle import Cycle, anonymity_warning, get_cycle
 from .errors import CycleError
 from .organisation import load_tree, predikat_organisasi, units_of_pegawai
 from .predikat import check_distribution, predikat_kinerja
-from .rater_quality import LongCodes, flagged_raters, label_rank, quality_from_codes
+from .rater_quality import FormAnswers, flagged_raters, label_rank, quality_from_forms
 from .reference import load_competencies, load_instrument, load_kuadran, load_scale, load_vocabulary
-from .responses import (AnswerMatrix, form_blocks, has_submitted_answers, load_answer_matrix, long_codes,
-                        pair_codes, submitted_assignments)
+from .responses import AnswerMatrix, has_submitted_answers, load_answer_matrix, submitted_assignments
 from .settings import MethodSettings, method_settings
 from .store import RATINGS, RELATIONS, STATUS_PREDIKAT, data_version
 
@@ -72,31 +71,30 @@ AMBANG_Z_KELONGGARAN = 2.0
 
 
 @dataclass
-class _Long:
-    """The long table as integer codes, plus the pair (rater x ratee) level it implies."""
+class _Forms:
+    """The answers as items x forms (a form is one rater's answers for one ratee) with each form's codes, and the
+    per-form figures the analyses share.
 
-    ratee: np.ndarray
+    Every per-answer figure is taken item by item over form-length arrays: beyond the matrix itself and its two
+    masks, no array has one element per answer (a province's cycle has a hundred million and more).
+    """
+
     ratees: pd.Index
-    raters: pd.Index                   # (each row's rater is its pair's: p_rater[row_pair])
-    group: np.ndarray
+    raters: pd.Index
     groups: list[str]
-    item: np.ndarray
     items: pd.Index
-    y: np.ndarray
-    ok_raw: np.ndarray                 # a score was given (not "tidak dapat menilai")
-    # pair level
-    row_pair: np.ndarray | None = None
-    p_ratee: np.ndarray | None = None
-    p_rater: np.ndarray | None = None
-    p_group: np.ndarray | None = None
+    y: np.ndarray | None               # items x forms, NaN = no score
+    ok_raw: np.ndarray | None          # items x forms: a score was given (not "tidak dapat menilai")
+    p_ratee: np.ndarray                # per form: codes into ratees, raters, groups
+    p_rater: np.ndarray
+    p_group: np.ndarray
     p_n_raw: np.ndarray | None = None  # items scored in the form
     p_mean_raw: np.ndarray | None = None
-    # visibility: value (or stand-alone item) of each item (not of each row: a row's is item_value[item]);
-    # ``values`` lists the reported ones first
+    # visibility: value (or stand-alone item) of each item; ``values`` lists the reported ones first
     item_value: np.ndarray | None = None
     values: pd.Index | None = None
     n_cells: int = 0                   # reported values + stand-alone items
-    ok: np.ndarray | None = None       # a score in a (ratee, group, value) cell that is shown
+    ok: np.ndarray | None = None       # items x forms: a score in a (ratee, group, item) cell that is shown
     p_n: np.ndarray | None = None      # items scored in shown cells
     p_mean: np.ndarray | None = None
 
@@ -104,16 +102,15 @@ class _Long:
     def n_ratee(self) -> int:
         return len(self.ratees)
 
-    def drop_rows(self) -> None:
-        """Let go of the per-answer arrays once every per-answer figure is computed (the pair and ratee
-        level stay): for a province they are most of the memory, and the result tables come after."""
-        self.ratee = self.group = self.item = self.y = None
-        self.ok_raw = self.ok = self.row_pair = None
+    def drop_answers(self) -> None:
+        """Let go of the answers once every per-answer figure is computed (the form and ratee level stay): for a
+        province they are most of the memory, and the result tables come after."""
+        self.y = self.ok_raw = self.ok = None
 
 
-def _code(responses: pd.DataFrame, settings: dict[str, Any],
-          item_values: Mapping[str, str] | None = None) -> _Long:
-    """Code the long table and apply the anonymity rule at its finest grain.
+def _code(responses: pd.DataFrame | AnswerMatrix, settings: dict[str, Any],
+          item_values: Mapping[str, str] | None = None) -> _Forms:
+    """Code the answers (a long table or a matrix) and apply the anonymity rule at its finest grain.
 
     The unit of suppression is the (ratee, rater group, item) cell: a cell scored by fewer raters than the
     group's minimum is hidden, and its scores are treated as missing by every figure (group means, the
@@ -122,83 +119,54 @@ def _code(responses: pd.DataFrame, settings: dict[str, Any],
     items, give them away. ``item_values`` (default: the BerAKHLAK instrument) groups items into the
     values reported; items outside it are reported on their own.
     """
-    return _code_rows(*_coded_columns(responses), settings, list(settings["kelompok"]), item_values)
+    matrix = responses if isinstance(responses, AnswerMatrix) else AnswerMatrix.from_long(responses)
+    return _code_forms(matrix, settings, list(settings["kelompok"]), item_values)
 
 
-def _coded_columns(responses: pd.DataFrame | AnswerMatrix) -> tuple:
-    """Return the long table's coded columns and its forms as pairs (the arguments of _code_rows)."""
-    if isinstance(responses, AnswerMatrix):
-        return _matrix_rows(responses)
-    ratee, ratees, rater, raters, item, items, rel, rel_labels, y = long_codes(responses)
-    pair, key = pair_codes(ratee * len(raters) + rater)
-    return ratee, ratees, raters, item, items, rel, rel_labels, y, pair, key
-
-
-def _matrix_rows(m: AnswerMatrix) -> tuple:
-    """Return the long table's coded columns, and its forms as pairs, straight from a matrix."""
-    form, item, y = m.rows()
-    counts = m.present.sum(axis=0)
-    code = _row_code_type(m.n_forms, len(m.ratees), len(m.raters), len(m.items))
-    form, item = form.astype(code, copy=False), item.astype(code, copy=False)
-    # Every form of a matrix has rows and is one (ratee, rater) pair, in the order the long table meets them;
-    # a row's form attributes are its form's repeated over the form's rows (as compact codes: a province's
-    # cycle has tens of millions of rows). A row's rater is not needed once its pair is known.
-    return (np.repeat(m.ratee.astype(code), counts), m.ratees, m.raters, item, m.items,
-            np.repeat(m.relation.astype(code), counts), m.relations, y, form, m.ratee * len(m.raters) + m.rater)
-
-
-def _row_code_type(n_pairs: int, n_ratees: int, n_raters: int, n_items: int) -> type:
-    """Return the integer type of the per-row codes: int32 while every product of codes the analysis forms
-    (pair x item, ratee x group x item, ratee x item x scale point) fits in it, else int64. Half the memory
-    of int64 over tens of millions of rows, and the same arithmetic."""
-    widest = max(n_pairs, n_ratees, n_raters, 1) * max(n_items, 1) * 16
-    return np.int32 if widest < np.iinfo(np.int32).max else np.int64
-
-
-def _code_rows(ratee, ratees, raters, item, items, rel, rel_labels, y, pair, key, settings, groups,
-               item_values) -> _Long:
-    to_group = pd.Index(groups).get_indexer(rel_labels)
-    used = np.bincount(rel, minlength=len(rel_labels)) > 0
-    unknown = [str(x) for x, g, u in zip(rel_labels, to_group, used) if g < 0 and u]
+def _code_forms(m: AnswerMatrix, settings: dict[str, Any], groups: list[str],
+                item_values: Mapping[str, str] | None) -> _Forms:
+    to_group = pd.Index(groups).get_indexer(m.relations)
+    used = np.bincount(m.relation, minlength=len(m.relations)) > 0
+    unknown = [str(x) for x, g, u in zip(m.relations, to_group, used) if g < 0 and u]
     if unknown:
         raise ValueError(f"relasi tidak dikenal: {', '.join(sorted(unknown))}; pilihan: {', '.join(groups)}")
-    code = _row_code_type(len(key), len(ratees), len(raters), len(items))
-    ratee, item, pair = (a.astype(code, copy=False) for a in (ratee, item, pair))
-    data = _Long(ratee, ratees, raters, to_group.astype(code)[rel], groups, item, items, y, ~np.isnan(y))
-    nr, nt, ng = len(raters), len(ratees), len(groups)
-    npair = len(key)
-    p_group = np.empty(npair, dtype=np.int64)
-    p_group[pair] = data.group
-    if not np.array_equal(p_group.astype(code)[pair], data.group):
-        raise ValueError("seorang penilai punya lebih dari satu relasi terhadap pegawai yang sama")
-    data.row_pair = pair
-    data.p_ratee, data.p_rater, data.p_group = key // nr, key % nr, p_group
-    data.p_n_raw, data.p_mean_raw = _pair_means(pair, data.ok_raw, y, npair)
+    y = m.scores
+    ok_raw = ~np.isnan(y)
+    data = _Forms(m.ratees, m.raters, groups, m.items, y, ok_raw, m.ratee.astype(np.int64, copy=False),
+                  m.rater.astype(np.int64, copy=False), to_group[m.relation].astype(np.int64))
+    data.p_n_raw, data.p_mean_raw = _form_means(ok_raw, y)
 
     mapping = dict(item_values) if item_values is not None else load_instrument().value_of()
     data.values = pd.Index(list(dict.fromkeys(mapping.values())))
-    item_to_value = data.values.get_indexer([mapping.get(i) for i in items])
+    item_to_value = data.values.get_indexer([mapping.get(i) for i in m.items])
     alone = np.flatnonzero(item_to_value < 0)
     item_to_value[alone] = len(data.values) + np.arange(alone.size)
     data.n_cells = len(data.values) + alone.size
-    data.item_value = item_to_value.astype(code)
+    data.item_value = item_to_value
     # Suppression at the finest grain, the item: a (ratee, group, item) cell scored by fewer raters than the
     # group's minimum is hidden everywhere. Hiding at the value only would let a shown value mean, set
     # against the shown items of that value, give away a hidden item's answers.
-    ni = len(items)
-    scored = np.bincount(pair * ni + item, data.ok_raw, npair * ni) > 0
-    cell = (((data.p_ratee * ng + data.p_group) * ni)[:, None] + np.arange(ni)).ravel()
-    raters_in_cell = np.bincount(cell[scored], minlength=nt * ng * ni).reshape(nt, ng, ni)
-    visible = raters_in_cell >= _minimums(settings, groups)[None, :, None]
-    data.ok = data.ok_raw & visible.ravel()[(ratee * ng + data.group) * ni + item]
-    data.p_n, data.p_mean = _pair_means(pair, data.ok, y, npair)
+    nt, ng = data.n_ratee, len(groups)
+    minimum = _minimums(settings, groups)
+    cell = data.p_ratee * ng + data.p_group
+    data.ok = np.empty_like(ok_raw)
+    for i in range(len(m.items)):
+        raters_in_cell = np.bincount(cell[ok_raw[i]], minlength=nt * ng).reshape(nt, ng)
+        np.logical_and(ok_raw[i], (raters_in_cell >= minimum).ravel()[cell], out=data.ok[i])
+    data.p_n, data.p_mean = _form_means(data.ok, y)
     return data
 
 
-def _pair_means(pair: np.ndarray, ok: np.ndarray, y: np.ndarray, npair: int) -> tuple[np.ndarray, np.ndarray]:
-    n = np.bincount(pair, ok, npair)
+def _form_means(ok: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each form's count and mean of the scores ``ok`` selects, summed item after item (the order of a
+    form's answers)."""
+    n, total = np.zeros(ok.shape[1]), np.zeros(ok.shape[1])
+    for i in range(ok.shape[0]):
+        n += ok[i]
+        total += np.where(ok[i], y[i], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return n, np.bincount(pair, np.where(ok, y, 0.0), npair) / n
+        total /= n
+    return n, total
 
 
 def _settings(settings: Mapping[str, Any] | None) -> MethodSettings:
@@ -235,7 +203,7 @@ def _weighted(mean: np.ndarray, shown: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Scored:
-    data: _Long
+    data: _Forms
     settings: dict[str, Any]
     n: np.ndarray        # ratee x group: raters with at least one score
     mean: np.ndarray     # ratee x group: mean of rater means (NaN when not shown)
@@ -266,7 +234,7 @@ class _Scored:
         return out.iloc[order[present[order]]].reset_index(drop=True)
 
 
-def _score(data: _Long, settings: dict[str, Any]) -> _Scored:
+def _score(data: _Forms, settings: dict[str, Any]) -> _Scored:
     groups, nt, ng = data.groups, data.n_ratee, len(data.groups)
     has = data.p_n > 0
     n, mean = _group_means(data.p_ratee * ng + data.p_group, data.p_mean, has, nt * ng)
@@ -306,7 +274,7 @@ def _score(data: _Long, settings: dict[str, Any]) -> _Scored:
     return _Scored(data, settings, n, mean, shown, score, score_se, adj, adj_se, fit, notes)
 
 
-def _raw_se(data: _Long, has: np.ndarray, shown: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _raw_se(data: _Forms, has: np.ndarray, shown: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Return the standard error of each raw score from the pooled spread of raters within a group.
 
     The variance of one rater's mean around their group's mean for the same ratee is pooled over the
@@ -330,7 +298,7 @@ def _raw_se(data: _Long, has: np.ndarray, shown: np.ndarray, w: np.ndarray) -> n
     return np.where(total > 0, np.sqrt(var), np.nan)
 
 
-def _adjusted(data: _Long, sel: np.ndarray, shown: np.ndarray, w: np.ndarray, fit: BiasFit,
+def _adjusted(data: _Forms, sel: np.ndarray, shown: np.ndarray, w: np.ndarray, fit: BiasFit,
               correction: RaterCorrection, settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Return the bias-adjusted score and its standard error per ratee.
 
@@ -412,38 +380,32 @@ def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | Non
     return _by_value(_code(responses, settings, item_values), settings)
 
 
-def _by_value(data: _Long, settings: dict[str, Any]) -> pd.DataFrame:
+def _by_value(data: _Forms, settings: dict[str, Any]) -> pd.DataFrame:
     return _value_table(data, settings, *_value_cells(data))
 
 
-def _value_cells(data: _Long) -> tuple[np.ndarray, np.ndarray]:
-    """Return, per (pair, reported value), the items scored in shown cells and their mean (the per-answer part
-    of the per-value results), taken in blocks of whole forms (see responses.form_blocks)."""
-    nc, nv = data.n_cells, len(data.values)
-    npair = data.p_ratee.size
-    wide = np.int64 if npair * nc >= np.iinfo(np.int32).max else data.item_value.dtype
-    item_value = data.item_value.astype(wide)
-    cnt, total = np.zeros(npair * nc), np.zeros(npair * nc)
-    for lo, hi in form_blocks(data.row_pair):
-        pv = item_value[data.item[lo:hi]]  # stand-alone items (codes >= nv) are dropped below
-        pv += data.row_pair[lo:hi].astype(wide, copy=False) * nc
-        ok = data.ok[lo:hi]
-        cnt += np.bincount(pv, ok, npair * nc)
-        total += np.bincount(pv, np.where(ok, data.y[lo:hi], 0.0), npair * nc)
-        del pv, ok
-    cnt = cnt.reshape(npair, nc)[:, :nv].ravel()
-    total = total.reshape(npair, nc)[:, :nv]
+def _value_cells(data: _Forms) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per (reported value, form), the items scored in shown cells and their mean (the per-answer part of
+    the per-value results), summed item after item."""
+    nv = len(data.values)
+    cnt, total = np.zeros((nv, data.p_ratee.size)), np.zeros((nv, data.p_ratee.size))
+    for i, v in enumerate(data.item_value):
+        if v < nv:   # stand-alone items are reported on their own, not here
+            cnt[v] += data.ok[i]
+            total[v] += np.where(data.ok[i], data.y[i], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return cnt, total.ravel() / cnt
+        total /= cnt
+    return cnt, total
 
 
-def _value_table(data: _Long, settings: dict[str, Any], cnt: np.ndarray, pmean: np.ndarray) -> pd.DataFrame:
+def _value_table(data: _Forms, settings: dict[str, Any], cnt: np.ndarray, pmean: np.ndarray) -> pd.DataFrame:
     values = data.values
     nv, ng, nt = len(values), len(data.groups), data.n_ratee
-    has = cnt > 0
-    key = (((data.p_ratee * ng + data.p_group) * nv)[:, None] + np.arange(nv)).ravel()
-    n, mean = _group_means(key, pmean, has, nt * ng * nv)
-    n, mean = n.reshape(nt, ng, nv).transpose(0, 2, 1), mean.reshape(nt, ng, nv).transpose(0, 2, 1)
+    cell = data.p_ratee * ng + data.p_group
+    n, mean = np.empty((nt, nv, ng), dtype=np.int64), np.empty((nt, nv, ng))
+    for v in range(nv):
+        n_v, mean_v = _group_means(cell, pmean[v], cnt[v] > 0, nt * ng)
+        n[:, v], mean[:, v] = n_v.reshape(nt, ng), mean_v.reshape(nt, ng)
     shown = (n >= _minimums(settings, data.groups)) & (n > 0)
     w = _weights(settings, data.groups)
     overall = _weighted(mean, shown, w)
@@ -669,72 +631,73 @@ def distribution_by_unit(pegawai: pd.DataFrame, predikat_organisasi: Mapping[str
 # Reliability by rater group
 
 
-def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
+def _item_scores(y: np.ndarray, forms: np.ndarray, ratee: np.ndarray):
+    """Yield, item after item, the ratee code and score of every score given in ``forms`` (``ratee`` is theirs),
+    in the forms' order."""
+    for i in range(y.shape[0]):
+        yi = y[i, forms]
+        given = ~np.isnan(yi)
+        yield ratee[given], yi[given]
+
+
+def _reliability(data: _Forms, scale_points: int) -> pd.DataFrame:
     """ICC(1), ICC(1,k), median rwg(j) and ordinal Krippendorff's alpha per non-self group and overall.
 
     Computed on all submitted scores, hidden cells included: a statistic over the whole cycle names nobody
-    and reveals no one's score.
+    and reveals no one's score. The per-cell sums and counts are taken item by item over the group's forms.
     """
     rows = []
     groups = [g for g in data.groups if g != DIRI]
     diri = data.groups.index(DIRI) if DIRI in data.groups else -1
-    y_ok = data.y[data.ok_raw]
-    integer = bool(np.all(np.mod(y_ok, 1) == 0))
-    lo = int(y_ok.min()) if integer and y_ok.size else 1
-    top = float(np.abs(y_ok).max(initial=0.0))
-    del y_ok
-    ni, nt, ng = len(data.items), data.n_ratee, len(data.groups)
+    y, ok = data.y, data.ok_raw
+    ni, nt = len(data.items), data.n_ratee
+    integer, low = True, np.inf
+    for i in range(ni):
+        given = y[i][ok[i]]
+        integer = integer and bool(np.all(np.mod(given, 1) == 0))
+        low = min(low, given.min(initial=np.inf))
+    lo = int(low) if integer and np.isfinite(low) else 1
     has = data.p_n_raw > 0
-    cell = data.ratee * ni + data.item
-    # Counts, sums and sums of squares per (ratee x item) cell and group, in one pass for all groups.
-    key = cell * ng + data.group
-    size = nt * ni * ng
-    # Held through the per-group passes as float32 when the sums are whole numbers below 2**24 (scale points
-    # and their squares: exact), summed over groups in float64 below, so the figures are the same.
-    held = np.float32 if integer and top * top * max(len(data.raters), 1) < 2 ** 24 else np.float64
-    sums = [np.bincount(key, data.ok_raw, size).astype(held).reshape(nt * ni, ng)]
-    yz = np.where(data.ok_raw, data.y, 0.0)
-    sums.append(np.bincount(key, yz, size).astype(held).reshape(nt * ni, ng))
-    yz *= yz  # squared in place: the same products, without a second row-length array
-    sums.append(np.bincount(key, yz, size).astype(held).reshape(nt * ni, ng))
-    del key, yz  # a row-length array each: not held through the per-group passes
-    nonself = [k for k, g in enumerate(data.groups) if g != DIRI]
     for name in [*groups, SEMUA]:
-        cols = nonself if name == SEMUA else [data.groups.index(name)]
-        p_sel = has & np.isin(data.p_group, cols)
-        per_ratee = np.bincount(data.p_ratee[p_sel], minlength=nt)
+        forms = np.flatnonzero(has & ((data.p_group != diri) if name == SEMUA
+                                      else (data.p_group == data.groups.index(name))))
+        per_ratee = np.bincount(data.p_ratee[forms], minlength=nt)
         row: dict[str, Any] = {"kelompok": name, "n_pegawai": int((per_ratee > 0).sum()),
-                               "n_penilaian": int(p_sel.sum()), "icc1": np.nan, "icc1k": np.nan, "k0": np.nan,
+                               "n_penilaian": int(forms.size), "icc1": np.nan, "icc1k": np.nan, "k0": np.nan,
                                "rwg_j_median": np.nan, "alpha_ordinal": np.nan,
                                "icc1_publikasi": RELIABILITAS_PUBLIKASI.get(name, np.nan)}
         rows.append(row)
         if not (per_ratee >= 2).any():
             continue  # nobody has two raters in this group: agreement is undefined
         try:
-            icc = reliability.icc1_arrays(data.p_ratee[p_sel], data.p_mean_raw[p_sel])
+            icc = reliability.icc1_arrays(data.p_ratee[forms], data.p_mean_raw[forms])
             row.update(icc1=icc.icc1, icc1k=icc.icc1k, k0=icc.k0)
         except ValueError:
             pass
-        c, s, q = (a[:, cols].sum(axis=1, dtype=np.float64) for a in sums)
-        n, _, _, value = reliability.rwg_from_sums(c, s, q, nt, ni, scale_points)
+        # Counts, sums and sums of squares per (ratee, item) cell, and each item's scores as scale-point codes.
+        c, s, q = np.zeros((nt, ni)), np.zeros((nt, ni)), np.zeros((nt, ni))
+        ratee, top = data.p_ratee[forms], -np.inf
+        for i, (r, yi) in enumerate(_item_scores(y, forms, ratee)):
+            c[:, i] = np.bincount(r, minlength=nt)
+            s[:, i] = np.bincount(r, yi, nt)
+            q[:, i] = np.bincount(r, yi * yi, nt)
+            top = max(top, yi.max(initial=-np.inf))
+        n, _, _, value = reliability.rwg_from_sums(c.ravel(), s.ravel(), q.ravel(), nt, ni, scale_points)
+        del s, q
         value = value[(n >= 2) & ~np.isnan(value)]
         row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
         if integer:
-            r_sel = data.ok_raw & (data.group != diri if name == SEMUA else data.group == cols[0])
-            yr = data.y[r_sel]
-            nv = int(yr.max()) - lo + 1
-            wide = np.int64 if nt * ni * nv >= np.iinfo(np.int32).max else cell.dtype
-            at = cell[r_sel].astype(wide, copy=False)   # (ratee x item) cell x scale point, in place
-            del r_sel
-            at *= nv
-            at -= lo
-            np.add(at, yr, out=at, casting="unsafe")     # whole scale points: no float or integer temporary
-            del yr
-            # Integer counts, cells with fewer than two scores included: alpha_from_counts leaves those out
-            # itself (they are the cells with c < 2) a block at a time, without a floating-point copy.
-            counts = np.bincount(at, minlength=nt * ni * nv).reshape(nt * ni, nv)
-            del at
-            keep = (c >= 2).astype(counts.dtype) @ counts > 0   # scale points used in the pairable cells
+            nv = int(top) - lo + 1
+            # Integer counts per (ratee, item) cell and scale point, cells with fewer than two scores included:
+            # alpha_from_counts leaves those out itself a block at a time.
+            counts = np.zeros((nt, ni, nv), dtype=np.int32)
+            keep = np.zeros(nv, dtype=bool)   # scale points used in the pairable cells
+            for i, (r, yi) in enumerate(_item_scores(y, forms, ratee)):
+                at = r * nv
+                at += (yi - lo).astype(np.int64)
+                counts[:, i] = np.bincount(at, minlength=nt * nv).reshape(nt, nv)
+                keep |= counts[c[:, i] >= 2, i].any(axis=0)
+            counts = counts.reshape(nt * ni, nv)
             if not keep.all():
                 counts = counts[:, keep]
             try:
@@ -742,6 +705,7 @@ def _reliability(data: _Long, scale_points: int) -> pd.DataFrame:
                     counts, "ordinal", np.arange(lo, lo + nv)[keep])
             except ValueError:
                 pass
+            del counts
     return pd.DataFrame(rows)
 
 
@@ -821,21 +785,16 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     suggestion; the predikat comes from the kuadran when the Rating Hasil Kerja is known.
     """
     settings = _settings(settings)
-    columns_ = _coded_columns(responses)
-    del responses  # a caller that handed over its only reference lets the answers go here, before the coding
-    data = _code_rows(*columns_, settings, list(settings["kelompok"]), item_values)
-    del columns_
+    data = _code(responses, settings, item_values)
+    del responses  # a caller that handed over its only reference lets the rest of the matrix go here
     scale = load_scale()
-    # The cycle-wide statistics first, while only the coded answers are held: their per-answer working
-    # arrays then do not pile up on the result tables (a province's cycle has tens of millions of answers).
+    # The cycle-wide statistics first, while only the coded answers are held: their working arrays then do not
+    # pile up on the result tables.
     reliab = _reliability(data, len(scale.points))
-    nr = len(data.raters)
-    quality = quality_from_codes(LongCodes(data.ratee, data.ratees, data.raters, data.item,
-                                           len(data.items), data.group, pd.Index(data.groups), data.y,
-                                           data.ok_raw, data.row_pair, data.p_ratee * nr + data.p_rater,
-                                           data.p_group, data.p_n_raw), timings)
+    quality = quality_from_forms(FormAnswers(data.ratees, data.raters, pd.Index(data.groups), data.p_ratee,
+                                             data.p_rater, data.p_group, data.y, data.ok_raw, data.p_n_raw), timings)
     value_cells = _value_cells(data)
-    data.drop_rows()
+    data.drop_answers()
     scored = _score(data, settings)
     scores = scored.frame()
     by_value = _value_table(data, settings, *value_cells)

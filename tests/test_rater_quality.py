@@ -112,21 +112,36 @@ def test_form_timings_in_the_forms_order_or_any_order_give_the_same_speeds(demo_
     assert aligned["durasi_detik"].notna().mean() > 0.9 and aligned["cepat"].any()
 
 
-def test_the_outlier_check_taken_in_blocks_of_forms_gives_the_same_figures(monkeypatch):
-    """A province's answers are checked a block at a time, each block ending where a form ends: with blocks of
-    50 answers (forms of 21 answers straddling every nominal boundary) every figure is the one-pass figure,
-    and a table whose forms' rows are not adjacent is taken in one pass."""
-    from kinerja_lib import responses
+def _outlier_distance_oracle(resp: pd.DataFrame, min_butir: int = 10) -> pd.Series:
+    """The outlier distance straight from its definition, answer by answer with pandas: each non-self answer
+    against the mean of the other non-self raters of the same ratee and item, less the form's mean deviation,
+    squared and scaled by 1 / (1 + 1/c); per rater the root of the summed squares over the summed weights times
+    (1 - 1/m) of each form of m compared answers."""
+    a = resp[(resp["relation"] != "diri") & resp["score"].notna()].copy()
+    cell = a.groupby(["ratee", "item"])["score"]
+    a["c"], a["s"] = cell.transform("size") - 1, cell.transform("sum")
+    a = a[a["c"] >= 1].copy()
+    a["dev"] = a["score"] - (a["s"] - a["score"]) / a["c"]
+    a["w"] = 1.0 / (1.0 + 1.0 / a["c"])
+    form = a.groupby(["rater", "ratee"])
+    a["res"] = a["dev"] - form["dev"].transform("mean")
+    a["ss"] = a["w"] * a["res"] ** 2
+    per_form = form.agg(m=("dev", "size"), sw=("w", "sum"), ss=("ss", "sum"))
+    per_form["df"] = per_form["sw"] * (1.0 - 1.0 / per_form["m"])
+    per_rater = per_form.groupby("rater").agg(ss=("ss", "sum"), df=("df", "sum"), m=("m", lambda m: (m - 1).sum()))
+    return np.sqrt(per_rater["ss"] / per_rater["df"])[per_rater["m"] >= min_butir]
 
+
+def test_the_outlier_distance_matches_its_definition_in_any_row_order():
+    """The outlier distance (taken item by item over the forms) equals the definition computed answer by answer
+    with pandas, on a city with unanswered items, and the long table's row order changes no figure."""
     resp = _honest_city()
     rng = np.random.default_rng(3)
     resp.loc[rng.random(len(resp)) < 0.05, "score"] = np.nan
-    resp = resp.sort_values(["ratee", "rater"], kind="stable", ignore_index=True)
-    whole = rater_quality(resp)
-    monkeypatch.setattr(responses, "BLOCK_ANSWERS", 50)
-    assert len(responses.form_blocks(np.repeat(np.arange(100), 21))) > 10
-    pd.testing.assert_frame_equal(rater_quality(resp), whole, check_exact=True)
+    q = rater_quality(resp)
+    jarak = q.dropna(subset=["jarak"]).groupby("rater")["jarak"].first()
+    oracle = _outlier_distance_oracle(resp)
+    assert len(oracle) > 50
+    pd.testing.assert_series_equal(jarak.sort_index(), oracle.sort_index(), check_names=False, rtol=1e-10)
     shuffled = resp.sample(frac=1.0, random_state=0, ignore_index=True)
-    pairs = shuffled.groupby(["ratee", "rater"], sort=False).ngroup().to_numpy()
-    assert responses.form_blocks(pairs) == [(0, len(shuffled))]
-    pd.testing.assert_frame_equal(rater_quality(shuffled), whole, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(rater_quality(shuffled), q, check_exact=False, rtol=1e-12)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import repeat
 
-import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
@@ -29,7 +28,7 @@ RESULT_COLUMNS = ["nip", "skor", "skor_adj", "skor_adj_se", "kelompok_tampil",
 # (STORED_VALUE_COLUMNS; kelompok 'semua' in the columns n_bukan_diri and rerata_bukan_diri).
 VALUE_COLUMNS = ["nip", "nilai", "kelompok", "n", "rerata"]
 SEMUA = "semua"
-_GROUP_OF = {g: (SEMUA if g == "bukan_diri" else g) for g in VALUE_GROUPS}
+GROUP_OF = {g: (SEMUA if g == "bukan_diri" else g) for g in VALUE_GROUPS}
 STORED_VALUE_COLUMNS = ["nip", "nilai", *[f"{m}_{g}" for g in VALUE_GROUPS for m in ("n", "rerata")],
                         "kesepakatan_diri", "titik"]
 # The self-other agreement as the analysis gives it and load_agreement returns it: per pegawai and value (and
@@ -67,16 +66,15 @@ def records(df: pd.DataFrame, columns: list[str], prefix: tuple = (), suffix: tu
 
 
 def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: int, results: pd.DataFrame,
-                    by_value: pd.DataFrame, agreement: pd.DataFrame, warnings: int, pelaku: str) -> int:
+                    values: pd.DataFrame, agreement: pd.DataFrame, warnings: int, pelaku: str) -> int:
     """Replace the cycle's stored results in one transaction; return the new analysis_run id.
 
     ``method`` is the run's settings and method as JSON. ``results`` carries RESULT_COLUMNS but ``titik``,
-    ``by_value`` VALUE_COLUMNS and ``agreement`` AGREEMENT_COLUMNS, each sorted by nip and nilai (and kelompok;
-    the clustered tables then grow at their end). One analysis_run row (jenis 'skor') and an audit entry are
-    written with them.
+    ``values`` STORED_VALUE_COLUMNS (the per-value agreement in it) and ``agreement`` AGREEMENT_COLUMNS (its
+    overall rows give hasil_skor's ``titik``), each sorted by nip (and nilai: the clustered tables then grow at
+    their end). One analysis_run row (jenis 'skor') and an audit entry are written with them.
     """
     cycle_id = int(cycle_id)
-    values = value_table(by_value, agreement)
     overall = agreement.loc[agreement["nilai"] == SEMUA].set_index("nip")["titik"]
     results = results.assign(titik=results["nip"].map(overall))
     with write_transaction(db):
@@ -92,49 +90,6 @@ def replace_scoring(db: Database, cycle_id: int, *, method: str, data_version: i
         audit(db, pelaku, "hitung_skor", "cycle", cycle_id, analysis_run_id=run_id, pegawai=len(results),
               peringatan_distribusi=warnings)
     return int(run_id)
-
-
-def value_table(long: pd.DataFrame, agreement: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Return per-value results (VALUE_COLUMNS, the rows of one pegawai and value adjacent, as the analysis
-    gives them) as stored: STORED_VALUE_COLUMNS, one row per pegawai and value in (nip, nilai) order, count and
-    mean missing for a group with no row, and the value's agreement category and mark from ``agreement``
-    (AGREEMENT_COLUMNS; missing where it has no row).
-
-    >>> long = pd.DataFrame({"nip": ["1", "1", "1"], "nilai": ["B1", "B1", "B2"],
-    ...                      "kelompok": ["atasan", "semua", "atasan"], "n": [1, 1, 1], "rerata": [4.0, 4.0, 3.5]})
-    >>> wide = value_table(long)
-    >>> wide[["nip", "nilai", "n_atasan", "rerata_atasan", "n_bukan_diri", "n_rekan"]].values.tolist()
-    [['1', 'B1', 1, 4.0, 1, <NA>], ['1', 'B2', 1, 3.5, <NA>, <NA>]]
-    """
-    nip, nilai = long["nip"].to_numpy(dtype=object), long["nilai"].to_numpy(dtype=object)
-    # Rows of one pegawai and value are adjacent: a new stored row starts where either changes.
-    start = np.ones(len(long), dtype=bool)
-    start[1:] = (nip[1:] != nip[:-1]) | (nilai[1:] != nilai[:-1])
-    row = np.cumsum(start) - 1
-    out = {"nip": nip[start], "nilai": nilai[start]}
-    kelompok, found = pd.factorize(long["kelompok"].to_numpy(dtype=object))
-    code = {name: k for k, name in enumerate(found)}
-    if unknown := set(code) - set(_GROUP_OF.values()):
-        raise ValueError(f"per-value results of unknown groups: {sorted(unknown)}")
-    n, rerata = long["n"].to_numpy(), long["rerata"].to_numpy(dtype=float)
-    rows = int(start.sum())
-    for group in VALUE_GROUPS:
-        at = kelompok == code.get(_GROUP_OF[group], -2)
-        counts, means, has = np.zeros(rows, dtype=np.int64), np.full(rows, np.nan), np.zeros(rows, dtype=bool)
-        counts[row[at]], means[row[at]], has[row[at]] = n[at], rerata[at], True
-        out[f"n_{group}"] = pd.arrays.IntegerArray(counts, ~has)
-        out[f"rerata_{group}"] = means
-    wide = pd.DataFrame(out, columns=STORED_VALUE_COLUMNS[:-2])
-    if agreement is not None and len(agreement):
-        per_value = agreement.loc[agreement["nilai"] != SEMUA, ["nip", "nilai", "kategori", "titik"]]
-        wide = wide.merge(per_value.rename(columns={"kategori": "kesepakatan_diri"}), on=["nip", "nilai"],
-                          how="left", validate="one_to_one")
-    else:
-        wide["kesepakatan_diri"] = wide["titik"] = None
-    a, b = out["nip"], out["nilai"]
-    if not ((a[1:] > a[:-1]) | ((a[1:] == a[:-1]) & (b[1:] > b[:-1]))).all():
-        wide = wide.sort_values(["nip", "nilai"], kind="stable", ignore_index=True)
-    return wide
 
 
 def _frame(db: Database, sql: str, params: list) -> pd.DataFrame:
@@ -173,7 +128,7 @@ def load_value_results(db: Database, cycle_id: int) -> pd.DataFrame:
     for group in VALUE_GROUPS:
         shown = wide[wide[f"n_{group}"].notna()]
         parts.append(pd.DataFrame({"cycle_id": shown["cycle_id"], "nip": shown["nip"], "nilai": shown["nilai"],
-                                   "kelompok": _GROUP_OF[group], "n": shown[f"n_{group}"].astype("int64"),
+                                   "kelompok": GROUP_OF[group], "n": shown[f"n_{group}"].astype("int64"),
                                    "rerata": shown[f"rerata_{group}"], "analysis_run_id": shown["analysis_run_id"]}))
     long = pd.concat(parts, ignore_index=True)
     return long.sort_values(["nip", "nilai", "kelompok"], kind="stable", ignore_index=True)

@@ -344,24 +344,43 @@ def _read_forms(db: Database, cycle_id: int, ratees: Sequence[str] | None, timin
 
 
 class _Coder:
-    """Codes a column read batch by batch, labels in the order of first appearance: only a batch's texts and the
-    distinct labels are ever held (a province's forms carry twelve million NIPs, two million distinct)."""
+    """Codes a column read batch by batch, labels in the order of first appearance.
+
+    Batches are coded together once they reach _CODE_ROWS rows, the labels known so far leading (distinct, so
+    they keep their codes): only those rows' texts and the distinct labels are ever held (a province's forms
+    carry twelve million NIPs, two million distinct), and the hashing is pandas' own, not a Python loop."""
 
     def __init__(self) -> None:
-        self.index: dict = {}
+        self.labels = np.zeros(0, dtype=object)
+        self.pending: list[np.ndarray] = []
+        self.rows = 0
         self.parts: list[np.ndarray] = []
 
     def add(self, values: tuple) -> None:
-        codes, uniques = pd.factorize(np.array(values, dtype=object), sort=False)
+        self.pending.append(np.array(values, dtype=object))
+        self.rows += len(values)
+        if self.rows >= _CODE_ROWS:
+            self._code()
+
+    def _code(self) -> None:
+        if not self.pending:
+            return
+        known = self.labels.size
+        codes, labels = pd.factorize(np.concatenate([self.labels, *self.pending]), sort=False)
+        self.pending, self.rows = [], 0
         if (codes < 0).any():
             raise ValueError("penugasan tanpa pegawai, penilai atau relasi")
-        index = self.index
-        known = np.fromiter((index.setdefault(u, len(index)) for u in uniques), dtype=np.int64, count=len(uniques))
-        self.parts.append(known[codes])
+        self.labels = np.asarray(labels, dtype=object)
+        self.parts.append(codes[known:].astype(np.int64, copy=False))
 
     def finish(self) -> tuple[np.ndarray, pd.Index]:
+        self._code()
         codes = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.int64)
-        return codes, pd.Index(list(self.index), dtype=object)
+        return codes, pd.Index(self.labels, dtype=object)
+
+
+# Rows coded together by _Coder.
+_CODE_ROWS = 1_000_000
 
 
 def _assignment_sql(limited: bool, epoch: bool = False) -> str:

@@ -381,7 +381,7 @@ def score_by_value(responses: pd.DataFrame, item_values: Mapping[str, str] | Non
 
 
 def _by_value(data: _Forms, settings: dict[str, Any]) -> pd.DataFrame:
-    return _value_table(data, settings, *_value_cells(data))
+    return _per_value(data, settings, *_value_cells(data)).long()
 
 
 def _value_cells(data: _Forms) -> tuple[np.ndarray, np.ndarray]:
@@ -398,7 +398,85 @@ def _value_cells(data: _Forms) -> tuple[np.ndarray, np.ndarray]:
     return cnt, total
 
 
-def _value_table(data: _Forms, settings: dict[str, Any], cnt: np.ndarray, pmean: np.ndarray) -> pd.DataFrame:
+@dataclass
+class _PerValue:
+    """The per-value results as ratee x value x group arrays (counts, means, the groups shown) and the weighted
+    non-self figure ("semua") per ratee and value; ``by_label`` lists the ratee codes in label order. The tables
+    are built from them: the long one (score_by_value), the stored one, and the self and non-self pairs of the
+    self-other agreement, without a merge of a province's tens of millions of rows."""
+
+    ratees: pd.Index
+    values: pd.Index
+    groups: list[str]
+    by_label: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    shown: np.ndarray
+    overall: np.ndarray
+    n_overall: np.ndarray
+
+    def long(self) -> pd.DataFrame:
+        """Return score_by_value's table: rows in the order ratee (by label), value, group (self first, "semua"
+        last), walked from the cells that have one (no sort of a province's tens of millions of rows)."""
+        has_row = np.concatenate([self.shown, ~np.isnan(self.overall)[..., None]], axis=-1)[self.by_label]
+        ti, vi, gi = np.nonzero(has_row)
+        del has_row
+        ti = self.by_label[ti]
+        counts = np.concatenate([self.n, self.n_overall[..., None]], axis=-1)
+        means = np.concatenate([self.mean, self.overall[..., None]], axis=-1)
+        return pd.DataFrame({"nip": self.ratees[ti], "nilai": self.values[vi],
+                             "kelompok": np.array([*self.groups, SEMUA], dtype=object)[gi],
+                             "n": counts[ti, vi, gi], "rerata": means[ti, vi, gi]})
+
+    def self_and_others(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Return ``nip, nilai, diri, rerata_bukan_diri`` where both the self and the non-self figure exist, in
+        the long table's order (what self_other_agreement pairs from it), and the rows' ratee and value codes."""
+        both = (self.shown[..., self.groups.index(DIRI)] if DIRI in self.groups
+                else np.zeros(self.overall.shape, dtype=bool)) & ~np.isnan(self.overall)
+        ti, vi = np.nonzero(both[self.by_label])
+        ti = self.by_label[ti]
+        k = self.groups.index(DIRI) if DIRI in self.groups else 0
+        pairs = pd.DataFrame({"nip": self.ratees[ti], "nilai": self.values[vi],
+                              "diri": self.mean[ti, vi, k] if ti.size else np.zeros(0),
+                              "rerata_bukan_diri": self.overall[ti, vi]})
+        return pairs, ti, vi
+
+    def stored(self, agreement: pd.DataFrame | None = None, at: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> pd.DataFrame:
+        """Return the rows of hasil_skor_nilai (hasil.STORED_VALUE_COLUMNS): one per pegawai and value with a
+        figure, in (nip, nilai) order, a group's count and mean missing where it is not shown ("semua" in the
+        bukan_diri columns), and each value's agreement category and mark from the per-value rows of
+        ``agreement`` whose ratee and value codes are ``at`` (missing where it has none)."""
+        v_sorted = np.argsort(label_rank(self.values), kind="stable")
+        any_row = (self.shown.any(axis=-1) | ~np.isnan(self.overall))[self.by_label][:, v_sorted]
+        ti, vi = np.nonzero(any_row)
+        del any_row
+        ti, vi = self.by_label[ti], v_sorted[vi]
+        out: dict[str, Any] = {"nip": self.ratees[ti], "nilai": self.values[vi]}
+        for group in hasil.VALUE_GROUPS:
+            name = hasil.GROUP_OF[group]
+            if name == SEMUA:
+                has, n, mean = ~np.isnan(self.overall[ti, vi]), self.n_overall[ti, vi], self.overall[ti, vi]
+            elif name in self.groups:
+                k = self.groups.index(name)
+                has, n, mean = self.shown[ti, vi, k], self.n[ti, vi, k], self.mean[ti, vi, k]
+            else:
+                has, n, mean = np.zeros(ti.size, dtype=bool), np.zeros(ti.size, dtype=np.int64), None
+            out[f"n_{group}"] = pd.arrays.IntegerArray(np.where(has, n, 0).astype(np.int64), ~has)
+            out[f"rerata_{group}"] = np.where(has, mean, np.nan) if mean is not None else np.full(ti.size, np.nan)
+        kategori, titik = np.full(ti.size, None, dtype=object), np.full(ti.size, None, dtype=object)
+        if agreement is not None and at is not None and len(at[0]):
+            row = np.full(self.overall.shape, -1, dtype=np.int64)
+            row[ti, vi] = np.arange(ti.size)
+            per_value = agreement["nilai"].to_numpy(dtype=object) != SEMUA
+            where = row[at]
+            kategori[where] = agreement["kategori"].to_numpy(dtype=object)[per_value]
+            titik[where] = agreement["titik"].to_numpy(dtype=object)[per_value]
+        out["kesepakatan_diri"], out["titik"] = kategori, titik
+        return pd.DataFrame(out, columns=hasil.STORED_VALUE_COLUMNS)
+
+
+def _per_value(data: _Forms, settings: dict[str, Any], cnt: np.ndarray, pmean: np.ndarray) -> _PerValue:
     values = data.values
     nv, ng, nt = len(values), len(data.groups), data.n_ratee
     cell = data.p_ratee * ng + data.p_group
@@ -410,20 +488,8 @@ def _value_table(data: _Forms, settings: dict[str, Any], cnt: np.ndarray, pmean:
     w = _weights(settings, data.groups)
     overall = _weighted(mean, shown, w)
     n_overall = np.where(shown & (w > 0), n, 0).sum(axis=-1)
-
-    # Rows in the order ratee (by label), value, group (self first, "semua" last), built from codes: the
-    # (ratee, value, group) cells that have a row, walked in that order with the ratees taken in label order
-    # (no sort of a province's tens of millions of rows).
-    by_label = np.argsort(label_rank(data.ratees), kind="stable")
-    has_row = np.concatenate([shown, ~np.isnan(overall)[..., None]], axis=-1)[by_label]
-    ti, vi, gi = np.nonzero(has_row)
-    del has_row
-    ti = by_label[ti]
-    counts = np.concatenate([n, n_overall[..., None]], axis=-1)
-    means = np.concatenate([mean, overall[..., None]], axis=-1)
-    return pd.DataFrame({"nip": data.ratees[ti], "nilai": values[vi],
-                         "kelompok": np.array([*data.groups, SEMUA], dtype=object)[gi],
-                         "n": counts[ti, vi, gi], "rerata": means[ti, vi, gi]})
+    return _PerValue(data.ratees, values, list(data.groups), np.argsort(label_rank(data.ratees), kind="stable"),
+                     n, mean, shown, overall, n_overall)
 
 
 def rater_bias(fit: BiasFit | None, z: float = AMBANG_Z_KELONGGARAN) -> pd.DataFrame:
@@ -464,12 +530,19 @@ def self_other_agreement(by_value: pd.DataFrame, scores: pd.DataFrame | None = N
     selisih > ``titik_buta_proporsi_rentang`` x scale range, ``kekuatan_tersembunyi`` (hidden
     strength) when -selisih exceeds it, else empty.
     """
-    settings = _settings(settings)
     key = ["nip", "nilai"]
     own = by_value.loc[by_value["kelompok"] == DIRI, [*key, "rerata"]].rename(columns={"rerata": "diri"})
     others = by_value.loc[by_value["kelompok"] == SEMUA, [*key, "rerata"]].rename(
         columns={"rerata": "rerata_bukan_diri"})
-    wide = own.merge(others, on=key, how="inner", sort=False).dropna().reset_index(drop=True)
+    pairs = own.merge(others, on=key, how="inner", sort=False).dropna().reset_index(drop=True)
+    return _agreement(pairs, scores, _settings(settings), ambang_setuju)
+
+
+def _agreement(pairs: pd.DataFrame, scores: pd.DataFrame | None, settings: MethodSettings,
+               ambang_setuju: float | None) -> pd.DataFrame:
+    """self_other_agreement from its per-value pairs ``nip, nilai, diri, rerata_bukan_diri``: the overall rows
+    follow them, in their order."""
+    wide = pairs
     if scores is not None and "rerata_diri" in scores:
         overall = scores[["nip", "rerata_diri", "skor"]].dropna()
         overall = pd.DataFrame({"nip": overall["nip"], "nilai": SEMUA, "diri": overall["rerata_diri"],
@@ -720,7 +793,7 @@ class ScoringReport:
 
     settings: dict[str, Any]
     scores: pd.DataFrame          # score_responses
-    by_value: pd.DataFrame        # score_by_value
+    values: pd.DataFrame          # the per-value results as stored: hasil_skor_nilai's rows (hasil.STORED_VALUE_COLUMNS)
     agreement: pd.DataFrame       # self_other_agreement
     results: pd.DataFrame         # one row per pegawai as stored in hasil_skor
     reliability: pd.DataFrame
@@ -734,6 +807,16 @@ class ScoringReport:
     cycle: Cycle | None = None
     run_id: int | None = None
     data_version: int | None = None   # the cycle's change counter when the data was read (store.data_version)
+    per_value: _PerValue | None = field(default=None, repr=False)
+    _by_value: pd.DataFrame | None = field(default=None, init=False, repr=False)
+
+    @property
+    def by_value(self) -> pd.DataFrame:
+        """The per-value results in long form, as score_by_value gives them (built on first use: a province's
+        run stores them without ever needing the long table)."""
+        if self._by_value is None:
+            self._by_value = self.per_value.long()
+        return self._by_value
 
     def summary(self) -> dict[str, Any]:
         """Return the headline figures: people, people scored, hidden groups, model shares, predikat, flags."""
@@ -797,9 +880,12 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     data.drop_answers()
     scored = _score(data, settings)
     scores = scored.frame()
-    by_value = _value_table(data, settings, *value_cells)
+    per_value = _per_value(data, settings, *value_cells)
     del value_cells
-    agreement = self_other_agreement(by_value, scores, settings)
+    pairs, *at = per_value.self_and_others()
+    agreement = _agreement(pairs, scores, settings, None)
+    del pairs
+    values = per_value.stored(agreement, tuple(at))
 
     pop = pd.Index(population if population is not None else scores["nip"], name="nip").unique()
     res = scores.set_index("nip").reindex(pop)
@@ -844,9 +930,9 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
         pd.DataFrame({"unit": units.to_numpy(), "predikat": results["predikat"].to_numpy()}).dropna(subset=["unit"]),
         dict(predikat_organisasi or {}))
 
-    return ScoringReport(settings, scores, by_value, agreement, results, reliab,
-                         rater_bias(scored.fit), quality, flagged_raters(quality), distribution, warnings,
-                         scored.fit, scored.notes)
+    return ScoringReport(settings, scores, values, agreement, results, reliab, rater_bias(scored.fit), quality,
+                         flagged_raters(quality), distribution, warnings, scored.fit, scored.notes,
+                         per_value=per_value)
 
 
 def load_responses(db: Database, cycle_id: int, items: str = "berakhlak") -> pd.DataFrame:
@@ -954,7 +1040,7 @@ def save_results(db: Database, cycle_id: int, report: ScoringReport, pelaku: str
     """
     method = json.dumps(report.method(), ensure_ascii=False, default=float)
     return hasil.replace_scoring(db, cycle_id, method=method, data_version=report.data_version,
-                                 results=report.results.sort_values("nip", kind="stable"), by_value=report.by_value,
+                                 results=report.results.sort_values("nip", kind="stable"), values=report.values,
                                  agreement=report.agreement, warnings=len(report.warnings), pelaku=pelaku)
 
 

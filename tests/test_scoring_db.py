@@ -363,6 +363,28 @@ def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monk
             pd.testing.assert_index_equal(getattr(other, name), getattr(single, name))
 
 
+def test_the_forms_identifiers_coded_a_batch_at_a_time_are_coded_as_in_one_pass(demo_scored, monkeypatch):
+    """The forms' NIPs and relations are coded as they are read, a few batches at a time: with batches of 7 forms
+    coded 50 rows at a time the codes and labels are those of one pass, the labels in the order the forms' ids
+    first meet them (a plain query is the oracle)."""
+    from kinerja_lib import responses
+    from kinerja_lib.responses import load_answer_matrix
+
+    db, cycle_id = demo_scored.db, demo_scored.report.cycle.id
+    whole = load_answer_matrix(db, cycle_id, ITEMS)
+    monkeypatch.setattr(responses, "_BATCH", 7)
+    monkeypatch.setattr(responses, "_CODE_ROWS", 50)
+    batched = load_answer_matrix(db, cycle_id, ITEMS)
+    for name in ("ratee", "rater", "relation", "scores", "present"):
+        np.testing.assert_array_equal(getattr(batched, name), getattr(whole, name), err_msg=name)
+    rows = db.execute("SELECT ratee_nip, rater_nip, relation FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                      "AND status = 'terkirim' ORDER BY id", [cycle_id]).fetchall()
+    for k, (name, labels) in enumerate((("ratee", "ratees"), ("rater", "raters"), ("relation", "relations"))):
+        first_seen = list(dict.fromkeys(r[k] for r in rows))
+        assert list(getattr(batched, labels)) == first_seen
+        assert list(getattr(batched, labels)[getattr(batched, name)]) == [r[k] for r in rows]
+
+
 def test_scoring_leaves_the_write_ahead_log_to_this_process_and_its_commits_visible(small_org_path, monkeypatch):
     """After kinerja score read and stored in this process, another process opening and closing the database
     (a form server's connection) must not take the write-ahead log from under this process's connection, and

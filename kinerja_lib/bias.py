@@ -144,14 +144,9 @@ def fit_crossed(y, ratee, rater, group, *, groups: list[str] | None = None,
         raise ValueError("model bias penilai: nilai kosong (NaN) harus dibuang lebih dulu")
     a, ratee_ids = pd.factorize(np.asarray(ratee), sort=False)
     b, rater_ids = pd.factorize(np.asarray(rater), sort=False)
-    if groups is None:
-        g, group_ids = pd.factorize(np.asarray(group), sort=True)
-        group_ids = list(group_ids)
-    else:
-        group_ids = [x for x in groups if x in set(pd.unique(np.asarray(group)))]
-        g = pd.Categorical(np.asarray(group), categories=group_ids).codes
-        if (g < 0).any():
-            raise ValueError("model bias penilai: ada kelompok di luar daftar kelompok")
+    g, group_ids = _group_codes(group, groups)
+    if (g < 0).any():
+        raise ValueError("model bias penilai: ada kelompok di luar daftar kelompok")
     na, nb, ng, n = len(ratee_ids), len(rater_ids), len(group_ids), y.size
     a, b, g = a.astype(np.int64), b.astype(np.int64), g.astype(np.int64)
 
@@ -217,6 +212,25 @@ def fit_crossed(y, ratee, rater, group, *, groups: list[str] | None = None,
                    ratee_df, rater_df, int(n), int(iterations), method)
 
 
+def _group_codes(group, candidates: list | None) -> tuple[np.ndarray, list]:
+    """Return each observation's group code and the groups present, in the order of ``candidates`` (sorted when
+    None); a group outside ``candidates`` (or missing) has code -1.
+
+    ``group`` holds the names, or is a pandas Categorical of them whose codes are used as they are: a province's
+    millions of observations are then not hashed as text.
+    """
+    if isinstance(group, pd.Categorical):
+        codes, labels = np.asarray(group.codes, dtype=np.int64), list(group.categories)
+    else:
+        codes, labels = pd.factorize(np.asarray(group, dtype=object), sort=False)
+        codes, labels = codes.astype(np.int64, copy=False), list(labels)
+    used = np.bincount(codes[codes >= 0], minlength=len(labels)) > 0
+    names = {x for x, u in zip(labels, used) if u}
+    present = sorted(names) if candidates is None else [x for x in candidates if x in names]
+    to_present = np.array([present.index(x) if x in present else -1 for x in labels], dtype=np.int64)
+    return np.where(codes >= 0, to_present[np.maximum(codes, 0)] if labels else codes, -1), present
+
+
 @dataclass(frozen=True)
 class RaterCorrection:
     """Observations with their rater's leniency and their group's effect removed (see :func:`rater_correction`).
@@ -262,9 +276,7 @@ def rater_correction(fit: BiasFit, y, ratee, rater, group, n_rater: int | None =
     y = np.asarray(y, dtype=float)
     a = np.asarray(ratee, dtype=np.int64)
     b = np.asarray(rater, dtype=np.int64)
-    names = np.asarray(group, dtype=object)
-    present = [g for g in fit.group_effects.index if g in set(names)]
-    g = pd.Categorical(names, categories=present).codes.astype(np.int64)
+    g, present = _group_codes(group, list(fit.group_effects.index))
     if (g < 0).any():
         raise ValueError("koreksi penilai: ada kelompok yang tidak ada dalam model")
     na = int(a.max()) + 1 if a.size else 0

@@ -252,12 +252,12 @@ def _score(data: _Forms, settings: dict[str, Any]) -> _Scored:
     diri = groups.index(DIRI) if DIRI in groups else -1
     sel = has & (data.p_group != diri) & shown[data.p_ratee, data.p_group]
     if sel.sum() >= 3 and len(np.unique(data.p_ratee[sel])) >= 2:
-        names = np.array(groups, dtype=object)
+        names = pd.Categorical.from_codes(data.p_group[sel], categories=groups)   # codes, not texts, per form
         try:
-            fit = fit_crossed(data.p_mean[sel], data.p_ratee[sel], data.p_rater[sel], names[data.p_group[sel]],
+            fit = fit_crossed(data.p_mean[sel], data.p_ratee[sel], data.p_rater[sel], names,
                               groups=[g for g in groups if g != DIRI])
-            correction = rater_correction(fit, data.p_mean[sel], data.p_ratee[sel], data.p_rater[sel],
-                                          names[data.p_group[sel]], len(data.raters))
+            correction = rater_correction(fit, data.p_mean[sel], data.p_ratee[sel], data.p_rater[sel], names,
+                                          len(data.raters))
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             notes.append(f"model bias penilai tidak dapat dihitung: {exc}")
         else:

@@ -953,6 +953,21 @@ def open_db(path: str | os.PathLike | None = None, *, migrate: bool = True) -> D
 
 
 @contextlib.contextmanager
+def foreign_keys_off(db: Database) -> Iterator[bool]:
+    """Turn SQLite's per-row foreign-key work off for the block, and back on after, when no transaction is open
+    (inside one SQLite ignores the pragma and checks every row as usual); yield whether it was turned off, i.e.
+    whether the caller must check the rows it writes itself."""
+    switch = not db.conn.in_transaction and db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    if switch:
+        db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield switch
+    finally:
+        if switch:
+            db.execute("PRAGMA foreign_keys = ON")
+
+
+@contextlib.contextmanager
 def checked_bulk_load(db: Database, tables: tuple[str, ...]) -> Iterator[Database]:
     """Load machine-made rows into ``tables`` with per-row foreign-key lookups off, then check them all.
 
@@ -962,14 +977,8 @@ def checked_bulk_load(db: Database, tables: tuple[str, ...]) -> Iterator[Databas
     so a caller discards what it was building. Inside an open transaction SQLite ignores the pragma,
     and every row is then checked as it is inserted, as usual.
     """
-    switch = not db.conn.in_transaction and db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    if switch:
-        db.execute("PRAGMA foreign_keys = OFF")
-    try:
+    with foreign_keys_off(db):
         yield db
-    finally:
-        if switch:
-            db.execute("PRAGMA foreign_keys = ON")
     for table in tables:
         orphan = db.execute(f"PRAGMA foreign_key_check({table})").fetchone()
         if orphan is not None:

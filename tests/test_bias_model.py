@@ -132,3 +132,24 @@ def test_rejects_missing_values():
     """Missing scores must be removed before fitting."""
     with pytest.raises(ValueError, match="NaN"):
         fit_crossed([3.0, np.nan], ["a", "b"], ["x", "y"], ["rekan", "rekan"])
+
+
+@pytest.mark.parametrize("groups", [None, ["rekan", "bawahan", "atasan", "lainnya"]])
+def test_group_names_given_as_a_categorical_fit_and_correct_as_the_names_do(groups):
+    """The scoring run hands the groups over as a Categorical of codes (no text per observation): the fit and the
+    rater correction are those of the names, whatever the order of the categories, unused ones included."""
+    from kinerja_lib.bias import rater_correction
+
+    resp, _, _ = simulate_ratings(300, 5, seed=2)
+    names = resp["relation"].to_numpy(dtype=object)
+    coded = pd.Categorical(names, categories=["lainnya", "bawahan", "rekan", "atasan", "diri"])
+    a, b = pd.factorize(resp["ratee"])[0], pd.factorize(resp["rater"])[0]
+    by_name, by_code = (fit_crossed(resp.score, a, b, g, groups=groups) for g in (names, coded))
+    pd.testing.assert_series_equal(by_code.group_effects, by_name.group_effects)
+    pd.testing.assert_frame_equal(by_code.ratee, by_name.ratee)
+    pd.testing.assert_frame_equal(by_code.rater, by_name.rater)
+    named, codes = (rater_correction(by_name, resp.score, a, b, g) for g in (names, coded))
+    np.testing.assert_array_equal(codes.corrected, named.corrected)
+    pd.testing.assert_series_equal(codes.group_effects, named.group_effects)
+    with pytest.raises(ValueError, match="di luar daftar kelompok"):
+        fit_crossed(resp.score, a, b, coded, groups=["rekan"])

@@ -208,6 +208,31 @@ def test_results_carry_the_settings_and_a_rerun_replaces_them(small_org):
     assert method["model"]["n_obs"] > 0
 
 
+@pytest.mark.parametrize("bad", ["values", "results"])
+def test_results_refer_to_pegawai_or_nothing_is_replaced(small_org, bad):
+    """The results are replaced without SQLite's per-row foreign-key lookups and checked before the commit: a row
+    whose nip is no pegawai raises, the stored results stay those of the last run, and foreign keys are on
+    again afterwards."""
+    import sqlite3
+
+    from kinerja_lib import hasil
+    from kinerja_lib.scoring import save_results
+
+    db, cycle_id = small_org.db, small_org.cycle.id
+    _fill_small_org(db, small_org.nip["andi"])
+    report = run_scoring(db, cycle_id)
+    before = (load_results(db, cycle_id), hasil.load_value_table(db, cycle_id))
+    frame = getattr(report, bad)
+    setattr(report, bad, frame.assign(nip=frame["nip"].where(frame.index != 0, "199912312099121999")))
+    with pytest.raises(sqlite3.IntegrityError, match="missing pegawai"):
+        save_results(db, cycle_id, report)
+    pd.testing.assert_frame_equal(load_results(db, cycle_id), before[0])
+    pd.testing.assert_frame_equal(hasil.load_value_table(db, cycle_id), before[1])
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    setattr(report, bad, frame)
+    assert save_results(db, cycle_id, report) > report.run_id
+
+
 def test_only_active_submitted_forms_are_scored(small_org):
     """Drafts and removed assignments contribute nothing; competency items load separately."""
     db, org = small_org.db, small_org

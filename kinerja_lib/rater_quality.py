@@ -233,6 +233,10 @@ def flagged_raters(quality: pd.DataFrame) -> pd.DataFrame:
     Columns: ``rater, n_formulir, n_lurus, n_cepat, pencilan, z_pencilan, alasan``.
     """
     q = quality.assign(cepat_=quality["cepat"].fillna(False).astype(bool))
+    # Only raters with a flag are listed: their forms are picked out before grouping (a province's quality table
+    # has six million forms, a few thousand of them flagged).
+    flagged = (q["lurus"].to_numpy(dtype=bool) | q["cepat_"].to_numpy() | q["pencilan"].to_numpy(dtype=bool))
+    q = q[q["rater"].isin(pd.unique(q["rater"].to_numpy()[flagged]))]
     g = q.groupby("rater", sort=True)
     summary = pd.DataFrame({
         "n_formulir": g.size(),

@@ -338,9 +338,10 @@ def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
 
 
 def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monkeypatch):
-    """A city's answers are read by two connections at once: the matrix is the one a single connection reads,
-    and both hold exactly the submitted answers a plain per-answer query returns; when the cycle changes
-    between the two connections' snapshots the first one reads everything itself."""
+    """A city's answers are read by two connections at once, the second starting while the first reads the
+    forms: the matrix is the one a single connection reads, and both hold exactly the submitted answers a plain
+    per-answer query returns; when the cycle's assignment ids are too sparse the forms are read first, and when
+    the cycle changes between the two connections' snapshots the first one reads everything itself."""
     from kinerja_lib import responses
     from kinerja_lib.responses import load_answer_matrix
 
@@ -360,6 +361,12 @@ def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monk
     monkeypatch.setattr(responses, "_PARALLEL_FORMS", 100)
     split = load_answer_matrix(db, cycle_id, ITEMS)
     assert helpers == [True]
+    monkeypatch.setattr(responses, "_ID_SPAN", 1.0)   # ids sparser than that: the forms are read first
+    assert db.execute("SELECT count(*) < max(id) - min(id) + 1 FROM assignment WHERE cycle_id = ? AND aktif = 1 "
+                      "AND status = 'terkirim'", [cycle_id]).fetchone()[0]
+    forms_first = load_answer_matrix(db, cycle_id, ITEMS)
+    assert helpers == [True]
+    monkeypatch.setattr(responses, "_ID_SPAN", 2.0)
     monkeypatch.setattr(responses, "data_version", lambda db, cycle: -1)   # the helper then sees another counter
     fallback = load_answer_matrix(db, cycle_id, ITEMS)
     assert helpers == [True, False]
@@ -381,24 +388,23 @@ def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monk
             got = single.scores[i, f_all]
             assert (np.isnan(got) and want is None) or got == want
     assert int(single.present.sum()) == len(answers) and np.isnan(single.scores[single.present]).any()
-    for other in (split, fallback):
+    for other in (split, forms_first, fallback):
         for name in ("ratee", "rater", "relation", "scores", "present", "mulai", "terkirim"):
             np.testing.assert_array_equal(getattr(other, name), getattr(single, name), err_msg=name)
         for name in ("ratees", "raters", "relations", "items"):
             pd.testing.assert_index_equal(getattr(other, name), getattr(single, name))
 
 
-def test_the_forms_identifiers_coded_a_batch_at_a_time_are_coded_as_in_one_pass(demo_scored, monkeypatch):
-    """The forms' NIPs and relations are coded as they are read, a few batches at a time: with batches of 7 forms
-    coded 50 rows at a time the codes and labels are those of one pass, the labels in the order the forms' ids
-    first meet them (a plain query is the oracle)."""
+def test_the_forms_identifiers_read_in_batches_are_coded_as_in_one_pass(demo_scored, monkeypatch):
+    """The forms' NIPs and relations are kept as compact text batch by batch and coded at the end: with batches of
+    7 forms the codes and labels are those of one batch, the labels in the order the forms' ids first meet them
+    (a plain query is the oracle)."""
     from kinerja_lib import responses
     from kinerja_lib.responses import load_answer_matrix
 
     db, cycle_id = demo_scored.db, demo_scored.report.cycle.id
     whole = load_answer_matrix(db, cycle_id, ITEMS)
     monkeypatch.setattr(responses, "_BATCH", 7)
-    monkeypatch.setattr(responses, "_CODE_ROWS", 50)
     batched = load_answer_matrix(db, cycle_id, ITEMS)
     for name in ("ratee", "rater", "relation", "scores", "present"):
         np.testing.assert_array_equal(getattr(batched, name), getattr(whole, name), err_msg=name)

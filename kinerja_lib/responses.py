@@ -235,25 +235,21 @@ def load_answers(db: Database, cycle_id: int, items: Iterable[str], ratees: Sequ
 
 
 class _Assembler:
-    """Places the answers of forms read one row per form (see _answer_sql) in the columns of a matrix: one column
-    per submitted form (``ids``, in order), or one per assignment id from ``lo`` to ``hi`` so that the answers can
-    be read while the forms still are; finish() keeps the submitted forms' columns."""
+    """Builds an AnswerMatrix from the submitted forms (their ids and fields, see _read_forms) and their answers,
+    read one row per form."""
 
-    def __init__(self, codes: list[str], ids: np.ndarray | None = None, lo: int = 0, hi: int = -1):
+    def __init__(self, ids: np.ndarray, forms: dict, codes: list[str]):
         self.codes = codes
         self.item_pos = {c: k for k, c in enumerate(codes)}
-        self.by_id = ids is None
-        if ids is not None:
-            lo, hi = (int(ids[0]), int(ids[-1])) if ids.size else (0, -1)
-            # Assignment id -> form position; ids of one cycle are close together, so a dense table is small.
-            self.position = np.full(hi - lo + 1, -1, dtype=np.int64)
-            self.position[ids - lo] = np.arange(ids.size)
-        else:
-            self.position = np.arange(hi - lo + 1, dtype=np.int64)
-        self.lo = lo
-        columns = ids.size if ids is not None else hi - lo + 1
-        self.scores = np.full((len(codes), columns), np.nan)
-        self.present = np.zeros((len(codes), columns), dtype=bool)
+        self.forms = forms
+        n = ids.size
+        self.lo = int(ids[0]) if n else 0
+        span = int(ids[-1]) - self.lo + 1 if n else 0
+        # Assignment id -> form position; ids of one cycle are close together, so a dense table is small.
+        self.position = np.full(span, -1, dtype=np.int64)
+        self.position[ids - self.lo] = np.arange(n)
+        self.scores = np.full((len(codes), n), np.nan)
+        self.present = np.zeros((len(codes), n), dtype=bool)
 
     def add_cursor(self, cursor) -> None:
         """Place the forms of an answer query's cursor (see _answer_sql), a batch at a time: a province's
@@ -301,17 +297,14 @@ class _Assembler:
         inside = (off >= 0) & (off < self.position.size)
         return np.where(inside, self.position[np.where(inside, off, 0)], -1)
 
-    def finish(self, ids: np.ndarray, forms: dict) -> AnswerMatrix:
-        """Return the matrix of the submitted forms ``ids`` (with their fields ``forms``) that have answers."""
-        scores, present = self.scores, self.present
-        self.scores = self.present = None
-        if self.by_id and ids.size != scores.shape[1]:   # (ids are distinct, in order, within lo..hi)
-            scores, present = scores[:, ids - self.lo], present[:, ids - self.lo]
-        has_rows = present.any(axis=0)
+    def finish(self) -> AnswerMatrix:
+        has_rows = self.present.any(axis=0)
         keep = np.flatnonzero(has_rows)
         if keep.size != has_rows.size:
-            scores, present = scores[:, keep], present[:, keep]
-        per_form = {k: v[keep] if isinstance(v, np.ndarray) else v for k, v in forms.items()}
+            scores, present = self.scores[:, keep], self.present[:, keep]
+        else:
+            scores, present = self.scores, self.present
+        per_form = {k: v[keep] if isinstance(v, np.ndarray) else v for k, v in self.forms.items()}
         return AnswerMatrix(items=pd.Index(self.codes, dtype=object), scores=scores, present=present, **per_form)
 
 
@@ -406,11 +399,9 @@ def _answer_sql(codes: list[str], limited: bool) -> tuple[str, list]:
     return sql + " AND r.item BETWEEN ? AND ? GROUP BY r.assignment_id", [min(codes), max(codes)]
 
 
-# Forms from which a cycle's answers are read by a second connection (below it a second connection costs more
-# than it saves), and how much wider than its submitted forms a cycle's range of assignment ids may be for its
-# answers to be placed by id while the forms are read (wider: the forms are read first).
+# Forms from which a cycle's answers are read by two connections (below it a second connection costs more
+# than it saves).
 _PARALLEL_FORMS = 20_000
-_ID_SPAN = 2.0
 
 
 def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] | None,
@@ -424,45 +415,31 @@ def _read(db: Database, cycle_id: int, codes: list[str], ratees: Sequence[str] |
         db.conn.execute("BEGIN")   # one snapshot for the assignments and their answers
     try:
         version = data_version(db, cycle_id)
-        if limited or not codes:
-            ids, forms = _read_forms(db, cycle_id, ratees, timings)
-            asm = _Assembler(codes, ids=ids)
-            if ids.size and codes:
-                sql, extra = _answer_sql(codes, limited=True)
+        ids, forms = _read_forms(db, cycle_id, ratees, timings)
+        asm = _Assembler(ids, forms, codes)
+        if ids.size and codes:
+            sql, extra = _answer_sql(codes, limited)
+            if limited:
                 asm.add_cursor(db.execute(sql, [json.dumps(ids.tolist()), *extra]))
-            return asm.finish(ids, forms)
-        sql, extra = _answer_sql(codes, limited=False)
-        count, lo, hi = db.execute("SELECT count(*), min(a.id), max(a.id) FROM assignment a INDEXED BY "
-                                   f"assignment_terkirim WHERE {SUBMITTED}", [int(cycle_id)]).fetchone()
-        if count >= _PARALLEL_FORMS and hi - lo + 1 <= _ID_SPAN * count:
-            # A city's answers are read by two connections, so both cores step SQLite (sqlite3 lets go of the
-            # GIL while a statement runs): a second connection reads the upper half of the ids' answers while
-            # this one reads the forms and then the lower half, each placing them by assignment id as it reads
-            # them (disjoint columns of the matrix). The second connection has its own snapshot: it is used
-            # only when the cycle's change counter reads the same in both, i.e. no form was submitted, reopened
-            # or removed in between; otherwise this connection reads everything. Both are connections of
-            # Python's own SQLite library: a second copy of SQLite in one process (as database drivers bundle)
-            # releases this one's file locks.
-            asm = _Assembler(codes, lo=lo, hi=hi)
-            mid = lo + (hi - lo + 1) // 2
-            helper = _HalfReader(database_file(db), cycle_id, version, sql, [mid, hi, *extra], asm)
-            try:
-                ids, forms = _read_forms(db, cycle_id, ratees, timings)
+            else:
+                lo, hi = int(ids[0]), int(ids[-1])
+                # A city's answers are read by two connections at once, each over half the forms, so both
+                # cores step SQLite (sqlite3 lets go of the GIL while a statement runs). The second
+                # connection has its own snapshot: it is used only when the cycle's change counter reads the
+                # same in both, i.e. no form was submitted, reopened or removed in between; otherwise this
+                # connection reads everything. Both are connections of Python's own SQLite library: a second
+                # copy of SQLite in one process (as database drivers bundle) releases this one's file locks.
+                # Each places its batches as it reads them (on disjoint forms of the matrix).
+                path = database_file(db) if ids.size >= _PARALLEL_FORMS else None
+                mid = int(ids[ids.size // 2]) if path else hi + 1
+                helper = _HalfReader(path, cycle_id, version, sql, [mid, hi, *extra], asm) if path else None
                 asm.add_cursor(db.execute(sql, [lo, mid - 1, *extra]))
-            except BaseException:
-                helper.thread.join()   # its connection is closed before this one's error goes up
-                raise
-            if not helper.join():
-                asm.add_cursor(db.execute(sql, [mid, hi, *extra]))
-        else:
-            ids, forms = _read_forms(db, cycle_id, ratees, timings)
-            asm = _Assembler(codes, ids=ids)
-            if ids.size:
-                asm.add_cursor(db.execute(sql, [int(ids[0]), int(ids[-1]), *extra]))
+                if not (helper is not None and helper.join()) and mid <= hi:
+                    asm.add_cursor(db.execute(sql, [mid, hi, *extra]))
     finally:
         if own and db.conn.in_transaction:
             db.conn.execute("COMMIT")
-    return asm.finish(ids, forms)
+    return asm.finish()
 
 
 class _HalfReader:

@@ -223,8 +223,11 @@ class _Scored:
             cols[f"n_{g}"] = self.n[:, k]
         for k, g in enumerate(d.groups):
             cols[f"rerata_{g}"] = self.mean[:, k]
-        names = np.array(d.groups, dtype=object)
-        cols["kelompok_tampil"] = [",".join(names[row]) for row in self.shown]
+        # Each ratee's shown groups as a bit pattern, written once per pattern (a handful) rather than per ratee.
+        pattern = self.shown.astype(np.int64) @ (1 << np.arange(len(d.groups), dtype=np.int64))
+        texts = np.array([",".join(g for k, g in enumerate(d.groups) if p >> k & 1)
+                          for p in range(1 << len(d.groups))], dtype=object)
+        cols["kelompok_tampil"] = texts[pattern]
         cols["skor"] = self.score
         cols["skor_se"] = self.score_se
         cols["skor_adj"] = self.adj
@@ -452,7 +455,9 @@ class _PerValue:
         ti, vi = np.nonzero(any_row)
         del any_row
         ti, vi = self.by_label[ti], v_sorted[vi]
-        out: dict[str, Any] = {"nip": self.ratees[ti], "nilai": self.values[vi]}
+        # Text columns as plain objects: the rows go straight to SQLite, not through a string array and back.
+        out: dict[str, Any] = {"nip": pd.Series(self.ratees.to_numpy(dtype=object)[ti], dtype=object),
+                               "nilai": pd.Series(self.values.to_numpy(dtype=object)[vi], dtype=object)}
         for group in hasil.VALUE_GROUPS:
             name = hasil.GROUP_OF[group]
             if name == SEMUA:
@@ -472,7 +477,7 @@ class _PerValue:
             where = row[at]
             kategori[where] = agreement["kategori"].to_numpy(dtype=object)[per_value]
             titik[where] = agreement["titik"].to_numpy(dtype=object)[per_value]
-        out["kesepakatan_diri"], out["titik"] = kategori, titik
+        out["kesepakatan_diri"], out["titik"] = pd.Series(kategori, dtype=object), pd.Series(titik, dtype=object)
         return pd.DataFrame(out, columns=hasil.STORED_VALUE_COLUMNS)
 
 
@@ -704,7 +709,7 @@ def distribution_by_unit(pegawai: pd.DataFrame, predikat_organisasi: Mapping[str
 # Reliability by rater group
 
 
-def _item_scores(y: np.ndarray, forms: np.ndarray, ratee: np.ndarray):
+def _item_scores(y: np.ndarray, ratee: np.ndarray, forms: np.ndarray):
     """Yield, item after item, the ratee code and score of every score given in ``forms`` (``ratee`` is theirs),
     in the forms' order."""
     for i in range(y.shape[0]):
@@ -724,12 +729,15 @@ def _reliability(data: _Forms, scale_points: int) -> pd.DataFrame:
     diri = data.groups.index(DIRI) if DIRI in data.groups else -1
     y, ok = data.y, data.ok_raw
     ni, nt = len(data.items), data.n_ratee
-    integer, low = True, np.inf
+    integer, low, high = True, np.inf, -np.inf
     for i in range(ni):
         given = y[i][ok[i]]
         integer = integer and bool(np.all(np.mod(given, 1) == 0))
-        low = min(low, given.min(initial=np.inf))
+        low, high = min(low, given.min(initial=np.inf)), max(high, given.max(initial=-np.inf))
     lo = int(low) if integer and np.isfinite(low) else 1
+    # Scale points lo..high (a group's unused ones are left out of its alpha below, as are any never in a
+    # pairable cell).
+    nv = int(high) - lo + 1 if integer and np.isfinite(high) else 0
     has = data.p_n_raw > 0
     for name in [*groups, SEMUA]:
         forms = np.flatnonzero(has & ((data.p_group != diri) if name == SEMUA
@@ -747,29 +755,26 @@ def _reliability(data: _Forms, scale_points: int) -> pd.DataFrame:
             row.update(icc1=icc.icc1, icc1k=icc.icc1k, k0=icc.k0)
         except ValueError:
             pass
-        # Counts, sums and sums of squares per (ratee, item) cell, and each item's scores as scale-point codes.
+        # Counts, sums and sums of squares per (ratee, item) cell and, for whole scale points, the counts per
+        # (ratee, item) cell and scale point (cells with fewer than two scores included: alpha_from_counts leaves
+        # those out itself, a block at a time), in one pass over the group's forms item by item.
         c, s, q = np.zeros((nt, ni)), np.zeros((nt, ni)), np.zeros((nt, ni))
-        ratee, top = data.p_ratee[forms], -np.inf
-        for i, (r, yi) in enumerate(_item_scores(y, forms, ratee)):
+        counts = np.zeros((nt, ni, nv), dtype=np.int32)
+        keep = np.zeros(nv, dtype=bool)   # scale points used in the pairable cells
+        for i, (r, yi) in enumerate(_item_scores(y, data.p_ratee[forms], forms)):
             c[:, i] = np.bincount(r, minlength=nt)
             s[:, i] = np.bincount(r, yi, nt)
             q[:, i] = np.bincount(r, yi * yi, nt)
-            top = max(top, yi.max(initial=-np.inf))
-        n, _, _, value = reliability.rwg_from_sums(c.ravel(), s.ravel(), q.ravel(), nt, ni, scale_points)
-        del s, q
-        value = value[(n >= 2) & ~np.isnan(value)]
-        row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
-        if integer:
-            nv = int(top) - lo + 1
-            # Integer counts per (ratee, item) cell and scale point, cells with fewer than two scores included:
-            # alpha_from_counts leaves those out itself a block at a time.
-            counts = np.zeros((nt, ni, nv), dtype=np.int32)
-            keep = np.zeros(nv, dtype=bool)   # scale points used in the pairable cells
-            for i, (r, yi) in enumerate(_item_scores(y, forms, ratee)):
+            if integer:
                 at = r * nv
                 at += (yi - lo).astype(np.int64)
                 counts[:, i] = np.bincount(at, minlength=nt * nv).reshape(nt, nv)
                 keep |= counts[c[:, i] >= 2, i].any(axis=0)
+        n, _, _, value = reliability.rwg_from_sums(c.ravel(), s.ravel(), q.ravel(), nt, ni, scale_points)
+        del c, s, q
+        value = value[(n >= 2) & ~np.isnan(value)]
+        row["rwg_j_median"] = float(np.median(value)) if value.size else np.nan
+        if integer:
             counts = counts.reshape(nt * ni, nv)
             if not keep.all():
                 counts = counts[:, keep]

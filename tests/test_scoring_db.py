@@ -338,10 +338,9 @@ def test_the_stored_results_read_back_as_the_analysis_gave_them(demo_scored):
 
 
 def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monkeypatch):
-    """A city's answers are read by two connections at once, the second starting while the first reads the
-    forms: the matrix is the one a single connection reads, and both hold exactly the submitted answers a plain
-    per-answer query returns; when the cycle's assignment ids are too sparse the forms are read first, and when
-    the cycle changes between the two connections' snapshots the first one reads everything itself."""
+    """A city's answers are read by two connections at once: the matrix is the one a single connection reads,
+    and both hold exactly the submitted answers a plain per-answer query returns; when the cycle changes
+    between the two connections' snapshots the first one reads everything itself."""
     from kinerja_lib import responses
     from kinerja_lib.responses import load_answer_matrix
 
@@ -361,12 +360,6 @@ def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monk
     monkeypatch.setattr(responses, "_PARALLEL_FORMS", 100)
     split = load_answer_matrix(db, cycle_id, ITEMS)
     assert helpers == [True]
-    monkeypatch.setattr(responses, "_ID_SPAN", 1.0)   # ids sparser than that: the forms are read first
-    assert db.execute("SELECT count(*) < max(id) - min(id) + 1 FROM assignment WHERE cycle_id = ? AND aktif = 1 "
-                      "AND status = 'terkirim'", [cycle_id]).fetchone()[0]
-    forms_first = load_answer_matrix(db, cycle_id, ITEMS)
-    assert helpers == [True]
-    monkeypatch.setattr(responses, "_ID_SPAN", 2.0)
     monkeypatch.setattr(responses, "data_version", lambda db, cycle: -1)   # the helper then sees another counter
     fallback = load_answer_matrix(db, cycle_id, ITEMS)
     assert helpers == [True, False]
@@ -388,7 +381,7 @@ def test_two_connections_read_the_answers_one_connection_reads(demo_scored, monk
             got = single.scores[i, f_all]
             assert (np.isnan(got) and want is None) or got == want
     assert int(single.present.sum()) == len(answers) and np.isnan(single.scores[single.present]).any()
-    for other in (split, forms_first, fallback):
+    for other in (split, fallback):
         for name in ("ratee", "rater", "relation", "scores", "present", "mulai", "terkirim"):
             np.testing.assert_array_equal(getattr(other, name), getattr(single, name), err_msg=name)
         for name in ("ratees", "raters", "relations", "items"):

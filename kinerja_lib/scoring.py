@@ -1,10 +1,12 @@
 """360-degree scores: group means under the anonymity rule, the weighted and bias-adjusted score, per-value
 results, self-other agreement, the Rating Perilaku suggestion, predikat and the unit distribution check.
 
-The pure part works on a long table with columns ``ratee, rater, relation, item, score`` (NaN =
+The pure part takes a long table with columns ``ratee, rater, relation, item, score`` (NaN =
 "tidak dapat menilai"), so forms collected by Voilà, imported paper forms or any other multi-rater data
-are scored by the same code. The database part (``load_*``, ``run_scoring``, ``save_results``,
-``export_results_xlsx``) reads a cycle and writes ``hasil_skor`` and ``hasil_skor_nilai``.
+are scored by the same code, or the same answers as a forms x items matrix (kinerja_lib.responses.AnswerMatrix,
+what the database gives); the analysis itself works on the matrix, item by item over the forms. The database
+part (``load_*``, ``run_scoring``, ``save_results``, ``export_results_xlsx``) reads a cycle and writes
+``hasil_skor`` and ``hasil_skor_nilai``.
 
 Rules (DOMAIN.md, "360° method"):
 

@@ -227,8 +227,9 @@ def _group_codes(group, candidates: list | None) -> tuple[np.ndarray, list]:
     used = np.bincount(codes[codes >= 0], minlength=len(labels)) > 0
     names = {x for x, u in zip(labels, used) if u}
     present = sorted(names) if candidates is None else [x for x in candidates if x in names]
-    to_present = np.array([present.index(x) if x in present else -1 for x in labels], dtype=np.int64)
-    return np.where(codes >= 0, to_present[np.maximum(codes, 0)] if labels else codes, -1), present
+    # The last entry is for code -1 (missing): it stays -1.
+    to_present = np.array([present.index(x) if x in present else -1 for x in labels] + [-1], dtype=np.int64)
+    return to_present[codes], present
 
 
 @dataclass(frozen=True)

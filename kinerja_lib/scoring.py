@@ -433,18 +433,17 @@ class _PerValue:
                              "kelompok": np.array([*self.groups, SEMUA], dtype=object)[gi],
                              "n": counts[ti, vi, gi], "rerata": means[ti, vi, gi]})
 
-    def self_and_others(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    def self_and_others(self) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray]]:
         """Return ``nip, nilai, diri, rerata_bukan_diri`` where both the self and the non-self figure exist, in
         the long table's order (what self_other_agreement pairs from it), and the rows' ratee and value codes."""
-        both = (self.shown[..., self.groups.index(DIRI)] if DIRI in self.groups
-                else np.zeros(self.overall.shape, dtype=bool)) & ~np.isnan(self.overall)
-        ti, vi = np.nonzero(both[self.by_label])
+        k = self.groups.index(DIRI) if DIRI in self.groups else None
+        own = self.shown[..., k] if k is not None else np.zeros(self.overall.shape, dtype=bool)
+        ti, vi = np.nonzero((own & ~np.isnan(self.overall))[self.by_label])
         ti = self.by_label[ti]
-        k = self.groups.index(DIRI) if DIRI in self.groups else 0
         pairs = pd.DataFrame({"nip": self.ratees[ti], "nilai": self.values[vi],
-                              "diri": self.mean[ti, vi, k] if ti.size else np.zeros(0),
+                              "diri": self.mean[ti, vi, k] if k is not None else np.zeros(0),
                               "rerata_bukan_diri": self.overall[ti, vi]})
-        return pairs, ti, vi
+        return pairs, (ti, vi)
 
     def stored(self, agreement: pd.DataFrame | None = None, at: tuple[np.ndarray, np.ndarray] | None = None
                ) -> pd.DataFrame:
@@ -889,10 +888,10 @@ def analyse(responses: pd.DataFrame | AnswerMatrix, settings: Mapping[str, Any] 
     scores = scored.frame()
     per_value = _per_value(data, settings, *value_cells)
     del value_cells
-    pairs, *at = per_value.self_and_others()
+    pairs, at = per_value.self_and_others()
     agreement = _agreement(pairs, scores, settings, None)
     del pairs
-    values = per_value.stored(agreement, tuple(at))
+    values = per_value.stored(agreement, at)
 
     pop = pd.Index(population if population is not None else scores["nip"], name="nip").unique()
     res = scores.set_index("nip").reindex(pop)

@@ -306,9 +306,12 @@ def rater_correction(fit: BiasFit, y, ratee, rater, group, n_rater: int | None =
     counts.sum_duplicates()
     coupling = (counts @ sp.diags(1.0 / (cnt_b + lam)) @ counts.T).tocsr()
     s_diag = cnt_a - coupling.diagonal()
-    off = coupling - sp.diags(coupling.diagonal())
+    # The squared off-diagonal couplings: squared in place, the diagonal's entries set to zero (no new matrix).
+    off = coupling
+    off.data **= 2
+    off.data[off.indices == np.repeat(np.arange(na), np.diff(off.indptr))] = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        second = (off.multiply(off) @ (1.0 / np.where(s_diag > 0, s_diag, np.inf)))
+        second = off @ (1.0 / np.where(s_diag > 0, s_diag, np.inf))
         pev = fit.var_resid * (1.0 / s_diag + second / s_diag ** 2)
     return RaterCorrection(y - beta[g] - v[b], pd.Series(beta, index=pd.Index(present, name="group")),
                            np.where(cnt_a > 0, pev, np.nan), v)
